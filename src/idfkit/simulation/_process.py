@@ -1,0 +1,117 @@
+"""The only place that starts a process: EnergyPlus, with a timeout and progress lines."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from idfkit.exceptions import SimulationError
+
+ProgressCallback = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ProcessOutcome:
+    exit_code: int
+    stdout: str
+    stderr: str
+    runtime_seconds: float
+
+
+def run_process(
+    command: Sequence[str],
+    *,
+    cwd: Path,
+    timeout: float,
+    on_progress: ProgressCallback | None = None,
+) -> ProcessOutcome:
+    """Run ``command`` to completion, streaming stdout lines to ``on_progress``.
+
+    On timeout, on an exception from ``on_progress`` and on any interruption
+    of the caller (KeyboardInterrupt included) the whole process group is
+    killed and reaped before this returns or raises, so no EnergyPlus process
+    outlives the call.
+    """
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        list(command),
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        start_new_session=sys.platform != "win32",
+    )
+    out_lines: list[str] = []
+    err_lines: list[str] = []
+    callback_errors: list[BaseException] = []
+
+    def pump(stream: IO[str], sink: list[str], callback: ProgressCallback | None) -> None:
+        for line in stream:
+            sink.append(line)
+            if callback is not None and not callback_errors:
+                try:
+                    callback(line.rstrip("\r\n"))
+                except BaseException as exc:  # re-raised in the caller's thread
+                    callback_errors.append(exc)
+                    _kill_group(proc)
+        stream.close()
+
+    assert proc.stdout is not None and proc.stderr is not None
+    readers = [
+        threading.Thread(target=pump, args=(proc.stdout, out_lines, on_progress), daemon=True),
+        threading.Thread(target=pump, args=(proc.stderr, err_lines, None), daemon=True),
+    ]
+    for reader in readers:
+        reader.start()
+    try:
+        exit_code = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        proc.wait()
+        _join(readers)
+        raise SimulationError(
+            f"EnergyPlus did not finish within {timeout:g} s and was stopped",
+            stderr="".join(err_lines),
+        ) from None
+    except BaseException:
+        _kill_group(proc)
+        proc.wait()
+        raise
+    _join(readers)
+    if callback_errors:
+        raise callback_errors[0]
+    return ProcessOutcome(
+        exit_code=exit_code,
+        stdout="".join(out_lines),
+        stderr="".join(err_lines),
+        runtime_seconds=time.perf_counter() - started,
+    )
+
+
+def _join(readers: list[threading.Thread]) -> None:
+    for reader in readers:
+        reader.join(timeout=10)
+
+
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    """Kill the process and everything it started (EnergyPlus may spawn helpers)."""
+    if proc.poll() is not None:
+        return
+    try:
+        if sys.platform == "win32":
+            proc.kill()
+        else:
+            os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

@@ -1,0 +1,47 @@
+"""Storage backends behind one small protocol; the contract is in ``base``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from idfkit.simulation.fs.base import (
+    FileInfo,
+    FileSystem,
+    SupportsLocalTransfer,
+    SupportsStat,
+    download_file,
+    file_info,
+    join,
+    normalize_path,
+    upload_file,
+)
+from idfkit.simulation.fs.local import LocalFileSystem
+from idfkit.simulation.fs.memory import MemoryFileSystem
+
+if TYPE_CHECKING:
+    from idfkit.simulation.fs.s3 import S3FileSystem
+
+__all__ = [
+    "FileInfo",
+    "FileSystem",
+    "LocalFileSystem",
+    "MemoryFileSystem",
+    "S3FileSystem",
+    "SupportsLocalTransfer",
+    "SupportsStat",
+    "download_file",
+    "file_info",
+    "join",
+    "normalize_path",
+    "upload_file",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # S3FileSystem's module is light (boto3 is imported on first use), but
+    # importing it lazily keeps `import idfkit.simulation` minimal.
+    if name == "S3FileSystem":
+        from idfkit.simulation.fs.s3 import S3FileSystem
+
+        return S3FileSystem
+    raise AttributeError(name)

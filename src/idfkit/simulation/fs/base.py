@@ -1,0 +1,202 @@
+"""The storage contract: the ``FileSystem`` protocol and its optional speed-ups.
+
+Every backend honours these rules; the contract test suite checks each one on
+every built-in backend.
+
+Paths
+    A path is a POSIX-style string (``"case-42/eplusout.sql"``) or a
+    ``PurePath``, relative to the backend's root (for S3: bucket and prefix).
+    ``""`` names the root itself. Backslashes are taken as separators, ``.``
+    segments are dropped and ``..`` segments are resolved; a path that would
+    leave the root, an absolute path on a rooted backend, or a path holding a
+    NUL byte raises ``ValueError``. Build paths with :func:`join` or
+    ``PurePosixPath``, never ``pathlib.Path``.
+
+Directories
+    Object stores have none. A directory exists while something is stored
+    below it; ``makedirs`` only promises that writing below it will work.
+
+Errors
+    Not found is ``FileNotFoundError`` (or a subclass, such as
+    ``BucketNotFoundError``) on every backend. Missing permission is
+    ``PermissionError``. An unreachable endpoint is ``ConnectionError`` (as
+    ``StorageConnectionError``). ``exists()`` answers False only for "not
+    found"; any other failure raises.
+
+Listing
+    ``glob(path, pattern)`` matches ``fnmatch`` patterns, case-sensitively,
+    against the names directly inside ``path`` (files and directories, never
+    recursively), and returns sorted paths that the same backend accepts back.
+    A directory that does not exist lists as empty.
+
+Optional capabilities
+    The nine methods of :class:`FileSystem` are the whole required protocol.
+    A backend may also offer :class:`SupportsLocalTransfer` (stream a local
+    file in or out without holding it in memory) and :class:`SupportsStat`
+    (size and a version token without a download). Callers go through
+    :func:`upload_file`, :func:`download_file` and :func:`file_info`, which
+    use a capability when present and fall back to the nine methods.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+from typing import Protocol, runtime_checkable
+
+__all__ = [
+    "FileInfo",
+    "FileSystem",
+    "SupportsLocalTransfer",
+    "SupportsStat",
+    "download_file",
+    "file_info",
+    "join",
+    "normalize_path",
+    "upload_file",
+]
+
+PathLike = str | PurePath
+
+
+@runtime_checkable
+class FileSystem(Protocol):
+    """Where simulation inputs and results are kept (see the module docstring)."""
+
+    def read_bytes(self, path: str | Path) -> bytes:
+        """The whole content of a file. ``FileNotFoundError`` if absent."""
+        ...
+
+    def write_bytes(self, path: str | Path, data: bytes) -> None:
+        """Create or replace a file; parent directories are created as needed.
+
+        Readers never see a partly written file: they see the old content or
+        the new one.
+        """
+        ...
+
+    def read_text(self, path: str | Path, encoding: str = "utf-8") -> str:
+        """``read_bytes`` decoded with ``encoding``."""
+        ...
+
+    def write_text(self, path: str | Path, text: str, encoding: str = "utf-8") -> None:
+        """``write_bytes`` of ``text`` encoded with ``encoding``."""
+        ...
+
+    def exists(self, path: str | Path) -> bool:
+        """True for an existing file or non-empty directory; False only for not found."""
+        ...
+
+    def makedirs(self, path: str | Path, *, exist_ok: bool = False) -> None:
+        """Prepare a directory. ``FileExistsError`` if it exists and not ``exist_ok``."""
+        ...
+
+    def copy(self, src: str | Path, dst: str | Path) -> None:
+        """Copy one file within this backend. ``FileNotFoundError`` names ``src``."""
+        ...
+
+    def glob(self, path: str | Path, pattern: str) -> list[str]:
+        """Sorted paths of the names directly inside ``path`` that match ``pattern``."""
+        ...
+
+    def remove(self, path: str | Path) -> None:
+        """Delete one file. ``FileNotFoundError`` if it does not exist."""
+        ...
+
+
+@runtime_checkable
+class SupportsLocalTransfer(Protocol):
+    """Streams whole files between local disk and the backend."""
+
+    def put_file(self, local_path: str | Path, path: str | Path) -> None:
+        """Upload a local file to ``path``, reading it in pieces."""
+        ...
+
+    def get_file(self, path: str | Path, local_path: str | Path) -> None:
+        """Download ``path`` to a local file, writing it in pieces."""
+        ...
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """Size in bytes and a token that changes whenever the content changes."""
+
+    size: int
+    version: str
+
+
+@runtime_checkable
+class SupportsStat(Protocol):
+    """Answers size and version of a file without downloading it."""
+
+    def stat(self, path: str | Path) -> FileInfo:
+        """``FileNotFoundError`` if absent."""
+        ...
+
+
+def normalize_path(path: PathLike) -> str:
+    """The canonical relative form of ``path``; ``ValueError`` if it leaves the root."""
+    text = os.fspath(path) if isinstance(path, PurePath) else path
+    if not isinstance(text, str):
+        raise TypeError(f"a path must be a str or PurePath, not {type(path).__name__}")
+    if "\x00" in text:
+        raise ValueError(f"path {text!r} holds a NUL byte")
+    text = text.replace("\\", "/")
+    if text.startswith("/") or (len(text) > 1 and text[1] == ":" and text[0].isalpha()):
+        raise ValueError(f"path {text!r} is absolute; paths are relative to the backend root")
+    parts: list[str] = []
+    for segment in text.split("/"):
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if not parts:
+                raise ValueError(f"path {text!r} leaves the backend root")
+            parts.pop()
+        else:
+            parts.append(segment)
+    return "/".join(parts)
+
+
+def join(*parts: PathLike) -> str:
+    """Join path pieces with ``/`` and normalize the result."""
+    return normalize_path("/".join(os.fspath(p) for p in parts if os.fspath(p)))
+
+
+def upload_file(fs: FileSystem, local_path: str | Path, path: str | Path) -> None:
+    """Copy a local file to ``fs``, streamed when the backend can."""
+    if isinstance(fs, SupportsLocalTransfer):
+        fs.put_file(local_path, path)
+    else:
+        fs.write_bytes(path, Path(local_path).read_bytes())
+
+
+def download_file(fs: FileSystem, path: str | Path, local_path: str | Path) -> None:
+    """Copy a file from ``fs`` to local disk, streamed when the backend can.
+
+    The local file appears whole or not at all.
+    """
+    target = Path(local_path)
+    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
+    try:
+        if isinstance(fs, SupportsLocalTransfer):
+            fs.get_file(path, partial)
+        else:
+            partial.write_bytes(fs.read_bytes(path))
+        os.replace(partial, target)
+    finally:
+        if partial.exists():
+            partial.unlink()
+
+
+def file_info(fs: FileSystem, path: str | Path) -> FileInfo | None:
+    """Size and version of a file when the backend can tell without a download."""
+    return fs.stat(path) if isinstance(fs, SupportsStat) else None
+
+
+def copy_local(src: Path, dst: Path) -> None:
+    """Stream one local file to another, creating the destination's parents."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dst)

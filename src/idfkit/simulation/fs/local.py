@@ -1,0 +1,123 @@
+"""The local disk backend (the default)."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import tempfile
+from pathlib import Path
+
+from idfkit.simulation.fs.base import FileInfo, copy_local, normalize_path
+
+__all__ = ["LocalFileSystem"]
+
+
+class LocalFileSystem:
+    """Files on local disk, optionally confined to a ``root`` folder.
+
+    Without a root, paths are ordinary local paths (absolute, or relative to
+    the working directory). With a root, they follow the relative-path
+    contract of :mod:`idfkit.simulation.fs.base`.
+    """
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        self.root = Path(root).resolve() if root is not None else None
+
+    def __repr__(self) -> str:
+        return f"LocalFileSystem({str(self.root)!r})" if self.root else "LocalFileSystem()"
+
+    def _local(self, path: str | Path) -> Path:
+        if self.root is None:
+            text = os.fspath(path)
+            if "\x00" in text:
+                raise ValueError(f"path {text!r} holds a NUL byte")
+            return Path(text)
+        return self.root / normalize_path(path)
+
+    def _public(self, local: Path) -> str:
+        if self.root is None:
+            return local.as_posix()
+        return local.relative_to(self.root).as_posix()
+
+    def read_bytes(self, path: str | Path) -> bytes:
+        return self._local(path).read_bytes()
+
+    def write_bytes(self, path: str | Path, data: bytes) -> None:
+        target = self._local(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Write beside the target, then rename: readers see old or new, never half.
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def read_text(self, path: str | Path, encoding: str = "utf-8") -> str:
+        return self.read_bytes(path).decode(encoding)
+
+    def write_text(self, path: str | Path, text: str, encoding: str = "utf-8") -> None:
+        self.write_bytes(path, text.encode(encoding))
+
+    def exists(self, path: str | Path) -> bool:
+        try:
+            self._local(path).stat()
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        return True
+
+    def makedirs(self, path: str | Path, *, exist_ok: bool = False) -> None:
+        self._local(path).mkdir(parents=True, exist_ok=exist_ok)
+
+    def copy(self, src: str | Path, dst: str | Path) -> None:
+        source, target = self._local(src), self._local(dst)
+        if not source.is_file():
+            raise FileNotFoundError(f"no such file: {src}")
+        if source != target:
+            self.put_file(source, dst)
+
+    def glob(self, path: str | Path, pattern: str) -> list[str]:
+        folder = self._local(path)
+        try:
+            names = os.listdir(folder)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        return sorted(
+            self._public(folder / name)
+            for name in names
+            if fnmatch.fnmatchcase(name, pattern) and not _is_partial(name)
+        )
+
+    def remove(self, path: str | Path) -> None:
+        self._local(path).unlink()
+
+    # -- capabilities ----------------------------------------------------
+    def put_file(self, local_path: str | Path, path: str | Path) -> None:
+        target = self._local(path)
+        fd, tmp = tempfile.mkstemp(dir=_parent(target), prefix=f".{target.name}.", suffix=".part")
+        os.close(fd)
+        try:
+            copy_local(Path(local_path), Path(tmp))
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def get_file(self, path: str | Path, local_path: str | Path) -> None:
+        copy_local(self._local(path), Path(local_path))
+
+    def stat(self, path: str | Path) -> FileInfo:
+        st = self._local(path).stat()
+        return FileInfo(size=st.st_size, version=f"{st.st_mtime_ns}-{st.st_size}")
+
+
+def _is_partial(name: str) -> bool:
+    """A write in progress (see ``write_bytes``), never listed."""
+    return name.startswith(".") and name.endswith(".part")
+
+
+def _parent(target: Path) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target.parent

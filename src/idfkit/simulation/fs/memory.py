@@ -1,0 +1,109 @@
+"""A real in-memory backend, one store per instance: for tests, docs and notebooks."""
+
+from __future__ import annotations
+
+import fnmatch
+import threading
+from pathlib import Path
+from typing import Any
+
+from idfkit.simulation.fs.base import FileInfo, join, normalize_path
+
+__all__ = ["MemoryFileSystem"]
+
+
+class MemoryFileSystem:
+    """Files held in a dict. Thread-safe; a pickled copy carries its files along."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, bytes] = {}
+        self._dirs: set[str] = set()
+        self._versions: dict[str, int] = {}
+        self._counter = 0
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<MemoryFileSystem with {len(self._files)} files>"
+
+    def __getstate__(self) -> dict[str, Any]:
+        with self._lock:
+            state = self.__dict__.copy()
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    def read_bytes(self, path: str | Path) -> bytes:
+        key = normalize_path(path)
+        with self._lock:
+            try:
+                return self._files[key]
+            except KeyError:
+                raise FileNotFoundError(f"no such file: {key!r}") from None
+
+    def write_bytes(self, path: str | Path, data: bytes) -> None:
+        key = normalize_path(path)
+        if not key:
+            raise IsADirectoryError("cannot write to the root")
+        with self._lock:
+            if key in self._dirs or self._has_children(key):
+                raise IsADirectoryError(f"{key!r} is a directory")
+            self._files[key] = bytes(data)
+            self._counter += 1
+            self._versions[key] = self._counter
+
+    def read_text(self, path: str | Path, encoding: str = "utf-8") -> str:
+        return self.read_bytes(path).decode(encoding)
+
+    def write_text(self, path: str | Path, text: str, encoding: str = "utf-8") -> None:
+        self.write_bytes(path, text.encode(encoding))
+
+    def exists(self, path: str | Path) -> bool:
+        key = normalize_path(path)
+        with self._lock:
+            return not key or key in self._files or key in self._dirs or self._has_children(key)
+
+    def _has_children(self, key: str) -> bool:
+        prefix = key + "/"
+        return any(k.startswith(prefix) for k in self._files) or any(
+            d.startswith(prefix) for d in self._dirs
+        )
+
+    def makedirs(self, path: str | Path, *, exist_ok: bool = False) -> None:
+        key = normalize_path(path)
+        with self._lock:
+            if key in self._files:
+                raise FileExistsError(f"{key!r} is a file")
+            if (key in self._dirs or self._has_children(key) or not key) and not exist_ok:
+                raise FileExistsError(f"directory {key!r} exists")
+            if key:
+                self._dirs.add(key)
+
+    def copy(self, src: str | Path, dst: str | Path) -> None:
+        self.write_bytes(dst, self.read_bytes(src))
+
+    def glob(self, path: str | Path, pattern: str) -> list[str]:
+        base = normalize_path(path)
+        prefix = f"{base}/" if base else ""
+        names: set[str] = set()
+        with self._lock:
+            for key in [*self._files, *self._dirs]:
+                if key.startswith(prefix) and key != base:
+                    names.add(key[len(prefix) :].split("/", 1)[0])
+        return sorted(join(base, n) for n in names if fnmatch.fnmatchcase(n, pattern))
+
+    def remove(self, path: str | Path) -> None:
+        key = normalize_path(path)
+        with self._lock:
+            if self._files.pop(key, None) is None:
+                raise FileNotFoundError(f"no such file: {key!r}")
+            self._versions.pop(key, None)
+
+    def stat(self, path: str | Path) -> FileInfo:
+        key = normalize_path(path)
+        with self._lock:
+            if key not in self._files:
+                raise FileNotFoundError(f"no such file: {key!r}")
+            return FileInfo(size=len(self._files[key]), version=str(self._versions[key]))

@@ -1,0 +1,391 @@
+"""Amazon S3 (and S3-compatible services) through boto3.
+
+boto3 is imported here and nowhere else, lazily, so ``idfkit.simulation``
+imports without it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import io
+import logging
+import os
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import SecretStr
+
+from idfkit.exceptions import BucketNotFoundError, StorageConnectionError, StorageError
+from idfkit.simulation.fs.base import FileInfo, join, normalize_path
+
+__all__ = ["S3FileSystem"]
+
+log = logging.getLogger(__name__)
+
+_BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]\Z")
+_NOT_FOUND = {"NoSuchKey", "404", "NotFound"}
+_DENIED = {
+    "AccessDenied",
+    "403",
+    "Forbidden",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "InvalidToken",
+    "AllAccessDisabled",
+}
+_MiB = 1024 * 1024
+
+
+def _boto() -> Any:
+    try:
+        import boto3
+    except ImportError as exc:
+        raise ImportError('S3FileSystem needs boto3: pip install "idfkit[s3]"') from exc
+    return boto3
+
+
+class S3FileSystem:
+    """Objects in one S3 bucket, under an optional key prefix.
+
+    Credentials follow boto3's chain (explicit arguments, environment, shared
+    files, instance role) unless a ready ``session`` or ``client`` is given.
+    Requests are retried by botocore (``retry_mode``, ``max_attempts``);
+    large files go through boto3's managed transfer in parallel parts. The
+    boto3 client is made lazily, once per process, so the object pickles.
+    """
+
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        endpoint_url: str | None = None,
+        region_name: str | None = None,
+        aws_access_key_id: str | None = None,
+        aws_secret_access_key: str | None = None,
+        aws_session_token: str | None = None,
+        session: Any = None,
+        client: Any = None,
+        retry_mode: Literal["standard", "adaptive", "legacy"] = "standard",
+        max_attempts: int = 5,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 60.0,
+        max_concurrency: int = 8,
+        multipart_threshold: int = 16 * _MiB,
+        multipart_chunksize: int = 8 * _MiB,
+        checksum: Literal["when_supported", "when_required"] = "when_supported",
+    ) -> None:
+        if not isinstance(bucket, str) or not _BUCKET_RE.match(bucket) or ".." in bucket:
+            raise ValueError(
+                f"invalid S3 bucket name {bucket!r}: 3-63 characters of lowercase letters, "
+                "digits, '.' and '-', starting and ending with a letter or digit"
+            )
+        self.bucket = bucket
+        normalized = normalize_path(prefix)
+        self.prefix = f"{normalized}/" if normalized else ""
+        self.endpoint_url = endpoint_url
+        self.region_name = region_name
+        self._access_key = SecretStr(aws_access_key_id) if aws_access_key_id else None
+        self._secret_key = SecretStr(aws_secret_access_key) if aws_secret_access_key else None
+        self._session_token = SecretStr(aws_session_token) if aws_session_token else None
+        self._user_session = session
+        self._user_client = client
+        self.retry_mode = retry_mode
+        self.max_attempts = max_attempts
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.max_concurrency = max_concurrency
+        self.multipart_threshold = multipart_threshold
+        self.multipart_chunksize = multipart_chunksize
+        self.checksum = checksum
+        self._init_process_state()
+
+    def _init_process_state(self) -> None:
+        self._client: Any = None
+        self._client_pid = -1
+        self._client_lock = threading.Lock()
+        self._bucket_checked = False
+
+    def __repr__(self) -> str:
+        where = f", endpoint_url={self.endpoint_url!r}" if self.endpoint_url else ""
+        return f"S3FileSystem(bucket={self.bucket!r}, prefix={self.prefix!r}{where})"
+
+    # -- pickling: the client stays behind, made again in the new process ----
+    def __getstate__(self) -> dict[str, Any]:
+        if self._user_client is not None:
+            raise TypeError(
+                "an S3FileSystem built from a ready boto3 client cannot be pickled; "
+                "build it from endpoint_url/credentials or a boto3 session instead"
+            )
+        state = self.__dict__.copy()
+        for name in ("_client", "_client_pid", "_client_lock", "_bucket_checked"):
+            state.pop(name)
+        session = state.pop("_user_session")
+        if session is not None:
+            creds = session.get_credentials()
+            if creds is not None:
+                frozen = creds.get_frozen_credentials()
+                state["_access_key"] = SecretStr(frozen.access_key)
+                state["_secret_key"] = SecretStr(frozen.secret_key)
+                state["_session_token"] = SecretStr(frozen.token) if frozen.token else None
+            state["region_name"] = state["region_name"] or session.region_name
+        state["_user_session"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._init_process_state()
+
+    # -- client ----------------------------------------------------------
+    @property
+    def client(self) -> Any:
+        """The boto3 S3 client of this process (made on first use)."""
+        if self._user_client is not None:
+            return self._user_client
+        if self._client is None or self._client_pid != os.getpid():
+            with self._client_lock:
+                if self._client is None or self._client_pid != os.getpid():
+                    self._client = self._make_client()
+                    self._client_pid = os.getpid()
+        return self._client
+
+    def _make_client(self) -> Any:
+        boto3 = _boto()
+        from botocore.config import Config
+
+        config = Config(
+            retries={"mode": self.retry_mode, "max_attempts": self.max_attempts},
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            max_pool_connections=max(10, self.max_concurrency * 2),
+            request_checksum_calculation=self.checksum,
+            response_checksum_validation=self.checksum,
+        )
+        session = self._user_session or boto3.session.Session(
+            aws_access_key_id=_reveal(self._access_key),
+            aws_secret_access_key=_reveal(self._secret_key),
+            aws_session_token=_reveal(self._session_token),
+            region_name=self.region_name,
+        )
+        return session.client(
+            "s3", endpoint_url=self.endpoint_url, region_name=self.region_name, config=config
+        )
+
+    def _transfer_config(self) -> Any:
+        from boto3.s3.transfer import TransferConfig
+
+        return TransferConfig(
+            multipart_threshold=self.multipart_threshold,
+            multipart_chunksize=self.multipart_chunksize,
+            max_concurrency=self.max_concurrency,
+            use_threads=True,
+        )
+
+    # -- paths -----------------------------------------------------------
+    def _key(self, path: str | Path) -> str:
+        return self.prefix + normalize_path(path)
+
+    def url(self, path: str | Path = "") -> str:
+        """The ``s3://`` URL of a path."""
+        return f"s3://{self.bucket}/{self._key(path)}"
+
+    # -- the one place where boto3 errors become builtin ones ---------------
+    @contextmanager
+    def _translate(self, action: str, path: str | Path) -> Iterator[None]:
+        from botocore.exceptions import (
+            BotoCoreError,
+            ClientError,
+            ConnectionError as BotoConnectionError,
+            EndpointConnectionError,
+            NoCredentialsError,
+        )
+
+        where = self.url(path)
+        try:
+            yield
+        except ClientError as exc:
+            raise self._client_error(exc, action, where) from exc
+        except NoCredentialsError as exc:
+            raise PermissionError(
+                f"no AWS credentials found to {action} {where}; set AWS_ACCESS_KEY_ID/"
+                "AWS_SECRET_ACCESS_KEY, a profile, or pass them to S3FileSystem"
+            ) from exc
+        except (EndpointConnectionError, BotoConnectionError) as exc:
+            endpoint = self.endpoint_url or "the default AWS endpoint"
+            raise StorageConnectionError(
+                f"cannot reach S3 endpoint {endpoint} to {action} {where} "
+                f"after {self.max_attempts} attempts: {type(exc).__name__}"
+            ) from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"S3 failed to {action} {where}: {exc}") from exc
+        except Exception as exc:
+            mapped = self._transfer_error(exc, action, where)
+            if mapped is None:
+                raise
+            raise mapped from exc
+
+    def _client_error(self, exc: Any, action: str, where: str) -> OSError:
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code == "NoSuchBucket" or (code in _NOT_FOUND and not self._bucket_exists()):
+            return BucketNotFoundError(f"S3 bucket {self.bucket!r} does not exist ({where})")
+        if code in _NOT_FOUND or status == 404:
+            return FileNotFoundError(f"no such object: {where}")
+        if code in _DENIED or status == 403:
+            return PermissionError(f"access denied ({code}) trying to {action} {where}")
+        message = str(error.get("Message", ""))[:200]
+        return StorageError(f"S3 error {code or status} trying to {action} {where}: {message}")
+
+    def _transfer_error(self, exc: Exception, action: str, where: str) -> OSError | None:
+        """Managed transfers wrap client errors in their own types; unwrap them."""
+        from boto3.exceptions import S3UploadFailedError
+        from s3transfer.exceptions import RetriesExceededError
+
+        if isinstance(exc, RetriesExceededError):
+            return StorageConnectionError(f"S3 transfer to {action} {where} kept failing: {exc}")
+        if not isinstance(exc, S3UploadFailedError):
+            return None
+        text = str(exc)
+        if "NoSuchBucket" in text:
+            return BucketNotFoundError(f"S3 bucket {self.bucket!r} does not exist ({where})")
+        if any(code in text for code in _DENIED):
+            return PermissionError(f"access denied trying to {action} {where}")
+        return StorageError(f"S3 upload failed ({where}): {text[:300]}")
+
+    def _bucket_exists(self) -> bool:
+        """Tell a missing bucket from a missing key after a bare 404 (checked once)."""
+        if self._bucket_checked:
+            return True
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if status == 404 or code in _NOT_FOUND or code == "NoSuchBucket":
+                return False
+            return True  # 403 and the like: the bucket is there, we just may not look
+        self._bucket_checked = True
+        return True
+
+    # -- the nine methods --------------------------------------------------
+    def read_bytes(self, path: str | Path) -> bytes:
+        key = self._key(path)
+        with self._translate("read", path):
+            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+            try:
+                data: bytes = body.read()
+            finally:
+                body.close()
+        log.debug("read s3://%s/%s (%d bytes)", self.bucket, key, len(data))
+        return data
+
+    def write_bytes(self, path: str | Path, data: bytes) -> None:
+        key = self._require_file_key(path)
+        with self._translate("write", path):
+            if len(data) < self.multipart_threshold:
+                self.client.put_object(Bucket=self.bucket, Key=key, Body=data)
+            else:
+                self.client.upload_fileobj(
+                    io.BytesIO(data), self.bucket, key, Config=self._transfer_config()
+                )
+        log.debug("wrote s3://%s/%s (%d bytes)", self.bucket, key, len(data))
+
+    def read_text(self, path: str | Path, encoding: str = "utf-8") -> str:
+        return self.read_bytes(path).decode(encoding)
+
+    def write_text(self, path: str | Path, text: str, encoding: str = "utf-8") -> None:
+        self.write_bytes(path, text.encode(encoding))
+
+    def exists(self, path: str | Path) -> bool:
+        rel = normalize_path(path)
+        key = self.prefix + rel
+        with self._translate("check", path):
+            if rel:
+                try:
+                    self.client.head_object(Bucket=self.bucket, Key=key)
+                    return True
+                except Exception as exc:  # only a clean 404 means "no such file"
+                    if not _is_404(exc) or not self._bucket_exists():
+                        raise
+            listing = self.client.list_objects_v2(
+                Bucket=self.bucket, Prefix=f"{key}/" if rel else key, MaxKeys=1
+            )
+            return bool(listing.get("KeyCount", 0))
+
+    def makedirs(self, path: str | Path, *, exist_ok: bool = False) -> None:
+        rel = normalize_path(path)
+        if not exist_ok and self.exists(rel):
+            raise FileExistsError(f"{self.url(rel)} exists")
+
+    def copy(self, src: str | Path, dst: str | Path) -> None:
+        source = {"Bucket": self.bucket, "Key": self._key(src)}
+        with self._translate("copy", src):
+            self.client.copy(
+                source, self.bucket, self._require_file_key(dst), Config=self._transfer_config()
+            )
+
+    def glob(self, path: str | Path, pattern: str) -> list[str]:
+        rel = normalize_path(path)
+        base = self.prefix + (f"{rel}/" if rel else "")
+        names: list[str] = []
+        with self._translate("list", path):
+            paginator = self.client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=base, Delimiter="/"):
+                names += [c["Prefix"][len(base) :].rstrip("/") for c in page.get("CommonPrefixes", [])]
+                names += [o["Key"][len(base) :] for o in page.get("Contents", [])]
+        return sorted(join(rel, n) for n in set(names) if n and fnmatch.fnmatchcase(n, pattern))
+
+    def remove(self, path: str | Path) -> None:
+        key = self._require_file_key(path)
+        with self._translate("remove", path):
+            self.client.head_object(Bucket=self.bucket, Key=key)
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+
+    # -- capabilities ----------------------------------------------------
+    def put_file(self, local_path: str | Path, path: str | Path) -> None:
+        key = self._require_file_key(path)
+        with self._translate("upload to", path):
+            self.client.upload_file(
+                os.fspath(local_path), self.bucket, key, Config=self._transfer_config()
+            )
+        log.debug("uploaded %s to s3://%s/%s", local_path, self.bucket, key)
+
+    def get_file(self, path: str | Path, local_path: str | Path) -> None:
+        key = self._key(path)
+        with self._translate("download", path):
+            self.client.download_file(
+                self.bucket, key, os.fspath(local_path), Config=self._transfer_config()
+            )
+        log.debug("downloaded s3://%s/%s to %s", self.bucket, key, local_path)
+
+    def stat(self, path: str | Path) -> FileInfo:
+        with self._translate("stat", path):
+            head = self.client.head_object(Bucket=self.bucket, Key=self._key(path))
+        return FileInfo(size=int(head["ContentLength"]), version=str(head.get("ETag", "")))
+
+    def _require_file_key(self, path: str | Path) -> str:
+        rel = normalize_path(path)
+        if not rel:
+            raise IsADirectoryError(f"{self.url()} is the root, not a file")
+        return self.prefix + rel
+
+
+def _reveal(secret: SecretStr | None) -> str | None:
+    return secret.get_secret_value() if secret is not None else None
+
+
+def _is_404(exc: Exception) -> bool:
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return False
+    code = str(response.get("Error", {}).get("Code", ""))
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return code in _NOT_FOUND or status == 404

@@ -1,0 +1,82 @@
+"""The run manifest: written last, trusted by every reader."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from idfkit.exceptions import IncompleteResultError
+
+__all__ = ["MANIFEST_NAME", "InputRecord", "ManifestFile", "RunManifest", "hash_file"]
+
+MANIFEST_NAME = "idfkit-manifest.json"
+_CHUNK = 1024 * 1024
+
+
+class ManifestFile(BaseModel):
+    """One output file as it was uploaded."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    size: int
+    sha256: str
+
+
+class InputRecord(BaseModel):
+    """A model or weather file the run used (its bytes may live elsewhere)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    sha256: str
+
+
+class RunManifest(BaseModel):
+    """What a finished run produced. No manifest means the run is not finished."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    schema_version: int = 1
+    run_id: str
+    label: str = ""
+    success: bool
+    exit_code: int
+    runtime_seconds: float
+    energyplus_version: str
+    output_prefix: str
+    files: tuple[ManifestFile, ...]
+    model: InputRecord
+    weather: InputRecord | None
+    started_at: datetime
+    finished_at: datetime
+    idfkit_version: str
+    error_summary: str = ""
+
+    def file(self, name: str) -> ManifestFile | None:
+        return next((f for f in self.files if f.name == name), None)
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2)
+
+    @classmethod
+    def from_json(cls, text: str | bytes, *, where: str = "") -> RunManifest:
+        """Parse a manifest; a corrupt one means the result is incomplete."""
+        try:
+            return cls.model_validate_json(text)
+        except ValidationError as exc:
+            raise IncompleteResultError(f"manifest {where} is unreadable: {exc}") from None
+
+
+def hash_file(path: Path) -> tuple[int, str]:
+    """Size and sha256 of a local file, read in pieces."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()

@@ -1,0 +1,20 @@
+"""Pure readers of EnergyPlus output files: no storage, no processes."""
+
+from idfkit.simulation.parsers.err import ErrorReport, parse_err
+from idfkit.simulation.parsers.sql import (
+    EnvironmentInfo,
+    SQLResult,
+    TabularRow,
+    TimeSeriesResult,
+    VariableInfo,
+)
+
+__all__ = [
+    "EnvironmentInfo",
+    "ErrorReport",
+    "SQLResult",
+    "TabularRow",
+    "TimeSeriesResult",
+    "VariableInfo",
+    "parse_err",
+]

@@ -1,0 +1,281 @@
+"""The outcome of a simulation, read lazily from any storage backend."""
+
+from __future__ import annotations
+
+import html
+import threading
+from pathlib import Path
+from typing import Any
+
+from idfkit.exceptions import IncompleteResultError, ResultNotFoundError
+from idfkit.simulation import cache
+from idfkit.simulation.fs.base import FileSystem, file_info, join, normalize_path
+from idfkit.simulation.fs.local import LocalFileSystem
+from idfkit.simulation.manifest import MANIFEST_NAME, ManifestFile, RunManifest
+from idfkit.simulation.parsers.err import ErrorReport, parse_err
+from idfkit.simulation.parsers.sql import SQLResult
+
+__all__ = ["SimulationResult"]
+
+_UNSET: Any = object()
+
+
+class SimulationResult:
+    """One run's outputs in a directory on a FileSystem.
+
+    Nothing is read until a property needs it. When the directory holds a run
+    manifest, ``success``, ``exit_code`` and ``runtime_seconds`` come from it
+    and every file read is checked against it; a plain EnergyPlus directory
+    without one is read best-effort (success is inferred from the .err file).
+    """
+
+    def __init__(
+        self,
+        run_dir: str | Path,
+        *,
+        fs: FileSystem | None = None,
+        output_prefix: str = "eplus",
+        manifest: RunManifest | None = _UNSET,
+        stdout: str = "",
+        stderr: str = "",
+    ) -> None:
+        self.fs, self._dir = _locate(run_dir, fs)
+        self.run_dir: str | Path = Path(run_dir) if _is_plain_local(fs) else str(run_dir)
+        self.output_prefix = output_prefix
+        self.stdout = stdout
+        self.stderr = stderr
+        self._manifest = manifest
+        self._sql: SQLResult | None | Any = _UNSET
+        self._errors: ErrorReport | None = None
+        self._lock = threading.RLock()
+
+    @classmethod
+    def from_directory(
+        cls, path: str | Path, *, fs: FileSystem | None = None, output_prefix: str = "eplus"
+    ) -> SimulationResult:
+        """A result for an existing run directory; touches no storage until read."""
+        return cls(path, fs=fs, output_prefix=output_prefix)
+
+    # -- manifest-backed facts -----------------------------------------------
+    @property
+    def manifest(self) -> RunManifest | None:
+        """The run manifest, or None for a plain EnergyPlus directory.
+
+        Raises ``ResultNotFoundError`` when the directory holds nothing.
+        """
+        with self._lock:
+            if self._manifest is _UNSET:
+                self._manifest = self._load_manifest()
+            manifest: RunManifest | None = self._manifest
+            return manifest
+
+    def _load_manifest(self) -> RunManifest | None:
+        path = self._path(MANIFEST_NAME)
+        try:
+            text = self.fs.read_bytes(path)
+        except FileNotFoundError:
+            if not self.fs.glob(self._dir, "*"):
+                raise ResultNotFoundError(f"no simulation result at {self._where()}") from None
+            return None
+        return RunManifest.from_json(text, where=self._where(MANIFEST_NAME))
+
+    @property
+    def success(self) -> bool:
+        manifest = self.manifest
+        if manifest is not None:
+            return manifest.success
+        return self.errors.completed_successfully
+
+    @property
+    def exit_code(self) -> int | None:
+        manifest = self.manifest
+        return manifest.exit_code if manifest is not None else None
+
+    @property
+    def runtime_seconds(self) -> float | None:
+        manifest = self.manifest
+        return manifest.runtime_seconds if manifest is not None else None
+
+    def files(self) -> list[str]:
+        """Names of the run's files: the manifest's list, or what the directory holds."""
+        manifest = self.manifest
+        if manifest is not None:
+            return [f.name for f in manifest.files]
+        return [p.rsplit("/", 1)[-1] for p in self.fs.glob(self._dir, "*")]
+
+    def verify(self, *, deep: bool = False) -> None:
+        """Check that every listed file is there with its size (and, if ``deep``, its hash).
+
+        Raises ``IncompleteResultError`` naming every file that is wrong.
+        """
+        manifest = self.manifest
+        if manifest is None:
+            raise IncompleteResultError(f"{self._where()} has no manifest to verify against")
+        present = {p.rsplit("/", 1)[-1] for p in self.fs.glob(self._dir, "*")}
+        problems: list[str] = []
+        for entry in manifest.files:
+            if entry.name not in present:
+                problems.append(f"{entry.name}: missing")
+            elif deep:
+                try:
+                    self.local_path(entry.name)
+                except IncompleteResultError as exc:
+                    problems.append(f"{entry.name}: {exc}")
+            else:
+                info = file_info(self.fs, self._path(entry.name))
+                if info is not None and info.size != entry.size:
+                    problems.append(f"{entry.name}: {info.size} bytes, manifest says {entry.size}")
+        if problems:
+            raise IncompleteResultError(
+                f"result at {self._where()} is incomplete: " + "; ".join(problems)
+            )
+
+    # -- files -----------------------------------------------------------
+    def _name(self, suffix: str) -> str:
+        return f"{self.output_prefix}{suffix}"
+
+    def _path(self, name: str) -> str:
+        return join(self._dir, name)
+
+    def _where(self, name: str = "") -> str:
+        url = getattr(self.fs, "url", None)
+        target = self._path(name) if name else self._dir
+        if callable(url):
+            return str(url(target))
+        if isinstance(self.fs, LocalFileSystem) and self.fs.root is not None:
+            return str(self.fs.root / target)
+        return f"{target!r} on {self.fs!r}"
+
+    def _expected(self, name: str) -> ManifestFile | None:
+        manifest = self.manifest
+        if manifest is None:
+            return None
+        entry = manifest.file(name)
+        if entry is None:
+            raise FileNotFoundError(f"{name} is not among the run's files at {self._where()}")
+        return entry
+
+    def local_path(self, name: str) -> Path:
+        """A local file with the content of ``name``: in place on local disk, else cached."""
+        expected = self._expected(name)
+        if isinstance(self.fs, LocalFileSystem) and self.fs.root is not None:
+            local = self.fs.root / self._path(name)
+            if not local.is_file():
+                if expected is not None:
+                    raise IncompleteResultError(f"{local} is listed in the manifest but missing")
+                raise FileNotFoundError(f"no such file: {local}")
+            if expected is not None and local.stat().st_size != expected.size:
+                raise IncompleteResultError(
+                    f"{local} is {local.stat().st_size} bytes, manifest says {expected.size}"
+                )
+            return local
+        return cache.fetch(self.fs, self._path(name), expected, where=self._where(name))
+
+    def read_text(self, name: str) -> str:
+        """A small output file (e.g. the .err) as text, checked against the manifest."""
+        return self.local_path(name).read_text(encoding="utf-8", errors="replace")
+
+    @property
+    def sql_path(self) -> str:
+        return self._path(self._name("out.sql"))
+
+    @property
+    def err_path(self) -> str:
+        return self._path(self._name("out.err"))
+
+    @property
+    def eso_path(self) -> str:
+        return self._path(self._name("out.eso"))
+
+    @property
+    def html_path(self) -> str:
+        return self._path(self._name("tbl.htm"))
+
+    # -- parsed outputs ----------------------------------------------------
+    @property
+    def sql(self) -> SQLResult | None:
+        """The SQLite output (fetched once, then cached), or None if the run made none."""
+        with self._lock:
+            if self._sql is _UNSET:
+                try:
+                    self._sql = SQLResult(self.local_path(self._name("out.sql")))
+                except FileNotFoundError as exc:
+                    if isinstance(exc, ResultNotFoundError):
+                        raise
+                    self._sql = None
+            sql: SQLResult | None = self._sql
+            return sql
+
+    @property
+    def errors(self) -> ErrorReport:
+        """The parsed .err file (an empty report when there is none)."""
+        with self._lock:
+            if self._errors is None:
+                try:
+                    self._errors = parse_err(self.read_text(self._name("out.err")))
+                except FileNotFoundError as exc:
+                    if isinstance(exc, ResultNotFoundError) or self._dir_is_empty():
+                        raise ResultNotFoundError(
+                            f"no simulation result at {self._where()}"
+                        ) from exc
+                    self._errors = ErrorReport()
+            return self._errors
+
+    def _dir_is_empty(self) -> bool:
+        return not self.fs.glob(self._dir, "*")
+
+    # -- lifecycle ---------------------------------------------------------
+    def close(self) -> None:
+        with self._lock:
+            if isinstance(self._sql, SQLResult):
+                self._sql.close()
+
+    def __enter__(self) -> SimulationResult:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "not read" if self._manifest is _UNSET else _status_word(self._manifest)
+        return f"<SimulationResult {self._where()} ({state})>"
+
+    def _repr_html_(self) -> str:
+        manifest = self.manifest
+        rows = [("location", self._where())]
+        if manifest is not None:
+            rows += [
+                ("status", "succeeded" if manifest.success else "failed"),
+                ("exit code", str(manifest.exit_code)),
+                ("runtime", f"{manifest.runtime_seconds:.2f} s"),
+                ("EnergyPlus", manifest.energyplus_version),
+                ("files", str(len(manifest.files))),
+            ]
+            if manifest.error_summary:
+                rows.append(("errors", manifest.error_summary))
+        else:
+            rows.append(("status", "no manifest (plain EnergyPlus directory)"))
+        body = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+            f"<td style='text-align:left'>{html.escape(v).replace(chr(10), '<br>')}</td></tr>"
+            for k, v in rows
+        )
+        return f"<table><caption>SimulationResult</caption>{body}</table>"
+
+
+def _status_word(manifest: RunManifest | None) -> str:
+    if manifest is None:
+        return "no manifest"
+    return "succeeded" if manifest.success else "failed"
+
+
+def _is_plain_local(fs: FileSystem | None) -> bool:
+    return fs is None or (isinstance(fs, LocalFileSystem) and fs.root is None)
+
+
+def _locate(run_dir: str | Path, fs: FileSystem | None) -> tuple[FileSystem, str]:
+    """The backend and the directory on it; plain local paths become a rooted view."""
+    if _is_plain_local(fs):
+        return LocalFileSystem(root=Path(run_dir)), ""
+    assert fs is not None
+    return fs, normalize_path(run_dir)
