@@ -99,9 +99,11 @@ class IDFDocument:
     def version(self) -> tuple[int, ...] | None:
         """The model's EnergyPlus version as numbers, e.g. ``(25, 2)``."""
         found = self["Version"]
-        if not found or not found[0].fields:
+        # IDF: the first field; epJSON: the property after the instance name.
+        position = 0 if self.format == "idf" else 1
+        if not found or len(found[0].fields) <= position:
             return None
-        text = str(found[0].fields[0]).strip()
+        text = str(found[0].fields[position]).strip()
         parts = re.findall(r"\d+", text)
         return tuple(int(p) for p in parts) or None
 
@@ -168,7 +170,8 @@ class IDFDocument:
             )
         out: dict[str, dict[str, dict[str, Any]]] = {}
         for obj in self.objects:
-            props = dict(zip(obj.field_names[1:], obj.fields[1:], strict=True))
+            keys = [k or f"field_{i}" for i, k in enumerate(obj.field_names[1:], start=1)]
+            props = dict(zip(keys, obj.fields[1:], strict=True))
             out.setdefault(obj.type, {})[obj.name] = props
         return json.dumps(out, indent=2) + "\n"
 
@@ -232,7 +235,9 @@ def _looks_like_text(text: str) -> bool:
 def _check_field(obj_type: str, index: int, value: Any) -> str:
     text = str(value).strip()
     if _FORBIDDEN_IN_FIELD.search(text):
-        raise ValueError(f"{obj_type} field {index + 1} holds a character IDF cannot carry: {text!r}")
+        raise ValueError(
+            f"{obj_type} field {index + 1} holds a character IDF cannot carry: {text!r}"
+        )
     return text
 
 
@@ -255,6 +260,7 @@ def _parse_idf(text: str) -> list[IDFObject]:
     token: list[str] = []
     start_line = 0
     line = 1
+    just_closed: IDFObject | None = None
     i, n = 0, len(text)
     while i < n:
         ch = text[i]
@@ -262,9 +268,12 @@ def _parse_idf(text: str) -> list[IDFObject]:
             end = text.find("\n", i)
             end = n if end < 0 else end
             comment = text[i + 1 : end]
-            # "!- Name" after a field's comma names that field.
-            if comment.startswith("-") and values and not "".join(token).strip():
-                names[-1] = comment[1:].strip() or None
+            # "!- Name" after a field's comma (or the closing ';') names that field.
+            if comment.startswith("-") and not "".join(token).strip():
+                if values:
+                    names[-1] = comment[1:].strip() or None
+                elif just_closed is not None and just_closed.fields:
+                    just_closed.field_names[-1] = comment[1:].strip() or None
             i = end
             continue
         if ch == "\n":
@@ -277,15 +286,20 @@ def _parse_idf(text: str) -> list[IDFObject]:
             values.append(value)
             names.append(None)
             if ch == ";":
-                objects.append(_make_object(values, names, start_line))
+                just_closed = _make_object(values, names, start_line)
+                objects.append(just_closed)
                 values, names, start_line = [], [], 0
         else:
-            if not start_line and not ch.isspace():
-                start_line = line
+            if not ch.isspace():
+                just_closed = None
+                if not start_line:
+                    start_line = line
             token.append(ch)
         i += 1
     if values or "".join(token).strip():
-        raise IdfParseError("object is not terminated by ';' before the end of the text", start_line)
+        raise IdfParseError(
+            "object is not terminated by ';' before the end of the text", start_line
+        )
     return objects
 
 

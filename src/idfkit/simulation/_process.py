@@ -62,12 +62,13 @@ def run_process(
             if callback is not None and not callback_errors:
                 try:
                     callback(line.rstrip("\r\n"))
-                except BaseException as exc:  # re-raised in the caller's thread
+                except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
                     callback_errors.append(exc)
                     _kill_group(proc)
         stream.close()
 
-    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout is not None
+    assert proc.stderr is not None
     readers = [
         threading.Thread(target=pump, args=(proc.stdout, out_lines, on_progress), daemon=True),
         threading.Thread(target=pump, args=(proc.stderr, err_lines, None), daemon=True),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -35,10 +36,8 @@ def changed_files(folder: Path, before: Snapshot) -> list[Path]:
 
 def retract_manifest(fs: FileSystem, output_dir: str) -> None:
     """Remove an earlier run's manifest first, so a crash mid-publish reads as incomplete."""
-    try:
+    with contextlib.suppress(FileNotFoundError):
         fs.remove(join(output_dir, MANIFEST_NAME))
-    except FileNotFoundError:
-        pass
 
 
 def publish(

@@ -45,7 +45,7 @@ class SimulationResult:
         self.stdout = stdout
         self.stderr = stderr
         self._manifest = manifest
-        self._sql: SQLResult | None | Any = _UNSET
+        self._sql: SQLResult | Any | None = _UNSET
         self._errors: ErrorReport | None = None
         self._lock = threading.RLock()
 

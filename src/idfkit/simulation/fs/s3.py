@@ -200,9 +200,11 @@ class S3FileSystem:
         from botocore.exceptions import (
             BotoCoreError,
             ClientError,
-            ConnectionError as BotoConnectionError,
             EndpointConnectionError,
             NoCredentialsError,
+        )
+        from botocore.exceptions import (
+            ConnectionError as BotoConnectionError,
         )
 
         where = self.url(path)
@@ -267,11 +269,8 @@ class S3FileSystem:
         try:
             self.client.head_bucket(Bucket=self.bucket)
         except ClientError as exc:
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            code = str(exc.response.get("Error", {}).get("Code", ""))
-            if status == 404 or code in _NOT_FOUND or code == "NoSuchBucket":
-                return False
-            return True  # 403 and the like: the bucket is there, we just may not look
+            # 403 and the like: the bucket is there, we just may not look.
+            return not (_is_404(exc) or _error_code(exc) == "NoSuchBucket")
         self._bucket_checked = True
         return True
 
@@ -339,7 +338,9 @@ class S3FileSystem:
         with self._translate("list", path):
             paginator = self.client.get_paginator("list_objects_v2")
             for page in paginator.paginate(Bucket=self.bucket, Prefix=base, Delimiter="/"):
-                names += [c["Prefix"][len(base) :].rstrip("/") for c in page.get("CommonPrefixes", [])]
+                names += [
+                    c["Prefix"][len(base) :].rstrip("/") for c in page.get("CommonPrefixes", [])
+                ]
                 names += [o["Key"][len(base) :] for o in page.get("Contents", [])]
         return sorted(join(rel, n) for n in set(names) if n and fnmatch.fnmatchcase(n, pattern))
 
@@ -359,11 +360,17 @@ class S3FileSystem:
         log.debug("uploaded %s to s3://%s/%s", local_path, self.bucket, key)
 
     def get_file(self, path: str | Path, local_path: str | Path) -> None:
+        # One streamed GET, written in 1 MiB pieces: memory stays flat whatever the
+        # size, and a read costs one request (a managed download adds a HEAD).
         key = self._key(path)
         with self._translate("download", path):
-            self.client.download_file(
-                self.bucket, key, os.fspath(local_path), Config=self._transfer_config()
-            )
+            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+            try:
+                with open(local_path, "wb") as fh:
+                    for chunk in body.iter_chunks(_MiB):
+                        fh.write(chunk)
+            finally:
+                body.close()
         log.debug("downloaded s3://%s/%s to %s", self.bucket, key, local_path)
 
     def stat(self, path: str | Path) -> FileInfo:
@@ -382,10 +389,14 @@ def _reveal(secret: SecretStr | None) -> str | None:
     return secret.get_secret_value() if secret is not None else None
 
 
+def _error_code(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
+
+
 def _is_404(exc: Exception) -> bool:
     response = getattr(exc, "response", None)
     if not isinstance(response, dict):
         return False
-    code = str(response.get("Error", {}).get("Code", ""))
     status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    return code in _NOT_FOUND or status == 404
+    return _error_code(exc) in _NOT_FOUND or status == 404

@@ -82,9 +82,7 @@ class TimeSeriesResult:
         try:
             import pandas as pd
         except ImportError as exc:
-            raise ImportError(
-                'to_dataframe() needs pandas: pip install "idfkit[pandas]"'
-            ) from exc
+            raise ImportError('to_dataframe() needs pandas: pip install "idfkit[pandas]"') from exc
         column = f"{self.key_value}:{self.variable_name} [{self.units}]"
         index = pd.DatetimeIndex(self.timestamps, name="timestamp")
         return pd.DataFrame({column: self.values}, index=index)
@@ -285,8 +283,16 @@ class SQLResult:
         if where:
             sql += " WHERE " + " AND ".join(where)
         return [
-            TabularRow(*(str(c or "") for c in row[:6]), str(row[6] or "").strip())
-            for row in self.query(sql, params)
+            TabularRow(
+                report_name=str(report or ""),
+                report_for=str(report_for_ or ""),
+                table_name=str(table or ""),
+                row_name=str(row or ""),
+                column_name=str(column or ""),
+                units=str(units or ""),
+                value=str(value or "").strip(),
+            )
+            for report, report_for_, table, row, column, units, value in self.query(sql, params)
         ]
 
 

@@ -1,0 +1,45 @@
+"""Developer and CI sessions: CI runs exactly these (see .ci/run)."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = True
+
+PYTHON = "3.11"
+
+
+def _npm_s3rver(session: nox.Session) -> None:
+    """The independent S3 server the contract tests also run against."""
+    session.run("npm", "ci", "--prefix", "tests/s3rver", "--no-audit", "--no-fund", external=True)
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The test suite, with real EnergyPlus and loopback S3 servers."""
+    session.install("-e", ".[test]")
+    _npm_s3rver(session)
+    session.run("pytest", *(session.posargs or ["-q"]))
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", "src", "tests", "benchmarks", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "benchmarks", "noxfile.py")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    session.install("-e", ".[all]", "mypy>=1.10", "boto3-stubs[s3]", "pandas-stubs")
+    session.run("mypy")
+
+
+@nox.session(python=PYTHON)
+def benchmarks(session: nox.Session) -> None:
+    """Speed and memory figures, printed as tables (not pass/fail tests)."""
+    session.install("-e", ".[test]")
+    for script in ["overhead.py", "storage.py", "batch.py"]:
+        session.run("python", f"benchmarks/{script}", *session.posargs)

@@ -1,0 +1,142 @@
+"""A real S3-compatible server on loopback, for tests, notebooks and the demo.
+
+It is moto's server (``pip install "moto[server]"``), reached over HTTP
+through ``endpoint_url`` exactly as a cloud bucket would be::
+
+    with LocalS3Server() as server:
+        fs = server.filesystem("simulations", prefix="study-001/")
+        simulate(model, weather, output_dir="case-1", fs=fs)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from idfkit.simulation.fs.s3 import S3FileSystem
+
+__all__ = ["LocalS3Server", "free_port"]
+
+ACCESS_KEY = "testing"
+SECRET_KEY = "testing"
+REGION = "us-east-1"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that was free on ``host`` a moment ago."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class LocalS3Server:
+    """moto's S3 server on 127.0.0.1, in a thread or (``process=True``) a child process.
+
+    A child process keeps the stored objects out of this process's memory,
+    which matters when measuring it.
+    """
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, process: bool = False) -> None:
+        self.host = host
+        self.port = port or free_port(host)
+        self.process = process
+        self._thread_server: Any = None
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> LocalS3Server:
+        try:
+            import moto.server
+        except ImportError as exc:
+            raise ImportError(
+                'LocalS3Server needs moto\'s server: pip install "moto[server]"'
+            ) from exc
+        if self.process:
+            env = {
+                **os.environ,
+                "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+                "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            }
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.port)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=env,
+            )
+        else:
+            logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+            self._thread_server = moto.server.ThreadedMotoServer(
+                ip_address=self.host, port=self.port, verbose=False
+            )
+            self._thread_server.start()
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc is not None and self._proc.poll() is not None:
+                raise RuntimeError(f"moto server exited with code {self._proc.returncode}")
+            try:
+                urllib.request.urlopen(f"{self.endpoint_url}/moto-api/", timeout=2).close()
+                return
+            except urllib.error.HTTPError:
+                return  # it answered
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"moto server on {self.endpoint_url} did not start in {timeout:g} s")
+
+    def stop(self) -> None:
+        if self._thread_server is not None:
+            self._thread_server.stop()
+            self._thread_server = None
+        if self._proc is not None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+            self._proc = None
+
+    def __enter__(self) -> LocalS3Server:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def filesystem(
+        self, bucket: str, prefix: str = "", *, create: bool = True, **kwargs: Any
+    ) -> S3FileSystem:
+        """An S3FileSystem on this server (creating the bucket unless ``create`` is False)."""
+        from idfkit.simulation.fs.s3 import S3FileSystem
+
+        options: dict[str, Any] = {
+            "endpoint_url": self.endpoint_url,
+            "region_name": REGION,
+            "aws_access_key_id": ACCESS_KEY,
+            "aws_secret_access_key": SECRET_KEY,
+            **kwargs,
+        }
+        fs = S3FileSystem(bucket, prefix, **options)
+        if create:
+            fs.client.create_bucket(Bucket=bucket)
+        return fs

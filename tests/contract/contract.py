@@ -1,0 +1,249 @@
+"""The FileSystem contract as mixins: one class per behaviour, each asking for an ``fs`` fixture.
+
+A backend's test class combines every mixin with a fixture class that makes
+an empty ``fs`` (see test_backends.py).
+"""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from idfkit.simulation.fs import (
+    FileSystem,
+    SupportsLocalTransfer,
+    SupportsStat,
+    download_file,
+    file_info,
+    upload_file,
+)
+
+
+class ProtocolContract:
+    def test_is_a_filesystem(self, fs: FileSystem) -> None:
+        assert isinstance(fs, FileSystem)
+
+
+class ReadWriteContract:
+    def test_bytes_round_trip(self, fs: FileSystem) -> None:
+        payload = bytes(range(256)) * 10
+        fs.write_bytes("a/b/data.bin", payload)
+        assert fs.read_bytes("a/b/data.bin") == payload
+
+    def test_text_round_trip_with_encoding(self, fs: FileSystem) -> None:
+        fs.write_text("notes.txt", "Zone température ✓")
+        assert fs.read_text("notes.txt") == "Zone température ✓"
+        fs.write_text("latin.txt", "température", encoding="latin-1")
+        assert fs.read_bytes("latin.txt") == "température".encode("latin-1")
+        assert fs.read_text("latin.txt", encoding="latin-1") == "température"
+
+    def test_overwrite_replaces_content(self, fs: FileSystem) -> None:
+        fs.write_bytes("x.txt", b"first, longer content")
+        fs.write_bytes("x.txt", b"second")
+        assert fs.read_bytes("x.txt") == b"second"
+
+    def test_empty_file(self, fs: FileSystem) -> None:
+        fs.write_bytes("empty", b"")
+        assert fs.read_bytes("empty") == b""
+        assert fs.exists("empty")
+
+    def test_pure_posix_path_accepted(self, fs: FileSystem) -> None:
+        fs.write_bytes(PurePosixPath("case-1") / "eplusout.err", b"x")  # type: ignore[arg-type]
+        assert fs.read_bytes("case-1/eplusout.err") == b"x"
+
+    def test_equivalent_spellings_name_one_file(self, fs: FileSystem) -> None:
+        fs.write_bytes("case-1/./sub//f.txt", b"1")
+        assert fs.read_bytes("case-1/sub/f.txt") == b"1"
+        assert fs.read_bytes("case-1/other/../sub/f.txt") == b"1"
+        assert fs.read_bytes("case-1\\sub\\f.txt") == b"1"
+
+
+class NotFoundContract:
+    def test_read_missing_is_file_not_found(self, fs: FileSystem) -> None:
+        with pytest.raises(FileNotFoundError):
+            fs.read_bytes("missing/file.bin")
+        with pytest.raises(FileNotFoundError):
+            fs.read_text("missing.txt")
+
+    def test_remove_missing_is_file_not_found(self, fs: FileSystem) -> None:
+        with pytest.raises(FileNotFoundError):
+            fs.remove("missing.txt")
+
+    def test_copy_missing_source_is_file_not_found(self, fs: FileSystem) -> None:
+        with pytest.raises(FileNotFoundError):
+            fs.copy("missing.txt", "dst.txt")
+        assert not fs.exists("dst.txt")
+
+
+class ExistsContract:
+    def test_file_and_directory_exist(self, fs: FileSystem) -> None:
+        assert not fs.exists("run/eplusout.sql")
+        assert not fs.exists("run")
+        fs.write_bytes("run/eplusout.sql", b"sql")
+        assert fs.exists("run/eplusout.sql")
+        assert fs.exists("run")
+        assert not fs.exists("ru")  # a key prefix is not a directory
+
+    def test_removed_file_no_longer_exists(self, fs: FileSystem) -> None:
+        fs.write_bytes("gone.txt", b"x")
+        fs.remove("gone.txt")
+        assert not fs.exists("gone.txt")
+
+    def test_makedirs_then_write(self, fs: FileSystem) -> None:
+        fs.makedirs("deep/er/dir", exist_ok=True)
+        fs.write_bytes("deep/er/dir/f", b"1")
+        assert fs.exists("deep/er/dir")
+
+    def test_makedirs_on_existing_directory(self, fs: FileSystem) -> None:
+        fs.write_bytes("made/f", b"1")
+        fs.makedirs("made", exist_ok=True)
+        with pytest.raises(FileExistsError):
+            fs.makedirs("made")
+
+
+class CopyRemoveContract:
+    def test_copy_file(self, fs: FileSystem) -> None:
+        fs.write_bytes("src/a.bin", b"abc")
+        fs.copy("src/a.bin", "dst/b.bin")
+        assert fs.read_bytes("dst/b.bin") == b"abc"
+        assert fs.read_bytes("src/a.bin") == b"abc"
+
+    def test_remove_leaves_siblings(self, fs: FileSystem) -> None:
+        fs.write_bytes("d/a", b"1")
+        fs.write_bytes("d/b", b"2")
+        fs.remove("d/a")
+        assert fs.glob("d", "*") == ["d/b"]
+
+
+class GlobContract:
+    def test_matches_names_directly_inside(self, fs: FileSystem) -> None:
+        for name in ["eplusout.sql", "eplusout.err", "eplustbl.htm", "sub/eplusout.sql"]:
+            fs.write_bytes(f"run/{name}", b"x")
+        fs.write_bytes("run2/eplusout.sql", b"x")
+        assert fs.glob("run", "*.sql") == ["run/eplusout.sql"]
+        assert fs.glob("run", "eplusout.*") == ["run/eplusout.err", "run/eplusout.sql"]
+        assert fs.glob("run", "*") == [
+            "run/eplusout.err",
+            "run/eplusout.sql",
+            "run/eplustbl.htm",
+            "run/sub",
+        ]
+
+    def test_results_are_accepted_back(self, fs: FileSystem) -> None:
+        fs.write_bytes("case-7/out.txt", b"payload")
+        [found] = fs.glob("case-7", "*.txt")
+        assert fs.read_bytes(found) == b"payload"
+        assert fs.exists(found)
+
+    def test_root_listing(self, fs: FileSystem) -> None:
+        fs.write_bytes("alpha/x", b"1")
+        fs.write_bytes("beta.txt", b"1")
+        assert fs.glob("", "*") == ["alpha", "beta.txt"]
+
+    def test_missing_directory_lists_empty(self, fs: FileSystem) -> None:
+        assert fs.glob("no-such-dir", "*") == []
+
+    def test_case_sensitive(self, fs: FileSystem) -> None:
+        fs.write_bytes("c/Upper.SQL", b"1")
+        assert fs.glob("c", "*.sql") == []
+        assert fs.glob("c", "*.SQL") == ["c/Upper.SQL"]
+
+    def test_question_mark_and_ranges(self, fs: FileSystem) -> None:
+        for i in range(12):
+            fs.write_bytes(f"cases/case-{i}", b"")
+        assert fs.glob("cases", "case-?") == [f"cases/case-{i}" for i in range(10)]
+        assert fs.glob("cases", "case-1[01]") == ["cases/case-10", "cases/case-11"]
+
+
+class PathSafetyContract:
+    @pytest.mark.parametrize(
+        "path",
+        ["..", "../x", "a/../../x", "/etc/passwd", "a/b/../../../c", "C:/Windows/x", "x\x00y"],
+    )
+    def test_escaping_paths_rejected(self, fs: FileSystem, path: str) -> None:
+        with pytest.raises(ValueError, match="path"):
+            fs.write_bytes(path, b"x")
+        with pytest.raises(ValueError, match="path"):
+            fs.read_bytes(path)
+        with pytest.raises(ValueError, match="path"):
+            fs.exists(path)
+        with pytest.raises(ValueError, match="path"):
+            fs.glob(path, "*")
+
+
+class CapabilityContract:
+    def test_streamed_transfer_round_trip(self, fs: FileSystem, tmp_path: Path) -> None:
+        source = tmp_path / "big.bin"
+        source.write_bytes(b"0123456789" * 100_000)
+        upload_file(fs, source, "t/big.bin")
+        target = tmp_path / "back.bin"
+        download_file(fs, "t/big.bin", target)
+        assert target.read_bytes() == source.read_bytes()
+        assert not list(tmp_path.glob(".*part"))
+
+    def test_download_missing_leaves_no_file(self, fs: FileSystem, tmp_path: Path) -> None:
+        with pytest.raises(FileNotFoundError):
+            download_file(fs, "missing.bin", tmp_path / "x.bin")
+        assert list(tmp_path.iterdir()) == []
+
+    def test_stat_size_and_version_change(self, fs: FileSystem) -> None:
+        if not isinstance(fs, SupportsStat):
+            pytest.skip("backend has no stat capability")
+        fs.write_bytes("s.bin", b"12345")
+        first = file_info(fs, "s.bin")
+        assert first is not None and first.size == 5
+        fs.write_bytes("s.bin", b"abcdef")
+        second = file_info(fs, "s.bin")
+        assert second is not None and second.size == 6
+        assert second.version != first.version
+        with pytest.raises(FileNotFoundError):
+            file_info(fs, "nope.bin")
+
+    def test_nine_methods_alone_are_enough(self, fs: FileSystem, tmp_path: Path) -> None:
+        minimal = NineMethodsOnly(fs)
+        assert isinstance(minimal, FileSystem)
+        assert not isinstance(minimal, SupportsLocalTransfer | SupportsStat)
+        source = tmp_path / "in.bin"
+        source.write_bytes(b"fallback" * 1000)
+        upload_file(minimal, source, "fallback/in.bin")
+        download_file(minimal, "fallback/in.bin", tmp_path / "out.bin")
+        assert (tmp_path / "out.bin").read_bytes() == source.read_bytes()
+        assert file_info(minimal, "fallback/in.bin") is None
+        assert fs.read_bytes("fallback/in.bin") == source.read_bytes()
+
+
+class NineMethodsOnly:
+    """A wrapper that exposes exactly the nine required methods of a backend."""
+
+    def __init__(self, inner: FileSystem) -> None:
+        self.read_bytes = inner.read_bytes
+        self.write_bytes = inner.write_bytes
+        self.read_text = inner.read_text
+        self.write_text = inner.write_text
+        self.exists = inner.exists
+        self.makedirs = inner.makedirs
+        self.copy = inner.copy
+        self.glob = inner.glob
+        self.remove = inner.remove
+
+
+class PickleContract:
+    def test_pickles_and_still_works(self, fs: FileSystem) -> None:
+        fs.write_bytes("p.txt", b"before")
+        clone = pickle.loads(pickle.dumps(fs))
+        assert clone.read_bytes("p.txt") == b"before"
+
+
+ALL_CONTRACTS = (
+    ProtocolContract,
+    ReadWriteContract,
+    NotFoundContract,
+    ExistsContract,
+    CopyRemoveContract,
+    GlobContract,
+    PathSafetyContract,
+    CapabilityContract,
+    PickleContract,
+)
