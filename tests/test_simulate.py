@@ -11,6 +11,7 @@ import pytest
 from idfkit import load_idf
 from idfkit.simulation import (
     EnergyPlusConfig,
+    IncompleteResultError,
     SimulationError,
     SimulationResult,
     UnknownVariableError,
@@ -148,7 +149,8 @@ def test_timeout_raises_with_stderr_and_leaves_no_process(
         simulate(box_model, weather, output_dir=run_dir, energyplus=energyplus, timeout=0.15)
     assert isinstance(info.value.stderr, str)
     assert _processes_mentioning(str(run_dir)) == []
-    assert not (run_dir / MANIFEST_NAME).exists()
+    with pytest.raises(IncompleteResultError, match="never finished publishing"):
+        _ = SimulationResult.from_directory(run_dir).success
 
 
 def test_missing_inputs_are_named_before_energyplus_starts(

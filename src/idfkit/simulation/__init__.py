@@ -15,6 +15,7 @@ from idfkit.exceptions import (
     StudyError,
     UnknownVariableError,
 )
+from idfkit.simulation.batch import BatchResult, JobOutcome, SimulationJob, simulate_batch
 from idfkit.simulation.energyplus import EnergyPlusConfig, find_energyplus
 from idfkit.simulation.fs import (
     FileInfo,
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from idfkit.simulation.fs.s3 import S3FileSystem
 
 __all__ = [
+    "BatchResult",
     "BucketNotFoundError",
     "EnergyPlusConfig",
     "EnergyPlusNotFoundError",
@@ -40,6 +42,7 @@ __all__ = [
     "FileInfo",
     "FileSystem",
     "IncompleteResultError",
+    "JobOutcome",
     "LocalFileSystem",
     "MemoryFileSystem",
     "ResultNotFoundError",
@@ -47,6 +50,7 @@ __all__ = [
     "S3FileSystem",
     "SQLResult",
     "SimulationError",
+    "SimulationJob",
     "SimulationResult",
     "StorageConnectionError",
     "StorageError",
@@ -57,6 +61,7 @@ __all__ = [
     "UnknownVariableError",
     "find_energyplus",
     "simulate",
+    "simulate_batch",
 ]
 
 

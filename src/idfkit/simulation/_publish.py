@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from idfkit.simulation.fs.base import FileSystem, join, upload_file
-from idfkit.simulation.manifest import MANIFEST_NAME, ManifestFile, RunManifest, hash_file
+from idfkit.simulation.manifest import (
+    MANIFEST_NAME,
+    ManifestFile,
+    PublishingMarker,
+    RunManifest,
+    hash_file,
+)
 
-__all__ = ["Snapshot", "changed_files", "publish", "retract_manifest", "snapshot"]
+__all__ = ["Snapshot", "changed_files", "mark_publishing", "publish", "snapshot"]
 
 Snapshot = dict[str, tuple[int, int, int]]
 MAX_UPLOAD_THREADS = 8
@@ -34,10 +39,9 @@ def changed_files(folder: Path, before: Snapshot) -> list[Path]:
     return [folder / n for n in sorted(names)]
 
 
-def retract_manifest(fs: FileSystem, output_dir: str) -> None:
-    """Remove an earlier run's manifest first, so a crash mid-publish reads as incomplete."""
-    with contextlib.suppress(FileNotFoundError):
-        fs.remove(join(output_dir, MANIFEST_NAME))
+def mark_publishing(fs: FileSystem, output_dir: str, marker: PublishingMarker) -> None:
+    """Replace any earlier manifest with a marker, so a crash before the end reads as incomplete."""
+    fs.write_text(join(output_dir, MANIFEST_NAME), marker.to_json())
 
 
 def publish(

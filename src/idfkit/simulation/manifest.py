@@ -5,12 +5,21 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from idfkit.exceptions import IncompleteResultError
 
-__all__ = ["MANIFEST_NAME", "InputRecord", "ManifestFile", "RunManifest", "hash_file"]
+__all__ = [
+    "MANIFEST_NAME",
+    "InputRecord",
+    "ManifestFile",
+    "PublishingMarker",
+    "RunManifest",
+    "hash_file",
+    "read_manifest",
+]
 
 MANIFEST_NAME = "idfkit-manifest.json"
 _CHUNK = 1024 * 1024
@@ -40,6 +49,7 @@ class RunManifest(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
+    state: Literal["complete"] = "complete"
     schema_version: int = 1
     run_id: str
     label: str = ""
@@ -62,13 +72,36 @@ class RunManifest(BaseModel):
     def to_json(self) -> str:
         return self.model_dump_json(indent=2)
 
-    @classmethod
-    def from_json(cls, text: str | bytes, *, where: str = "") -> RunManifest:
-        """Parse a manifest; a corrupt one means the result is incomplete."""
-        try:
-            return cls.model_validate_json(text)
-        except ValidationError as exc:
-            raise IncompleteResultError(f"manifest {where} is unreadable: {exc}") from None
+
+class PublishingMarker(BaseModel):
+    """Stands in the manifest's place from the start of a run until its manifest is written.
+
+    A run that dies before publishing its manifest leaves this behind, so its
+    directory reads as incomplete, never as a plain EnergyPlus folder.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    state: Literal["publishing"] = "publishing"
+    run_id: str
+    label: str = ""
+    started_at: datetime
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2)
+
+
+_MANIFEST_ADAPTER: TypeAdapter[RunManifest | PublishingMarker] = TypeAdapter(
+    Annotated[RunManifest | PublishingMarker, Field(discriminator="state")]
+)
+
+
+def read_manifest(text: str | bytes, *, where: str = "") -> RunManifest | PublishingMarker:
+    """Parse what stands at a manifest path; a corrupt one means the result is incomplete."""
+    try:
+        return _MANIFEST_ADAPTER.validate_json(text)
+    except ValidationError as exc:
+        raise IncompleteResultError(f"manifest {where} is unreadable: {exc}") from None
 
 
 def hash_file(path: Path) -> tuple[int, str]:

@@ -11,11 +11,22 @@ from idfkit.exceptions import IncompleteResultError, ResultNotFoundError
 from idfkit.simulation import cache
 from idfkit.simulation.fs.base import FileSystem, file_info, join, normalize_path
 from idfkit.simulation.fs.local import LocalFileSystem
-from idfkit.simulation.manifest import MANIFEST_NAME, ManifestFile, RunManifest
+from idfkit.simulation.manifest import (
+    MANIFEST_NAME,
+    ManifestFile,
+    PublishingMarker,
+    RunManifest,
+    read_manifest,
+)
 from idfkit.simulation.parsers.err import ErrorReport, parse_err
 from idfkit.simulation.parsers.sql import SQLResult
 
 __all__ = ["SimulationResult"]
+
+
+class _UnsetMarker:
+    """Stands for "not read yet" in a pickle (a bare sentinel would not survive)."""
+
 
 _UNSET: Any = object()
 
@@ -56,12 +67,30 @@ class SimulationResult:
         """A result for an existing run directory; touches no storage until read."""
         return cls(path, fs=fs, output_prefix=output_prefix)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The SQLite handle and the lock stay behind; the copy reopens on demand.
+        state = self.__dict__.copy()
+        del state["_lock"]
+        state["_sql"] = _UNSET
+        for key in ("_manifest", "_sql"):
+            if state[key] is _UNSET:
+                state[key] = _UnsetMarker()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for key in ("_manifest", "_sql"):
+            if isinstance(state[key], _UnsetMarker):
+                state[key] = _UNSET
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+
     # -- manifest-backed facts -----------------------------------------------
     @property
     def manifest(self) -> RunManifest | None:
         """The run manifest, or None for a plain EnergyPlus directory.
 
-        Raises ``ResultNotFoundError`` when the directory holds nothing.
+        Raises ``ResultNotFoundError`` when the directory holds nothing, and
+        ``IncompleteResultError`` when a run there never finished publishing.
         """
         with self._lock:
             if self._manifest is _UNSET:
@@ -77,7 +106,13 @@ class SimulationResult:
             if not self.fs.glob(self._dir, "*"):
                 raise ResultNotFoundError(f"no simulation result at {self._where()}") from None
             return None
-        return RunManifest.from_json(text, where=self._where(MANIFEST_NAME))
+        found = read_manifest(text, where=self._where(MANIFEST_NAME))
+        if isinstance(found, PublishingMarker):
+            raise IncompleteResultError(
+                f"the run at {self._where()} (run {found.run_id[:12]}, started "
+                f"{found.started_at:%Y-%m-%d %H:%M:%S}) never finished publishing its results"
+            )
+        return found
 
     @property
     def success(self) -> bool:

@@ -13,11 +13,17 @@ from pathlib import Path, PurePath
 import idfkit
 from idfkit.document import IDFDocument, load_idf
 from idfkit.simulation._process import ProgressCallback, run_process
-from idfkit.simulation._publish import changed_files, publish, retract_manifest, snapshot
+from idfkit.simulation._publish import changed_files, mark_publishing, publish, snapshot
 from idfkit.simulation.energyplus import EnergyPlusConfig, find_energyplus
 from idfkit.simulation.fs.base import FileSystem, download_file, normalize_path
 from idfkit.simulation.fs.local import LocalFileSystem
-from idfkit.simulation.manifest import InputRecord, ManifestFile, RunManifest, hash_file
+from idfkit.simulation.manifest import (
+    InputRecord,
+    ManifestFile,
+    PublishingMarker,
+    RunManifest,
+    hash_file,
+)
 from idfkit.simulation.parsers.err import parse_err
 from idfkit.simulation.result import SimulationResult
 
@@ -65,8 +71,9 @@ def simulate(
         weather_path = _stage_weather(weather, fs, Path(tmp))
         run_dir = Path(tmp) / "run"
         run_dir.mkdir()
-        retract_manifest(fs, remote_dir)
-        outcome = _run(doc, weather_path, run_dir, options, on_progress)
+        marker = _marker(label)
+        mark_publishing(fs, remote_dir, marker)
+        outcome = _run(doc, weather_path, run_dir, options, on_progress, marker)
         manifest = publish(fs, remote_dir, changed_files(run_dir, {}), outcome.manifest_maker)
     return SimulationResult(
         remote_dir,
@@ -142,8 +149,9 @@ def _simulate_local(
     run_dir.mkdir(parents=True, exist_ok=True)
     local = LocalFileSystem(root=run_dir)
     try:
-        retract_manifest(local, "")
-        outcome = _run(doc, weather, run_dir, options, on_progress)
+        marker = _marker(options.label)
+        mark_publishing(local, "", marker)
+        outcome = _run(doc, weather, run_dir, options, on_progress, marker)
     except BaseException:
         if made_here:
             shutil.rmtree(run_dir, ignore_errors=True)
@@ -165,6 +173,7 @@ def _run(
     run_dir: Path,
     options: _RunOptions,
     on_progress: ProgressCallback | None,
+    marker: PublishingMarker,
 ) -> _Outcome:
     before = snapshot(run_dir)
     model_path = run_dir / f"in{doc.suffix}"
@@ -180,7 +189,6 @@ def _run(
     if any(t.lower().startswith("hvactemplate:") for t in doc.types()):
         command.append("-x")
     command += [*options.extra_args, str(model_path)]
-    started = datetime.now(UTC)
     outcome = run_process(command, cwd=run_dir, timeout=options.timeout, on_progress=on_progress)
     finished = datetime.now(UTC)
     err_file = run_dir / f"{options.output_prefix}out.err"
@@ -190,7 +198,7 @@ def _run(
     if outcome.exit_code < 0:
         summary = f"EnergyPlus was killed by signal {-outcome.exit_code}. {summary}"
     maker = _ManifestMaker(
-        run_id=uuid.uuid4().hex,
+        run_id=marker.run_id,
         label=options.label,
         success=success,
         exit_code=outcome.exit_code,
@@ -201,12 +209,16 @@ def _run(
             name=model_path.name, sha256=hashlib.sha256(model_text.encode()).hexdigest()
         ),
         weather=InputRecord(name=weather.name, sha256=hash_file(weather)[1]),
-        started_at=started,
+        started_at=marker.started_at,
         finished_at=finished,
         idfkit_version=idfkit.__version__,
         error_summary="" if success else summary,
     )
     return _Outcome(outcome.stdout, outcome.stderr, run_dir, before, maker)
+
+
+def _marker(label: str) -> PublishingMarker:
+    return PublishingMarker(run_id=uuid.uuid4().hex, label=label, started_at=datetime.now(UTC))
 
 
 def _prepare_model(model: ModelInput) -> IDFDocument:

@@ -8,9 +8,9 @@ Paths
     ``PurePath``, relative to the backend's root (for S3: bucket and prefix).
     ``""`` names the root itself. Backslashes are taken as separators, ``.``
     segments are dropped and ``..`` segments are resolved; a path that would
-    leave the root, an absolute path on a rooted backend, or a path holding a
-    NUL byte raises ``ValueError``. Build paths with :func:`join` or
-    ``PurePosixPath``, never ``pathlib.Path``.
+    leave the root, an absolute path on a rooted backend, a segment of only
+    white space, or a path holding a NUL byte raises ``ValueError``. Build
+    paths with :func:`join` or ``PurePosixPath``, never ``pathlib.Path``.
 
 Directories
     Object stores have none. A directory exists while something is stored
@@ -151,6 +151,8 @@ def normalize_path(path: PathLike) -> str:
     for segment in text.split("/"):
         if segment in ("", "."):
             continue
+        if not segment.strip():
+            raise ValueError(f"path {text!r} has a blank segment")
         if segment == "..":
             if not parts:
                 raise ValueError(f"path {text!r} leaves the backend root")

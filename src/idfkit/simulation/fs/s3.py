@@ -159,7 +159,7 @@ class S3FileSystem:
         from botocore.config import Config
 
         config = Config(
-            retries={"mode": self.retry_mode, "max_attempts": self.max_attempts},
+            retries={"mode": self.retry_mode, "total_max_attempts": self.max_attempts},
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
             max_pool_connections=max(10, self.max_concurrency * 2),

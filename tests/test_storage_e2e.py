@@ -1,0 +1,277 @@
+"""simulate() and SimulationResult through S3: integrity, caching and bad input."""
+
+from __future__ import annotations
+
+import pickle
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from idfkit.simulation import (
+    BucketNotFoundError,
+    EnergyPlusConfig,
+    IncompleteResultError,
+    MemoryFileSystem,
+    ResultNotFoundError,
+    S3FileSystem,
+    SimulationResult,
+    StorageConnectionError,
+    simulate,
+)
+from idfkit.simulation.fs.base import join
+from idfkit.simulation.manifest import MANIFEST_NAME
+from idfkit.simulation.testing import free_port
+from tests.conftest import S3rver, unique_bucket
+from tests.helpers import count_requests
+
+
+@pytest.fixture(scope="module")
+def published(
+    moto_server: Any, box_model: Path, weather: Path, energyplus: EnergyPlusConfig
+) -> S3FileSystem:
+    """One real run published to a bucket on moto's server, under case-1/."""
+    fs: S3FileSystem = moto_server.filesystem(unique_bucket(), prefix="study/")
+    simulate(box_model, weather, output_dir="case-1", fs=fs, energyplus=energyplus)
+    return fs
+
+
+def copy_run(fs: S3FileSystem, src: str, dst: str) -> None:
+    for path in fs.glob(src, "*"):
+        fs.copy(path, join(dst, path.rsplit("/", 1)[-1]))
+
+
+def test_from_directory_reads_manifest_facts(published: S3FileSystem) -> None:
+    result = SimulationResult.from_directory("case-1", fs=published)
+    assert result.success is True
+    assert result.exit_code == 0
+    assert result.runtime_seconds is not None and result.runtime_seconds > 0
+    manifest = result.manifest
+    assert manifest is not None
+    assert manifest.energyplus_version.startswith("25.2")
+    assert manifest.weather is not None and manifest.weather.name.endswith(".epw")
+    assert {f.name for f in manifest.files} >= {"eplusout.sql", "eplusout.err", "in.idf"}
+    result.verify(deep=True)
+
+
+def test_errors_fetch_only_the_err_file(published: S3FileSystem) -> None:
+    reader = pickle.loads(pickle.dumps(published))
+    with count_requests(reader) as sent:
+        report = SimulationResult.from_directory("case-1", fs=reader).errors
+    assert report.completed_successfully
+    assert sent["GetObject"] == 2  # the manifest and the .err file
+    assert sent["total"] == 2
+
+
+def test_missing_directory_is_file_not_found(published: S3FileSystem) -> None:
+    result = SimulationResult.from_directory("no-such-case", fs=published)
+    with pytest.raises(ResultNotFoundError, match="no-such-case"):
+        _ = result.success
+    with pytest.raises(FileNotFoundError):
+        _ = result.sql
+
+
+def test_corrupted_object_is_detected_never_parsed(published: S3FileSystem) -> None:
+    copy_run(published, "case-1", "corrupt")
+    published.write_bytes("corrupt/eplusout.sql", b"SQLite format 3\x00 but not really")
+    result = SimulationResult.from_directory("corrupt", fs=published)
+    assert result.success  # the run succeeded; what is stored now does not match it
+    with pytest.raises(IncompleteResultError, match="differs from its manifest"):
+        _ = result.sql
+    with pytest.raises(IncompleteResultError, match=r"eplusout\.sql"):
+        result.verify()
+
+
+def test_missing_listed_file_is_incomplete(published: S3FileSystem) -> None:
+    copy_run(published, "case-1", "partial")
+    published.remove("partial/eplusout.sql")
+    result = SimulationResult.from_directory("partial", fs=published)
+    with pytest.raises(IncompleteResultError, match="missing"):
+        _ = result.sql
+    with pytest.raises(IncompleteResultError, match=r"eplusout\.sql: missing"):
+        result.verify()
+
+
+def test_changed_object_is_downloaded_again(
+    published: S3FileSystem, box_model: Path, weather: Path
+) -> None:
+    copy_run(published, "case-1", "rerun")
+    first = SimulationResult.from_directory("rerun", fs=published)
+    assert first.sql is not None
+    simulate(box_model, weather, output_dir="rerun", fs=published, design_day=True)
+    with count_requests(published) as sent:
+        second = SimulationResult.from_directory("rerun", fs=published)
+        envs = second.sql.list_environments()  # type: ignore[union-attr]
+    assert all(e.is_sizing for e in envs)  # the new run's file, not the cached old one
+    assert sent["GetObject"] == 2
+
+
+def test_plain_energyplus_directory_without_manifest(published: S3FileSystem) -> None:
+    copy_run(published, "case-1", "plain")
+    published.remove(f"plain/{MANIFEST_NAME}")
+    result = SimulationResult.from_directory("plain", fs=published)
+    assert result.manifest is None
+    assert result.success is True  # inferred from the .err file
+    assert result.exit_code is None
+    assert len(result.sql.get_timeseries("Zone Mean Air Temperature", "ZONE 1")) == 8760  # type: ignore[union-attr]
+
+
+def test_weather_on_the_backend(published: S3FileSystem, box_model: Path, weather: Path) -> None:
+    published.write_bytes("inputs/chicago.epw", weather.read_bytes())
+    result = simulate(box_model, "inputs/chicago.epw", output_dir="remote-weather", fs=published)
+    assert result.success
+    assert result.manifest is not None and result.manifest.weather is not None
+    assert result.manifest.weather.name == "chicago.epw"
+    assert published.glob("remote-weather", "*.epw") == []
+    with pytest.raises(FileNotFoundError, match=r"nowhere\.epw.*not on"):
+        simulate(box_model, "nowhere.epw", output_dir="x", fs=published)
+
+
+@pytest.mark.parametrize("output_dir", [None, "", "   /  ", "../escape", "/abs/path"])
+def test_bad_output_dir_is_refused(
+    published: S3FileSystem, box_model: Path, weather: Path, output_dir: Any
+) -> None:
+    with pytest.raises(ValueError, match=r"output_dir|path"):
+        simulate(box_model, weather, output_dir=output_dir, fs=published)
+
+
+def test_missing_bucket_is_named(moto_server: Any, box_model: Path, weather: Path) -> None:
+    fs = moto_server.filesystem("no-such-bucket-here", create=False)
+    started = time.monotonic()
+    with pytest.raises(BucketNotFoundError, match="no-such-bucket-here"):
+        simulate(box_model, weather, output_dir="run", fs=fs)
+    assert time.monotonic() - started < 5  # refused before EnergyPlus ran
+    with pytest.raises(FileNotFoundError, match="no-such-bucket-here"):
+        fs.read_bytes("x")
+
+
+def test_wrong_credentials_are_permission_errors(s3rver: S3rver) -> None:
+    good = s3rver.filesystem(unique_bucket())
+    good.write_bytes("f", b"1")
+    bad = S3FileSystem(
+        good.bucket,
+        endpoint_url=s3rver.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="NOT-S3RVER",  # s3rver checks the key id (not the signature)
+        aws_secret_access_key="not-the-secret",
+        max_attempts=1,
+    )
+    with pytest.raises(PermissionError, match="InvalidAccessKeyId"):
+        bad.read_bytes("f")
+    with pytest.raises(PermissionError):
+        bad.write_bytes("g", b"2")
+    with pytest.raises(PermissionError):
+        bad.exists("f")
+
+
+def test_refused_endpoint_fails_fast_and_names_it() -> None:
+    endpoint = f"http://127.0.0.1:{free_port()}"
+    fs = S3FileSystem("any-bucket", endpoint_url=endpoint, max_attempts=2, connect_timeout=1)
+    started = time.monotonic()
+    with pytest.raises(StorageConnectionError, match=endpoint) as info:
+        fs.read_bytes("x")
+    assert time.monotonic() - started < 20
+    assert isinstance(info.value, ConnectionError)
+
+
+class FailingUploads(MemoryFileSystem):
+    """A real in-memory backend whose uploads of one name fail."""
+
+    def __init__(self, failing_name: str) -> None:
+        super().__init__()
+        self.failing_name = failing_name
+
+    def write_bytes(self, path: str | Path, data: bytes) -> None:
+        if str(path).endswith(self.failing_name):
+            raise PermissionError(f"upload of {path} refused")
+        super().write_bytes(path, data)
+
+
+def test_failed_upload_never_reads_as_success(box_model: Path, weather: Path) -> None:
+    fs = FailingUploads("eplusout.sql")
+    with pytest.raises(PermissionError, match=r"eplusout\.sql"):
+        simulate(box_model, weather, output_dir="run", fs=fs)
+    assert fs.exists("run/eplusout.err")  # other files made it
+    result = SimulationResult.from_directory("run", fs=fs)
+    with pytest.raises(IncompleteResultError, match="never finished publishing"):
+        _ = result.success
+
+
+def test_repr_and_pickle_keep_secrets_safe() -> None:
+    fs = S3FileSystem(
+        "my-bucket",
+        "p/",
+        aws_access_key_id="AKIAEXAMPLEKEY",
+        aws_secret_access_key="super-secret-value",
+        aws_session_token="session-token-value",
+    )
+    for text in (repr(fs), str(fs)):
+        assert "super-secret-value" not in text
+        assert "AKIAEXAMPLEKEY" not in text
+        assert "session-token-value" not in text
+    clone = pickle.loads(pickle.dumps(fs))
+    assert clone.bucket == "my-bucket" and clone.prefix == "p/"
+    assert clone.client.meta.region_name == fs.client.meta.region_name
+
+
+def test_built_from_session_pickles_with_its_credentials() -> None:
+    session = boto3.session.Session(
+        aws_access_key_id="from-session", aws_secret_access_key="s", region_name="eu-west-1"
+    )
+    clone = pickle.loads(pickle.dumps(S3FileSystem("my-bucket", session=session)))
+    assert clone.client.meta.region_name == "eu-west-1"
+    creds = clone.client._request_signer._credentials  # checking what was carried
+    assert creds.access_key == "from-session"
+
+
+def test_built_from_client_says_why_it_cannot_pickle() -> None:
+    client = boto3.client("s3", region_name="us-east-1")
+    fs = S3FileSystem("my-bucket", client=client)
+    assert fs.client is client
+    with pytest.raises(TypeError, match="boto3 client"):
+        pickle.dumps(fs)
+
+
+def test_invalid_bucket_names_are_refused() -> None:
+    for bad in ["", "UPPER", "a", "has_underscore", "-leading", "x" * 64, "two..dots"]:
+        with pytest.raises(ValueError, match="bucket"):
+            S3FileSystem(bad)
+    with pytest.raises(ValueError, match="leaves the backend root"):
+        S3FileSystem("ok-bucket", prefix="../up")
+
+
+def test_retry_configuration() -> None:
+    fs = S3FileSystem("my-bucket", retry_mode="adaptive", max_attempts=7)
+    assert fs.client.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 7}
+
+
+def test_glob_paginates_past_a_thousand_keys() -> None:
+    with mock_aws():
+        bucket = unique_bucket()
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=bucket)
+        for i in range(1_050):
+            s3.put_object(Bucket=bucket, Key=f"pre/many/f{i:05d}.txt", Body=b"")
+        fs = S3FileSystem(bucket, prefix="pre/", region_name="us-east-1")
+        with count_requests(fs) as sent:
+            found = fs.glob("many", "*.txt")
+        assert len(found) == 1_050
+        assert found[0] == "many/f00000.txt"
+        assert sent["ListObjectsV2"] == 2
+
+
+def test_large_files_use_multipart_upload(moto_server: Any, tmp_path: Path) -> None:
+    fs = moto_server.filesystem(
+        unique_bucket(), multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024
+    )
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"\x01" * (12 * 1024 * 1024))
+    with count_requests(fs) as sent:
+        fs.put_file(big, "big.bin")
+    assert sent["CreateMultipartUpload"] == 1
+    assert sent["UploadPart"] == 3
+    assert fs.stat("big.bin").size == 12 * 1024 * 1024
+    assert fs.stat("big.bin").version.strip('"').endswith("-3")
