@@ -1,0 +1,242 @@
+"""Storage figures for issue 3, measured against moto's S3 server in a child process.
+
+(a) peak RSS growth of a reader whose ``.sql`` fetches a large object
+    (goal: under 64 MB, independent of the size);
+(b) S3 requests from a fresh ``from_directory`` to the first
+    ``get_timeseries`` (goal: at most 2) and on a second access (goal: 0);
+(c) upload time of a 20-file result directory, parallel against one by one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _table import print_table  # noqa: E402
+
+from idfkit.simulation import S3FileSystem, SimulationResult, find_energyplus, simulate  # noqa: E402
+from idfkit.simulation import _publish  # noqa: E402
+from idfkit.simulation.examples import example_model  # noqa: E402
+from idfkit.simulation.manifest import (  # noqa: E402
+    MANIFEST_NAME,
+    InputRecord,
+    ManifestFile,
+    RunManifest,
+    hash_file,
+)
+from idfkit.simulation.testing import LocalS3Server  # noqa: E402
+
+MiB = 1024 * 1024
+CREDENTIALS = {
+    "region_name": "us-east-1",
+    "aws_access_key_id": "testing",
+    "aws_secret_access_key": "testing",
+}
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def count_requests(fs: S3FileSystem) -> Counter[str]:
+    counts: Counter[str] = Counter()
+
+    def on_send(event_name: str, **_: Any) -> None:
+        counts[event_name.rsplit(".", 1)[-1]] += 1
+        counts["total"] += 1
+
+    fs.client.meta.events.register("before-send.s3", on_send)
+    return counts
+
+
+def fake_manifest(files: tuple[ManifestFile, ...]) -> RunManifest:
+    now = datetime.now(UTC)
+    return RunManifest(
+        run_id="bench",
+        success=True,
+        exit_code=0,
+        runtime_seconds=0.0,
+        energyplus_version="25.2.0",
+        output_prefix="eplus",
+        files=files,
+        model=InputRecord(name="in.idf", sha256="0" * 64),
+        weather=None,
+        started_at=now,
+        finished_at=now,
+        idfkit_version="bench",
+    )
+
+
+def write_big_file(path: Path, size: int) -> None:
+    block = os.urandom(MiB)
+    with path.open("wb") as fh:
+        for i in range(size // MiB):
+            fh.write(block[i % 7 :] + block[: i % 7])  # not one repeated block
+
+
+def child_read(endpoint: str, bucket: str, cache: str) -> None:
+    """Run in a fresh process: report peak RSS before and after `.sql` downloads."""
+    os.environ["IDFKIT_CACHE_DIR"] = cache
+    fs = S3FileSystem(bucket, endpoint_url=endpoint, **CREDENTIALS)
+    fs.client  # noqa: B018 - make the client before the baseline
+    result = SimulationResult.from_directory("big", fs=fs)
+    _ = result.manifest
+    before = peak_rss_mib()
+    started = time.perf_counter()
+    sql = result.sql
+    elapsed = time.perf_counter() - started
+    assert sql is not None
+    fetched = sql.path.stat().st_size / MiB
+    current = int(Path("/proc/self/status").read_text().split("VmRSS:")[1].split()[0]) / 1024
+    print(
+        json.dumps(
+            {
+                "before": before,
+                "after": peak_rss_mib(),
+                "current": current,
+                "fetched": fetched,
+                "seconds": elapsed,
+            }
+        )
+    )
+
+
+def bench_rss(server: LocalS3Server, sizes_mib: list[int]) -> None:
+    rows = []
+    for size_mib in sizes_mib:
+        bucket = f"rss-{size_mib}"
+        fs = server.filesystem(bucket)
+        with tempfile.TemporaryDirectory() as tmp:
+            big = Path(tmp) / "eplusout.sql"
+            write_big_file(big, size_mib * MiB)
+            size, digest = hash_file(big)
+            fs.put_file(big, "big/eplusout.sql")
+            fs.write_text(
+                f"big/{MANIFEST_NAME}",
+                fake_manifest(
+                    (ManifestFile(name="eplusout.sql", size=size, sha256=digest),)
+                ).to_json(),
+            )
+            big.unlink()
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", server.endpoint_url, bucket, tmp],
+                capture_output=True,
+                text=True,
+            )
+            if out.returncode:
+                raise SystemExit(f"reader process failed:\n{out.stderr}")
+        data = json.loads(out.stdout.strip().splitlines()[-1])
+        growth = data["after"] - data["before"]
+        rows.append(
+            [
+                f"{size_mib} MiB",
+                data["fetched"],
+                data["before"],
+                data["after"],
+                data["current"],
+                growth,
+                data["seconds"],
+            ]
+        )
+    print_table(
+        "(a) peak RSS of a reader while .sql downloads and verifies one object (goal: growth < 64 MiB)",
+        [
+            "object",
+            "fetched MiB",
+            "peak before MiB",
+            "peak after MiB",
+            "RSS after MiB",
+            "peak growth MiB",
+            "seconds",
+        ],
+        rows,
+    )
+
+
+def bench_requests(server: LocalS3Server) -> None:
+    config = find_energyplus()
+    weather = config.weather_dir / "USA_IL_Chicago-OHare.Intl.AP.725300_TMY3.epw"
+    writer = server.filesystem("requests")
+    simulate(example_model("box"), weather, output_dir="run-001", fs=writer, energyplus=config)
+    with tempfile.TemporaryDirectory() as cache:
+        os.environ["IDFKIT_CACHE_DIR"] = cache
+        reader = S3FileSystem("requests", endpoint_url=server.endpoint_url, **CREDENTIALS)
+        sent = count_requests(reader)
+        result = SimulationResult.from_directory("run-001", fs=reader)
+        after_construct = sent["total"]
+        result.sql.get_timeseries("Zone Mean Air Temperature", "ZONE 1")  # type: ignore[union-attr]
+        first = sent["total"]
+        result.sql.get_timeseries("Zone Ideal Loads Zone Total Heating Energy")  # type: ignore[union-attr]
+        second = sent["total"] - first
+        fresh = SimulationResult.from_directory("run-001", fs=reader)
+        before_fresh = sent["total"]
+        fresh.sql.get_timeseries("Zone Mean Air Temperature", "ZONE 1")  # type: ignore[union-attr]
+        fresh_requests = sent["total"] - before_fresh
+        del os.environ["IDFKIT_CACHE_DIR"]
+    print_table(
+        "(b) S3 requests on the way to a time series (goals: first <= 2, second = 0)",
+        ["step", "requests"],
+        [
+            ["from_directory()", after_construct],
+            ["first get_timeseries (manifest + SQLite)", first],
+            ["second get_timeseries, same result", second],
+            ["new SimulationResult, same process (manifest only)", fresh_requests],
+        ],
+    )
+
+
+def bench_upload(server: LocalS3Server, file_mib: int) -> None:
+    fs = server.filesystem("upload")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        files = []
+        for i in range(20):
+            path = folder / f"eplusout-{i:02d}.bin"
+            write_big_file(path, file_mib * MiB)
+            files.append(path)
+        timings = {}
+        for threads in (1, _publish.MAX_UPLOAD_THREADS):
+            _publish.MAX_UPLOAD_THREADS = threads
+            started = time.perf_counter()
+            _publish.publish(fs, f"run-{threads}", files, fake_manifest)
+            timings[threads] = time.perf_counter() - started
+    serial, parallel = timings[1], timings[max(timings)]
+    print_table(
+        f"(c) publishing a 20-file result directory ({file_mib} MiB each, hashing included)",
+        ["mode", "seconds", "MiB/s"],
+        [
+            ["one by one", serial, 20 * file_mib / serial],
+            [f"parallel ({max(timings)} threads)", parallel, 20 * file_mib / parallel],
+        ],
+    )
+    print(f"\n  parallel speed-up: {serial / parallel:.2f}x")
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child_read(*sys.argv[2:5])
+        return
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="100,500", help="object sizes in MiB for (a)")
+    parser.add_argument("--file-mib", type=int, default=4, help="file size for (c)")
+    args = parser.parse_args()
+    with LocalS3Server(process=True) as server:
+        bench_rss(server, [int(s) for s in args.sizes.split(",")])
+        bench_requests(server)
+        bench_upload(server, args.file_mib)
+
+
+if __name__ == "__main__":
+    main()
