@@ -17,11 +17,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _table import print_table  # noqa: E402
+from _table import print_table
 
-from idfkit import load_idf  # noqa: E402
-from idfkit.simulation import find_energyplus, simulate  # noqa: E402
-from idfkit.simulation.examples import example_model  # noqa: E402
+from idfkit import load_idf
+from idfkit.simulation import find_energyplus, simulate
+from idfkit.simulation.examples import example_model
 
 
 def main() -> None:

@@ -24,19 +24,24 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _table import print_table  # noqa: E402
+from _table import print_table
 
-from idfkit.simulation import S3FileSystem, SimulationResult, find_energyplus, simulate  # noqa: E402
-from idfkit.simulation import _publish  # noqa: E402
-from idfkit.simulation.examples import example_model  # noqa: E402
-from idfkit.simulation.manifest import (  # noqa: E402
+from idfkit.simulation import (
+    S3FileSystem,
+    SimulationResult,
+    _publish,
+    find_energyplus,
+    simulate,
+)
+from idfkit.simulation.examples import example_model
+from idfkit.simulation.manifest import (
     MANIFEST_NAME,
     InputRecord,
     ManifestFile,
     RunManifest,
     hash_file,
 )
-from idfkit.simulation.testing import LocalS3Server  # noqa: E402
+from idfkit.simulation.testing import LocalS3Server
 
 MiB = 1024 * 1024
 CREDENTIALS = {
@@ -151,7 +156,8 @@ def bench_rss(server: LocalS3Server, sizes_mib: list[int]) -> None:
             ]
         )
     print_table(
-        "(a) peak RSS of a reader while .sql downloads and verifies one object (goal: growth < 64 MiB)",
+        "(a) peak RSS of a reader while .sql downloads and verifies one object"
+        " (goal: growth < 64 MiB)",
         [
             "object",
             "fetched MiB",
