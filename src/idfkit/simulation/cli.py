@@ -1,0 +1,255 @@
+"""``idfkit-sim``: run, work, collect and list simulations from the shell.
+
+Exit codes, the same for every command:
+  0  done, and every simulation involved succeeded
+  1  done, but a simulation failed or is missing/incomplete (see the output)
+  2  bad arguments or a study that cannot be used
+  3  storage or engine trouble (unreachable endpoint, no permission, no EnergyPlus)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from idfkit.exceptions import EnergyPlusNotFoundError, IdfkitError, StudyError
+from idfkit.simulation.fs.base import FileSystem
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_TROUBLE = 0, 1, 2, 3
+INDEX_VARIABLES = ("AWS_BATCH_JOB_ARRAY_INDEX", "JOB_COMPLETION_INDEX")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        code: int = args.handler(args)
+        return code
+    except (StudyError, ValueError) as exc:
+        print(f"idfkit-sim {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (OSError, EnergyPlusNotFoundError, IdfkitError) as exc:
+        print(f"idfkit-sim {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_TROUBLE
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="idfkit-sim",
+        description="Run EnergyPlus simulations and keep their results on local disk or S3.",
+        epilog=__doc__.split("\n", 1)[1] if __doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run one simulation", description="Run one simulation.")
+    run.add_argument("model", help="an .idf or .epJSON file")
+    run.add_argument("weather", help="an .epw file (local, or a path inside --output's storage)")
+    run.add_argument("--output", "-o", required=True, help="s3://bucket/prefix/run-001 or a folder")
+    run.add_argument("--annual", action="store_true", help="force an annual run (-a)")
+    run.add_argument("--design-day", action="store_true", help="design days only (-D)")
+    run.add_argument("--timeout", type=float, default=3600.0, help="seconds (default 3600)")
+    _storage_options(run)
+    run.set_defaults(handler=_run)
+
+    worker = commands.add_parser(
+        "worker",
+        help="run job N of a study (for AWS Batch / Kubernetes workers)",
+        description="Run one job of a study. N comes from --index, else from "
+        + " or ".join(INDEX_VARIABLES)
+        + ". A job that already succeeded is skipped unless --force.",
+    )
+    worker.add_argument("--study", required=True, help="s3://bucket/prefix or a folder")
+    worker.add_argument("--index", type=int, default=None, help="the job index N")
+    worker.add_argument("--force", action="store_true", help="run even if it already succeeded")
+    _storage_options(worker)
+    worker.set_defaults(handler=_worker)
+
+    collect = commands.add_parser(
+        "collect",
+        help="status of every job of a study",
+        description="One row per planned job; exits 1 unless all succeeded.",
+    )
+    collect.add_argument("study", help="s3://bucket/prefix or a folder")
+    collect.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _storage_options(collect)
+    collect.set_defaults(handler=_collect)
+
+    ls = commands.add_parser("ls", help="list a folder", description="List names in a folder.")
+    ls.add_argument("location", help="s3://bucket/prefix/dir or a folder")
+    ls.add_argument("--pattern", default="*", help="fnmatch pattern (default *)")
+    _storage_options(ls)
+    ls.set_defaults(handler=_ls)
+
+    demo = commands.add_parser(
+        "demo",
+        help="a parametric study on an embedded S3 server (or your own)",
+        description="Prepare, run and collect a parametric study of the box model. With no "
+        "arguments an S3 server is started on 127.0.0.1; name a real bucket with an s3:// URL "
+        "or --bucket.",
+    )
+    demo.add_argument("location", nargs="?", help="s3://bucket/prefix to use instead")
+    demo.add_argument("--endpoint-url", help="S3 endpoint (MinIO, LocalStack, ...)")
+    demo.add_argument("--bucket", help="bucket (with --endpoint-url or AWS credentials)")
+    demo.add_argument("--prefix", default="idfkit-demo/", help="key prefix (default idfkit-demo/)")
+    demo.add_argument("--variants", type=int, default=8, help="number of variants (default 8)")
+    demo.add_argument("--workers", type=int, default=None, help="parallel simulations")
+    demo.add_argument("--plot", default="idfkit-demo.png", help="PNG file to write")
+    demo.set_defaults(handler=_demo)
+    return parser
+
+
+def _storage_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--endpoint-url", help="S3-compatible endpoint (default: AWS)")
+
+
+def _fs(location: str, args: argparse.Namespace) -> FileSystem:
+    from idfkit.simulation.url import filesystem_from_url
+
+    options: dict[str, Any] = {}
+    if location.startswith("s3://") and getattr(args, "endpoint_url", None):
+        options["endpoint_url"] = args.endpoint_url
+    return filesystem_from_url(location, **options)
+
+
+def _split_output(location: str, args: argparse.Namespace) -> tuple[FileSystem, str]:
+    """``s3://b/p/run-001`` -> (fs at s3://b/p, "run-001"); a folder -> (local fs, folder)."""
+    trimmed = location.rstrip("/")
+    if "://" in trimmed:
+        head, _, leaf = trimmed.rpartition("/")
+        if not leaf or head.endswith(":/"):
+            raise ValueError(f"--output {location!r} needs a folder name after the bucket")
+        return _fs(head, args), leaf
+    return _fs(str(Path(trimmed).parent), args), Path(trimmed).name
+
+
+def _run(args: argparse.Namespace) -> int:
+    from idfkit.simulation.runner import simulate
+
+    fs, leaf = _split_output(args.output, args)
+    weather = args.weather
+    result = simulate(
+        args.model,
+        weather,
+        output_dir=leaf,
+        fs=fs,
+        annual=args.annual,
+        design_day=args.design_day,
+        timeout=args.timeout,
+    )
+    status = "succeeded" if result.success else "failed"
+    print(f"{status}: {args.output} ({result.runtime_seconds or 0:.1f} s)")
+    if not result.success:
+        print(result.errors.summary())
+    return EXIT_OK if result.success else EXIT_FAILED
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from idfkit.simulation.study import run_study_job
+
+    index = args.index if args.index is not None else _index_from_environment()
+    fs = _fs(args.study, args)
+    outcome = run_study_job(fs, index, force=args.force)
+    word = (
+        "already succeeded, skipped"
+        if outcome.action == "skipped"
+        else ("succeeded" if outcome.success else "failed")
+    )
+    print(f"job {index} ({outcome.spec.label}): {word}")
+    if not outcome.success:
+        print(outcome.result.errors.summary())
+    return EXIT_OK if outcome.success else EXIT_FAILED
+
+
+def _index_from_environment() -> int:
+    for name in INDEX_VARIABLES:
+        value = os.environ.get(name)
+        if value is not None:
+            try:
+                return int(value)
+            except ValueError:
+                raise StudyError(f"{name}={value!r} is not a job index") from None
+    raise StudyError("no job index: pass --index or set " + " or ".join(INDEX_VARIABLES))
+
+
+def _collect(args: argparse.Namespace) -> int:
+    from idfkit.simulation.study import collect_results
+
+    collection = collect_results(_fs(args.study, args))
+    if args.json:
+        payload = {
+            "counts": collection.counts(),
+            "to_resubmit": collection.to_resubmit,
+            "failed": collection.failed,
+            "rows": [r.as_dict() for r in collection.rows],
+        }
+        print(json.dumps(payload, indent=2))
+    else:
+        print(format_table([r.as_dict() for r in collection.rows]))
+        print(", ".join(f"{n} {s}" for s, n in collection.counts().items()))
+        if collection.to_resubmit:
+            print("to resubmit: " + ",".join(str(i) for i in collection.to_resubmit))
+    return EXIT_OK if collection.all_succeeded else EXIT_FAILED
+
+
+def _ls(args: argparse.Namespace) -> int:
+    fs = _fs(args.location, args)
+    for path in fs.glob("", args.pattern):
+        print(path)
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from idfkit.simulation.demo import run_demo
+
+    return run_demo(
+        location=args.location,
+        endpoint_url=args.endpoint_url,
+        bucket=args.bucket,
+        prefix=args.prefix,
+        variants=args.variants,
+        workers=args.workers,
+        plot=Path(args.plot) if args.plot else None,
+    )
+
+
+def format_table(rows: Sequence[dict[str, Any]]) -> str:
+    """Rows of dicts as aligned plain text (numbers right-aligned)."""
+    if not rows:
+        return "(no rows)"
+    header = list(rows[0])
+    cells = [[_text(row[k]) for k in header] for row in rows]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
+    numeric = [
+        all(isinstance(row[k], int | float) or row[k] is None for row in rows) for k in header
+    ]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    for c in cells:
+        lines.append(
+            "  ".join(
+                v.rjust(w) if num else v.ljust(w)
+                for v, w, num in zip(c, widths, numeric, strict=True)
+            ).rstrip()
+        )
+    return "\n".join(lines)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

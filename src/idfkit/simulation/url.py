@@ -1,0 +1,38 @@
+"""Naming a storage location in one string: ``s3://bucket/prefix``, ``file://``, or a path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from idfkit.simulation.fs.base import FileSystem
+from idfkit.simulation.fs.local import LocalFileSystem
+
+__all__ = ["filesystem_from_url"]
+
+
+def filesystem_from_url(url: str | Path, **options: Any) -> FileSystem:
+    """A FileSystem rooted at ``url``.
+
+    ``s3://bucket/prefix`` gives an :class:`~idfkit.simulation.S3FileSystem`
+    (``options`` go to its constructor, e.g. ``endpoint_url``; boto3 also
+    honours ``AWS_ENDPOINT_URL``); ``file:///path`` and plain paths give a
+    :class:`LocalFileSystem` rooted there. Other schemes go through fsspec
+    when it is installed (``gs://``, ``az://``, ``memory://``, ...).
+    """
+    text = str(url)
+    parsed = urlparse(text)
+    if parsed.scheme == "s3":
+        if not parsed.netloc:
+            raise ValueError(f"{text!r} names no bucket; write s3://bucket/prefix")
+        from idfkit.simulation.fs.s3 import S3FileSystem
+
+        return S3FileSystem(parsed.netloc, unquote(parsed.path).lstrip("/"), **options)
+    if parsed.scheme == "file":
+        return LocalFileSystem(root=unquote(parsed.path), **options)
+    if len(parsed.scheme) <= 1:  # a plain path (or a Windows drive letter)
+        return LocalFileSystem(root=text, **options)
+    from idfkit.simulation.fs.fsspec import FsspecFileSystem
+
+    return FsspecFileSystem.from_url(text, **options)
