@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from moto import mock_aws
 
 from idfkit.simulation import LocalFileSystem, MemoryFileSystem
+from idfkit.simulation.fs.fsspec import FsspecFileSystem
 from idfkit.simulation.fs.s3 import S3FileSystem
 from idfkit.simulation.testing import LocalS3Server
 from tests.conftest import S3rver, unique_bucket
@@ -75,3 +77,10 @@ class TestS3OnS3rver(Contracts):
     @pytest.fixture
     def fs(self, s3rver: S3rver) -> S3FileSystem:
         return s3rver.filesystem(unique_bucket(), prefix="study-001/", max_attempts=2)
+
+
+class TestFsspecMemory(Contracts):
+    @pytest.fixture
+    def fs(self) -> FsspecFileSystem:
+        pytest.importorskip("fsspec")
+        return FsspecFileSystem.from_url(f"memory://contract-{uuid.uuid4().hex}")

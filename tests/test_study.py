@@ -1,0 +1,268 @@
+"""Studies: preparation, workers, collection; the CLI; Dask; a worker killed mid-upload."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from idfkit import load_idf
+from idfkit.simulation import (
+    MemoryFileSystem,
+    S3FileSystem,
+    SimulationJob,
+    SimulationResult,
+    StudyError,
+    simulate_batch,
+)
+from idfkit.simulation.cli import main as cli
+from idfkit.simulation.fs.base import join
+from idfkit.simulation.manifest import MANIFEST_NAME
+from idfkit.simulation.study import (
+    STUDY_INDEX,
+    collect_results,
+    load_study,
+    run_study_job,
+    write_study,
+)
+from idfkit.simulation.testing import ACCESS_KEY, SECRET_KEY, LocalS3Server
+from tests.conftest import unique_bucket
+from tests.faults import FaultProxy, Request
+
+
+def box_jobs(box_model: Path, weather: Path, count: int) -> list[SimulationJob]:
+    base = load_idf(box_model)
+    jobs = []
+    for i in range(count):
+        variant = base.copy()
+        variant["Material"][0].fields[2] = f"{0.05 + 0.01 * (i % 3):.2f}"  # only 3 distinct models
+        jobs.append(SimulationJob(variant, weather, label=f"case-{i}", output_dir=f"case-{i}"))
+    return jobs
+
+
+def test_study_lifecycle_in_memory(box_model: Path, weather: Path, rejected_model: Path) -> None:
+    fs = MemoryFileSystem()
+    jobs = [
+        *box_jobs(box_model, weather, 4),
+        SimulationJob(rejected_model, weather, label="broken"),
+    ]
+    plan = write_study(jobs, fs, "study-001")
+    assert [j.output_dir for j in plan.jobs] == ["case-0", "case-1", "case-2", "case-3", "broken"]
+    assert len(fs.glob("study-001/inputs/models", "*")) == 4  # 3 variants + the broken model
+    assert len(fs.glob("study-001/inputs/weather", "*.epw")) == 1  # one weather file, stored once
+    assert load_study(fs, "study-001") == plan
+
+    before = collect_results(fs, "study-001")
+    assert before.counts() == {"succeeded": 0, "failed": 0, "incomplete": 0, "missing": 5}
+    assert before.to_resubmit == [0, 1, 2, 3, 4]
+
+    for i in range(5):
+        outcome = run_study_job(fs, i, "study-001")
+        assert outcome.action == "ran"
+    again = run_study_job(fs, 0, "study-001")
+    assert again.action == "skipped"
+    assert again.success
+    assert run_study_job(fs, 0, "study-001", force=True).action == "ran"
+
+    after = collect_results(fs, "study-001")
+    assert after.counts() == {"succeeded": 4, "failed": 1, "incomplete": 0, "missing": 0}
+    assert after.failed == [4]
+    assert after.to_resubmit == []
+    broken = after.rows[4]
+    assert broken.status == "failed"
+    assert "fatal" in broken.error.lower()
+    assert all(r.runtime_seconds for r in after.rows)
+    result = SimulationResult.from_directory("study-001/case-2", fs=fs)
+    assert len(result.sql.get_timeseries("Zone Mean Air Temperature", "ZONE 1")) == 8760  # type: ignore[union-attr]
+
+
+def test_bad_studies_are_refused(box_model: Path, weather: Path) -> None:
+    fs = MemoryFileSystem()
+    jobs = box_jobs(box_model, weather, 2)
+    write_study(jobs, fs)
+    with pytest.raises(StudyError, match="already exists"):
+        write_study(jobs, fs)
+    write_study(jobs, fs, overwrite=True)
+    with pytest.raises(StudyError, match=r"out of range.*2 jobs"):
+        run_study_job(fs, 2)
+    with pytest.raises(StudyError, match="out of range"):
+        run_study_job(fs, -1)
+    with pytest.raises(StudyError, match="share output_dir"):
+        write_study([jobs[0], jobs[0]], MemoryFileSystem())
+    with pytest.raises(StudyError, match="no study index"):
+        load_study(MemoryFileSystem())
+    fs.write_text(STUDY_INDEX, '{"jobs": "truncated')
+    with pytest.raises(StudyError, match="corrupt"):
+        collect_results(fs)
+    with pytest.raises(FileNotFoundError, match=r"nope\.epw"):
+        write_study([SimulationJob(box_model, "nope.epw")], MemoryFileSystem())
+
+
+def test_incomplete_runs_are_told_apart(box_model: Path, weather: Path) -> None:
+    fs = MemoryFileSystem()
+    write_study(box_jobs(box_model, weather, 3), fs)
+    run_study_job(fs, 0)
+    run_study_job(fs, 1)
+    fs.write_bytes("case-2/eplusout.err", b"left by a worker that died before publishing")
+    fs.write_text(join("case-1", MANIFEST_NAME), "{not json")
+    rows = collect_results(fs).rows
+    assert [r.status for r in rows] == ["succeeded", "incomplete", "incomplete"]
+    assert collect_results(fs).to_resubmit == [1, 2]
+
+
+def test_cli_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert cli([]) == 2
+    with pytest.raises(SystemExit) as info:
+        cli(["run", "--help"])
+    assert info.value.code == 0
+    assert "--output" in capsys.readouterr().out
+    assert cli(["collect", str(tmp_path / "nowhere")]) == 2
+    assert "no study index" in capsys.readouterr().err
+    assert cli(["worker", "--study", str(tmp_path)]) == 2
+    assert "AWS_BATCH_JOB_ARRAY_INDEX" in capsys.readouterr().err
+    assert cli(["run", str(tmp_path / "m.idf"), "w.epw", "--output", str(tmp_path / "o")]) == 3
+    assert "m.idf" in capsys.readouterr().err
+
+
+def test_cli_run_to_s3_and_ls(
+    moto_server: LocalS3Server, box_model: Path, weather: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fs = moto_server.filesystem(unique_bucket())
+    url = f"s3://{fs.bucket}/batch-1/run-001"
+    args = ["--endpoint-url", moto_server.endpoint_url]
+    assert cli(["run", str(box_model), str(weather), "--output", url, *args]) == 0
+    assert "succeeded" in capsys.readouterr().out
+    assert cli(["ls", f"s3://{fs.bucket}/batch-1/run-001", "--pattern", "*.sql", *args]) == 0
+    assert capsys.readouterr().out.split() == ["eplusout.sql"]
+    assert SimulationResult.from_directory("batch-1/run-001", fs=fs).success
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_dask_local_cluster_runs_a_batch_to_s3(
+    moto_server: LocalS3Server, box_model: Path, weather: Path
+) -> None:
+    distributed = pytest.importorskip("distributed")
+    fs = moto_server.filesystem(unique_bucket(), prefix="dask-study/")
+    jobs = box_jobs(box_model, weather, 4)
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            host="127.0.0.1",
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        worker_pids = set(client.run(os.getpid).values())
+        batch = simulate_batch(jobs, executor=client.get_executor(), fs=fs)
+    assert batch.all_succeeded, batch.summary()
+    assert [o.label for o in batch] == [f"case-{i}" for i in range(4)]
+    assert os.getpid() not in worker_pids
+    for outcome in batch:
+        assert outcome.result is not None
+        ts = outcome.result.sql.get_timeseries("Zone Mean Air Temperature", "ZONE 1")  # type: ignore[union-attr]
+        assert len(ts) == 8760
+    assert fs.exists("case-3/eplusout.sql")
+
+
+def _worker_env(index: int, variable: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_BATCH", "JOB_COMPLETION"))}
+    env.update(
+        {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY, variable: str(index)}
+    )
+    return env
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "idfkit.simulation", *args],
+        capture_output=True,
+        text=True,
+        env=env or _worker_env(0, "UNUSED"),
+        timeout=300,
+    )
+
+
+def test_six_workers_one_killed_mid_upload_then_resubmitted(
+    moto_server: LocalS3Server, box_model: Path, weather: Path
+) -> None:
+    fs: S3FileSystem = moto_server.filesystem(unique_bucket(), prefix="study-001/")
+    write_study(box_jobs(box_model, weather, 6), fs)
+    study_url = f"s3://{fs.bucket}/study-001"
+    victim = 3
+
+    def hold_victim_upload(request: Request) -> str | None:
+        uploading = request.method == "PUT" and f"/case-{victim}/" in request.path
+        return "hold" if uploading and MANIFEST_NAME not in request.path else None
+
+    with FaultProxy(moto_server.endpoint_url, rule=hold_victim_upload) as proxy:
+        workers = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "idfkit.simulation",
+                    "worker",
+                    "--study",
+                    study_url,
+                    "--endpoint-url",
+                    proxy.endpoint_url,
+                ],
+                env=_worker_env(
+                    i, "AWS_BATCH_JOB_ARRAY_INDEX" if i % 2 else "JOB_COMPLETION_INDEX"
+                ),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for i in range(6)
+        ]
+        assert proxy.held.wait(120), "the victim never started uploading"
+        workers[victim].send_signal(signal.SIGKILL)
+        workers[victim].wait(30)
+        proxy.release.set()
+        outputs: list[Any] = [w.communicate(timeout=300) for w in workers]
+    codes = [w.returncode for w in workers]
+    assert codes == [0, 0, 0, -signal.SIGKILL, 0, 0], outputs
+
+    first = _cli("collect", study_url, "--json", "--endpoint-url", moto_server.endpoint_url)
+    assert first.returncode == 1, first.stderr
+    report = json.loads(first.stdout)
+    assert report["counts"]["succeeded"] == 5
+    assert report["rows"][victim]["status"] in ("incomplete", "missing")
+    assert report["to_resubmit"] == [victim]
+
+    for index in report["to_resubmit"]:
+        rerun = _cli(
+            "worker",
+            "--study",
+            study_url,
+            "--index",
+            str(index),
+            "--endpoint-url",
+            moto_server.endpoint_url,
+        )
+        assert rerun.returncode == 0, rerun.stderr
+    skipped = _cli(
+        "worker", "--study", study_url, "--index", "0", "--endpoint-url", moto_server.endpoint_url
+    )
+    assert skipped.returncode == 0
+    assert "skipped" in skipped.stdout
+
+    final = _cli("collect", study_url, "--endpoint-url", moto_server.endpoint_url)
+    assert final.returncode == 0, final.stdout + final.stderr
+    assert "6 succeeded, 0 failed, 0 incomplete, 0 missing" in final.stdout
+    bad_index = _cli(
+        "worker", "--study", study_url, "--index", "6", "--endpoint-url", moto_server.endpoint_url
+    )
+    assert bad_index.returncode == 2
+    assert "out of range" in bad_index.stderr
