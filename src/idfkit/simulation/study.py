@@ -17,10 +17,11 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path, PurePath, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -105,6 +106,7 @@ def write_study(
     if not jobs:
         raise StudyError("a study needs at least one job")
     uploads: dict[str, bytes] = {}
+    known: dict[object, str] = {}  # a path read once per call, however many jobs name it
     specs: list[JobSpec] = []
     seen_dirs: dict[str, int] = {}
     for i, job in enumerate(jobs):
@@ -116,12 +118,12 @@ def write_study(
                 f"jobs {seen_dirs[output_dir]} and {i} share output_dir {output_dir!r}"
             )
         seen_dirs[output_dir] = i
-        model_bytes, model_suffix = _model_bytes(job.model)
-        model_path = _content_path("inputs/models", model_bytes, model_suffix)
-        weather_bytes = _weather_bytes(job.weather, fs, root)
-        weather_path = _content_path("inputs/weather", weather_bytes, ".epw")
-        uploads[model_path] = model_bytes
-        uploads[weather_path] = weather_bytes
+        model_path = _stored(
+            job.model, known, uploads, "inputs/models", partial(_model_bytes, job.model)
+        )
+        weather_path = _stored(
+            job.weather, known, uploads, "inputs/weather", partial(_weather, job.weather, fs, root)
+        )
         specs.append(
             JobSpec(
                 index=i,
@@ -349,17 +351,30 @@ def _model_bytes(model: IDFDocument | str | PurePath) -> tuple[bytes, str]:
     return path.read_bytes(), ".epJSON" if path.suffix.lower() == ".epjson" else ".idf"
 
 
-def _weather_bytes(weather: str | PurePath, fs: FileSystem, root: str) -> bytes:
+def _weather(weather: str | PurePath, fs: FileSystem, root: str) -> tuple[bytes, str]:
     local = Path(weather)
     if local.is_file():
-        return local.read_bytes()
+        return local.read_bytes(), ".epw"
     try:
-        return fs.read_bytes(join(root, weather))
+        return fs.read_bytes(join(root, weather)), ".epw"
     except (FileNotFoundError, ValueError):
         raise FileNotFoundError(
             f"weather file not found: {local} is not a local file nor in the study on {fs!r}"
         ) from None
 
 
-def _content_path(folder: str, data: bytes, suffix: str) -> str:
-    return f"{folder}/{hashlib.sha256(data).hexdigest()}{suffix}"
+def _stored(
+    source: object,
+    known: dict[object, str],
+    uploads: dict[str, bytes],
+    folder: str,
+    read: Callable[[], tuple[bytes, str]],
+) -> str:
+    """The content-addressed study path of a model or weather file, read once per path."""
+    key = source if isinstance(source, str | PurePath) else id(source)
+    if key not in known:
+        data, suffix = read()
+        path = f"{folder}/{hashlib.sha256(data).hexdigest()}{suffix}"
+        uploads[path] = data
+        known[key] = path
+    return known[key]
