@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.sessions = ["lint", "typecheck", "tests", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -35,6 +35,23 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     session.install("-e", ".[all]", "mypy>=1.10", "boto3-stubs[s3]", "pandas-stubs")
     session.run("mypy")
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the docs strictly, and execute the example notebook."""
+    session.install(
+        "-e",
+        ".[test]",
+        "mkdocs-material>=9.5",
+        "mkdocstrings[python]>=0.25",
+        "nbmake>=1.5",
+        "ipykernel>=6",
+        "ipywidgets>=8",
+    )
+    session.env["NO_MKDOCS_2_WARNING"] = "1"
+    session.run("mkdocs", "build", "--strict", "--site-dir", "site")
+    session.run("pytest", "--nbmake", "-p", "no:cacheprovider", "docs/examples")
 
 
 @nox.session(python=PYTHON)

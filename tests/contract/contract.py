@@ -236,7 +236,7 @@ class PickleContract:
         assert clone.read_bytes("p.txt") == b"before"
 
 
-ALL_CONTRACTS = (
+class Contracts(
     ProtocolContract,
     ReadWriteContract,
     NotFoundContract,
@@ -246,4 +246,5 @@ ALL_CONTRACTS = (
     PathSafetyContract,
     CapabilityContract,
     PickleContract,
-)
+):
+    """Every behaviour of the contract: a backend's test class adds an ``fs`` fixture."""

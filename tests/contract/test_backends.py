@@ -15,31 +15,7 @@ from idfkit.simulation.fs.fsspec import FsspecFileSystem
 from idfkit.simulation.fs.s3 import S3FileSystem
 from idfkit.simulation.testing import LocalS3Server
 from tests.conftest import S3rver, unique_bucket
-from tests.contract.contract import (
-    CapabilityContract,
-    CopyRemoveContract,
-    ExistsContract,
-    GlobContract,
-    NotFoundContract,
-    PathSafetyContract,
-    PickleContract,
-    ProtocolContract,
-    ReadWriteContract,
-)
-
-
-class Contracts(
-    ProtocolContract,
-    ReadWriteContract,
-    NotFoundContract,
-    ExistsContract,
-    CopyRemoveContract,
-    GlobContract,
-    PathSafetyContract,
-    CapabilityContract,
-    PickleContract,
-):
-    """Every behaviour of the contract."""
+from tests.contract.contract import Contracts
 
 
 class TestLocalFileSystem(Contracts):

@@ -1,0 +1,158 @@
+"""The docs' ``python`` code blocks, executed (``py`` blocks are signatures and sketches)."""
+
+from __future__ import annotations
+
+import re
+import sys
+import types
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from idfkit import load_idf
+from idfkit.simulation import IncompleteResultError, SimulationResult, simulate
+from idfkit.simulation.testing import LocalS3Server
+from tests.contract.contract import Contracts
+
+ROOT = Path(__file__).parent.parent
+DOCS = ROOT / "docs"
+
+
+def python_blocks(page: str | Path) -> list[str]:
+    text = (DOCS / page).read_text(encoding="utf-8")
+    return re.findall(r"^```python\n(.*?)^```", text, flags=re.DOTALL | re.MULTILINE)
+
+
+def test_cloud_storage_guide_runs_top_to_bottom(
+    moto_server: LocalS3Server,
+    monkeypatch: pytest.MonkeyPatch,
+    box_model: Path,
+    weather: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    reset = urllib.request.Request(f"{moto_server.endpoint_url}/moto-api/reset", method="POST")
+    urllib.request.urlopen(reset).close()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.endpoint_url)
+    s3 = boto3.client("s3", region_name="us-east-1")
+    for bucket in ["my-simulations", "simulations", "my-bucket"]:
+        s3.create_bucket(Bucket=bucket)
+    model = load_idf(box_model)
+    variants = []
+    for thickness in ["0.05", "0.10", "0.20"]:
+        variant = model.copy()
+        variant["Material"][0].fields[2] = thickness
+        variants.append(variant)
+    namespace: dict[str, Any] = {"model": model, "weather": weather, "variants": variants}
+    blocks = python_blocks("cloud-storage.md")
+    assert len(blocks) >= 10
+    for block in blocks:
+        exec(compile(block, "docs/cloud-storage.md", "exec"), namespace)
+    out = capsys.readouterr().out
+    assert "s3://my-simulations/batch-42/run-001" in out
+    assert "<BatchResult 3/3 succeeded>" in out
+    assert "8760 C" in out
+    assert "['run-001/eplusout.sql']" in out
+    assert "AKIA" not in out  # the repr shown never carries the keys
+    assert namespace["local_result"].success
+
+
+def test_readme_tour_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    [tour] = python_blocks(ROOT / "README.md")
+    exec(compile(tour, "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "<BatchResult 3/3 succeeded>" in out
+    assert "True 8760 C" in out
+
+
+class ResourceNotFoundError(Exception):
+    """Stands in for azure.core.exceptions.ResourceNotFoundError."""
+
+
+class _Download:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def readall(self) -> bytes:
+        return self.data
+
+
+class InMemoryContainerClient:
+    """The slice of azure.storage.blob.ContainerClient that the docs' backend calls."""
+
+    def __init__(self) -> None:
+        self.blobs: dict[str, bytes] = {}
+
+    def upload_blob(self, name: str, data: bytes, overwrite: bool = False) -> None:
+        if name in self.blobs and not overwrite:
+            raise FileExistsError(name)
+        self.blobs[name] = bytes(data)
+
+    def download_blob(self, name: str) -> _Download:
+        if name not in self.blobs:
+            raise ResourceNotFoundError(name)
+        return _Download(self.blobs[name])
+
+    def delete_blob(self, name: str) -> None:
+        if self.blobs.pop(name, None) is None:
+            raise ResourceNotFoundError(name)
+
+    def get_blob_client(self, name: str) -> Any:
+        return types.SimpleNamespace(exists=lambda: name in self.blobs)
+
+    def list_blobs(self, name_starts_with: str | None = None) -> Iterator[Any]:
+        for name in sorted(self.blobs):
+            if name.startswith(name_starts_with or ""):
+                yield types.SimpleNamespace(name=name)
+
+
+@pytest.fixture(scope="module")
+def azure_backend_class() -> Iterator[type]:
+    """AzureBlobFileSystem exactly as the docs write it, with a stand-in Azure SDK."""
+    fake = {
+        "azure": types.ModuleType("azure"),
+        "azure.core": types.ModuleType("azure.core"),
+        "azure.core.exceptions": types.ModuleType("azure.core.exceptions"),
+    }
+    fake["azure.core.exceptions"].ResourceNotFoundError = ResourceNotFoundError  # type: ignore[attr-defined]
+    # The page's code becomes a real module, so its class pickles like any other.
+    fake["docs_custom_backends"] = types.ModuleType("docs_custom_backends")
+    saved = {name: sys.modules.get(name) for name in fake}
+    sys.modules.update(fake)
+    try:
+        [block] = python_blocks("custom-backends.md")
+        module = fake["docs_custom_backends"]
+        exec(compile(block, "docs/custom-backends.md", "exec"), module.__dict__)
+        yield module.AzureBlobFileSystem  # type: ignore[attr-defined]
+    finally:
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+
+
+class TestCustomBackendFromDocs(Contracts):
+    @pytest.fixture
+    def fs(self, azure_backend_class: type) -> Any:
+        return azure_backend_class(InMemoryContainerClient(), prefix="study-001/")
+
+
+def test_custom_backend_carries_a_real_simulation(
+    azure_backend_class: type, box_model: Path, weather: Path
+) -> None:
+    container = InMemoryContainerClient()
+    fs = azure_backend_class(container, prefix="study-001/")
+    result = simulate(box_model, weather, output_dir="case-1", fs=fs)
+    assert result.success
+    assert "study-001/case-1/eplusout.sql" in container.blobs
+    genuine = container.blobs["study-001/case-1/eplusout.sql"]
+    container.blobs["study-001/case-1/eplusout.sql"] = b"tampered"
+    with pytest.raises(IncompleteResultError, match="differs from its manifest"):
+        _ = SimulationResult.from_directory("case-1", fs=fs).sql
+    container.blobs["study-001/case-1/eplusout.sql"] = genuine
+    again = SimulationResult.from_directory("case-1", fs=fs)
+    assert len(again.sql.get_timeseries("Zone Mean Air Temperature", "ZONE 1")) == 8760  # type: ignore[union-attr]
