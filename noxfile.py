@@ -33,7 +33,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
-    session.install("-e", ".[all]", "mypy>=1.10", "boto3-stubs[s3]", "pandas-stubs")
+    session.install("-e", ".[demo]", "mypy>=1.10", "boto3-stubs[s3]", "pandas-stubs")
     session.run("mypy")
 
 

@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
-from idfkit.simulation.fs.base import FileSystem, join, upload_file
+from idfkit.exceptions import StorageError
+from idfkit.simulation.fs.base import FileSystem, SupportsStat, file_info, join, upload_file
 from idfkit.simulation.manifest import (
     MANIFEST_NAME,
     ManifestFile,
     PublishingMarker,
     RunManifest,
     hash_file,
+    read_manifest,
 )
 
 __all__ = ["Snapshot", "changed_files", "mark_publishing", "publish", "snapshot"]
 
 Snapshot = dict[str, tuple[int, int, int]]
 MAX_UPLOAD_THREADS = 8
+SETTLE_ROUNDS = 5
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def snapshot(folder: Path) -> Snapshot:
@@ -51,24 +57,68 @@ def publish(
     make_manifest: Callable[[tuple[ManifestFile, ...]], RunManifest],
     *,
     upload: bool = True,
-) -> RunManifest:
+) -> RunManifest | None:
     """Hash (and, if ``upload``, upload in parallel) ``files``; then write the manifest.
 
     If any upload fails, the first failure is raised and no manifest is
     written, so the run can never read as a success.
+
+    When the backend reports content digests (``SupportsStat``), the
+    manifest is then settled: read back, and every file checked to be this
+    run's. Files that another run writing the same folder replaced are
+    uploaded again and the manifest rewritten, so the last run to write its
+    manifest ends with exactly its own files. Returns None when another run's
+    manifest stands there instead (that run then owns the folder).
     """
-
-    def one(path: Path) -> ManifestFile:
-        size, digest = hash_file(path)
-        if upload:
-            upload_file(fs, path, join(output_dir, path.name))
-        return ManifestFile(name=path.name, size=size, sha256=digest)
-
-    if len(files) <= 1 or not upload:
-        entries = [one(p) for p in files]
-    else:
-        with ThreadPoolExecutor(min(MAX_UPLOAD_THREADS, len(files))) as pool:
-            entries = list(pool.map(one, files))
+    manifest_path = join(output_dir, MANIFEST_NAME)
+    entries = _map(lambda p: _entry(fs, output_dir, p, upload), files)
     manifest = make_manifest(tuple(entries))
-    fs.write_text(join(output_dir, MANIFEST_NAME), manifest.to_json())
-    return manifest
+    for _ in range(SETTLE_ROUNDS):
+        fs.write_text(manifest_path, manifest.to_json())
+        if not upload or not isinstance(fs, SupportsStat):
+            return manifest
+        stored = read_manifest(fs.read_bytes(manifest_path), where=manifest_path)
+        if stored.run_id != manifest.run_id:
+            return None
+        replaced = [
+            path
+            for path, entry, held in zip(
+                files, entries, _map(lambda e: _holds(fs, output_dir, e), entries), strict=True
+            )
+            if not held
+        ]
+        if not replaced:
+            return manifest
+        _map(lambda p: upload_file(fs, p, join(output_dir, p.name)), replaced)
+    raise StorageError(
+        f"{output_dir}: other runs kept replacing this run's files; gave up after "
+        f"{SETTLE_ROUNDS} rounds (its manifest may now describe files it does not have)"
+    )
+
+
+def _entry(fs: FileSystem, output_dir: str, path: Path, upload: bool) -> ManifestFile:
+    size, digest = hash_file(path)
+    if upload:
+        upload_file(fs, path, join(output_dir, path.name))
+    return ManifestFile(name=path.name, size=size, sha256=digest)
+
+
+def _holds(fs: FileSystem, output_dir: str, entry: ManifestFile) -> bool:
+    """Whether the stored file is the one ``entry`` describes."""
+    try:
+        info = file_info(fs, join(output_dir, entry.name))
+    except FileNotFoundError:
+        return False
+    if info is None:
+        return True
+    if info.sha256 is not None:
+        return info.sha256 == entry.sha256
+    return info.size == entry.size
+
+
+def _map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """``fn`` over ``items`` on up to MAX_UPLOAD_THREADS threads, in order; first error raised."""
+    if len(items) <= 1 or MAX_UPLOAD_THREADS <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(min(MAX_UPLOAD_THREADS, len(items))) as pool:
+        return list(pool.map(fn, items))

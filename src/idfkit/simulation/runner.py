@@ -75,13 +75,15 @@ def simulate(
         mark_publishing(fs, remote_dir, marker)
         outcome = _run(doc, weather_path, run_dir, options, on_progress, marker)
         manifest = publish(fs, remote_dir, changed_files(run_dir, {}), outcome.manifest_maker)
+    # None: another run writing the same folder finished last; read what stands there.
+    known = {"manifest": manifest} if manifest is not None else {}
     return SimulationResult(
         remote_dir,
         fs=fs,
         output_prefix=output_prefix,
-        manifest=manifest,
         stdout=outcome.stdout,
         stderr=outcome.stderr,
+        **known,
     )
 
 
@@ -158,6 +160,7 @@ def _simulate_local(
         raise
     files = changed_files(run_dir, outcome.before)
     manifest = publish(local, "", files, outcome.manifest_maker, upload=False)
+    assert manifest is not None  # without uploads there is nothing to settle
     return SimulationResult(
         run_dir,
         output_prefix=options.output_prefix,

@@ -122,10 +122,12 @@ class SupportsLocalTransfer(Protocol):
 
 @dataclass(frozen=True)
 class FileInfo:
-    """Size in bytes and a token that changes whenever the content changes."""
+    """Size in bytes, a token that changes whenever the content changes, and,
+    where the backend knows it without a download, the content's SHA-256."""
 
     size: int
     version: str
+    sha256: str | None = None
 
 
 @runtime_checkable
@@ -133,7 +135,13 @@ class SupportsStat(Protocol):
     """Answers size and version of a file without downloading it."""
 
     def stat(self, path: str | Path) -> FileInfo:
-        """``FileNotFoundError`` if absent."""
+        """``FileNotFoundError`` if absent.
+
+        Backends that can tell the content's SHA-256 cheaply fill
+        ``FileInfo.sha256``; publishing uses it to make sure that the files
+        under a manifest are the ones that manifest describes, even when two
+        runs write the same folder at once.
+        """
         ...
 
 

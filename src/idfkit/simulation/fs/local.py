@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -109,8 +110,15 @@ class LocalFileSystem:
         copy_local(self._local(path), Path(local_path))
 
     def stat(self, path: str | Path) -> FileInfo:
-        st = self._local(path).stat()
-        return FileInfo(size=st.st_size, version=f"{st.st_mtime_ns}-{st.st_size}")
+        local = self._local(path)
+        st = local.stat()
+        digest = hashlib.sha256()
+        with local.open("rb") as fh:  # local reads are cheap next to any transfer
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+        return FileInfo(
+            size=st.st_size, version=f"{st.st_mtime_ns}-{st.st_size}", sha256=digest.hexdigest()
+        )
 
 
 def _is_partial(name: str) -> bool:

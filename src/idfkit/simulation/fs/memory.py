@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import threading
 from pathlib import Path
 from typing import Any
@@ -106,4 +107,9 @@ class MemoryFileSystem:
         with self._lock:
             if key not in self._files:
                 raise FileNotFoundError(f"no such file: {key!r}")
-            return FileInfo(size=len(self._files[key]), version=str(self._versions[key]))
+            data = self._files[key]
+            return FileInfo(
+                size=len(data),
+                version=str(self._versions[key]),
+                sha256=hashlib.sha256(data).hexdigest(),
+            )

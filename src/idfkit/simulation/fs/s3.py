@@ -7,15 +7,17 @@ imports without it.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import io
 import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 from pydantic import SecretStr
 
@@ -276,26 +278,76 @@ class S3FileSystem:
 
     # -- the nine methods --------------------------------------------------
     def read_bytes(self, path: str | Path) -> bytes:
-        key = self._key(path)
-        with self._translate("read", path):
-            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
-            try:
-                data: bytes = body.read()
-            finally:
-                body.close()
-        log.debug("read s3://%s/%s (%d bytes)", self.bucket, key, len(data))
-        return data
+        buffer = io.BytesIO()
+        self._download(path, buffer)
+        return buffer.getvalue()
 
     def write_bytes(self, path: str | Path, data: bytes) -> None:
         key = self._require_file_key(path)
+        extra = self._upload_args(hashlib.sha256(data).hexdigest())
         with self._translate("write", path):
             if len(data) < self.multipart_threshold:
-                self.client.put_object(Bucket=self.bucket, Key=key, Body=data)
+                self.client.put_object(Bucket=self.bucket, Key=key, Body=data, **extra)
             else:
                 self.client.upload_fileobj(
-                    io.BytesIO(data), self.bucket, key, Config=self._transfer_config()
+                    io.BytesIO(data),
+                    self.bucket,
+                    key,
+                    ExtraArgs=extra,
+                    Config=self._transfer_config(),
                 )
         log.debug("wrote s3://%s/%s (%d bytes)", self.bucket, key, len(data))
+
+    def _upload_args(self, sha256: str) -> dict[str, Any]:
+        """Every upload carries its SHA-256: as user metadata (read back by ``stat``) and,
+        where the server supports it, as an S3 checksum that the server verifies."""
+        extra: dict[str, Any] = {"Metadata": {"sha256": sha256}}
+        if self.checksum == "when_supported":
+            extra["ChecksumAlgorithm"] = "SHA256"
+        return extra
+
+    def _download(self, path: str | Path, sink: IO[bytes]) -> None:
+        """One streamed GET into ``sink``; a connection cut mid-body starts it over.
+
+        botocore retries failed requests, but not a body that breaks off after
+        the response began, so that case is retried here, as many times.
+        """
+        from botocore.exceptions import (
+            ConnectionClosedError,
+            IncompleteReadError,
+            ReadTimeoutError,
+            ResponseStreamingError,
+        )
+        from urllib3.exceptions import HTTPError as Urllib3Error
+
+        key = self._key(path)
+        for attempt in range(1, self.max_attempts + 1):
+            with self._translate("read", path):
+                body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+            try:
+                with self._translate("read", path):
+                    for chunk in body.iter_chunks(_MiB):
+                        sink.write(chunk)
+                log.debug("read s3://%s/%s (attempt %d)", self.bucket, key, attempt)
+                return
+            except (StorageError, Urllib3Error, ConnectionError) as exc:
+                cause = exc.__cause__ if isinstance(exc, StorageError) else exc
+                broken_body = (
+                    ResponseStreamingError,
+                    IncompleteReadError,
+                    ReadTimeoutError,
+                    ConnectionClosedError,
+                    Urllib3Error,
+                    ConnectionError,
+                )
+                if not isinstance(cause, broken_body) or attempt == self.max_attempts:
+                    raise
+                log.debug("s3://%s/%s: body broke off (%s), retrying", self.bucket, key, cause)
+                sink.seek(0)
+                sink.truncate()
+                time.sleep(min(2.0, 0.1 * 2**attempt))
+            finally:
+                body.close()
 
     def read_text(self, path: str | Path, encoding: str = "utf-8") -> str:
         return self.read_bytes(path).decode(encoding)
@@ -353,36 +405,45 @@ class S3FileSystem:
     # -- capabilities ----------------------------------------------------
     def put_file(self, local_path: str | Path, path: str | Path) -> None:
         key = self._require_file_key(path)
+        extra = self._upload_args(_sha256_of(Path(local_path)))
         with self._translate("upload to", path):
             self.client.upload_file(
-                os.fspath(local_path), self.bucket, key, Config=self._transfer_config()
+                os.fspath(local_path),
+                self.bucket,
+                key,
+                ExtraArgs=extra,
+                Config=self._transfer_config(),
             )
         log.debug("uploaded %s to s3://%s/%s", local_path, self.bucket, key)
 
     def get_file(self, path: str | Path, local_path: str | Path) -> None:
         # One streamed GET, written in 1 MiB pieces: memory stays flat whatever the
         # size, and a read costs one request (a managed download adds a HEAD).
-        key = self._key(path)
-        with self._translate("download", path):
-            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
-            try:
-                with open(local_path, "wb") as fh:
-                    for chunk in body.iter_chunks(_MiB):
-                        fh.write(chunk)
-            finally:
-                body.close()
-        log.debug("downloaded s3://%s/%s to %s", self.bucket, key, local_path)
+        with open(local_path, "w+b") as fh:
+            self._download(path, fh)
 
     def stat(self, path: str | Path) -> FileInfo:
         with self._translate("stat", path):
             head = self.client.head_object(Bucket=self.bucket, Key=self._key(path))
-        return FileInfo(size=int(head["ContentLength"]), version=str(head.get("ETag", "")))
+        return FileInfo(
+            size=int(head["ContentLength"]),
+            version=str(head.get("ETag", "")),
+            sha256=head.get("Metadata", {}).get("sha256"),
+        )
 
     def _require_file_key(self, path: str | Path) -> str:
         rel = normalize_path(path)
         if not rel:
             raise IsADirectoryError(f"{self.url()} is the root, not a file")
         return self.prefix + rel
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_MiB):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _reveal(secret: SecretStr | None) -> str | None:
