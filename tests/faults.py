@@ -39,6 +39,7 @@ class FaultProxy:
     upstream: str
     rule: Rule | None = None
     delay_seconds: float = 0.3
+    forward_held: bool = True
     counts: Counter[str] = field(default_factory=Counter)
     held: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
@@ -65,6 +66,9 @@ class FaultProxy:
                 if action == "hold":
                     proxy.held.set()
                     proxy.release.wait(60)
+                    if not proxy.forward_held:  # the request dies with its client
+                        self.close_connection = True
+                        return
                 if action in ("500", "503"):
                     self._error(int(action))
                     return
@@ -73,6 +77,9 @@ class FaultProxy:
                 status, headers, payload = self._forward(
                     request, target.hostname or "", target.port or 80
                 )
+                if action == "hold-after":  # stored upstream, but the client never hears back
+                    proxy.held.set()
+                    proxy.release.wait(60)
                 if action == "reset":
                     self._reset(status, headers, payload)
                     return
@@ -141,7 +148,11 @@ class FaultProxy:
                 self.close_connection = True
                 self.connection.close()
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class QuietServer(ThreadingHTTPServer):
+            def handle_error(self, request: object, client_address: object) -> None:
+                pass  # clients resetting connections is what these tests are about
+
+        self.server = QuietServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.endpoint_url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

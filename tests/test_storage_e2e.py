@@ -11,6 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from idfkit import load_idf
 from idfkit.simulation import (
     BucketNotFoundError,
     EnergyPlusConfig,
@@ -99,14 +100,17 @@ def test_changed_object_is_downloaded_again(
     published: S3FileSystem, box_model: Path, weather: Path
 ) -> None:
     copy_run(published, "case-1", "rerun")
+    heating = "Zone Ideal Loads Zone Total Heating Energy"
     first = SimulationResult.from_directory("rerun", fs=published)
-    assert first.sql is not None
-    simulate(box_model, weather, output_dir="rerun", fs=published, design_day=True)
+    before = sum(first.sql.get_timeseries(heating).values)  # type: ignore[union-attr]
+    thicker = load_idf(box_model)
+    thicker["Material"][0].fields[2] = "0.3"
+    assert simulate(thicker, weather, output_dir="rerun", fs=published).success
     with count_requests(published) as sent:
         second = SimulationResult.from_directory("rerun", fs=published)
-        envs = second.sql.list_environments()  # type: ignore[union-attr]
-    assert all(e.is_sizing for e in envs)  # the new run's file, not the cached old one
-    assert sent["GetObject"] == 2
+        after = sum(second.sql.get_timeseries(heating).values)  # type: ignore[union-attr]
+    assert after < before * 0.9  # the new run's file, not the cached old one
+    assert sent["GetObject"] == 2  # the new manifest and the new SQLite file
 
 
 def test_plain_energyplus_directory_without_manifest(published: S3FileSystem) -> None:

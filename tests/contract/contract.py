@@ -236,6 +236,13 @@ class PickleContract:
         assert clone.read_bytes("p.txt") == b"before"
 
 
+class RootIsNotAFileContract:
+    @pytest.mark.parametrize("path", ["", ".", "a/..", "./"])
+    def test_the_root_cannot_be_written_as_a_file(self, fs: FileSystem, path: str) -> None:
+        with pytest.raises(IsADirectoryError):
+            fs.write_bytes(path, b"x")
+
+
 class Contracts(
     ProtocolContract,
     ReadWriteContract,
@@ -246,5 +253,6 @@ class Contracts(
     PathSafetyContract,
     CapabilityContract,
     PickleContract,
+    RootIsNotAFileContract,
 ):
     """Every behaviour of the contract: a backend's test class adds an ``fs`` fixture."""

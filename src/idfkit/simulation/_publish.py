@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import random
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,7 +25,7 @@ __all__ = ["Snapshot", "changed_files", "mark_publishing", "publish", "snapshot"
 
 Snapshot = dict[str, tuple[int, int, int]]
 MAX_UPLOAD_THREADS = 8
-SETTLE_ROUNDS = 5
+SETTLE_ROUNDS = 8
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -64,35 +66,41 @@ def publish(
     written, so the run can never read as a success.
 
     When the backend reports content digests (``SupportsStat``), the
-    manifest is then settled: read back, and every file checked to be this
-    run's. Files that another run writing the same folder replaced are
-    uploaded again and the manifest rewritten, so the last run to write its
-    manifest ends with exactly its own files. Returns None when another run's
-    manifest stands there instead (that run then owns the folder).
+    manifest is then settled, for runs that write the same folder at once:
+    while this run's manifest stands, every file is checked to be this run's
+    and any that another run replaced is uploaded again. If another run's
+    manifest comes to stand there, this run yields (returns None), unless it
+    had just repaired files, which may have been that run's: then it takes
+    the folder back and repairs on. Whoever settles last owns a folder of
+    exactly its own files.
     """
     manifest_path = join(output_dir, MANIFEST_NAME)
     entries = _map(lambda p: _entry(fs, output_dir, p, upload), files)
     manifest = make_manifest(tuple(entries))
-    for _ in range(SETTLE_ROUNDS):
-        fs.write_text(manifest_path, manifest.to_json())
-        if not upload or not isinstance(fs, SupportsStat):
-            return manifest
+    fs.write_text(manifest_path, manifest.to_json())
+    if not upload or not isinstance(fs, SupportsStat):
+        return manifest
+    repaired = False  # whether this run changed files since it last saw its manifest standing
+    for round_ in range(SETTLE_ROUNDS):
         stored = read_manifest(fs.read_bytes(manifest_path), where=manifest_path)
         if stored.run_id != manifest.run_id:
-            return None
-        replaced = [
-            path
-            for path, entry, held in zip(
-                files, entries, _map(lambda e: _holds(fs, output_dir, e), entries), strict=True
-            )
-            if not held
-        ]
+            if not repaired:
+                return None  # the other run came later and found our files before its check
+            # We may have replaced files of the run that now owns the folder: take it back,
+            # after a random pause so that two runs repairing in step fall out of step.
+            time.sleep(random.uniform(0, 0.05 * 2**round_))
+            fs.write_text(manifest_path, manifest.to_json())
+            repaired = False
+            continue
+        held = _map(lambda e: _holds(fs, output_dir, e), entries)
+        replaced = [path for path, ok in zip(files, held, strict=True) if not ok]
         if not replaced:
             return manifest
         _map(lambda p: upload_file(fs, p, join(output_dir, p.name)), replaced)
+        repaired = True
     raise StorageError(
         f"{output_dir}: other runs kept replacing this run's files; gave up after "
-        f"{SETTLE_ROUNDS} rounds (its manifest may now describe files it does not have)"
+        f"{SETTLE_ROUNDS} rounds (the folder may read as incomplete)"
     )
 
 

@@ -41,6 +41,12 @@ class FsspecFileSystem:
         protocol = self.fs.protocol if isinstance(self.fs.protocol, str) else self.fs.protocol[0]
         return f"FsspecFileSystem({protocol}://{self.root})"
 
+    def _file(self, path: str | Path) -> str:
+        """The full path of a file to write; the root itself is never a file."""
+        if not normalize_path(path):
+            raise IsADirectoryError(f"{path!r} names the root {self.root or '/'}, not a file")
+        return self._full(path)
+
     def _full(self, path: str | Path) -> str:
         rel = normalize_path(path)
         if not rel:
@@ -55,7 +61,7 @@ class FsspecFileSystem:
         return data
 
     def write_bytes(self, path: str | Path, data: bytes) -> None:
-        full = self._full(path)
+        full = self._file(path)
         parent = full.rsplit("/", 1)[0]
         if parent and parent != full:
             self.fs.makedirs(parent, exist_ok=True)
@@ -99,7 +105,7 @@ class FsspecFileSystem:
         self.fs.rm_file(full)
 
     def put_file(self, local_path: str | Path, path: str | Path) -> None:
-        full = self._full(path)
+        full = self._file(path)
         parent = full.rsplit("/", 1)[0]
         if parent and parent != full:
             self.fs.makedirs(parent, exist_ok=True)

@@ -35,6 +35,13 @@ class LocalFileSystem:
             return Path(text)
         return self.root / normalize_path(path)
 
+    def _local_file(self, path: str | Path) -> Path:
+        """The local path of a file to write; the root itself is never a file."""
+        target = self._local(path)
+        if self.root is not None and target == self.root:
+            raise IsADirectoryError(f"{path!r} names the root {self.root}, not a file")
+        return target
+
     def _public(self, local: Path) -> str:
         if self.root is None:
             return local.as_posix()
@@ -44,7 +51,7 @@ class LocalFileSystem:
         return self._local(path).read_bytes()
 
     def write_bytes(self, path: str | Path, data: bytes) -> None:
-        target = self._local(path)
+        target = self._local_file(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         # Write beside the target, then rename: readers see old or new, never half.
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
@@ -96,7 +103,7 @@ class LocalFileSystem:
 
     # -- capabilities ----------------------------------------------------
     def put_file(self, local_path: str | Path, path: str | Path) -> None:
-        target = self._local(path)
+        target = self._local_file(path)
         fd, tmp = tempfile.mkstemp(dir=_parent(target), prefix=f".{target.name}.", suffix=".part")
         os.close(fd)
         try:

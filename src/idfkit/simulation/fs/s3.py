@@ -174,6 +174,14 @@ class S3FileSystem:
             aws_session_token=_reveal(self._session_token),
             region_name=self.region_name,
         )
+        creds = session.get_credentials()
+        frozen = creds.get_frozen_credentials() if creds is not None else None
+        _REDACTOR.protect(
+            _reveal(self._secret_key),
+            _reveal(self._session_token),
+            frozen.secret_key if frozen else None,
+            frozen.token if frozen else None,
+        )
         return session.client(
             "s3", endpoint_url=self.endpoint_url, region_name=self.region_name, config=config
         )
@@ -322,10 +330,10 @@ class S3FileSystem:
 
         key = self._key(path)
         for attempt in range(1, self.max_attempts + 1):
-            with self._translate("read", path):
-                body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+            body = None
             try:
                 with self._translate("read", path):
+                    body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
                     for chunk in body.iter_chunks(_MiB):
                         sink.write(chunk)
                 log.debug("read s3://%s/%s (attempt %d)", self.bucket, key, attempt)
@@ -347,7 +355,8 @@ class S3FileSystem:
                 sink.truncate()
                 time.sleep(min(2.0, 0.1 * 2**attempt))
             finally:
-                body.close()
+                if body is not None:
+                    body.close()
 
     def read_text(self, path: str | Path, encoding: str = "utf-8") -> str:
         return self.read_bytes(path).decode(encoding)
@@ -436,6 +445,40 @@ class S3FileSystem:
         if not rel:
             raise IsADirectoryError(f"{self.url()} is the root, not a file")
         return self.prefix + rel
+
+
+class _Redactor(logging.Filter):
+    """Blanks known secrets out of botocore's DEBUG records (it logs the session token
+    in canonical requests and request headers)."""
+
+    LOGGERS = ("botocore.auth", "botocore.endpoint", "botocore.httpsession")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+        self.installed = False
+        self.lock = threading.Lock()
+
+    def protect(self, *secrets: str | None) -> None:
+        with self.lock:
+            self.secrets.update(s for s in secrets if s and len(s) >= 8)
+            if not self.installed:
+                for name in self.LOGGERS:
+                    logging.getLogger(name).addFilter(self)
+                self.installed = True
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets and record.levelno <= logging.DEBUG:
+            message = record.getMessage()
+            redacted = message
+            for secret in self.secrets:
+                redacted = redacted.replace(secret, "***")
+            if redacted != message:
+                record.msg, record.args = redacted, None
+        return True
+
+
+_REDACTOR = _Redactor()
 
 
 def _sha256_of(path: Path) -> str:
