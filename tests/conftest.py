@@ -27,7 +27,7 @@ os.environ.pop("AWS_PROFILE", None)
 from idfkit.simulation import EnergyPlusConfig, find_energyplus
 from idfkit.simulation.examples import example_model
 from idfkit.simulation.fs.s3 import S3FileSystem
-from idfkit.simulation.testing import LocalS3Server, free_port
+from idfkit.simulation.testing import LocalS3Server, free_port, stop_process
 
 DATA = Path(__file__).parent / "data"
 S3RVER_BIN = Path(__file__).parent / "s3rver" / "node_modules" / ".bin" / "s3rver"
@@ -123,12 +123,7 @@ class S3rver:
         return fs
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc)
 
 
 @pytest.fixture(scope="session")

@@ -57,6 +57,10 @@ STUDY_INDEX = "idfkit-study.json"
 Status = Literal["succeeded", "failed", "missing", "incomplete"]
 
 
+#: The options of simulate() that a job carries to its worker unchanged.
+RUN_OPTIONS = ("annual", "design_day", "output_prefix", "timeout", "extra_args")
+
+
 class JobSpec(BaseModel):
     """One job of a study, as a worker reads it. Paths are relative to the study."""
 
@@ -131,11 +135,7 @@ def write_study(
                 output_dir=output_dir,
                 model=model_path,
                 weather=weather_path,
-                annual=job.annual,
-                design_day=job.design_day,
-                output_prefix=job.output_prefix,
-                timeout=job.timeout,
-                extra_args=tuple(job.extra_args),
+                **{name: getattr(job, name) for name in RUN_OPTIONS},
             )
         )
 
@@ -216,12 +216,8 @@ def run_study_job(
             output_dir=out,
             fs=fs,
             energyplus=energyplus,
-            annual=spec.annual,
-            design_day=spec.design_day,
-            output_prefix=spec.output_prefix,
-            timeout=spec.timeout,
-            extra_args=spec.extra_args,
             label=spec.label,
+            **{name: getattr(spec, name) for name in RUN_OPTIONS},
         )
     return WorkerOutcome(spec, "ran", result)
 

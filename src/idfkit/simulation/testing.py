@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from idfkit.simulation.fs.s3 import S3FileSystem
 
-__all__ = ["LocalS3Server", "free_port"]
+__all__ = ["LocalS3Server", "free_port", "stop_process"]
 
 ACCESS_KEY = "testing"
 SECRET_KEY = "testing"
@@ -36,6 +36,16 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def stop_process(proc: subprocess.Popen[Any]) -> None:
+    """Ask a server process to stop; kill it if it has not within 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 class LocalS3Server:
@@ -50,7 +60,7 @@ class LocalS3Server:
         self.port = port or free_port(host)
         self.process = process
         self._thread_server: Any = None
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._proc: subprocess.Popen[Any] | None = None
 
     @property
     def endpoint_url(self) -> str:
@@ -104,12 +114,7 @@ class LocalS3Server:
             self._thread_server.stop()
             self._thread_server = None
         if self._proc is not None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+            stop_process(self._proc)
             self._proc = None
 
     def __enter__(self) -> LocalS3Server:
