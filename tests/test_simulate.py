@@ -189,3 +189,20 @@ def test_rerun_in_same_folder_lists_only_its_own_files(
     result = simulate(box_model, weather, output_dir=tmp_path, energyplus=energyplus)
     assert "stale-from-before.txt" not in result.files()
     assert "eplusout.sql" in result.files()
+
+
+def test_output_prefix_and_bad_options(
+    box_model: Path, weather: Path, energyplus: EnergyPlusConfig, tmp_path: Path
+) -> None:
+    result = simulate(
+        box_model, weather, output_dir=tmp_path, energyplus=energyplus, output_prefix="box"
+    )
+    assert (tmp_path / "boxout.sql").is_file()
+    again = SimulationResult.from_directory(tmp_path, output_prefix="box")
+    assert again.success
+    assert result.sql is not None
+    assert len(again.sql.get_timeseries("Zone Mean Air Temperature", "ZONE 1")) == 8760  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="output_prefix"):
+        simulate(box_model, weather, energyplus=energyplus, output_prefix="a/b")
+    with pytest.raises(ValueError, match="timeout"):
+        simulate(box_model, weather, energyplus=energyplus, timeout=0)

@@ -7,13 +7,20 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePath
 
 import idfkit
 from idfkit.document import IDFDocument, load_idf
 from idfkit.simulation._process import ProgressCallback, run_process
-from idfkit.simulation._publish import changed_files, mark_publishing, publish, snapshot
+from idfkit.simulation._publish import (
+    Snapshot,
+    changed_files,
+    mark_publishing,
+    publish,
+    snapshot,
+)
 from idfkit.simulation.energyplus import EnergyPlusConfig, find_energyplus
 from idfkit.simulation.fs.base import FileSystem, download_file, normalize_path
 from idfkit.simulation.fs.local import LocalFileSystem
@@ -62,7 +69,9 @@ def simulate(
     """
     doc = _prepare_model(model)
     config = energyplus if isinstance(energyplus, EnergyPlusConfig) else find_energyplus(energyplus)
-    options = _RunOptions(config, annual, design_day, output_prefix, timeout, extra_args, label)
+    options = _RunOptions(
+        config, annual, design_day, output_prefix, timeout, tuple(extra_args or ()), label
+    )
     if fs is None:
         weather_path = _local_weather(weather)
         return _simulate_local(doc, weather_path, output_dir, options, on_progress)
@@ -87,44 +96,30 @@ def simulate(
     )
 
 
+@dataclass(frozen=True)
 class _RunOptions:
-    def __init__(
-        self,
-        config: EnergyPlusConfig,
-        annual: bool,
-        design_day: bool,
-        output_prefix: str,
-        timeout: float,
-        extra_args: Sequence[str] | None,
-        label: str,
-    ) -> None:
-        if not output_prefix or "/" in output_prefix or "\\" in output_prefix:
-            raise ValueError(f"output_prefix {output_prefix!r} must be a plain file-name prefix")
-        if timeout <= 0:
-            raise ValueError(f"timeout must be positive, not {timeout!r}")
-        self.config = config
-        self.annual = annual
-        self.design_day = design_day
-        self.output_prefix = output_prefix
-        self.timeout = timeout
-        self.extra_args = list(extra_args or [])
-        self.label = label
+    config: EnergyPlusConfig
+    annual: bool
+    design_day: bool
+    output_prefix: str
+    timeout: float
+    extra_args: tuple[str, ...]
+    label: str
+
+    def __post_init__(self) -> None:
+        prefix = self.output_prefix
+        if not prefix or "/" in prefix or "\\" in prefix:
+            raise ValueError(f"output_prefix {prefix!r} must be a plain file-name prefix")
+        if self.timeout <= 0:
+            raise ValueError(f"timeout must be positive, not {self.timeout!r}")
 
 
+@dataclass(frozen=True)
 class _Outcome:
-    def __init__(
-        self,
-        stdout: str,
-        stderr: str,
-        run_dir: Path,
-        before: dict[str, tuple[int, int, int]],
-        manifest_maker: _ManifestMaker,
-    ) -> None:
-        self.stdout = stdout
-        self.stderr = stderr
-        self.run_dir = run_dir
-        self.before = before
-        self.manifest_maker = manifest_maker
+    stdout: str
+    stderr: str
+    before: Snapshot  # the run folder before EnergyPlus, to tell its files from older ones
+    manifest_maker: _ManifestMaker
 
 
 class _ManifestMaker:
@@ -217,7 +212,7 @@ def _run(
         idfkit_version=idfkit.__version__,
         error_summary="" if success else summary,
     )
-    return _Outcome(outcome.stdout, outcome.stderr, run_dir, before, maker)
+    return _Outcome(outcome.stdout, outcome.stderr, before, maker)
 
 
 def _marker(label: str) -> PublishingMarker:
