@@ -1,0 +1,91 @@
+"""The public surface: what imports without extras, what __all__ says, what pickles."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pickle
+import subprocess
+import sys
+
+import pytest
+
+import idfkit
+import idfkit.exceptions
+import idfkit.simulation
+import idfkit.simulation.fs
+
+OPTIONAL = ["boto3", "botocore", "s3transfer", "pandas", "matplotlib", "tqdm", "fsspec", "moto"]
+
+
+def test_imports_without_optional_dependencies() -> None:
+    blocked = "; ".join(f"sys.modules[{name!r}] = None" for name in OPTIONAL)
+    code = (
+        f"import sys; {blocked}\n"
+        "from idfkit.simulation import simulate, SimulationResult, S3FileSystem, simulate_batch\n"
+        "import idfkit.simulation.study, idfkit.simulation.cli\n"
+        "fs = S3FileSystem('my-bucket')\n"
+        "try:\n"
+        "    fs.client\n"
+        "except ImportError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert 'pip install "idfkit[s3]"' in out.stdout
+
+
+@pytest.mark.parametrize(
+    "module", [idfkit, idfkit.simulation, idfkit.simulation.fs, idfkit.exceptions]
+)
+def test_all_is_sorted_complete_and_importable(module: object) -> None:
+    names = module.__all__  # type: ignore[attr-defined]
+    assert names == sorted(names)
+    for name in names:
+        assert getattr(module, name) is not None
+    public = {
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_")
+        and (inspect.isclass(value) or inspect.isfunction(value))
+        and getattr(value, "__module__", "").startswith("idfkit")
+    }
+    assert public <= set(names), sorted(public - set(names))
+
+
+def test_every_error_pickles_with_its_details() -> None:
+    errors = [
+        getattr(idfkit.exceptions, name)
+        for name in idfkit.exceptions.__all__
+        if inspect.isclass(getattr(idfkit.exceptions, name))
+    ]
+    assert len(errors) == 11
+    for error_type in errors:
+        if error_type is idfkit.exceptions.IdfParseError:
+            error = error_type("bad field", 12)
+        elif error_type is idfkit.exceptions.SimulationError:
+            error = error_type("timed out", stderr="partial stderr", exit_code=-9)
+        else:
+            error = error_type(f"{error_type.__name__} message")
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is error_type
+        assert str(copy) == str(error)
+        assert isinstance(copy, idfkit.exceptions.IdfkitError)
+    timeout = pickle.loads(pickle.dumps(idfkit.exceptions.SimulationError("t", "err", 3)))
+    assert (timeout.stderr, timeout.exit_code) == ("err", 3)
+
+
+def test_errors_are_also_the_right_builtins() -> None:
+    e = idfkit.exceptions
+    assert issubclass(e.ResultNotFoundError, FileNotFoundError)
+    assert issubclass(e.BucketNotFoundError, FileNotFoundError)
+    assert issubclass(e.StorageConnectionError, ConnectionError)
+    assert issubclass(e.EnergyPlusNotFoundError, FileNotFoundError)
+    assert issubclass(e.IdfParseError, ValueError)
+    assert issubclass(e.UnknownVariableError, LookupError)
+
+
+def test_lazy_s3_attribute() -> None:
+    module = importlib.import_module("idfkit.simulation")
+    assert module.S3FileSystem.__name__ == "S3FileSystem"
+    with pytest.raises(AttributeError, match="no_such_name"):
+        module.no_such_name  # noqa: B018
