@@ -100,8 +100,9 @@ def write_study(
     """Store ``jobs`` as a study on ``fs``: inputs once each, then the job index.
 
     Each job's ``output_dir`` (or its label, or ``job-<index>``) names its
-    results folder inside the study. An existing study is refused unless
-    ``overwrite`` is True.
+    results folder inside the study; a job's own ``fs`` is not used, since the
+    study's backend holds inputs and results alike. An existing study is
+    refused unless ``overwrite`` is True.
     """
     root = normalize_path(study)
     index_path = join(root, STUDY_INDEX)
