@@ -103,7 +103,7 @@ class SimulationResult:
         try:
             text = self.fs.read_bytes(path)
         except FileNotFoundError:
-            if not self.fs.glob(self._dir, "*"):
+            if self._dir_is_empty():
                 raise ResultNotFoundError(f"no simulation result at {self._where()}") from None
             return None
         found = read_manifest(text, where=self._where(MANIFEST_NAME))
@@ -136,7 +136,7 @@ class SimulationResult:
         manifest = self.manifest
         if manifest is not None:
             return [f.name for f in manifest.files]
-        return [p.rsplit("/", 1)[-1] for p in self.fs.glob(self._dir, "*")]
+        return self._names_present()
 
     def verify(self, *, deep: bool = False) -> None:
         """Check that every listed file is there with its size (and, if ``deep``, its hash).
@@ -146,7 +146,7 @@ class SimulationResult:
         manifest = self.manifest
         if manifest is None:
             raise IncompleteResultError(f"{self._where()} has no manifest to verify against")
-        present = {p.rsplit("/", 1)[-1] for p in self.fs.glob(self._dir, "*")}
+        present = set(self._names_present())
         problems: list[str] = []
         for entry in manifest.files:
             if entry.name not in present:
@@ -256,8 +256,12 @@ class SimulationResult:
                     self._errors = ErrorReport()
             return self._errors
 
+    def _names_present(self) -> list[str]:
+        """Names stored directly in the run folder (one listing)."""
+        return [p.rsplit("/", 1)[-1] for p in self.fs.glob(self._dir, "*")]
+
     def _dir_is_empty(self) -> bool:
-        return not self.fs.glob(self._dir, "*")
+        return not self._names_present()
 
     # -- lifecycle ---------------------------------------------------------
     def close(self) -> None:
