@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import os
-import tempfile
+import uuid
 from pathlib import Path
 
 from idfkit.simulation.fs.base import FileInfo, copy_local, normalize_path
@@ -54,7 +54,7 @@ class LocalFileSystem:
         target = self._local_file(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         # Write beside the target, then rename: readers see old or new, never half.
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        fd, tmp = _create_beside(target)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
@@ -104,7 +104,8 @@ class LocalFileSystem:
     # -- capabilities ----------------------------------------------------
     def put_file(self, local_path: str | Path, path: str | Path) -> None:
         target = self._local_file(path)
-        fd, tmp = tempfile.mkstemp(dir=_parent(target), prefix=f".{target.name}.", suffix=".part")
+        _parent(target)
+        fd, tmp = _create_beside(target)
         os.close(fd)
         try:
             copy_local(Path(local_path), Path(tmp))
@@ -126,6 +127,23 @@ class LocalFileSystem:
         return FileInfo(
             size=st.st_size, version=f"{st.st_mtime_ns}-{st.st_size}", sha256=digest.hexdigest()
         )
+
+
+def _create_beside(target: Path) -> tuple[int, str]:
+    """A new private-named file next to ``target``, with the mode the umask allows.
+
+    ``tempfile.mkstemp`` would make it 0600 whatever the umask, so a shared results
+    folder would be unreadable to the rest of the team.
+    """
+    while True:
+        tmp = target.parent / f".{target.name}.{uuid.uuid4().hex[:12]}.part"
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o666), str(tmp)
+        except FileExistsError:
+            continue
+
+
+_O_BINARY = getattr(os, "O_BINARY", 0)
 
 
 def _is_partial(name: str) -> bool:
