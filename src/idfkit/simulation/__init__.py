@@ -26,7 +26,15 @@ from idfkit.simulation.fs import (
     SupportsStat,
 )
 from idfkit.simulation.manifest import RunManifest
-from idfkit.simulation.parsers import ErrorReport, SQLResult, TimeSeriesResult
+from idfkit.simulation.parsers import (
+    EnvironmentInfo,
+    ErrorMessage,
+    ErrorReport,
+    SQLResult,
+    TabularRow,
+    TimeSeriesResult,
+    VariableInfo,
+)
 from idfkit.simulation.result import SimulationResult
 from idfkit.simulation.runner import simulate
 
@@ -38,6 +46,8 @@ __all__ = [
     "BucketNotFoundError",
     "EnergyPlusConfig",
     "EnergyPlusNotFoundError",
+    "EnvironmentInfo",
+    "ErrorMessage",
     "ErrorReport",
     "FileInfo",
     "FileSystem",
@@ -57,8 +67,10 @@ __all__ = [
     "StudyError",
     "SupportsLocalTransfer",
     "SupportsStat",
+    "TabularRow",
     "TimeSeriesResult",
     "UnknownVariableError",
+    "VariableInfo",
     "find_energyplus",
     "simulate",
     "simulate_batch",

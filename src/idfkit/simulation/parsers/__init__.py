@@ -1,6 +1,6 @@
 """Pure readers of EnergyPlus output files: no storage, no processes."""
 
-from idfkit.simulation.parsers.err import ErrorReport, parse_err
+from idfkit.simulation.parsers.err import ErrorMessage, ErrorReport, parse_err
 from idfkit.simulation.parsers.sql import (
     EnvironmentInfo,
     SQLResult,
@@ -11,6 +11,7 @@ from idfkit.simulation.parsers.sql import (
 
 __all__ = [
     "EnvironmentInfo",
+    "ErrorMessage",
     "ErrorReport",
     "SQLResult",
     "TabularRow",
