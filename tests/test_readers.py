@@ -14,10 +14,29 @@ from typing import Any
 
 import pytest
 
+from idfkit import load_idf
 from idfkit.exceptions import UnknownVariableError
-from idfkit.simulation import EnergyPlusConfig, SimulationResult, simulate
-from idfkit.simulation.parsers.err import ErrorMessage, ErrorReport
-from idfkit.simulation.parsers.sql import SQLResult, TabularRow, TimeSeriesResult
+from idfkit.simulation import (
+    CSVColumn,
+    CSVResult,
+    EnergyPlusConfig,
+    ErrorMessage,
+    ErrorReport,
+    ESOColumn,
+    ESOResult,
+    ESOVariable,
+    HTMLResult,
+    HTMLTable,
+    OutputMeter,
+    OutputVariable,
+    OutputVariableIndex,
+    ProgressParser,
+    SimulationResult,
+    SQLResult,
+    TabularRow,
+    TimeSeriesResult,
+    simulate,
+)
 
 DESIGN_DAYS = ("Ann Htg 99.6% Condns DB,", "Ann Clg .4% Condns DB=>MWB,")
 OUTPUTS = """
@@ -249,3 +268,151 @@ def test_error_report_messages_by_severity() -> None:
         ErrorReport.from_string("  Warmup converged\n").summary().splitlines()[1]
         == "Warmup: converged"
     )
+
+
+# -- CSV, HTML, ESO and MTR ----------------------------------------------------
+@pytest.fixture(scope="module")
+def annual_zmat(sql: SQLResult) -> TimeSeriesResult:
+    return sql.get_timeseries(ZMAT, "ZONE 1", "Hourly", "annual")
+
+
+def test_csv_written_by_energyplus(run: SimulationResult, annual_zmat: TimeSeriesResult) -> None:
+    # EnergyPlus wrote this CSV itself (OutputControl:Files), for the run period only.
+    table = CSVResult.from_file(output(run, "eplus.csv", "eplusout.csv"))
+    assert len(table.timestamps) == 4 * 8760
+    assert table.timestamps[3] == "01/01  01:00:00" and table.timestamps[-1] == "12/31  24:00:00"
+    column = table.get_column("zone mean air temperature", "zone 1")
+    assert column is not None and isinstance(column, CSVColumn)
+    assert column.header == "ZONE 1:Zone Mean Air Temperature [C](Hourly)"
+    assert (column.variable_name, column.key_value, column.units) == (ZMAT, "ZONE 1", "C")
+    # Hourly values sit on every fourth (hour-end) row, the same as in the SQL file.
+    assert list(column.values[3::4]) == pytest.approx(annual_zmat.values)
+    meter = table.get_column("Heating:EnergyTransfer")  # a meter, by its full name
+    assert meter is not None and (meter.key_value, meter.variable_name) == (
+        "Heating",
+        "EnergyTransfer",
+    )
+    assert table.get_column("No Such Variable") is None
+
+
+def test_csv_from_string_reads_blank_cells_as_zero() -> None:
+    text = (
+        "Date/Time,A:B [C](Hourly),Electricity:Facility [J](Daily)\n"
+        " 01/01  01:00:00,1.5,\n"
+        " 01/01  24:00:00,2,7\n"
+    )
+    table = CSVResult.from_string(text)
+    assert table.timestamps == ("01/01  01:00:00", "01/01  24:00:00")
+    assert [c.values for c in table.columns] == [(1.5, 2.0), (0.0, 7.0)]
+    assert table.columns[1].header_name == "Electricity:Facility"
+    assert CSVResult.from_string("") == CSVResult((), ())
+
+
+def test_html_tables_by_report_and_title(run: SimulationResult, sql: SQLResult) -> None:
+    report = HTMLResult.from_file(output(run, "eplusTable.htm", "eplustbl.htm"))
+    assert len(report) > 100 and report[0] is report.tablebyindex(0) is next(iter(report))
+    assert report.tablebyindex(len(report)) is None
+    table = report.tablebyname("site and source energy")
+    assert isinstance(table, HTMLTable) and table.title == "Site and Source Energy"
+    assert table.report_name == "Annual Building Utility Performance Summary"
+    assert table.for_string == "Entire Facility"
+    assert table.rows[0] == table.header and table.header[1] == "Total Energy [GJ]"
+    total = sql.get_tabular_value(
+        "AnnualBuildingUtilityPerformanceSummary",
+        "Site and Source Energy",
+        "Total Site Energy",
+        "Total Energy",
+    )
+    assert float(table.to_dict()["Total Site Energy"]["Total Energy [GJ]"]) == float(total)
+    by_display = report.tablesbyreport("Annual Building Utility Performance Summary")
+    assert by_display == report.tablesbyreport("AnnualBuildingUtilityPerformanceSummary")
+    assert table in by_display and all(t.report_name == table.report_name for t in by_display)
+    assert report.titletable()[0] == (report[0].title, report[0].rows)
+    assert report.tablebyname("No Such Table") is None
+
+
+def test_eso_columns_match_the_sql_file(
+    run: SimulationResult, sql: SQLResult, annual_zmat: TimeSeriesResult
+) -> None:
+    eso = ESOResult.from_file(output(run, "eplus.eso", "eplusout.eso"))
+    assert eso.program_version.startswith("Program Version,EnergyPlus")
+    assert [(e.index, e.title) for e in eso.environments] == [
+        (i, e.name) for i, e in enumerate(sql.list_environments())
+    ]
+    assert eso.environments[0].latitude == pytest.approx(41.98)
+    hourly = eso.get_variable(ZMAT, "zone 1", "hourly")
+    assert isinstance(hourly, ESOVariable) and (hourly.units, hourly.num_values) == ("C", 1)
+    assert eso.get_variable(ZMAT, frequency="Daily").num_values == 7  # type: ignore[union-attr]
+    column = eso.get_column(ZMAT)  # the last environment by default: the run period
+    assert isinstance(column, ESOColumn) and column.environment_index == 2
+    assert column.timestamps == annual_zmat.timestamps and column.values == annual_zmat.values
+    timestep = eso.get_column("Site Outdoor Air Drybulb Temperature", environment_index=0)
+    sizing = sql.get_timeseries("Site Outdoor Air Drybulb Temperature", environment="sizing")
+    assert timestep is not None and timestep.timestamps == sizing.timestamps[:96]
+    assert timestep.values == sizing.values[:96]
+    daily = eso.get_column(ZMAT, frequency="Daily")
+    assert daily is not None and len(daily) == 365 and daily.timestamps[0] == datetime(2017, 1, 1)
+    assert eso.get_column("No Such Variable") is None
+    lazy = ESOResult(output(run, "eplus.eso", "eplusout.eso").read_bytes())
+    assert lazy.columns == ESOResult.from_bytes(lazy._data, eager=True).columns == eso.columns
+    pytest.importorskip("pandas")
+    frame = eso.to_dataframe(ZMAT, environment_index=1)
+    assert list(frame.columns) == [ZMAT] and frame.index.name == "timestamp" and len(frame) == 24
+    with pytest.raises(KeyError, match="Variable not found"):
+        eso.to_dataframe("No Such Variable")
+
+
+def test_mtr_holds_the_meters(run: SimulationResult, sql: SQLResult) -> None:
+    mtr = ESOResult.from_file(output(run, "eplus.mtr", "eplusout.mtr"))
+    assert {v.variable_name for v in mtr.variables} == {
+        "Heating:EnergyTransfer",
+        "DistrictHeatingWater:Facility",
+    }
+    assert all(v.key_value == "" for v in mtr.variables)
+    monthly = mtr.get_column("DistrictHeatingWater:Facility")
+    assert monthly is not None and monthly.timestamps == tuple(
+        datetime(2017, m, 1) for m in range(1, 13)
+    )
+    in_sql = sql.get_timeseries("DistrictHeatingWater:Facility", environment="annual")
+    assert monthly.values == pytest.approx(in_sql.values)
+
+
+# -- Available outputs (.rdd / .mdd) ----------------------------------------------
+def test_output_variable_index(run: SimulationResult, box_model: Path, tmp_path: Path) -> None:
+    index = OutputVariableIndex.from_files(
+        output(run, "eplus.rdd", "eplusout.rdd"), output(run, "eplus.mdd", "eplusout.mdd")
+    )
+    assert OutputVariable("*", ZMAT, "hourly", "C") in index.variables
+    assert OutputMeter("Heating:EnergyTransfer", "hourly", "J") in index.meters
+    assert len({m.name for m in index.meters}) == len(index.meters)  # cumulative twins folded
+    found = index.search("zone mean air")
+    assert found and all("zone mean air" in item.name.lower() for item in found)
+    assert [m.name for m in index.search("^Heating:EnergyTransfer$")] == ["Heating:EnergyTransfer"]
+    in_celsius = index.filter_by_units("c")
+    assert in_celsius and all(item.units == "C" for item in in_celsius)
+
+    # idfkit's keyword idiom, doc.add(type, field=value), on an epJSON document.
+    source = tmp_path / "outputs.epJSON"
+    source.write_text(
+        '{"Version": {"Version 1": {"version_identifier": "25.2"}}, '
+        '"Output:Variable": {"Output:Variable 1": {"key_value": "*", '
+        '"variable_name": "Zone Mean Air Temperature", "reporting_frequency": "Hourly"}}}'
+    )
+    doc = load_idf(source)
+    pattern = "^(Zone Air Relative Humidity|Heating:EnergyTransfer)$"
+    assert index.add_all_to_model(doc, frequency="Hourly", filter_pattern=pattern) == 2
+    assert (len(doc["Output:Variable"]), len(doc["Output:Meter"])) == (2, 1)
+    assert "Zone Air Relative Humidity" in doc.to_epjson()
+
+
+def test_progress_of_the_real_run(run: SimulationResult) -> None:
+    parser = ProgressParser()
+    events = [e for line in run.stdout.splitlines() if (e := parser.parse_line(line)) is not None]
+    phases = [e.phase for e in events]
+    assert phases[0] == "initializing" and phases[-1] in ("postprocessing", "complete")
+    assert {"warmup", "simulating", "postprocessing"} <= set(phases)
+    design = [e for e in events if e.phase == "simulating" and e.percent is None]
+    assert [e.sim_day for e in design] == [21, 202]  # Jan 21 and Jul 21, no year printed
+    annual = [e for e in events if e.phase == "simulating" and e.percent is not None]
+    assert annual and all(e.environment == "ANNUAL" and e.sim_total_days == 365 for e in annual)
+    assert [e.percent for e in annual] == sorted(e.percent for e in annual)

@@ -26,15 +26,27 @@ from idfkit.simulation.fs import (
     SupportsStat,
 )
 from idfkit.simulation.manifest import RunManifest
+from idfkit.simulation.outputs import OutputVariableIndex
 from idfkit.simulation.parsers import (
+    CSVColumn,
+    CSVResult,
     EnvironmentInfo,
     ErrorMessage,
     ErrorReport,
+    ESOColumn,
+    ESOEnvironment,
+    ESOResult,
+    ESOVariable,
+    HTMLResult,
+    HTMLTable,
+    OutputMeter,
+    OutputVariable,
     SQLResult,
     TabularRow,
     TimeSeriesResult,
     VariableInfo,
 )
+from idfkit.simulation.progress import ProgressParser, SimulationProgress, tqdm_progress
 from idfkit.simulation.result import SimulationResult
 from idfkit.simulation.runner import simulate
 
@@ -44,6 +56,12 @@ if TYPE_CHECKING:
 __all__ = [
     "BatchResult",
     "BucketNotFoundError",
+    "CSVColumn",
+    "CSVResult",
+    "ESOColumn",
+    "ESOEnvironment",
+    "ESOResult",
+    "ESOVariable",
     "EnergyPlusConfig",
     "EnergyPlusNotFoundError",
     "EnvironmentInfo",
@@ -51,16 +69,23 @@ __all__ = [
     "ErrorReport",
     "FileInfo",
     "FileSystem",
+    "HTMLResult",
+    "HTMLTable",
     "IncompleteResultError",
     "JobOutcome",
     "LocalFileSystem",
     "MemoryFileSystem",
+    "OutputMeter",
+    "OutputVariable",
+    "OutputVariableIndex",
+    "ProgressParser",
     "ResultNotFoundError",
     "RunManifest",
     "S3FileSystem",
     "SQLResult",
     "SimulationError",
     "SimulationJob",
+    "SimulationProgress",
     "SimulationResult",
     "StorageConnectionError",
     "StorageError",
@@ -74,6 +99,7 @@ __all__ = [
     "find_energyplus",
     "simulate",
     "simulate_batch",
+    "tqdm_progress",
 ]
 
 
