@@ -50,12 +50,12 @@ TINY_SCHEMA = {
 def test_unknown_type_and_field_name_the_closest_matches(box_model: Path) -> None:
     doc = load_idf(box_model)
     with pytest.raises(UnknownObjectTypeError, match="did you mean 'Zone'"):
-        doc["Zonee"]
+        _ = doc["Zonee"]
     with pytest.raises(KeyError):  # idfkit's UnknownObjectTypeError is a KeyError
         doc.add("Matrial", "x")
     zone = doc["Zone"]["ZONE 1"]
     with pytest.raises(InvalidFieldError, match="did you mean 'x_origin'") as info:
-        zone.x_orign
+        _ = zone.x_orign
     assert isinstance(info.value, AttributeError)
     with pytest.raises(InvalidFieldError, match="x_origin"):
         zone.x_orign = 3
@@ -189,7 +189,7 @@ def test_without_a_schema_positions_work_and_names_explain(tmp_path: Path) -> No
     zone.fields[1] = "5"
     assert "5" in doc.text()
     with pytest.raises(SchemaNotFoundError, match="IDFKIT_SCHEMA") as info:
-        zone.x_origin
+        _ = zone.x_origin
     message = str(info.value)
     assert "ENERGYPLUS_DIR" in message and "find_energyplus" in message
     with pytest.raises(SchemaNotFoundError):
@@ -207,7 +207,7 @@ def test_schema_from_the_environment_is_cached_by_its_hash(
     assert schema.path == schema_file.resolve() and schema.object_types == ["Zone"]
     digest = hashlib.sha256(schema_file.read_bytes()).hexdigest()
     [cached] = (tmp_path / "cache" / "schema").glob(f"{digest}.*.pickle")
-    version, raw = pickle.loads(cached.read_bytes())
+    _, raw = pickle.loads(cached.read_bytes())
     assert list(raw) == ["zone"]
     idfkit.schema._loaded.clear()
     assert get_schema().object_types == ["Zone"]  # from the cache file this time

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from idfkit import IDFDocument, IdfParseError, load_idf
+from idfkit import IDFDocument, IdfParseError
 from idfkit.simulation import LocalFileSystem, MemoryFileSystem
 from idfkit.simulation.fs.base import FileSystem, normalize_path
 from idfkit.simulation.fs.s3 import S3FileSystem

@@ -84,7 +84,7 @@ def _positional(info: ObjectType, name: str, props: dict[str, Any]) -> tuple[lis
     for key in info.fields[1 if info.has_name else 0 :]:
         value = props.get(key)
         values.append("" if value is None else value)
-    for group in props.get(info.extensible_wrapper or "", None) or ():
+    for group in props.get(info.extensible_wrapper or "") or ():
         values.extend("" if group.get(k) is None else group.get(k) for k in info.extensible)
         unknown += [k for k in group if k not in info.extensible]
     while values and values[-1] == "" and len(values) > (1 if info.has_name else 0):

@@ -19,7 +19,6 @@ from idfkit._idf_text import TYPE_RE, parse_idf_text
 from idfkit.exceptions import (
     DuplicateObjectError,
     IDFParseError,
-    InvalidFieldError,
     ParseDiagnostic,
     SchemaNotFoundError,
     UnknownObjectTypeError,
@@ -272,7 +271,8 @@ class IDFDocument:
             if len(obj.fields) > position:
                 parts = [int(p) for p in re.findall(r"\d+", str(obj.fields[position]))][:3]
                 if parts:
-                    return (parts + [0, 0])[0], (parts + [0, 0])[1], (parts + [0, 0])[2]
+                    major, minor, patch = [*parts, 0, 0][:3]
+                    return major, minor, patch
         if self._version is not None:
             return self._version
         schema = self.schema
@@ -470,9 +470,9 @@ class IDFDocument:
                 if ext and len(values) > len(info.fields):
                     size = len(info.extensible)
                     for position in range(len(info.fields), len(values)):
-                        lists = ext.get((position - len(info.fields)) % size)
-                        if lists and values[position] not in ("", None):
-                            yield obj, position, lists
+                        drawn = ext.get((position - len(info.fields)) % size)
+                        if drawn and values[position] not in ("", None):
+                            yield obj, position, drawn
 
     def get_referencing(self, name: str) -> set[IDFObject]:
         """The objects with a reference field that names ``name`` (case-insensitive)."""
@@ -539,7 +539,7 @@ class IDFDocument:
         """Simulate this model (see `idfkit.simulation.simulate`)."""
         from idfkit.simulation import simulate
 
-        return simulate(self, weather, **kwargs)
+        return simulate(self, weather, **kwargs)  # type: ignore[arg-type]
 
     # -- copy and write -------------------------------------------------------
     def copy(self) -> IDFDocument:
@@ -640,7 +640,7 @@ class _ObjectsView:
 
 
 def _raise_or_keep(doc: IDFDocument, problems: list[ParseDiagnostic], strict: bool) -> None:
-    """Keep problems in ``doc.diagnostics``; in strict mode raise them all, the first in the message."""
+    """Keep problems in ``doc.diagnostics``; in strict mode raise them all."""
     doc.diagnostics.extend(problems)
     if doc.diagnostics and strict:
         found = sorted(doc.diagnostics, key=lambda d: d.line or 0)

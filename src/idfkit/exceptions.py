@@ -228,7 +228,11 @@ class RangeError(ValidationFailedError):
         self.obj_name = obj_name
         self.field_name = field_name
         self.message = message
-        self.errors = [self]
+
+    @property
+    def errors(self) -> list[object]:  # type: ignore[override]
+        """This error alone (as `ValidationFailedError.errors` lists several)."""
+        return [self]
 
     def __str__(self) -> str:
         return f"{self.obj_type} {self.obj_name!r}.{self.field_name}: {self.message}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any
 
 from idfkit.exceptions import (
     InvalidFieldError,
@@ -58,6 +58,13 @@ class IDFObject:
     """
 
     __slots__ = ("_comments", "_doc", "_info", "_leading", "_seq", "_type", "_values")
+    _comments: list[str | None] | None
+    _doc: IDFDocument | None
+    _info: ObjectType | None
+    _leading: list[str] | None
+    _seq: int
+    _type: str
+    _values: list[Any]
 
     def __init__(
         self,
@@ -241,12 +248,8 @@ class IDFObject:
             position = self._position(name)
         self._write(position, value)
 
-    @overload
-    def __getitem__(self, key: int) -> Any: ...
-    @overload
-    def __getitem__(self, key: str) -> Any: ...
     def __getitem__(self, key: int | str) -> Any:
-        """A field by position (``obj[2]``) or by name (``obj["X Origin"]``, ``obj["x_origin"]``)."""
+        """A field by position (``obj[2]``) or by name (``obj["X Origin"]``, ``"x_origin"``)."""
         if isinstance(key, int):
             if self._info is None:
                 return self._values[key]

@@ -362,7 +362,7 @@ def _pack(schema: dict[str, Any]) -> tuple[tuple[int, int, int], dict[str, tuple
         .get("default", "0.0")
     )
     parts = [int(p) for p in re.findall(r"\d+", str(version_default))][:3]
-    version = (parts + [0, 0, 0])[:3]
+    version = [*parts, 0, 0, 0][:3]
     return (version[0], version[1], version[2]), raw
 
 
@@ -371,7 +371,7 @@ def _pack_type(spec: dict[str, Any]) -> tuple[Any, ...]:
     info = legacy.get("field_info", {})
     fields = tuple(legacy.get("fields", ()))
     ext = tuple(legacy.get("extensibles", ()))
-    inner = next(iter(spec.get("patternProperties", {}).values()), {})
+    inner: dict[str, Any] = next(iter(spec.get("patternProperties", {}).values()), {})
     props_in = inner.get("properties", {})
     wrapper = None
     item_props: dict[str, Any] = {}

@@ -127,7 +127,7 @@ def save_idf(
     doc: IDFDocument,
     path: Path | str,
     encoding: str = "latin-1",
-    output_type: OutputType = "standard",
+    output_type: OutputType | str = "standard",
     **options: Any,
 ) -> None:
     """Write the document to an IDF file (options as for `write_idf`)."""
