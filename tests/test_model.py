@@ -27,6 +27,7 @@ from idfkit import (
     write_epjson,
     write_idf,
 )
+from idfkit.simulation import EnergyPlusConfig
 
 TINY_SCHEMA = {
     "properties": {
@@ -220,3 +221,10 @@ def test_new_document_has_the_starting_objects() -> None:
     doc = new_document()
     assert doc.keys() == ["Version", "Building", "GlobalGeometryRules", "SimulationControl"]
     assert doc.version == get_schema().version == (25, 2, 0)
+
+
+def test_the_schema_ships_next_to_the_engine(energyplus: EnergyPlusConfig) -> None:
+    assert energyplus.schema_path is not None
+    assert energyplus.schema_path.parent == energyplus.executable.parent
+    assert get_schema(energyplus.install_dir).path == energyplus.schema_path.resolve()
+    assert get_schema().version == (25, 2, 0)

@@ -285,9 +285,8 @@ def find_schema(path: str | Path | None = None) -> tuple[Path | None, list[str]]
     except Exception as exc:  # noqa: BLE001 - any failure here only means "not found"
         looked.append(f"find_energyplus() ({type(exc).__name__})")
         return None, looked
-    candidate = config.install_dir / SCHEMA_FILE
     looked.append(f"find_energyplus() -> {config.install_dir}")
-    return (candidate if candidate.is_file() else None), looked
+    return config.schema_path, looked
 
 
 _loaded: dict[Path, EpJSONSchema] = {}
