@@ -228,3 +228,17 @@ def test_the_schema_ships_next_to_the_engine(energyplus: EnergyPlusConfig) -> No
     assert energyplus.schema_path.parent == energyplus.executable.parent
     assert get_schema(energyplus.install_dir).path == energyplus.schema_path.resolve()
     assert get_schema().version == (25, 2, 0)
+
+
+def test_documents_and_objects_pickle_without_the_schema(box_model: Path) -> None:
+    doc = load_idf(box_model)
+    doc["Material"]["Wall Insulation"].thickness = 0.2
+    payload = pickle.dumps(doc)
+    assert len(payload) < 50_000  # the schema is found again, not carried along
+    clone = pickle.loads(payload)
+    assert clone["Material"]["Wall Insulation"].thickness == 0.2
+    assert clone.to_idf() == doc.to_idf()
+    clone["Zone"]["ZONE 1"].x_origin = 7
+    assert doc["Zone"]["ZONE 1"].x_origin == 0.0
+    zone = pickle.loads(pickle.dumps(doc["Zone"]["ZONE 1"]))
+    assert zone.name == "ZONE 1" and zone.x_origin == 0.0 and zone.theidf is None

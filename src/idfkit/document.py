@@ -24,7 +24,7 @@ from idfkit.exceptions import (
     UnknownObjectTypeError,
     _closest,
 )
-from idfkit.objects import IDFCollection, IDFObject, check_value
+from idfkit.objects import IDFCollection, IDFObject, bind, check_value
 from idfkit.schema import EpJSONSchema, get_schema
 
 __all__ = ["IDFDocument", "load_epjson", "load_idf", "new_document"]
@@ -156,8 +156,7 @@ class IDFDocument:
             for obj in coll._objects:
                 if obj._info is None and obj._comments and obj._comments[0] == "name":
                     continue  # epJSON kept by key, without a schema
-                object.__setattr__(obj, "_type", info.name)
-                object.__setattr__(obj, "_info", info)
+                bind(obj, info)
             merged[lower] = coll
         self._collections = merged
         return unknown
@@ -286,8 +285,7 @@ class IDFDocument:
         if self._bound and obj._info is None and self._schema is not None:
             info = self._schema.get(obj._type)
             if info is not None:
-                object.__setattr__(obj, "_type", info.name)
-                object.__setattr__(obj, "_info", info)
+                bind(obj, info)
         self._collection(obj._type)._append(obj)
         return obj
 
@@ -613,6 +611,13 @@ class IDFDocument:
         else:
             save_idf(self, filepath, encoding, output_type)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Objects travel as plain values; the schema is found again on the other side.
+        schema_path = self._schema.path if self._schema is not None else self._schema_path
+        objects = [(o._type, o._values, o._comments, o._leading) for o in self.objects]
+        state = (self._version, schema_path, self.filepath, self._strict, self.format)
+        return (_rebuild, (state, objects, self._bound, self.diagnostics))
+
     @property
     def source(self) -> Path | None:
         """Where the model was read from (same as `filepath`)."""
@@ -621,6 +626,22 @@ class IDFDocument:
     def __repr__(self) -> str:
         where = f" from {self.filepath}" if self.filepath else ""
         return f"<IDFDocument {self.format} with {len(self)} objects{where}>"
+
+
+def _rebuild(
+    state: tuple[Any, ...],
+    objects: list[tuple[Any, ...]],
+    bound: bool,
+    diagnostics: list[ParseDiagnostic],
+) -> IDFDocument:
+    version, schema_path, filepath, strict, fmt = state
+    doc = IDFDocument(version, schema_path, filepath, strict=strict, format=fmt)
+    doc.diagnostics = list(diagnostics)
+    for obj_type, values, comments, leading in objects:
+        doc._append(IDFObject._make(obj_type, values, comments, leading, None))
+    if bound:
+        doc.bind_schema()
+    return doc
 
 
 class _ObjectsView:

@@ -50,6 +50,72 @@ def to_number(text: str, integer: bool) -> Any:
             return text
 
 
+def _reader(position: int, number: bool, integer: bool) -> property:
+    """A property that reads one fixed field (numbers converted once, then kept)."""
+    if not number:
+
+        def read_text(self: IDFObject) -> Any:
+            values = self._values
+            return values[position] if position < len(values) else None
+
+        return property(read_text)
+
+    def read_number(self: IDFObject) -> Any:
+        values = self._values
+        if position >= len(values):
+            return None
+        value = values[position]
+        if value.__class__ is str:
+            value = values[position] = to_number(value, integer)
+        return value
+
+    return property(read_number)
+
+
+def bind(obj: IDFObject, info: ObjectType) -> None:
+    """Give ``obj`` its type's description, and the class that reads its fields fast."""
+    _set(obj, "_type", info.name)
+    _set(obj, "_info", info)
+    obj.__class__ = class_for(info)
+
+
+def class_for(info: ObjectType) -> type[IDFObject]:
+    """The `IDFObject` subclass of one object type: a property per fixed field.
+
+    Reading ``zone.x_origin`` then costs one property call rather than a failed
+    attribute lookup and ``__getattr__``. Made on first use and kept on the type.
+    """
+    made: type[IDFObject] | None = info.__dict__.get("_class")
+    if made is None:
+        namespace: dict[str, Any] = {"__slots__": (), "__reduce__": IDFObject.__reduce__}
+        taken = set(dir(IDFObject))
+        for position, key in enumerate(info.fields):
+            if key not in taken and key.isidentifier():
+                number = key in info.numeric
+                namespace[key] = _reader(position, number, key in info.integer)
+        made = type(IDFObject.__name__, (IDFObject,), namespace)
+        made.__qualname__ = IDFObject.__qualname__
+        info.__dict__["_class"] = made
+    return made
+
+
+def _restore(
+    obj_type: str,
+    values: list[Any],
+    comments: list[str | None] | None,
+    leading: list[str] | None,
+    bound: bool,
+) -> IDFObject:
+    obj = IDFObject._make(obj_type, values, comments, leading, None)
+    if bound:
+        from idfkit.schema import get_schema
+
+        info = get_schema().get(obj_type)
+        if info is not None:
+            bind(obj, info)
+    return obj
+
+
 class IDFObject:
     """One EnergyPlus object: its type and its field values.
 
@@ -75,13 +141,15 @@ class IDFObject:
         document: IDFDocument | None = None,
         **_ignored: Any,
     ) -> None:
-        _set(self, "_type", schema.name if schema is not None else obj_type)
+        _set(self, "_type", obj_type)
         _set(self, "_values", [name] if (schema is None or schema.has_name) else [])
         _set(self, "_comments", None)
         _set(self, "_leading", None)
         _set(self, "_doc", document)
-        _set(self, "_info", schema)
+        _set(self, "_info", None)
         _set(self, "_seq", 0)
+        if schema is not None:
+            bind(self, schema)
         for key, value in (data or {}).items():
             setattr(self, key, value)
 
@@ -100,9 +168,16 @@ class IDFObject:
         _set(obj, "_comments", comments)
         _set(obj, "_leading", leading)
         _set(obj, "_doc", None)
-        _set(obj, "_info", info)
+        _set(obj, "_info", None)
         _set(obj, "_seq", 0)
+        if info is not None:
+            bind(obj, info)
         return obj
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The schema is not carried along; it is found again where it is unpickled.
+        state = (self._type, self._values, self._comments, self._leading, self._info is not None)
+        return (_restore, state)
 
     # -- identity ---------------------------------------------------------
     @property
