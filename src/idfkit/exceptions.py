@@ -32,7 +32,6 @@ survive process-pool and Dask worker boundaries unchanged.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -71,6 +70,8 @@ __all__ = [
 
 def _closest(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
     """Up to ``n`` candidates that look like ``word``, best first (case-insensitive)."""
+    import difflib
+
     by_lower: dict[str, str] = {}
     for candidate in candidates:
         by_lower.setdefault(candidate.lower(), candidate)

@@ -14,12 +14,8 @@ type is unpacked into an `ObjectType` only when a model first uses it.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import pickle
 import re
-import tempfile
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -219,6 +215,8 @@ class EpJSONSchema:
             packed = self._raw.get(lower)
             if packed is None:
                 return None
+            import pickle
+
             name, blob = packed
             found = self._types[lower] = ObjectType(name, pickle.loads(blob))
         return found
@@ -319,6 +317,10 @@ def _cache_root() -> Path:
 
 
 def _load(path: Path) -> EpJSONSchema:
+    import hashlib
+    import json
+    import pickle
+
     with path.open("rb") as fh:
         data = fh.read()
     digest = hashlib.sha256(data).hexdigest()
@@ -336,6 +338,9 @@ def _load(path: Path) -> EpJSONSchema:
 
 def _store(target: Path, payload: object) -> None:
     """Write the cache atomically; a read-only cache folder only costs speed."""
+    import pickle
+    import tempfile
+
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
@@ -346,7 +351,9 @@ def _store(target: Path, payload: object) -> None:
         return
 
 
-def _pack(schema: dict[str, Any]) -> tuple[tuple[int, int, int], dict[str, tuple[str, Any]]]:
+def _pack(schema: dict[str, Any]) -> tuple[tuple[int, int, int], dict[str, tuple[str, bytes]]]:
+    import pickle
+
     raw: dict[str, tuple[str, bytes]] = {}
     for obj_type, spec in schema["properties"].items():
         packed = pickle.dumps(_pack_type(spec), protocol=pickle.HIGHEST_PROTOCOL)
