@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from idfkit import _references
 from idfkit._idf_text import TYPE_RE, parse_idf_text
 from idfkit.exceptions import (
     DuplicateObjectError,
@@ -27,7 +28,7 @@ from idfkit.exceptions import (
 from idfkit.objects import IDFCollection, IDFObject, bind, check_value
 from idfkit.schema import EpJSONSchema, get_schema
 
-__all__ = ["IDFDocument", "load_epjson", "load_idf", "new_document"]
+__all__ = ["IDFDocument", "load_epjson", "load_idf", "new_document"]  # loaders: _loading.py
 
 Format = Literal["idf", "epjson"]
 _UNSET: Any = object()
@@ -438,64 +439,25 @@ class IDFDocument:
         coll = self._collections.get(obj._type.lower())
         if coll is not None:
             coll._by_name = None
-        info = obj._info
-        if info is None or not old_name:
-            return
-        lists = set(info.name_references)
-        old = old_name.upper()
-        for other, position, drawn_from in self._reference_fields():
-            if lists & set(drawn_from) and str(other._values[position]).upper() == old:
-                other._values[position] = new_name
+        if obj._info is not None and old_name:
+            _references.rename(self, obj._info.name_references, old_name, new_name)
 
     def notify_reference_change(
         self, obj: IDFObject, field_name: str, old_value: Any, new_value: Any
     ) -> None:
         """Nothing to do: references are found by looking, not kept in a graph."""
 
-    def _reference_fields(self) -> Iterator[tuple[IDFObject, int, tuple[str, ...]]]:
-        """Every filled field that names another object, with the lists it draws from."""
-        self.bind_schema()
-        for coll in self._collections.values():
-            for obj in coll._objects:
-                info = obj._info
-                if info is None:
-                    continue
-                values = obj._values
-                for position, lists in info.reference_positions.items():
-                    if position < len(values) and values[position] not in ("", None):
-                        yield obj, position, lists
-                ext = info.extensible_references
-                if ext and len(values) > len(info.fields):
-                    size = len(info.extensible)
-                    for position in range(len(info.fields), len(values)):
-                        drawn = ext.get((position - len(info.fields)) % size)
-                        if drawn and values[position] not in ("", None):
-                            yield obj, position, drawn
-
     def get_referencing(self, name: str) -> set[IDFObject]:
         """The objects with a reference field that names ``name`` (case-insensitive)."""
-        wanted = name.upper()
-        return {o for o, p, _ in self._reference_fields() if str(o._values[p]).upper() == wanted}
+        return _references.referencing(self, name)
 
     def get_references(self, obj: IDFObject) -> set[str]:
         """The names (upper case) that ``obj``'s reference fields point to."""
-        return {str(o._values[p]).upper() for o, p, _ in self._reference_fields() if o is obj}
+        return _references.names_in(self, obj)
 
     def find_by_reference(self, obj: IDFObject, field_name: str, value: str) -> IDFObject | None:
         """The object whose name answers a reference field of ``obj``."""
-        info = obj._info
-        if info is None:
-            return None
-        spec = obj.getfieldidd(field_name) or {}
-        lists = set(spec.get("object_list", ()))
-        schema = self.bind_schema()
-        for coll in self._collections.values():
-            target = schema.get(coll.obj_type)
-            if target is not None and lists & set(target.name_references):
-                found = coll.get(value)
-                if found is not None:
-                    return found
-        return None
+        return _references.target(self, obj, field_name, value)
 
     # -- conveniences idfkit has ----------------------------------------------
     def getsurfaces(self, surface_type: str | None = None) -> list[IDFObject]:
@@ -681,139 +643,5 @@ def _raise_or_keep(doc: IDFDocument, problems: list[ParseDiagnostic], strict: bo
         raise IDFParseError(f"Failed to parse: {found[0]}", found)
 
 
-def _bind_for_load(doc: IDFDocument, strict_parsing: bool, schema: Any) -> IDFDocument:
-    """Attach the schema now when one is found; unknown types are parse problems."""
-    try:
-        found = schema if isinstance(schema, EpJSONSchema) else get_schema(schema)
-    except SchemaNotFoundError:
-        if schema is not None:
-            raise
-        _raise_or_keep(doc, [], strict_parsing)
-        return doc
-    doc._schema = found
-    doc._bound = True
-    unknown = doc._attach(found)
-    problems = [
-        ParseDiagnostic(
-            f"Unknown object type {o.obj_type!r}"
-            + (
-                f"; did you mean {' or '.join(map(repr, hint))}?"
-                if (hint := _closest(o.obj_type, found.object_types))
-                else ""
-            ),
-            str(doc.filepath) if doc.filepath else None,
-            o.obj_type,
-            o.fields[0] if o.fields else None,
-            code="UnknownObjectType",
-        )
-        for o in unknown
-    ]
-    _raise_or_keep(doc, problems, strict_parsing)
-    for obj in unknown:
-        doc.removeidfobject(obj)
-    return doc
-
-
-def load_idf(
-    path: str | Path,
-    version: tuple[int, int, int] | None = None,
-    *,
-    strict_parsing: bool = True,
-    strict: bool = True,
-    preserve_formatting: bool = False,
-    schema: EpJSONSchema | str | Path | None = None,
-) -> IDFDocument:
-    """Load a model from an .idf (or .epJSON) file, or parse IDF text given as a string.
-
-    Args:
-        path: A file path, or IDF text (a string that is not an existing file
-            and holds a ``;`` or a newline).
-        version: The version to assume when the model has no ``Version``.
-        strict_parsing: Raise `IDFParseError` on the first problem; False
-            skips bad objects and keeps the problems in ``doc.diagnostics``.
-        strict: Kept for idfkit's signature.
-        preserve_formatting: Kept for idfkit's signature (comments are kept).
-        schema: An `EpJSONSchema` or a schema path; None finds one.
-
-    Raises:
-        FileNotFoundError: No such file.
-        IDFParseError: Text that is not IDF (with ``strict_parsing``).
-    """
-    if isinstance(path, str) and not _is_existing_file(path) and (";" in path or "\n" in path):
-        doc = IDFDocument.from_idf_text(path, strict_parsing=False)
-    else:
-        target = Path(path)
-        if not target.is_file():
-            raise FileNotFoundError(f"model file not found: {target}")
-        if target.suffix.lower() == ".epjson":
-            return load_epjson(target, version, strict=strict, schema=schema)
-        text = target.read_text(encoding="latin-1")
-        doc = IDFDocument.from_idf_text(text, source=target, strict_parsing=False)
-    doc._version = version
-    doc._strict = strict
-    return _bind_for_load(doc, strict_parsing, schema)
-
-
-def load_epjson(
-    path: str | Path,
-    version: tuple[int, int, int] | None = None,
-    *,
-    strict: bool = True,
-    preserve_formatting: bool = False,
-    schema: EpJSONSchema | str | Path | None = None,
-) -> IDFDocument:
-    """Load a model from an .epJSON file (through the schema when one is found)."""
-    target = Path(path)
-    if not target.is_file():
-        raise FileNotFoundError(f"model file not found: {target}")
-    try:
-        found: EpJSONSchema | None = (
-            schema if isinstance(schema, EpJSONSchema) else get_schema(schema)
-        )
-    except SchemaNotFoundError:
-        if schema is not None:
-            raise
-        found = None
-    text = target.read_text(encoding="utf-8")
-    doc = IDFDocument.from_epjson_text(text, source=target, schema=found)
-    doc._version = version
-    doc._strict = strict
-    return doc
-
-
-def new_document(
-    version: tuple[int, int, int] | None = None,
-    *,
-    strict: bool = True,
-    schema: EpJSONSchema | str | Path | None = None,
-) -> IDFDocument:
-    """An empty model with a ``Version`` and idfkit's starting objects.
-
-    Args:
-        version: The EnergyPlus version; None takes the schema's.
-        strict: Kept for idfkit's signature.
-        schema: An `EpJSONSchema` or a schema path; None finds one.
-    """
-    doc = IDFDocument(version, schema, strict=strict)
-    found = doc.bind_schema()
-    major, minor, _ = version or found.version
-    doc.add("Version", "", version_identifier=f"{major}.{minor}")
-    doc.add("Building", "Building")
-    doc.add(
-        "GlobalGeometryRules",
-        "",
-        starting_vertex_position="UpperLeftCorner",
-        vertex_entry_direction="Counterclockwise",
-        coordinate_system="Relative",
-    )
-    doc.add("SimulationControl")
-    return doc
-
-
-def _is_existing_file(text: str) -> bool:
-    if "\n" in text or "\0" in text or len(text) > 4096:
-        return False
-    try:
-        return Path(text).is_file()
-    except OSError:
-        return False
+# The loaders build documents, so they come after the class (and import it).
+from idfkit._loading import load_epjson, load_idf, new_document  # noqa: E402
