@@ -18,7 +18,7 @@ FileNotFoundError`` catches a missing result on every storage backend, and
     ├── MigrationError, NoDesignDaysError, ExpandObjectsError, ParseError
     ├── EnergyPlusNotFoundError      (FileNotFoundError) no engine where we looked
     ├── SimulationError              (RuntimeError) the run could not be carried out
-    ├── UnknownVariableError         (LookupError)  no such output variable / key
+    ├── UnknownVariableError         (KeyError)     no such output variable / key
     ├── ResultNotFoundError          (FileNotFoundError) no result at that path
     ├── IncompleteResultError        (RuntimeError) manifest and files disagree
     ├── StudyError                   (ValueError)   a job bundle that cannot be used
@@ -406,8 +406,12 @@ class SimulationError(IdfKitError, RuntimeError):
         return self.message
 
 
-class UnknownVariableError(IdfKitError, LookupError):
-    """An output variable or key value that the SQLite file does not hold."""
+class UnknownVariableError(IdfKitError, KeyError):
+    """An output variable or key value that the output file does not hold.
+
+    A `KeyError`, as in idfkit, so `except KeyError` catches it; its message
+    starts with `Variable not found:` and names the closest matches.
+    """
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
