@@ -410,8 +410,13 @@ class SimulationCache:
         return None
 
     def _remove_fill(self, key: CacheKey, fill: str) -> None:
-        for path in self.fs.glob(self._fill_dir(key, fill), "*"):
+        folder = self._fill_dir(key, fill)
+        for path in self.fs.glob(folder, "*"):
             _remove_quietly(self.fs, path)
+        local = _local_path(self.fs, folder)
+        if local is not None:  # object stores have no folders to remove
+            with contextlib.suppress(OSError):
+                local.rmdir()
 
 
 def _file_sha256(path: Path) -> str:
