@@ -398,3 +398,22 @@ def test_a_custom_async_backend_is_driven_from_the_worker_thread() -> None:
     assert asyncio.run(main()) == b"123"
     adapter = AsyncLocalFileSystem()
     assert isinstance(adapter.sync, FileSystem)
+
+
+@pytest.mark.energyplus
+def test_async_batch_consults_the_cache(
+    box_model: Path, weather: Path, energyplus: EnergyPlusConfig, tmp_path: Path
+) -> None:
+    from idfkit.simulation import SimulationCache
+
+    cache = SimulationCache(tmp_path / "cache")
+    jobs = _jobs(box_model, weather, tmp_path, 3)
+    lines: list[str] = []
+    batch = asyncio.run(
+        async_simulate_batch(
+            jobs, energyplus=energyplus, max_concurrent=1, cache=cache, on_progress=lines.append
+        )
+    )
+    assert [item.success for item in batch] == [True, True, True]
+    # One EnergyPlus run printed progress; the other two were cache hits.
+    assert sum(1 for line in lines if "EnergyPlus Starting" in line) == 1

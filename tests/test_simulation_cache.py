@@ -327,3 +327,61 @@ def test_clear_removes_entries_only(
     local.put(key, two_runs[0])
     local.clear()
     assert not (tmp_path / "cache").exists()
+
+
+@pytest.mark.energyplus
+def test_simulate_with_a_cache_runs_energyplus_once(
+    box_model: Path,
+    weather: Path,
+    energyplus: EnergyPlusConfig,
+    tmp_path: Path,
+    energyplus_runs: list[Any],
+) -> None:
+    cache = SimulationCache(tmp_path / "cache")
+    first = simulate(
+        box_model, weather, output_dir=tmp_path / "a", energyplus=energyplus, cache=cache
+    )
+    second = simulate(
+        box_model, weather, output_dir=tmp_path / "b", energyplus=energyplus, cache=cache, label="b"
+    )
+    assert len(energyplus_runs) == 1
+    assert first.success and second.success and second.run_dir == tmp_path / "b"
+    assert _digests(first) == _digests(second)
+    # Another option is another key: EnergyPlus runs again.
+    simulate(
+        box_model,
+        weather,
+        output_dir=tmp_path / "c",
+        energyplus=energyplus,
+        cache=cache,
+        output_prefix="case",
+    )
+    assert len(energyplus_runs) == 2
+
+
+@pytest.mark.energyplus
+def test_simulate_with_a_cache_in_the_results_bucket(
+    box_model: Path,
+    weather: Path,
+    energyplus: EnergyPlusConfig,
+    moto_server_fs: S3FileSystem,
+    energyplus_runs: list[Any],
+) -> None:
+    moto_server_fs.write_bytes("inputs/weather.epw", weather.read_bytes())
+    cache = SimulationCache(fs=moto_server_fs, prefix="sim-cache")
+    for case in ["case-1", "case-2"]:
+        result = simulate(
+            box_model,
+            "inputs/weather.epw",
+            output_dir=case,
+            fs=moto_server_fs,
+            energyplus=energyplus,
+            cache=cache,
+            label=case,
+        )
+        assert result.success and result.manifest is not None and result.manifest.label == case
+    assert len(energyplus_runs) == 1
+    a = SimulationResult.from_directory("case-1", fs=moto_server_fs)
+    b = SimulationResult.from_directory("case-2", fs=moto_server_fs)
+    b.verify(deep=True)
+    assert _digests(a) == _digests(b)

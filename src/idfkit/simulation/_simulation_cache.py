@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -55,6 +56,8 @@ if TYPE_CHECKING:
     from idfkit.document import IDFDocument
 
 __all__ = ["CacheKey", "SimulationCache"]
+
+log = logging.getLogger(__name__)
 
 ENTRY_NAME = "entry.json"
 _KEY_FORMAT = 1
@@ -162,6 +165,7 @@ class SimulationCache:
         extra_args: list[str] | tuple[str, ...] | None = None,
         output_prefix: str = "eplus",
         energyplus_version: str | tuple[int, ...] | None = None,
+        fs: FileSystem | None = None,
     ) -> CacheKey:
         """The key of a simulation: the same inputs and options give the same key.
 
@@ -181,6 +185,7 @@ class SimulationCache:
             output_prefix: The output file prefix (it names every file).
             energyplus_version: The engine's version, so that another engine
                 misses (`simulate` passes it).
+            fs: Where `weather` is, when it is not a local file (as for `simulate`).
 
         Returns:
             The key, for `get`, `put`, `contains` and `restore`.
@@ -196,7 +201,7 @@ class SimulationCache:
         record = {
             "format": _KEY_FORMAT,
             "model": hashlib.sha256(model_text.encode("utf-8")).hexdigest(),
-            "weather": None if weather is None else _file_sha256(Path(weather)),
+            "weather": None if weather is None else _weather_sha256(weather, fs),
             "expand_objects": bool(expand_objects),
             "annual": bool(annual),
             "design_day": bool(design_day),
@@ -350,6 +355,17 @@ class SimulationCache:
         if current is None or current.fill != fill:
             self._remove_fill(key, fill)
 
+    def store(self, key: CacheKey, result: SimulationResult) -> None:
+        """`put`, except that a storage failure is logged, not raised.
+
+        `simulate` stores through this: a cache that cannot be written never
+        costs the caller a run that succeeded.
+        """
+        try:
+            self.put(key, result)
+        except OSError as exc:
+            log.warning("could not add the run to %r: %s", self, exc)
+
     def clear(self) -> None:
         """Remove every entry (a local cache folder is removed whole)."""
         if self._local_dir is not None and not self.prefix:
@@ -419,11 +435,19 @@ class SimulationCache:
                 local.rmdir()
 
 
-def _file_sha256(path: Path) -> str:
-    if not path.is_file():
-        raise FileNotFoundError(f"weather file not found: {path}")
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
+def _weather_sha256(weather: str | PurePath, fs: FileSystem | None) -> str:
+    """The weather file's SHA-256: a local file, else (with `fs`) the file on `fs`."""
+    path = Path(weather)
+    if path.is_file():
+        with path.open("rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+    if fs is not None:
+        remote = normalize_path(weather)
+        info = file_info(fs, remote)
+        if info is not None and info.sha256 is not None:
+            return info.sha256
+        return hashlib.sha256(fs.read_bytes(remote)).hexdigest()
+    raise FileNotFoundError(f"weather file not found: {path}")
 
 
 def _holds(fs: FileSystem, path: str, expected: ManifestFile) -> bool:

@@ -112,6 +112,36 @@ async def async_simulate_batch_stream(
         yield SimulationEvent(index, outcome.label, outcome.result, completed, len(jobs))
 
 
+def _run_job(
+    job: SimulationJob, index: int, cache: SimulationCache | None, on_progress: Any
+) -> Any:
+    """`run_job`, consulting `cache` and reporting progress when given."""
+    if cache is None and on_progress is None:
+        return run_job(job, index)
+    from idfkit.simulation.batch import JobOutcome, _error_outcome
+    from idfkit.simulation.runner import simulate
+
+    try:
+        result = simulate(
+            job.model,
+            job.weather,
+            output_dir=job.output_dir,
+            energyplus=job.energyplus,
+            annual=job.annual,
+            design_day=job.design_day,
+            output_prefix=job.output_prefix,
+            timeout=job.timeout,
+            extra_args=job.extra_args,
+            on_progress=on_progress,
+            fs=job.fs,
+            label=job.label,
+            cache=cache,
+        )
+    except Exception as exc:  # noqa: BLE001 - recorded in the outcome, as run_job does
+        return _error_outcome(index, job.label, exc)
+    return JobOutcome(index=index, label=job.label, result=result)
+
+
 async def _stream(
     jobs: Sequence[SimulationJob],
     energyplus: EnergyPlusConfig | str | Path | None,
@@ -134,12 +164,12 @@ async def _stream(
     )
     shared_fs = sync_filesystem(fs, loop)
     prepared = [_prepare(job, i, shared_fs, config) for i, job in enumerate(jobs)]
-    _ = progress_on_loop(on_progress, loop), cache
+    progress = progress_on_loop(on_progress, loop)
     gate = asyncio.Semaphore(limit)
 
     async def one(index: int, job: SimulationJob) -> tuple[int, Any]:
         async with gate:
-            return index, await run_cancellable(run_job, job, index)
+            return index, await run_cancellable(_run_job, job, index, cache, progress)
 
     tasks = [asyncio.ensure_future(one(i, job)) for i, job in enumerate(prepared)]
     try:
