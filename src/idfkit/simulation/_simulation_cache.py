@@ -184,7 +184,7 @@ class SimulationCache:
             extra_args: Further EnergyPlus arguments.
             output_prefix: The output file prefix (it names every file).
             energyplus_version: The engine's version, so that another engine
-                misses (`simulate` passes it).
+                misses (default: the version of the engine `find_energyplus` finds).
             fs: Where `weather` is, when it is not a local file (as for `simulate`).
 
         Returns:
@@ -196,6 +196,10 @@ class SimulationCache:
         from idfkit.simulation.runner import _prepare_model
 
         model_text = _prepare_model(model).text()
+        if energyplus_version is None:
+            from idfkit.simulation.energyplus import find_energyplus
+
+            energyplus_version = find_energyplus().version
         if isinstance(energyplus_version, tuple):
             energyplus_version = ".".join(str(part) for part in energyplus_version)
         record = {
