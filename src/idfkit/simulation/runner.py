@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import idfkit
 from idfkit.document import IDFDocument, load_idf
+from idfkit.simulation._job_context import manifest_extras
 from idfkit.simulation._process import ProgressCallback, run_process
 from idfkit.simulation._publish import (
     Snapshot,
@@ -250,6 +251,7 @@ def _run(
         finished_at=finished,
         idfkit_version=idfkit.__version__,
         error_summary="" if success else summary,
+        **manifest_extras(run_dir, options.output_prefix),
     )
     return _Outcome(outcome.stdout, outcome.stderr, before, maker)
 
