@@ -45,7 +45,12 @@ def test_key_covers_model_text_weather_bytes_and_every_option(
     assert cache.compute_key(without, weather) == cache.compute_key(added, weather)
     # A changed model is another key.
     edited = load_idf(box_model)
-    edited.add("Output:Variable", "*", "Site Outdoor Air Drybulb Temperature", "Hourly")
+    edited.add(
+        "Output:Variable",
+        key_value="*",
+        variable_name="Site Outdoor Air Drybulb Temperature",
+        reporting_frequency="Hourly",
+    )
     assert cache.compute_key(edited, weather) != key
     variants = [
         {"expand_objects": False},
