@@ -357,3 +357,73 @@ def test_secrets_stay_out_of_debug_logs_and_errors(
     for text in (logged, *messages, repr(fs)):
         assert secret not in text
         assert token not in text
+
+
+def test_refreshed_credentials_stay_out_of_debug_logs(
+    moto_server: LocalS3Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Role credentials (Batch, ECS, AssumeRole, SSO) change under a live client."""
+    from datetime import UTC, datetime, timedelta
+
+    import boto3
+    import botocore.session
+    from botocore.credentials import RefreshableCredentials
+
+    moto_server.filesystem("refreshing-bucket")
+    handed_out: list[str] = []
+
+    def refresh() -> dict[str, str]:
+        n = len(handed_out)
+        handed_out.append(f"FwoGZXIvYXdzEJr-refreshed-token-{n:04d}-Zm9vYmFy")
+        handed_out.append(f"wJalrXUtnFEMI-refreshed-secret-{n:04d}-EXAMPLEKEY")
+        # Expiring within the mandatory refresh window: every request refreshes.
+        expiry = datetime.now(UTC) + timedelta(seconds=60)
+        return {
+            "access_key": f"ASIAREFRESHED{n:04d}",
+            "secret_key": handed_out[-1],
+            "token": handed_out[-2],
+            "expiry_time": expiry.isoformat(),
+        }
+
+    core = botocore.session.get_session()
+    core._credentials = RefreshableCredentials.create_from_metadata(
+        refresh(), refresh_using=refresh, method="sts-assume-role"
+    )
+    fs = S3FileSystem(
+        "refreshing-bucket",
+        endpoint_url=moto_server.endpoint_url,
+        region_name="us-east-1",
+        session=boto3.Session(botocore_session=core),
+    )
+    with caplog.at_level(logging.DEBUG):
+        fs.write_bytes("a.txt", b"1")
+        assert fs.read_bytes("a.txt") == b"1"
+        fs.glob("", "*")
+        with pytest.raises(FileNotFoundError):
+            fs.read_bytes("missing.txt")
+    logged = caplog.text + "\n".join(r.getMessage() for r in caplog.records)
+    assert len(handed_out) >= 8  # several refreshes happened after the client was built
+    assert "x-amz-security-token" in logged.lower()  # the header was logged, blanked
+    for secret in handed_out:
+        assert secret not in logged
+    assert "Signature=***" in logged
+
+
+@pytest.mark.parametrize(
+    ("line", "secret"),
+    [
+        ("<SessionToken>IQoJb3JpZ2luX2Vj/abc+def==</SessionToken>", "IQoJb3JpZ2luX2Vj/abc+def=="),
+        ('{"SecretAccessKey": "wJalrXUtnFEMI/K7MDENG"}', "wJalrXUtnFEMI/K7MDENG"),
+        ("'SessionToken': 'FwoGZXIvYXdzEJr'", "FwoGZXIvYXdzEJr"),
+        ("GET /b/k?X-Amz-Security-Token=abc%2Fdef&X-Amz-Signature=0123456789abcdef00", "abc%2Fdef"),
+        ("Signature:\n9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "9f86d0"),
+        ("{'SSECustomerKey': 'c2VjcmV0LWtleS0zMi1ieXRlcw=='}", "c2VjcmV0LWtleS0zMi1ieXRlcw=="),
+    ],
+)
+def test_secret_fields_are_blanked_by_name(line: str, secret: str) -> None:
+    from idfkit.simulation.fs.s3 import _Redactor
+
+    record = logging.LogRecord("botocore.parsers", logging.DEBUG, __file__, 1, "%s", (line,), None)
+    _Redactor().filter(record)
+    assert secret not in record.getMessage()
+    assert "***" in record.getMessage()

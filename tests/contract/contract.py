@@ -6,7 +6,9 @@ an empty ``fs`` (see test_backends.py).
 
 from __future__ import annotations
 
+import logging
 import pickle
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -157,6 +159,100 @@ class GlobContract:
         assert fs.glob("cases", "case-1[01]") == ["cases/case-10", "cases/case-11"]
 
 
+class HiddenLookingNamesContract:
+    def test_files_named_like_partial_writes_are_listed(self, fs: FileSystem) -> None:
+        names = [".x.part", ".eplusout.sql.a1b2c3.part", ".hidden"]
+        for name in names:
+            fs.write_bytes(f"d/{name}", name.encode())
+        assert fs.glob("d", "*") == sorted(f"d/{n}" for n in names)
+        assert fs.glob("d", "*.part") == ["d/.eplusout.sql.a1b2c3.part", "d/.x.part"]
+        assert fs.read_bytes("d/.x.part") == b".x.part"
+
+
+class FilesAndFoldersContract:
+    """A file and a folder never share a path, and the answers are the same everywhere."""
+
+    def test_writing_a_file_where_a_folder_is_raises(self, fs: FileSystem, tmp_path: Path) -> None:
+        fs.write_bytes("run/sub/f.txt", b"1")
+        with pytest.raises(IsADirectoryError):
+            fs.write_bytes("run/sub", b"x")
+        with pytest.raises(IsADirectoryError):
+            fs.write_text("run", "x")
+        local = tmp_path / "local.bin"
+        local.write_bytes(b"local")
+        with pytest.raises(IsADirectoryError):
+            upload_file(fs, local, "run/sub")
+        fs.write_bytes("other.txt", b"2")
+        with pytest.raises(IsADirectoryError):
+            fs.copy("other.txt", "run/sub")
+        assert fs.read_bytes("run/sub/f.txt") == b"1"
+        assert fs.glob("run", "*") == ["run/sub"]
+
+    def test_writing_below_a_file_raises(self, fs: FileSystem, tmp_path: Path) -> None:
+        fs.write_bytes("f.txt", b"file")
+        with pytest.raises(NotADirectoryError):
+            fs.write_bytes("f.txt/x", b"x")
+        with pytest.raises(NotADirectoryError):
+            fs.write_bytes("f.txt/deeper/x", b"x")
+        local = tmp_path / "local.bin"
+        local.write_bytes(b"local")
+        with pytest.raises(NotADirectoryError):
+            upload_file(fs, local, "f.txt/y")
+        with pytest.raises(NotADirectoryError):
+            fs.copy("f.txt", "f.txt/z")
+        assert fs.read_bytes("f.txt") == b"file"
+        assert fs.glob("", "*") == ["f.txt"]
+
+    def test_copy_onto_itself_changes_nothing(self, fs: FileSystem) -> None:
+        fs.write_bytes("same/a.bin", b"abc")
+        before = file_info(fs, "same/a.bin")
+        fs.copy("same/a.bin", "same/a.bin")
+        fs.copy("same/a.bin", "same/./x/../a.bin")
+        assert fs.read_bytes("same/a.bin") == b"abc"
+        assert file_info(fs, "same/a.bin") == before
+        with pytest.raises(FileNotFoundError):
+            fs.copy("same/missing", "same/missing")
+
+    def test_reading_a_folder_raises_is_a_directory(self, fs: FileSystem) -> None:
+        fs.write_bytes("run/f.txt", b"1")
+        for path in ("", ".", "run", "run/"):
+            with pytest.raises(IsADirectoryError):
+                fs.read_bytes(path)
+        with pytest.raises(IsADirectoryError):
+            fs.read_text("")
+
+
+class ForeignNamesContract:
+    """Names put in the store by other tools that no path can name.
+
+    A fixture class sets ``put_foreign(fs, name)`` to store such a name
+    directly in the backend's store; backends that cannot hold it skip.
+    """
+
+    put_foreign: Callable[[FileSystem, str], None] | None = None
+
+    @pytest.mark.parametrize("name", [" ", "..", ".", "a\\b", ""])
+    def test_unnameable_names_are_skipped_and_logged_once(
+        self, fs: FileSystem, name: str, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        if self.put_foreign is None:
+            pytest.skip("this backend cannot hold names outside the path contract")
+        fs.write_bytes("study/case-1/out.txt", b"1")
+        try:
+            type(self).put_foreign(fs, f"study/{name}")  # type: ignore[misc]
+        except (OSError, ValueError) as exc:
+            pytest.skip(f"the store refuses {name!r} itself: {exc}")
+        with caplog.at_level(logging.WARNING, logger="idfkit.simulation.fs"):
+            first = fs.glob("study", "*")
+            second = fs.glob("study", "*")
+        assert first == second == ["study/case-1"]
+        for found in first:
+            assert fs.exists(found)
+        skipped = [r for r in caplog.records if "skipped" in r.getMessage()]
+        # An empty name is the folder's own marker object (S3 consoles make them): silent.
+        assert len(skipped) == (0 if name == "" else 1)
+
+
 class PathSafetyContract:
     @pytest.mark.parametrize(
         "path",
@@ -250,6 +346,9 @@ class Contracts(
     ExistsContract,
     CopyRemoveContract,
     GlobContract,
+    HiddenLookingNamesContract,
+    FilesAndFoldersContract,
+    ForeignNamesContract,
     PathSafetyContract,
     CapabilityContract,
     PickleContract,

@@ -27,7 +27,16 @@ Listing
     ``glob(path, pattern)`` matches ``fnmatch`` patterns, case-sensitively,
     against the names directly inside ``path`` (files and directories, never
     recursively), and returns sorted paths that the same backend accepts back.
-    A directory that does not exist lists as empty.
+    A directory that does not exist lists as empty. A stored name that no
+    path can name (``" "``, ``".."``, one holding a backslash, ...), put
+    there by another tool, is left out and logged once, never fatal.
+
+Files and directories
+    A file and a directory never share a path, on any backend: writing or
+    copying a file where a directory is raises ``IsADirectoryError``, and
+    writing below a file raises ``NotADirectoryError``. Reading a directory,
+    the root included, raises ``IsADirectoryError``. ``copy(a, a)`` changes
+    nothing.
 
 Optional capabilities
     The nine methods of :class:`FileSystem` are the whole required protocol.
@@ -40,9 +49,13 @@ Optional capabilities
 
 from __future__ import annotations
 
+import fnmatch
+import logging
 import os
 import shutil
+import threading
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Protocol, runtime_checkable
@@ -173,6 +186,48 @@ def normalize_path(path: PathLike) -> str:
 def join(*parts: PathLike) -> str:
     """Join path pieces with ``/`` and normalize the result."""
     return normalize_path("/".join(os.fspath(p) for p in parts if os.fspath(p)))
+
+
+def ancestors(path: str) -> list[str]:
+    """The directories above a normalized path, outermost first: ``a/b/c`` -> ``a``, ``a/b``."""
+    parts = path.split("/")[:-1]
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+_log = logging.getLogger("idfkit.simulation.fs")
+_UNNAMEABLE_SEEN: set[tuple[str, str]] = set()
+_UNNAMEABLE_LOCK = threading.Lock()
+
+
+def matching_paths(folder: str, names: Iterable[str], pattern: str, *, where: str) -> list[str]:
+    """Sorted paths of the ``names`` inside ``folder`` that match ``pattern``.
+
+    A name that no path can stand for (it would normalize to another path or
+    be refused) is left out and logged once per ``where`` and name.
+    """
+    out: set[str] = set()
+    for name in names:
+        if not name or not fnmatch.fnmatchcase(name, pattern):  # "": the folder's own marker
+            continue
+        expected = f"{folder}/{name}" if folder else name
+        try:
+            ok = "/" not in name and "\\" not in name and normalize_path(expected) == expected
+        except ValueError:
+            ok = False
+        if ok:
+            out.add(expected)
+        else:
+            _skip_once(where, expected)
+    return sorted(out)
+
+
+def _skip_once(where: str, name: str) -> None:
+    with _UNNAMEABLE_LOCK:
+        if (where, name) in _UNNAMEABLE_SEEN:
+            return
+        if len(_UNNAMEABLE_SEEN) < 10_000:
+            _UNNAMEABLE_SEEN.add((where, name))
+    _log.warning("%s: skipped %r, a stored name that no path can name", where, name)
 
 
 def upload_file(fs: FileSystem, local_path: str | Path, path: str | Path) -> None:

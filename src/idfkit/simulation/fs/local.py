@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import os
+import shutil
 import tempfile
+import uuid
 from pathlib import Path
 
-from idfkit.simulation.fs.base import FileInfo, copy_local, normalize_path
+from idfkit.simulation.fs.base import FileInfo, matching_paths, normalize_path
 
 __all__ = ["LocalFileSystem"]
+
+# A file being written is staged beside its target under a name that no path can
+# name (a backslash is a separator in every path), so a listing never mistakes a
+# real file for a partial one, nor the other way round. Windows forbids the
+# backslash in names; there the staging name only looks unusual.
+_PARTIAL_MARK = "\\" if os.sep == "/" else "~idfkit-"
 
 
 class LocalFileSystem:
@@ -18,7 +25,8 @@ class LocalFileSystem:
 
     Without a root, paths are ordinary local paths (absolute, or relative to
     the working directory). With a root, they follow the relative-path
-    contract of :mod:`idfkit.simulation.fs.base`.
+    contract of :mod:`idfkit.simulation.fs.base`, and a path that leads
+    outside the root through a symbolic link is refused like ``..``.
     """
 
     def __init__(self, root: str | Path | None = None) -> None:
@@ -33,13 +41,21 @@ class LocalFileSystem:
             if "\x00" in text:
                 raise ValueError(f"path {text!r} holds a NUL byte")
             return Path(text)
-        return self.root / normalize_path(path)
+        rel = normalize_path(path)
+        target = self.root / rel
+        if rel and not target.resolve().is_relative_to(self.root):
+            raise ValueError(f"path {rel!r} leads outside the root {self.root} (symbolic link)")
+        return target
 
     def _local_file(self, path: str | Path) -> Path:
-        """The local path of a file to write; the root itself is never a file."""
+        """The local path of a file to write, its parent folder made."""
         target = self._local(path)
-        if self.root is not None and target == self.root:
-            raise IsADirectoryError(f"{path!r} names the root {self.root}, not a file")
+        if (self.root is not None and target == self.root) or target.is_dir():
+            raise IsADirectoryError(f"{path!r} is a directory, not a file")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError) as exc:
+            raise NotADirectoryError(f"{path!r}: a file stands where a folder is needed") from exc
         return target
 
     def _public(self, local: Path) -> str:
@@ -52,9 +68,8 @@ class LocalFileSystem:
 
     def write_bytes(self, path: str | Path, data: bytes) -> None:
         target = self._local_file(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
         # Write beside the target, then rename: readers see old or new, never half.
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        fd, tmp = _partial(target)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
@@ -83,7 +98,7 @@ class LocalFileSystem:
         source, target = self._local(src), self._local(dst)
         if not source.is_file():
             raise FileNotFoundError(f"no such file: {src}")
-        if source != target:
+        if source.resolve() != target.resolve():
             self.put_file(source, dst)
 
     def glob(self, path: str | Path, pattern: str) -> list[str]:
@@ -92,10 +107,14 @@ class LocalFileSystem:
             names = os.listdir(folder)
         except (FileNotFoundError, NotADirectoryError):
             return []
-        return sorted(
-            self._public(folder / name)
-            for name in names
-            if fnmatch.fnmatchcase(name, pattern) and not _is_partial(name)
+        names = [n for n in names if not _is_partial(n)]
+        if self.root is None:
+            return sorted(
+                (folder / n).as_posix()
+                for n in matching_paths("", names, pattern, where=str(folder))
+            )
+        return matching_paths(
+            self._public(folder) if folder != self.root else "", names, pattern, where=str(folder)
         )
 
     def remove(self, path: str | Path) -> None:
@@ -104,17 +123,20 @@ class LocalFileSystem:
     # -- capabilities ----------------------------------------------------
     def put_file(self, local_path: str | Path, path: str | Path) -> None:
         target = self._local_file(path)
-        fd, tmp = tempfile.mkstemp(dir=_parent(target), prefix=f".{target.name}.", suffix=".part")
-        os.close(fd)
+        fd, tmp = _partial(target)
         try:
-            copy_local(Path(local_path), Path(tmp))
+            with open(local_path, "rb") as src, os.fdopen(fd, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
 
     def get_file(self, path: str | Path, local_path: str | Path) -> None:
-        copy_local(self._local(path), Path(local_path))
+        source = self._local(path)
+        target = Path(local_path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
 
     def stat(self, path: str | Path) -> FileInfo:
         local = self._local(path)
@@ -128,11 +150,13 @@ class LocalFileSystem:
         )
 
 
+def _partial(target: Path) -> tuple[int, str]:
+    """A new, exclusive staging file beside ``target``: (descriptor, path)."""
+    name = f".{target.name}{_PARTIAL_MARK}{uuid.uuid4().hex[:12]}.part"
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=name)
+    return fd, tmp
+
+
 def _is_partial(name: str) -> bool:
-    """A write in progress (see ``write_bytes``), never listed."""
-    return name.startswith(".") and name.endswith(".part")
-
-
-def _parent(target: Path) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    return target.parent
+    """A write in progress (see ``_partial``), never listed."""
+    return _PARTIAL_MARK in name and ".part" in name

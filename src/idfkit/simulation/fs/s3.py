@@ -6,7 +6,6 @@ imports without it.
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import io
 import logging
@@ -22,7 +21,7 @@ from typing import IO, Any, Literal
 from pydantic import SecretStr
 
 from idfkit.exceptions import BucketNotFoundError, StorageConnectionError, StorageError
-from idfkit.simulation.fs.base import FileInfo, join, normalize_path
+from idfkit.simulation.fs.base import FileInfo, ancestors, matching_paths, normalize_path
 
 __all__ = ["S3FileSystem"]
 
@@ -112,6 +111,7 @@ class S3FileSystem:
         self._client_pid = -1
         self._client_lock = threading.Lock()
         self._bucket_checked = False
+        self._known_dirs: set[str] = set()  # keys seen to be folders: no file check needed
 
     def __repr__(self) -> str:
         where = f", endpoint_url={self.endpoint_url!r}" if self.endpoint_url else ""
@@ -125,7 +125,7 @@ class S3FileSystem:
                 "build it from endpoint_url/credentials or a boto3 session instead"
             )
         state = self.__dict__.copy()
-        for name in ("_client", "_client_pid", "_client_lock", "_bucket_checked"):
+        for name in ("_client", "_client_pid", "_client_lock", "_bucket_checked", "_known_dirs"):
             state.pop(name)
         session = state.pop("_user_session")
         if session is not None:
@@ -174,14 +174,7 @@ class S3FileSystem:
             aws_session_token=_reveal(self._session_token),
             region_name=self.region_name,
         )
-        creds = session.get_credentials()
-        frozen = creds.get_frozen_credentials() if creds is not None else None
-        _REDACTOR.protect(
-            _reveal(self._secret_key),
-            _reveal(self._session_token),
-            frozen.secret_key if frozen else None,
-            frozen.token if frozen else None,
-        )
+        _REDACTOR.install()
         return session.client(
             "s3", endpoint_url=self.endpoint_url, region_name=self.region_name, config=config
         )
@@ -291,7 +284,7 @@ class S3FileSystem:
         return buffer.getvalue()
 
     def write_bytes(self, path: str | Path, data: bytes) -> None:
-        key = self._require_file_key(path)
+        key = self._placed_file_key(path)
         extra = self._upload_args(hashlib.sha256(data).hexdigest())
         with self._translate("write", path):
             if len(data) < self.multipart_threshold:
@@ -304,6 +297,7 @@ class S3FileSystem:
                     ExtraArgs=extra,
                     Config=self._transfer_config(),
                 )
+        self._known_dirs.update(ancestors(key))
         log.debug("wrote s3://%s/%s (%d bytes)", self.bucket, key, len(data))
 
     def _upload_args(self, sha256: str) -> dict[str, Any]:
@@ -328,7 +322,10 @@ class S3FileSystem:
         )
         from urllib3.exceptions import HTTPError as Urllib3Error
 
-        key = self._key(path)
+        rel = normalize_path(path)
+        if not rel:
+            raise IsADirectoryError(f"{self.url()} is the root, not a file")
+        key = self.prefix + rel
         for attempt in range(1, self.max_attempts + 1):
             body = None
             try:
@@ -338,6 +335,10 @@ class S3FileSystem:
                         sink.write(chunk)
                 log.debug("read s3://%s/%s (attempt %d)", self.bucket, key, attempt)
                 return
+            except FileNotFoundError as exc:
+                if not isinstance(exc, BucketNotFoundError) and self._is_dir(key):
+                    raise IsADirectoryError(f"{self.url(rel)} is a directory") from None
+                raise
             except (StorageError, Urllib3Error, ConnectionError) as exc:
                 cause = exc.__cause__ if isinstance(exc, StorageError) else exc
                 broken_body = (
@@ -380,6 +381,12 @@ class S3FileSystem:
             )
             return bool(listing.get("KeyCount", 0))
 
+    def _is_dir(self, key: str) -> bool:
+        """Whether something is stored below ``key`` (one listing request)."""
+        with self._translate("list", key[len(self.prefix) :]):
+            listing = self.client.list_objects_v2(Bucket=self.bucket, Prefix=f"{key}/", MaxKeys=1)
+        return bool(listing.get("KeyCount", 0))
+
     def makedirs(self, path: str | Path, *, exist_ok: bool = False) -> None:
         rel = normalize_path(path)
         if not exist_ok and self.exists(rel):
@@ -387,10 +394,14 @@ class S3FileSystem:
 
     def copy(self, src: str | Path, dst: str | Path) -> None:
         source = {"Bucket": self.bucket, "Key": self._key(src)}
+        if normalize_path(src) == normalize_path(dst):
+            with self._translate("copy", src):
+                self.client.head_object(**source)  # a missing source is still an error
+            return
+        target = self._placed_file_key(dst)
         with self._translate("copy", src):
-            self.client.copy(
-                source, self.bucket, self._require_file_key(dst), Config=self._transfer_config()
-            )
+            self.client.copy(source, self.bucket, target, Config=self._transfer_config())
+        self._known_dirs.update(ancestors(target))
 
     def glob(self, path: str | Path, pattern: str) -> list[str]:
         rel = normalize_path(path)
@@ -399,11 +410,9 @@ class S3FileSystem:
         with self._translate("list", path):
             paginator = self.client.get_paginator("list_objects_v2")
             for page in paginator.paginate(Bucket=self.bucket, Prefix=base, Delimiter="/"):
-                names += [
-                    c["Prefix"][len(base) :].rstrip("/") for c in page.get("CommonPrefixes", [])
-                ]
+                names += [c["Prefix"][len(base) : -1] for c in page.get("CommonPrefixes", [])]
                 names += [o["Key"][len(base) :] for o in page.get("Contents", [])]
-        return sorted(join(rel, n) for n in set(names) if n and fnmatch.fnmatchcase(n, pattern))
+        return matching_paths(rel, names, pattern, where=self.url(rel))
 
     def remove(self, path: str | Path) -> None:
         key = self._require_file_key(path)
@@ -413,7 +422,7 @@ class S3FileSystem:
 
     # -- capabilities ----------------------------------------------------
     def put_file(self, local_path: str | Path, path: str | Path) -> None:
-        key = self._require_file_key(path)
+        key = self._placed_file_key(path)
         extra = self._upload_args(_sha256_of(Path(local_path)))
         with self._translate("upload to", path):
             self.client.upload_file(
@@ -423,6 +432,7 @@ class S3FileSystem:
                 ExtraArgs=extra,
                 Config=self._transfer_config(),
             )
+        self._known_dirs.update(ancestors(key))
         log.debug("uploaded %s to s3://%s/%s", local_path, self.bucket, key)
 
     def get_file(self, path: str | Path, local_path: str | Path) -> None:
@@ -446,35 +456,104 @@ class S3FileSystem:
             raise IsADirectoryError(f"{self.url()} is the root, not a file")
         return self.prefix + rel
 
+    def _placed_file_key(self, path: str | Path) -> str:
+        """The key of a file to write, after checking that no folder is there and no
+        file lies above it (as on a disk). Folders seen before cost no request."""
+        key = self._require_file_key(path)
+        if self._is_dir(key):
+            raise IsADirectoryError(f"{self.url(path)} is a directory")
+        for parent in ancestors(key[len(self.prefix) :]):
+            parent_key = self.prefix + parent
+            if parent_key in self._known_dirs:
+                continue
+            if self._is_file(parent_key):
+                raise NotADirectoryError(f"{self.url(path)}: {self.url(parent)} is a file")
+            self._known_dirs.add(parent_key)
+        return key
+
+    def _is_file(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        with self._translate("check", key[len(self.prefix) :]):
+            try:
+                self.client.head_object(Bucket=self.bucket, Key=key)
+            except ClientError as exc:
+                if _is_404(exc):
+                    return False
+                raise
+        return True
+
 
 class _Redactor(logging.Filter):
-    """Blanks known secrets out of botocore's DEBUG records (it logs the session token
-    in canonical requests and request headers)."""
+    """Blanks secrets out of the DEBUG records of botocore and its HTTP stack.
 
-    LOGGERS = ("botocore.auth", "botocore.endpoint", "botocore.httpsession")
+    It goes by where a secret sits, not by its value, so credentials that
+    botocore refreshes later (role credentials, AssumeRole, SSO) are blanked
+    too: the ``x-amz-security-token`` header or query parameter, the
+    signature of an ``Authorization`` header or a presigned URL, and any
+    field whose name looks secret (``SecretAccessKey``, ``SessionToken``,
+    ``Password``, ...) in XML, JSON, Python reprs or query strings.
+    """
+
+    LOGGERS = (
+        "botocore.auth",
+        "botocore.awsrequest",
+        "botocore.client",
+        "botocore.credentials",
+        "botocore.endpoint",
+        "botocore.hooks",
+        "botocore.httpchecksum",
+        "botocore.httpsession",
+        "botocore.parsers",
+        "botocore.retryhandler",
+        "botocore.utils",
+        "s3transfer.copies",
+        "s3transfer.download",
+        "s3transfer.futures",
+        "s3transfer.manager",
+        "s3transfer.tasks",
+        "s3transfer.upload",
+        "s3transfer.utils",
+        "urllib3.connectionpool",
+    )
+    _SECRET_NAME = (
+        r"(?:x-amz-security-token|security[_-]?token|session[_-]?token|"
+        r"secret[_-]?access[_-]?key|secret[_-]?key|aws[_-]?secret[_-]?access[_-]?key|"
+        r"sse[_-]?customer[_-]?key|password|client[_-]?secret|(?<![a-z_-])token)"
+    )
+    PATTERNS = (
+        # name: value / name=value / 'name': b'value' / "name": "value" / <name>value<
+        re.compile(
+            r"(?i)(" + _SECRET_NAME + r"""['"]?\s*(?:[:=]|>)\s*(?:b?['"])?)"""
+            r"""([^'"<>\s,&;}\\]+)"""
+        ),
+        # The signature proves knowledge of the secret key: never log it.
+        re.compile(r"(?i)((?:signature|x-amz-signature)\s*[=:]\s*)([0-9a-f]{16,})"),
+    )
 
     def __init__(self) -> None:
         super().__init__()
-        self.secrets: set[str] = set()
         self.installed = False
         self.lock = threading.Lock()
 
-    def protect(self, *secrets: str | None) -> None:
+    def install(self) -> None:
         with self.lock:
-            self.secrets.update(s for s in secrets if s and len(s) >= 8)
             if not self.installed:
                 for name in self.LOGGERS:
                     logging.getLogger(name).addFilter(self)
                 self.installed = True
 
+    @classmethod
+    def redact(cls, text: str) -> str:
+        for pattern in cls.PATTERNS:
+            text = pattern.sub(r"\1***", text)
+        return text
+
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets and record.levelno <= logging.DEBUG:
-            message = record.getMessage()
-            redacted = message
-            for secret in self.secrets:
-                redacted = redacted.replace(secret, "***")
-            if redacted != message:
-                record.msg, record.args = redacted, None
+        message = record.getMessage()
+        redacted = self.redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
         return True
 
 
