@@ -15,8 +15,8 @@ from idfkit.simulation.fs.base import FileSystem
 from idfkit.simulation.fs.fsspec import FsspecFileSystem
 from idfkit.simulation.fs.s3 import S3FileSystem
 from idfkit.simulation.testing import LocalS3Server
+from idfkit.simulation.testing.contract import FileSystemContract
 from tests.conftest import S3rver, unique_bucket
-from tests.contract.contract import Contracts
 
 
 def _local_foreign(fs: FileSystem, name: str) -> None:
@@ -36,7 +36,7 @@ def _fsspec_foreign(fs: FileSystem, name: str) -> None:
     fs.fs.pipe_file(f"{fs.root}/{name}", b"foreign")
 
 
-class TestLocalFileSystem(Contracts):
+class TestLocalFileSystem(FileSystemContract):
     put_foreign = staticmethod(_local_foreign)
 
     @pytest.fixture
@@ -71,13 +71,13 @@ class TestLocalFileSystem(Contracts):
         assert fs.read_bytes("inner-link/ok.txt") == b"inside"  # a link within the root is fine
 
 
-class TestMemoryFileSystem(Contracts):
+class TestMemoryFileSystem(FileSystemContract):
     @pytest.fixture
     def fs(self) -> MemoryFileSystem:
         return MemoryFileSystem()
 
 
-class TestS3OnMotoInProcess(Contracts):
+class TestS3OnMotoInProcess(FileSystemContract):
     put_foreign = staticmethod(_s3_foreign)
 
     @pytest.fixture
@@ -92,7 +92,7 @@ class TestS3OnMotoInProcess(Contracts):
         super().test_pickles_and_still_works(fs)
 
 
-class TestS3OnMotoServer(Contracts):
+class TestS3OnMotoServer(FileSystemContract):
     put_foreign = staticmethod(_s3_foreign)
 
     @pytest.fixture
@@ -100,15 +100,18 @@ class TestS3OnMotoServer(Contracts):
         return moto_server.filesystem(unique_bucket(), prefix="project-x/batch-42/", max_attempts=2)
 
 
-class TestS3OnS3rver(Contracts):
+class TestS3OnS3rver(FileSystemContract):
     put_foreign = staticmethod(_s3_foreign)
 
     @pytest.fixture
     def fs(self, s3rver: S3rver) -> S3FileSystem:
-        return s3rver.filesystem(unique_bucket(), prefix="study-001/", max_attempts=2)
+        # s3rver ignores If-Match / If-None-Match: it stands for stores that do.
+        return s3rver.filesystem(
+            unique_bucket(), prefix="study-001/", max_attempts=2, conditional_writes=False
+        )
 
 
-class TestFsspecMemory(Contracts):
+class TestFsspecMemory(FileSystemContract):
     put_foreign = staticmethod(_fsspec_foreign)
 
     @pytest.fixture

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from idfkit.exceptions import (
     BucketNotFoundError,
+    ConcurrentRunError,
     EnergyPlusNotFoundError,
     IncompleteResultError,
     ResultNotFoundError,
@@ -22,6 +23,7 @@ from idfkit.simulation.fs import (
     FileSystem,
     LocalFileSystem,
     MemoryFileSystem,
+    SupportsConditionalWrite,
     SupportsLocalTransfer,
     SupportsStat,
 )
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BatchResult",
     "BucketNotFoundError",
+    "ConcurrentRunError",
     "EnergyPlusConfig",
     "EnergyPlusNotFoundError",
     "ErrorReport",
@@ -55,6 +58,7 @@ __all__ = [
     "StorageConnectionError",
     "StorageError",
     "StudyError",
+    "SupportsConditionalWrite",
     "SupportsLocalTransfer",
     "SupportsStat",
     "TimeSeriesResult",

@@ -65,6 +65,7 @@ class RunManifest(BaseModel):
     finished_at: datetime
     idfkit_version: str
     error_summary: str = ""
+    host: str = ""  # the machine that published the run
 
     def file(self, name: str) -> ManifestFile | None:
         return next((f for f in self.files if f.name == name), None)
@@ -86,6 +87,7 @@ class PublishingMarker(BaseModel):
     run_id: str
     label: str = ""
     started_at: datetime
+    host: str = ""  # the machine running it, named when another run is refused
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2)

@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING, Any
 from idfkit.simulation.fs.base import (
     FileInfo,
     FileSystem,
+    SupportsConditionalWrite,
     SupportsLocalTransfer,
     SupportsStat,
     download_file,
     file_info,
     join,
+    matching_paths,
     normalize_path,
     upload_file,
 )
@@ -27,11 +29,13 @@ __all__ = [
     "LocalFileSystem",
     "MemoryFileSystem",
     "S3FileSystem",
+    "SupportsConditionalWrite",
     "SupportsLocalTransfer",
     "SupportsStat",
     "download_file",
     "file_info",
     "join",
+    "matching_paths",
     "normalize_path",
     "upload_file",
 ]

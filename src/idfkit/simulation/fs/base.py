@@ -39,17 +39,20 @@ Files and directories
     nothing.
 
 Optional capabilities
-    The nine methods of :class:`FileSystem` are the whole required protocol.
-    A backend may also offer :class:`SupportsLocalTransfer` (stream a local
-    file in or out without holding it in memory) and :class:`SupportsStat`
-    (size and a version token without a download). Callers go through
-    :func:`upload_file`, :func:`download_file` and :func:`file_info`, which
-    use a capability when present and fall back to the nine methods.
+    The nine methods of `FileSystem` are the whole required protocol. A
+    backend may also offer `SupportsLocalTransfer` (stream a local file in or
+    out without holding it in memory), `SupportsStat` (size and a version
+    token without a download) and `SupportsConditionalWrite` (writes that the
+    store refuses unless the file is at a given version, which makes
+    publishing a run a commit). Callers go through `upload_file`,
+    `download_file` and `file_info`, which use a capability when present and
+    fall back to the nine methods.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import logging
 import os
 import shutil
@@ -63,11 +66,13 @@ from typing import Protocol, runtime_checkable
 __all__ = [
     "FileInfo",
     "FileSystem",
+    "SupportsConditionalWrite",
     "SupportsLocalTransfer",
     "SupportsStat",
     "download_file",
     "file_info",
     "join",
+    "matching_paths",
     "normalize_path",
     "upload_file",
 ]
@@ -124,8 +129,14 @@ class FileSystem(Protocol):
 class SupportsLocalTransfer(Protocol):
     """Streams whole files between local disk and the backend."""
 
-    def put_file(self, local_path: str | Path, path: str | Path) -> None:
-        """Upload a local file to ``path``, reading it in pieces."""
+    def put_file(self, local_path: str | Path, path: str | Path) -> str | None:
+        """Upload a local file to ``path``, reading it in pieces.
+
+        Returns:
+            The SHA-256 hex digest of the uploaded content when the backend
+            computed it while reading the file (so that the caller need not
+            read it again), else None.
+        """
         ...
 
     def get_file(self, path: str | Path, local_path: str | Path) -> None:
@@ -141,6 +152,48 @@ class FileInfo:
     size: int
     version: str
     sha256: str | None = None
+
+
+@runtime_checkable
+class SupportsConditionalWrite(Protocol):
+    """Writes that the store refuses unless a condition holds, each returning a version.
+
+    Publishing uses it as a commit: a run marks its folder, keeps the
+    version of its marker, and writes its manifest only if the marker is
+    still at that version. A backend without it keeps single-writer
+    guarantees only.
+    """
+
+    def write_bytes_if(
+        self,
+        path: str | Path,
+        data: bytes,
+        *,
+        if_match: str | None = None,
+        if_none_match: bool = False,
+    ) -> str:
+        """Write ``data`` at ``path`` if the condition holds, atomically with the check.
+
+        Args:
+            path: The file to write, as for ``write_bytes``.
+            data: The new content.
+            if_match: Write only if the file exists at this version (a token
+                that this method or ``version`` returned).
+            if_none_match: Write only if no file is at ``path``.
+
+        Returns:
+            The version token of the written file, an opaque string that
+            changes with every write.
+
+        Raises:
+            FileExistsError: The condition did not hold (another writer came
+                first, or the file is gone).
+        """
+        ...
+
+    def version(self, path: str | Path) -> str | None:
+        """The current version token of a file (as ``write_bytes_if`` returns), None if absent."""
+        ...
 
 
 @runtime_checkable
@@ -230,12 +283,25 @@ def _skip_once(where: str, name: str) -> None:
     _log.warning("%s: skipped %r, a stored name that no path can name", where, name)
 
 
-def upload_file(fs: FileSystem, local_path: str | Path, path: str | Path) -> None:
-    """Copy a local file to ``fs``, streamed when the backend can."""
+def upload_file(fs: FileSystem, local_path: str | Path, path: str | Path) -> str:
+    """Copy a local file to ``fs``, streamed when the backend can.
+
+    Returns:
+        The SHA-256 hex digest of the file, computed while it was read for the
+        upload when the backend allows, so the file is read once.
+    """
     if isinstance(fs, SupportsLocalTransfer):
-        fs.put_file(local_path, path)
-    else:
-        fs.write_bytes(path, Path(local_path).read_bytes())
+        digest = fs.put_file(local_path, path)
+        return digest if isinstance(digest, str) else sha256_file(Path(local_path))
+    data = Path(local_path).read_bytes()
+    fs.write_bytes(path, data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 hex digest of a local file, read in pieces."""
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def download_file(fs: FileSystem, path: str | Path, local_path: str | Path) -> None:

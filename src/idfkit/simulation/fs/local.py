@@ -5,9 +5,18 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
 from idfkit.simulation.fs.base import FileInfo, matching_paths, normalize_path
 
@@ -18,6 +27,7 @@ __all__ = ["LocalFileSystem"]
 # real file for a partial one, nor the other way round. Windows forbids the
 # backslash in names; there the staging name only looks unusual.
 _PARTIAL_MARK = "\\" if os.sep == "/" else "~idfkit-"
+_CHUNK = 1 << 20
 
 
 class LocalFileSystem:
@@ -121,16 +131,20 @@ class LocalFileSystem:
         self._local(path).unlink()
 
     # -- capabilities ----------------------------------------------------
-    def put_file(self, local_path: str | Path, path: str | Path) -> None:
+    def put_file(self, local_path: str | Path, path: str | Path) -> str:
         target = self._local_file(path)
+        digest = hashlib.sha256()
         fd, tmp = _partial(target)
         try:
             with open(local_path, "rb") as src, os.fdopen(fd, "wb") as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
+                while chunk := src.read(_CHUNK):  # one read: copied and hashed together
+                    digest.update(chunk)
+                    dst.write(chunk)
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        return digest.hexdigest()
 
     def get_file(self, path: str | Path, local_path: str | Path) -> None:
         source = self._local(path)
@@ -141,13 +155,77 @@ class LocalFileSystem:
     def stat(self, path: str | Path) -> FileInfo:
         local = self._local(path)
         st = local.stat()
-        digest = hashlib.sha256()
         with local.open("rb") as fh:  # local reads are cheap next to any transfer
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
-        return FileInfo(
-            size=st.st_size, version=f"{st.st_mtime_ns}-{st.st_size}", sha256=digest.hexdigest()
-        )
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        return FileInfo(size=st.st_size, version=_version(st), sha256=digest)
+
+    def write_bytes_if(
+        self,
+        path: str | Path,
+        data: bytes,
+        *,
+        if_match: str | None = None,
+        if_none_match: bool = False,
+    ) -> str:
+        target = self._local_file(path)
+        fd, tmp = _partial(target)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            with _folder_lock(target.parent):  # check and rename as one step
+                current = _version_of(target)
+                if if_none_match and current is not None:
+                    raise FileExistsError(f"{path!r} exists (version {current})")
+                if if_match is not None and current != if_match:
+                    raise FileExistsError(
+                        f"{path!r} is at version {current}, not {if_match} (another writer)"
+                    )
+                os.replace(tmp, target)
+                return _version(target.stat())
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+    def version(self, path: str | Path) -> str | None:
+        return _version_of(self._local(path))
+
+
+def _version(st: os.stat_result) -> str:
+    # A write replaces the file by a new one (a new inode), so the token changes
+    # even when size and timestamp do not.
+    return f"{st.st_ino}-{st.st_mtime_ns}-{st.st_size}"
+
+
+def _version_of(target: Path) -> str | None:
+    try:
+        st = target.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(f"{target} is a directory")
+    return _version(st)
+
+
+_THREAD_LOCK = threading.Lock()
+
+
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """Exclusive among threads and processes: an advisory lock on the folder itself.
+
+    The kernel drops it when its holder dies, so a killed writer never
+    blocks the next one. Where ``fcntl`` is missing (Windows) it excludes
+    the threads of this process only.
+    """
+    if fcntl is None:
+        with _THREAD_LOCK:
+            yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def _partial(target: Path) -> tuple[int, str]:

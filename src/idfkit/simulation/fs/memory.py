@@ -118,6 +118,29 @@ class MemoryFileSystem:
                 raise FileNotFoundError(f"no such file: {key!r}")
             self._versions.pop(key, None)
 
+    def write_bytes_if(
+        self,
+        path: str | Path,
+        data: bytes,
+        *,
+        if_match: str | None = None,
+        if_none_match: bool = False,
+    ) -> str:
+        key = normalize_path(path)
+        with self._lock:
+            self._check_file_path(key)
+            current = str(self._versions[key]) if key in self._files else None
+            if if_none_match and current is not None:
+                raise FileExistsError(f"{key!r} exists (version {current})")
+            if if_match is not None and current != if_match:
+                raise FileExistsError(f"{key!r} is at version {current}, not {if_match}")
+            return str(self._store(key, bytes(data)))
+
+    def version(self, path: str | Path) -> str | None:
+        key = normalize_path(path)
+        with self._lock:
+            return str(self._versions[key]) if key in self._files else None
+
     def stat(self, path: str | Path) -> FileInfo:
         key = normalize_path(path)
         with self._lock:

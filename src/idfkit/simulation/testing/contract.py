@@ -1,26 +1,58 @@
-"""The FileSystem contract as mixins: one class per behaviour, each asking for an ``fs`` fixture.
+"""The FileSystem contract as pytest mixins: one class per behaviour, each using an ``fs`` fixture.
 
-A backend's test class combines every mixin with a fixture class that makes
-an empty ``fs`` (see test_backends.py).
+`FileSystemContract` combines them all. A backend's test class subclasses
+it and defines an ``fs`` fixture returning an empty instance::
+
+    class TestMyBackend(FileSystemContract):
+        @pytest.fixture
+        def fs(self, tmp_path):
+            return MyBackend(tmp_path)
+
+Cases for optional capabilities skip on a backend without them. A backend
+whose store can hold names that no path can name may set ``put_foreign`` to
+a function ``(fs, name) -> None`` storing one directly, to check that
+listings skip them.
 """
 
 from __future__ import annotations
 
 import logging
 import pickle
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 
 import pytest
 
 from idfkit.simulation.fs import (
     FileSystem,
+    SupportsConditionalWrite,
     SupportsLocalTransfer,
     SupportsStat,
     download_file,
     file_info,
     upload_file,
 )
+
+__all__ = [
+    "CapabilityContract",
+    "ConditionalWriteContract",
+    "CopyRemoveContract",
+    "ExistsContract",
+    "FileSystemContract",
+    "FilesAndFoldersContract",
+    "ForeignNamesContract",
+    "GlobContract",
+    "HiddenLookingNamesContract",
+    "NineMethodsOnly",
+    "NotFoundContract",
+    "PathSafetyContract",
+    "PickleContract",
+    "ProtocolContract",
+    "ReadWriteContract",
+    "RootIsNotAFileContract",
+]
 
 
 class ProtocolContract:
@@ -339,7 +371,78 @@ class RootIsNotAFileContract:
             fs.write_bytes(path, b"x")
 
 
-class Contracts(
+class ConditionalWriteContract:
+    """``SupportsConditionalWrite``: the store refuses a write whose condition fails."""
+
+    @pytest.fixture
+    def cfs(self, fs: FileSystem) -> SupportsConditionalWrite:
+        if not isinstance(fs, SupportsConditionalWrite) or not getattr(
+            fs, "conditional_writes", True
+        ):
+            pytest.skip("backend has no conditional writes")
+        return fs
+
+    def test_if_none_match_creates_once(self, cfs: SupportsConditionalWrite) -> None:
+        fs: FileSystem = cfs  # type: ignore[assignment]
+        first = cfs.write_bytes_if("c/new.json", b"first", if_none_match=True)
+        with pytest.raises(FileExistsError):
+            cfs.write_bytes_if("c/new.json", b"second", if_none_match=True)
+        assert fs.read_bytes("c/new.json") == b"first"
+        assert cfs.version("c/new.json") == first
+
+    def test_if_match_follows_versions(self, cfs: SupportsConditionalWrite) -> None:
+        fs: FileSystem = cfs  # type: ignore[assignment]
+        assert cfs.version("c/m.json") is None
+        v1 = cfs.write_bytes_if("c/m.json", b"one")
+        v2 = cfs.write_bytes_if("c/m.json", b"two", if_match=v1)
+        assert v2 != v1
+        assert cfs.version("c/m.json") == v2
+        with pytest.raises(FileExistsError):
+            cfs.write_bytes_if("c/m.json", b"stale", if_match=v1)
+        assert fs.read_bytes("c/m.json") == b"two"
+        fs.write_bytes("c/m.json", b"three, written plainly")
+        assert cfs.version("c/m.json") not in (v1, v2)
+        with pytest.raises(FileExistsError):
+            cfs.write_bytes_if("c/m.json", b"stale", if_match=v2)
+
+    def test_if_match_on_a_missing_file_fails(self, cfs: SupportsConditionalWrite) -> None:
+        fs: FileSystem = cfs  # type: ignore[assignment]
+        version = cfs.write_bytes_if("c/gone.json", b"x")
+        fs.remove("c/gone.json")
+        with pytest.raises(FileExistsError):
+            cfs.write_bytes_if("c/gone.json", b"y", if_match=version)
+        assert not fs.exists("c/gone.json")
+
+    def test_the_version_is_the_stat_version(self, cfs: SupportsConditionalWrite) -> None:
+        version = cfs.write_bytes_if("c/s.json", b"abc")
+        if isinstance(cfs, SupportsStat):
+            assert cfs.stat("c/s.json").version == version
+
+    @pytest.mark.parametrize("mode", ["if_match", "if_none_match"])
+    def test_racing_writers_one_wins(self, cfs: SupportsConditionalWrite, mode: str) -> None:
+        fs: FileSystem = cfs  # type: ignore[assignment]
+        base = None if mode == "if_none_match" else cfs.write_bytes_if("c/race.json", b"base")
+        writers = 8
+        barrier = threading.Barrier(writers)
+
+        def write(i: int) -> bool:
+            barrier.wait()
+            try:
+                if base is None:
+                    cfs.write_bytes_if("c/race.json", f"w{i}".encode(), if_none_match=True)
+                else:
+                    cfs.write_bytes_if("c/race.json", f"w{i}".encode(), if_match=base)
+            except FileExistsError:
+                return False
+            return True
+
+        with ThreadPoolExecutor(writers) as pool:
+            won = list(pool.map(write, range(writers)))
+        assert won.count(True) == 1
+        assert fs.read_bytes("c/race.json") == f"w{won.index(True)}".encode()
+
+
+class FileSystemContract(
     ProtocolContract,
     ReadWriteContract,
     NotFoundContract,
@@ -353,5 +456,6 @@ class Contracts(
     CapabilityContract,
     PickleContract,
     RootIsNotAFileContract,
+    ConditionalWriteContract,
 ):
     """Every behaviour of the contract: a backend's test class adds an ``fs`` fixture."""
