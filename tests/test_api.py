@@ -58,7 +58,7 @@ def test_every_error_pickles_with_its_details() -> None:
         for name in idfkit.exceptions.__all__
         if inspect.isclass(getattr(idfkit.exceptions, name))
     ]
-    assert len(errors) == 11
+    assert len(errors) == 12
     for error_type in errors:
         if error_type is idfkit.exceptions.IdfParseError:
             error = error_type("bad field", 12)
