@@ -580,8 +580,13 @@ class S3FileSystem:
             return None
         files = {o["Key"]: str(o.get("ETag", "")) for o in page.get("Contents", [])}
         dirs = {c["Prefix"][len(folder) : -1] for c in page.get("CommonPrefixes", [])}
+        if not files and not dirs:
+            # Some servers (s3rver) list nested folders of an otherwise empty folder
+            # as nothing: an empty listing answers nothing about subfolders.
+            self._subfolders.pop(folder, None)
+            return files
         self._subfolders[folder] = (time.monotonic(), dirs)
-        if (files or dirs) and folder != self.prefix:
+        if folder != self.prefix:
             # Something is stored below it: it and all above it are folders.
             self._known_dirs.update(
                 self.prefix + a for a in [*ancestors(folder[len(self.prefix) :] + "x")]
