@@ -14,6 +14,7 @@ from idfkit.exceptions import IncompleteResultError
 __all__ = [
     "MANIFEST_NAME",
     "InputRecord",
+    "JobBinding",
     "ManifestFile",
     "PublishingMarker",
     "RunManifest",
@@ -44,6 +45,20 @@ class InputRecord(BaseModel):
     sha256: str
 
 
+class JobBinding(BaseModel):
+    """The study job a run was made for, so a stale result never reads as a new job's success.
+
+    ``model_sha256`` and ``weather_sha256`` are the digests of the job's
+    stored inputs; ``options_sha256`` digests its run options and parameters.
+    """
+
+    model_config = ConfigDict(frozen=True, strict=True)
+
+    model_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    weather_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    options_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
 class RunManifest(BaseModel):
     """What a finished run produced. No manifest means the run is not finished."""
 
@@ -65,6 +80,7 @@ class RunManifest(BaseModel):
     finished_at: datetime
     idfkit_version: str
     error_summary: str = ""
+    job: JobBinding | None = None
     host: str = ""  # the machine that published the run
 
     def file(self, name: str) -> ManifestFile | None:
