@@ -81,6 +81,7 @@ class RunManifest(BaseModel):
     idfkit_version: str
     error_summary: str = ""
     job: JobBinding | None = None
+    host: str = ""  # the machine that published the run
 
     def file(self, name: str) -> ManifestFile | None:
         return next((f for f in self.files if f.name == name), None)
@@ -102,6 +103,7 @@ class PublishingMarker(BaseModel):
     run_id: str
     label: str = ""
     started_at: datetime
+    host: str = ""  # the machine running it, named when another run is refused
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2)
