@@ -6,7 +6,6 @@ import hashlib
 import os
 import shutil
 import stat
-import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
