@@ -128,7 +128,8 @@ def simulate(
     remote_dir = _require_output_dir(output_dir)
     with tempfile.TemporaryDirectory(prefix="idfkit-") as tmp:
         weather_path = _stage_weather(weather, fs, Path(tmp))
-        _refuse_foreign_file(fs, remote_dir, model_name, model)
+        if isinstance(fs, LocalFileSystem):  # where the user's own files live; free to check
+            _refuse_foreign_file(fs, remote_dir, model_name, model)
         run_dir = Path(tmp) / "run"
         run_dir.mkdir()
         marker = _marker(label)
