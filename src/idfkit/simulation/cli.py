@@ -116,14 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("model", help="an .idf or .epJSON file")
     run.add_argument("weather", help="an .epw file (local, or a path inside --output's storage)")
     run.add_argument("--output", "-o", required=True, help="s3://bucket/prefix/run-001 or a folder")
-    period = run.add_mutually_exclusive_group()
-    period.add_argument("--annual", action="store_true", help="force an annual run (-a)")
-    period.add_argument(
-        "--design-day",
-        action="store_true",
-        help="design days only (-D); not with --annual, which runs the weather file's year",
-    )
-    run.add_argument("--timeout", type=float, default=3600.0, help="seconds (default 3600)")
+    _run_options(run)
     _storage_options(run)
     run.set_defaults(handler=_run)
 
@@ -174,6 +167,40 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run_options(parser: argparse.ArgumentParser) -> None:
+    """One flag per field of `RunOptions`, named and described by it."""
+    from typing import get_args
+
+    from idfkit.simulation.options import OutputSuffix, RunOptions
+
+    group = parser.add_argument_group("run options")
+    period = group.add_mutually_exclusive_group()  # EnergyPlus refuses -a with -D
+    defaults = RunOptions()
+    for name in RunOptions.names():
+        flag, default = f"--{name.replace('_', '-')}", getattr(defaults, name)
+        text = RunOptions.help(name)
+        where = period if name in ("annual", "design_day") else group
+        if default is True:
+            where.add_argument(
+                f"--no-{name.replace('_', '-')}",
+                dest=name,
+                action="store_false",
+                help=f"do not {text}",
+            )
+        elif default is False:
+            where.add_argument(flag, action="store_true", help=text)
+        elif name == "extra_args":
+            where.add_argument(
+                "--extra-arg", dest=name, action="append", default=[], metavar="ARG", help=text
+            )
+        elif name == "output_suffix":
+            where.add_argument(flag, choices=get_args(OutputSuffix), default=default, help=text)
+        elif isinstance(default, float) or name.endswith("timeout"):
+            where.add_argument(flag, type=float, default=default, metavar="SECONDS", help=text)
+        else:
+            where.add_argument(flag, default=default, help=text)
+
+
 def _storage_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--endpoint-url", help="S3-compatible endpoint (default: AWS)")
 
@@ -216,8 +243,10 @@ def _split_output(location: str, args: argparse.Namespace) -> tuple[FileSystem, 
 
 
 def _run(args: argparse.Namespace) -> int:
+    from idfkit.simulation.options import RunOptions
     from idfkit.simulation.runner import simulate
 
+    options = RunOptions.from_mapping(vars(args))
     if not Path(args.model).is_file():
         raise _UsageError(f"model file not found: {args.model}")
     fs, leaf = _split_output(args.output, args)
@@ -232,9 +261,7 @@ def _run(args: argparse.Namespace) -> int:
         weather,
         output_dir=leaf,
         fs=fs,
-        annual=args.annual,
-        design_day=args.design_day,
-        timeout=args.timeout,
+        options=options,
     )
     status = "succeeded" if result.success else "failed"
     print(f"{status}: {args.output} ({result.runtime_seconds or 0:.1f} s)")

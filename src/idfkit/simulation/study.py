@@ -34,11 +34,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 import idfkit
 from idfkit.document import IDFDocument, load_idf
 from idfkit.exceptions import IncompleteResultError, StudyError
+from idfkit.simulation._batch_result import rows_to_html
 from idfkit.simulation._job_context import JobContext, job_context
-from idfkit.simulation.batch import SimulationJob, rows_to_html
+from idfkit.simulation.batch import SimulationJob
 from idfkit.simulation.energyplus import EnergyPlusConfig
 from idfkit.simulation.fs.base import FileSystem, download_file, join, normalize_path
 from idfkit.simulation.manifest import MANIFEST_NAME, JobBinding, RunManifest, read_manifest
+from idfkit.simulation.options import RunOptions
 from idfkit.simulation.result import SimulationResult
 from idfkit.simulation.runner import simulate
 
@@ -62,10 +64,6 @@ STUDY_INDEX = "idfkit-study.json"
 Status = Literal["succeeded", "failed", "stale", "missing", "incomplete"]
 
 
-#: The options of simulate() that a job carries to its worker unchanged.
-RUN_OPTIONS = ("annual", "design_day", "output_prefix", "timeout", "extra_args")
-
-
 class JobSpec(BaseModel):
     """One job of a study, as a worker reads it. Paths are relative to the study."""
 
@@ -76,11 +74,7 @@ class JobSpec(BaseModel):
     output_dir: str
     model: str
     weather: str
-    annual: bool = False
-    design_day: bool = False
-    output_prefix: str = "eplus"
-    timeout: float = 3600.0
-    extra_args: tuple[str, ...] = ()
+    options: RunOptions = RunOptions()
 
     def binding(self) -> JobBinding:
         """What a run made for this job records in its manifest.
@@ -89,7 +83,7 @@ class JobSpec(BaseModel):
         (the study stores them content-addressed); the options digest covers
         every run option, so changing any of them makes an earlier result stale.
         """
-        options = {name: getattr(self, name) for name in RUN_OPTIONS}
+        options = self.options.as_dict()
         digest = hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()
         return JobBinding(
             model_sha256=PurePosixPath(self.model).stem,
@@ -143,6 +137,8 @@ def write_study(
                 f"jobs {seen_dirs[output_dir]} and {i} share output_dir {output_dir!r}"
             )
         seen_dirs[output_dir] = i
+        if job.weather is None:
+            raise StudyError(f"job {i} has no weather file; a study job needs one")
         model_path = _stored(
             job.model, known, uploads, "inputs/models", partial(_model_bytes, job.model)
         )
@@ -156,7 +152,7 @@ def write_study(
                 output_dir=output_dir,
                 model=model_path,
                 weather=weather_path,
-                **{name: getattr(job, name) for name in RUN_OPTIONS},
+                options=job.options,
             )
         )
 
@@ -225,7 +221,8 @@ def run_study_job(
     out = join(root, spec.output_dir)
     binding = spec.binding()
     if not force:
-        existing = SimulationResult.from_directory(out, fs=fs, output_prefix=spec.output_prefix)
+        prefix = spec.options.output_prefix
+        existing = SimulationResult.from_directory(out, fs=fs, output_prefix=prefix)
         if _succeeded(existing, binding):
             return WorkerOutcome(spec, "skipped", existing)
     with tempfile.TemporaryDirectory(prefix="idfkit-worker-") as tmp:
@@ -241,7 +238,7 @@ def run_study_job(
                 fs=fs,
                 energyplus=energyplus,
                 label=spec.label,
-                **{name: getattr(spec, name) for name in RUN_OPTIONS},
+                options=spec.options,
             )
     return WorkerOutcome(spec, "ran", result)
 
