@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from idfkit.exceptions import IncompleteResultError, ResultNotFoundError
-from idfkit.simulation import cache
+from idfkit.simulation import _fetch
 from idfkit.simulation.fs.base import FileSystem, file_info, join, normalize_path
 from idfkit.simulation.fs.local import LocalFileSystem
 from idfkit.simulation.manifest import (
@@ -191,20 +191,26 @@ class SimulationResult:
         return entry
 
     def local_path(self, name: str) -> Path:
-        """A local file with the content of ``name``: in place on local disk, else cached."""
+        """A local file with the content of ``name``: in place on local disk, else cached.
+
+        When the run has a manifest, the file's size and SHA-256 are checked
+        against it first (on local disk too; the digest is remembered while
+        the file stays unchanged).
+
+        Raises:
+            IncompleteResultError: The file is missing or differs from its
+                manifest entry.
+            FileNotFoundError: The name is not among the run's files.
+        """
         expected = self._expected(name)
         if isinstance(self.fs, LocalFileSystem) and self.fs.root is not None:
             local = self.fs.root / self._path(name)
-            if not local.is_file():
-                if expected is not None:
-                    raise IncompleteResultError(f"{local} is listed in the manifest but missing")
+            if expected is not None:
+                _fetch.check_local(local, expected, where=str(local))
+            elif not local.is_file():
                 raise FileNotFoundError(f"no such file: {local}")
-            if expected is not None and local.stat().st_size != expected.size:
-                raise IncompleteResultError(
-                    f"{local} is {local.stat().st_size} bytes, manifest says {expected.size}"
-                )
             return local
-        return cache.fetch(self.fs, self._path(name), expected, where=self._where(name))
+        return _fetch.fetch(self.fs, self._path(name), expected, where=self._where(name))
 
     def read_text(self, name: str) -> str:
         """A small output file (e.g. the .err) as text, checked against the manifest."""
