@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from idfkit.exceptions import IncompleteResultError
+from idfkit.simulation.outputs import OutputSuffix
 
 __all__ = [
     "MANIFEST_NAME",
@@ -100,6 +101,7 @@ class RunManifest(BaseModel):
     runtime_seconds: Annotated[float, Field(ge=0)]
     energyplus_version: str
     output_prefix: Annotated[str, AfterValidator(_check_prefix)]
+    output_suffix: OutputSuffix | None = None
     files: tuple[ManifestFile, ...]
     model: InputRecord
     weather: InputRecord | None

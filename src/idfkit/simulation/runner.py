@@ -84,15 +84,14 @@ def simulate(
         mark_publishing(fs, remote_dir, marker)
         outcome = _run(doc, weather_path, run_dir, options, on_progress, marker)
         manifest = publish(fs, remote_dir, changed_files(run_dir, {}), outcome.manifest_maker)
-    # None: another run writing the same folder finished last; read what stands there.
-    known = {"manifest": manifest} if manifest is not None else {}
+    # None: another run writing the same folder finished last; the result reads what stands there.
     return SimulationResult(
         remote_dir,
         fs=fs,
         output_prefix=output_prefix,
         stdout=outcome.stdout,
         stderr=outcome.stderr,
-        **known,
+        manifest=manifest,
     )
 
 
