@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,13 @@ def test_study_lifecycle_in_memory(box_model: Path, weather: Path, rejected_mode
     assert load_study(fs, "study-001") == plan
 
     before = collect_results(fs, "study-001")
-    assert before.counts() == {"succeeded": 0, "failed": 0, "incomplete": 0, "missing": 5}
+    assert before.counts() == {
+        "succeeded": 0,
+        "failed": 0,
+        "stale": 0,
+        "incomplete": 0,
+        "missing": 5,
+    }
     assert before.to_resubmit == [0, 1, 2, 3, 4]
 
     for i in range(5):
@@ -71,7 +78,13 @@ def test_study_lifecycle_in_memory(box_model: Path, weather: Path, rejected_mode
     assert run_study_job(fs, 0, "study-001", force=True).action == "ran"
 
     after = collect_results(fs, "study-001")
-    assert after.counts() == {"succeeded": 4, "failed": 1, "incomplete": 0, "missing": 0}
+    assert after.counts() == {
+        "succeeded": 4,
+        "failed": 1,
+        "stale": 0,
+        "incomplete": 0,
+        "missing": 0,
+    }
     assert after.failed == [4]
     assert after.to_resubmit == []
     broken = after.rows[4]
@@ -114,6 +127,53 @@ def test_incomplete_runs_are_told_apart(box_model: Path, weather: Path) -> None:
     rows = collect_results(fs).rows
     assert [r.status for r in rows] == ["succeeded", "incomplete", "incomplete"]
     assert collect_results(fs).to_resubmit == [1, 2]
+
+
+def test_a_rewritten_study_never_reads_old_results_as_its_own(
+    box_model: Path, weather: Path
+) -> None:
+    """Issue 9 item 5: after write_study(overwrite=True), changed jobs read as stale."""
+    fs = MemoryFileSystem()
+    first = box_jobs(box_model, weather, 3)
+    write_study(first, fs)
+    for i in range(3):
+        assert run_study_job(fs, i).success
+    old_runs = [SimulationResult.from_directory(f"case-{i}", fs=fs).manifest for i in range(3)]
+
+    # Job 0 gets another model, job 1 another run option, job 2 is unchanged.
+    changed_model = load_idf(box_model)
+    changed_model["Material"][0].fields[2] = "0.30"
+    second = [
+        SimulationJob(changed_model, weather, label="case-0", output_dir="case-0"),
+        replace(first[1], extra_args=("--convert-only",)),
+        first[2],
+    ]
+    write_study(second, fs, overwrite=True)
+    rows = collect_results(fs).rows
+    assert [r.status for r in rows] == ["stale", "stale", "succeeded"]
+    assert "model changed" in rows[0].error
+    assert "run options changed" in rows[1].error
+    assert collect_results(fs).to_resubmit == [0, 1]
+
+    outcomes = [run_study_job(fs, i) for i in range(3)]
+    assert [o.action for o in outcomes] == ["ran", "ran", "skipped"]
+    new_runs = [o.result.manifest for o in outcomes]
+    assert new_runs[0] is not None and old_runs[0] is not None
+    assert new_runs[0].run_id != old_runs[0].run_id
+    assert new_runs[0].job == load_study(fs).jobs[0].binding()
+    assert collect_results(fs).rows[0].status == "succeeded"
+
+
+def test_results_without_a_job_record_are_stale(box_model: Path, weather: Path) -> None:
+    """A run published outside the study (or by an older version) is never taken as the job's."""
+    fs = MemoryFileSystem()
+    write_study(box_jobs(box_model, weather, 1), fs)
+    simulate_batch([SimulationJob(box_model, weather, output_dir="case-0")], fs=fs)
+    row = collect_results(fs).rows[0]
+    assert row.status == "stale"
+    assert "no study job" in row.error
+    assert run_study_job(fs, 0).action == "ran"
+    assert collect_results(fs).all_succeeded
 
 
 def test_cli_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -260,7 +320,7 @@ def test_six_workers_one_killed_mid_upload_then_resubmitted(
 
     final = _cli("collect", study_url, "--endpoint-url", moto_server.endpoint_url)
     assert final.returncode == 0, final.stdout + final.stderr
-    assert "6 succeeded, 0 failed, 0 incomplete, 0 missing" in final.stdout
+    assert "6 succeeded, 0 failed, 0 stale, 0 incomplete, 0 missing" in final.stdout
     bad_index = _cli(
         "worker", "--study", study_url, "--index", "6", "--endpoint-url", moto_server.endpoint_url
     )

@@ -2,7 +2,7 @@
 
 Exit codes, the same for every command:
   0  done, and every simulation involved succeeded
-  1  done, but a simulation failed or is missing/incomplete (see the output)
+  1  done, but a simulation failed or is stale/missing/incomplete (see the output)
   2  bad arguments or a study that cannot be used
   3  storage or engine trouble (unreachable endpoint, no permission, no EnergyPlus)
 """

@@ -32,6 +32,7 @@ __all__ = [
     "MANIFEST_NAME",
     "SCHEMA_VERSION",
     "InputRecord",
+    "JobBinding",
     "ManifestFile",
     "PublishingMarker",
     "RunManifest",
@@ -87,6 +88,20 @@ class InputRecord(BaseModel):
     sha256: Sha256
 
 
+class JobBinding(BaseModel):
+    """The study job a run was made for, so a stale result never reads as a new job's success.
+
+    ``model_sha256`` and ``weather_sha256`` are the digests of the job's
+    stored inputs; ``options_sha256`` digests its run options and parameters.
+    """
+
+    model_config = ConfigDict(frozen=True, strict=True)
+
+    model_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    weather_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    options_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
 class RunManifest(BaseModel):
     """What a finished run produced. No manifest means the run is not finished."""
 
@@ -109,6 +124,7 @@ class RunManifest(BaseModel):
     finished_at: datetime
     idfkit_version: str
     error_summary: str = ""
+    job: JobBinding | None = None
 
     @model_validator(mode="after")
     def _names_unique(self) -> RunManifest:

@@ -13,6 +13,7 @@ from pathlib import Path, PurePath
 
 import idfkit
 from idfkit.document import IDFDocument, load_idf
+from idfkit.simulation._job_context import manifest_extras
 from idfkit.simulation._process import ProgressCallback, run_process
 from idfkit.simulation._publish import (
     Snapshot,
@@ -210,6 +211,7 @@ def _run(
         finished_at=finished,
         idfkit_version=idfkit.__version__,
         error_summary="" if success else summary,
+        **manifest_extras(run_dir, options.output_prefix),
     )
     return _Outcome(outcome.stdout, outcome.stderr, before, maker)
 

@@ -8,13 +8,17 @@ A study is a folder on a FileSystem::
     <study>/<output_dir>/...           one run's outputs and its manifest
 
 Workers (AWS Batch array jobs, Kubernetes Indexed Jobs, Dask) each run one
-job by index; :func:`collect_results` tells succeeded, failed, missing and
-incomplete apart from the manifests alone.
+job by index; :func:`collect_results` tells succeeded, failed, stale, missing
+and incomplete apart from the manifests alone. Each run's manifest records the
+job it was made for (:class:`~idfkit.simulation.manifest.JobBinding`); a
+result made for another job (an earlier study written to the same place)
+reads as stale and is run again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -30,10 +34,11 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 import idfkit
 from idfkit.document import IDFDocument, load_idf
 from idfkit.exceptions import IncompleteResultError, StudyError
+from idfkit.simulation._job_context import JobContext, job_context
 from idfkit.simulation.batch import SimulationJob, rows_to_html
 from idfkit.simulation.energyplus import EnergyPlusConfig
 from idfkit.simulation.fs.base import FileSystem, download_file, join, normalize_path
-from idfkit.simulation.manifest import MANIFEST_NAME, RunManifest, read_manifest
+from idfkit.simulation.manifest import MANIFEST_NAME, JobBinding, RunManifest, read_manifest
 from idfkit.simulation.result import SimulationResult
 from idfkit.simulation.runner import simulate
 
@@ -54,7 +59,7 @@ __all__ = [
 ]
 
 STUDY_INDEX = "idfkit-study.json"
-Status = Literal["succeeded", "failed", "missing", "incomplete"]
+Status = Literal["succeeded", "failed", "stale", "missing", "incomplete"]
 
 
 #: The options of simulate() that a job carries to its worker unchanged.
@@ -76,6 +81,21 @@ class JobSpec(BaseModel):
     output_prefix: str = "eplus"
     timeout: float = 3600.0
     extra_args: tuple[str, ...] = ()
+
+    def binding(self) -> JobBinding:
+        """What a run made for this job records in its manifest.
+
+        The model and weather digests are those in the stored inputs' names
+        (the study stores them content-addressed); the options digest covers
+        every run option, so changing any of them makes an earlier result stale.
+        """
+        options = {name: getattr(self, name) for name in RUN_OPTIONS}
+        digest = hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()
+        return JobBinding(
+            model_sha256=PurePosixPath(self.model).stem,
+            weather_sha256=PurePosixPath(self.weather).stem,
+            options_sha256=digest,
+        )
 
 
 class StudyIndex(BaseModel):
@@ -190,8 +210,9 @@ def run_study_job(
 ) -> WorkerOutcome:
     """Run job ``index`` of a study and publish its results into the study.
 
-    A job whose successful manifest is already there is skipped unless
-    ``force``, so a resubmitted array does no work twice.
+    A job whose successful manifest is already there, made for this very
+    job, is skipped unless ``force``, so a resubmitted array does no work
+    twice; a result made for another job (stale) is replaced.
     """
     root = normalize_path(study)
     plan = load_study(fs, root)
@@ -202,33 +223,35 @@ def run_study_job(
         )
     spec = plan.jobs[index]
     out = join(root, spec.output_dir)
+    binding = spec.binding()
     if not force:
         existing = SimulationResult.from_directory(out, fs=fs, output_prefix=spec.output_prefix)
-        if _succeeded(existing):
+        if _succeeded(existing, binding):
             return WorkerOutcome(spec, "skipped", existing)
     with tempfile.TemporaryDirectory(prefix="idfkit-worker-") as tmp:
         model = Path(tmp) / PurePosixPath(spec.model).name
         weather = Path(tmp) / PurePosixPath(spec.weather).name
         download_file(fs, join(root, spec.model), model)
         download_file(fs, join(root, spec.weather), weather)
-        result = simulate(
-            model,
-            weather,
-            output_dir=out,
-            fs=fs,
-            energyplus=energyplus,
-            label=spec.label,
-            **{name: getattr(spec, name) for name in RUN_OPTIONS},
-        )
+        with job_context(JobContext(binding=binding)):
+            result = simulate(
+                model,
+                weather,
+                output_dir=out,
+                fs=fs,
+                energyplus=energyplus,
+                label=spec.label,
+                **{name: getattr(spec, name) for name in RUN_OPTIONS},
+            )
     return WorkerOutcome(spec, "ran", result)
 
 
-def _succeeded(result: SimulationResult) -> bool:
+def _succeeded(result: SimulationResult, binding: JobBinding) -> bool:
     try:
         manifest = result.manifest
     except (FileNotFoundError, IncompleteResultError):
         return False
-    return manifest is not None and manifest.success
+    return manifest is not None and manifest.success and manifest.job == binding
 
 
 @dataclass(frozen=True)
@@ -262,8 +285,9 @@ class Collection:
         return len(self.rows)
 
     def counts(self) -> dict[str, int]:
-        counted = Counter(r.status for r in self.rows)
-        return {s: counted.get(s, 0) for s in ("succeeded", "failed", "incomplete", "missing")}
+        """How many jobs have each status, every status named (zero included)."""
+        counted: Counter[str] = Counter(r.status for r in self.rows)
+        return {s: counted[s] for s in ("succeeded", "failed", "stale", "incomplete", "missing")}
 
     @property
     def all_succeeded(self) -> bool:
@@ -271,8 +295,8 @@ class Collection:
 
     @property
     def to_resubmit(self) -> list[int]:
-        """Indices that never finished (missing or incomplete): rerun these."""
-        return [r.index for r in self.rows if r.status in ("missing", "incomplete")]
+        """Indices without a finished result of their own (stale, missing, incomplete)."""
+        return [r.index for r in self.rows if r.status in ("stale", "missing", "incomplete")]
 
     @property
     def failed(self) -> list[int]:
@@ -326,6 +350,8 @@ def collect_results(
             return replace(missing, status="incomplete", error=str(exc)[:300])
         if not isinstance(found, RunManifest):
             return replace(missing, status="incomplete", error="publishing never finished")
+        if found.job != spec.binding():
+            return replace(missing, status="stale", error=_stale_reason(found, spec))
         return replace(
             missing,
             status="succeeded" if found.success else "failed",
@@ -336,6 +362,22 @@ def collect_results(
 
     with ThreadPoolExecutor(max(1, min(max_workers, len(plan.jobs)))) as pool:
         return Collection(list(pool.map(row, plan.jobs)))
+
+
+def _stale_reason(found: RunManifest, spec: JobSpec) -> str:
+    if found.job is None:
+        return "the result there records no study job (made before this study)"
+    wanted = spec.binding()
+    changed = [
+        what
+        for what, old, new in (
+            ("model", found.job.model_sha256, wanted.model_sha256),
+            ("weather", found.job.weather_sha256, wanted.weather_sha256),
+            ("run options", found.job.options_sha256, wanted.options_sha256),
+        )
+        if old != new
+    ]
+    return f"the result there was made for another job ({', '.join(changed)} changed)"
 
 
 def _model_bytes(model: IDFDocument | str | PurePath) -> tuple[bytes, str]:
