@@ -97,9 +97,9 @@ class JobBinding(BaseModel):
 
     model_config = ConfigDict(frozen=True, strict=True)
 
-    model_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-    weather_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-    options_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    model_sha256: Sha256
+    weather_sha256: Sha256
+    options_sha256: Sha256
 
 
 class RunManifest(BaseModel):
