@@ -12,10 +12,10 @@ import pytest
 
 from idfkit.exceptions import IncompleteResultError, ResultNotFoundError
 from idfkit.simulation import EnergyPlusConfig, SimulationResult, simulate
+from idfkit.simulation.filenames import detect_suffix, output_name, output_names
 from idfkit.simulation.fs.local import LocalFileSystem
 from idfkit.simulation.fs.memory import MemoryFileSystem
 from idfkit.simulation.manifest import MANIFEST_NAME
-from idfkit.simulation.outputs import detect_suffix, output_name, output_names
 from idfkit.simulation.parsers.sql import SQLResult
 
 EXTRA_OUTPUTS = (
@@ -253,3 +253,73 @@ def test_a_rooted_local_backend_gives_absolute_paths(style_runs: dict[str, Path]
     fs = LocalFileSystem(style_runs["C"].parent)
     result = SimulationResult.from_directory("C", fs=fs)
     assert result.sql_path == style_runs["C"] / "eplus.sql"
+
+
+# -- the readers ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", ["C", "L"])
+def test_readers_parse_each_output(style_runs: dict[str, Path], suffix: str) -> None:
+    result = SimulationResult.from_directory(style_runs[suffix])
+    variables = result.variables
+    assert variables is not None
+    assert variables.search("Zone Mean Air Temperature")
+    assert any(m.name == "EnergyTransfer:Facility" for m in variables.meters)
+    assert result.variables is variables  # parsed once
+    html = result.html
+    assert html is not None and len(html) > 0
+    eso = result.eso
+    assert eso is not None
+    column = eso.get_column("Zone Mean Air Temperature")
+    assert column is not None and len(column.values) == 7 * 24
+    mtr = result.mtr
+    assert mtr is not None and mtr.get_variable("EnergyTransfer:Facility") is not None
+    assert result.csv is None  # ReadVarsESO was not run
+
+
+def test_csv_reader_finds_the_readvars_file(style_runs: dict[str, Path], tmp_path: Path) -> None:
+    folder = tmp_path / "with-csv"
+    shutil.copytree(style_runs["C"], folder)
+    (folder / "eplus.csv").write_text(
+        "Date/Time,ZONE 1:Zone Mean Air Temperature [C](Hourly)\n"
+        " 01/01  01:00:00,20.5\n"
+        " 01/01  02:00:00,21.0\n",
+        encoding="utf-8",
+    )
+    result = SimulationResult.from_directory(folder)
+    assert result.csv_path == folder / "eplus.csv"
+    csv = result.csv
+    assert csv is not None
+    column = csv.get_column("Zone Mean Air Temperature", "ZONE 1")
+    assert column is not None and column.values == (20.5, 21.0)
+
+
+def test_every_async_twin_matches_its_property(style_runs: dict[str, Path]) -> None:
+    result = SimulationResult.from_directory(style_runs["C"])
+
+    async def read() -> dict[str, object]:
+        return {
+            "sql": await result.async_sql(),
+            "errors": await result.async_errors(),
+            "variables": await result.async_variables(),
+            "csv": await result.async_csv(),
+            "html": await result.async_html(),
+            "eso": await result.async_eso(),
+            "mtr": await result.async_mtr(),
+        }
+
+    found = asyncio.run(read())
+    for name, value in found.items():
+        assert value is getattr(result, name), name
+    assert found["eso"] is not None and found["csv"] is None
+
+
+def test_readers_of_a_remote_folder_download_once(style_runs: dict[str, Path]) -> None:
+    fs = MemoryFileSystem()
+    for path in style_runs["L"].iterdir():
+        fs.write_bytes(f"r/{path.name}", path.read_bytes())
+    result = SimulationResult.from_directory("r", fs=fs)
+    assert result.output_suffix == "L"
+    assert result.eso is not None and result.html is not None and result.variables is not None
+    copy = pickle.loads(pickle.dumps(result))
+    assert copy.eso is not None and copy.eso is not result.eso

@@ -26,7 +26,7 @@ from pydantic import (
 )
 
 from idfkit.exceptions import IncompleteResultError
-from idfkit.simulation.outputs import OutputSuffix
+from idfkit.simulation.filenames import OutputSuffix
 
 __all__ = [
     "MANIFEST_NAME",

@@ -1,125 +1,97 @@
-"""How EnergyPlus names its output files: one table, pure functions.
-
-EnergyPlus names each output from the prefix (`-p`, default `eplus`) and the
-suffix style (`-s`):
-
-| kind | `L` (legacy) | `C` (capital, idfkit's default) | `D` (dash) |
-| --- | --- | --- | --- |
-| `sql` | `eplusout.sql` | `eplus.sql` | `eplus.sql` |
-| `err` | `eplusout.err` | `eplus.err` | `eplus.err` |
-| `eso`, `mtr`, `rdd`, `mdd`, `eio` | `eplusout.eso`, ... | `eplus.eso`, ... | `eplus.eso`, ... |
-| `csv` (ReadVarsESO) | `eplusout.csv` | `eplus.csv` | `eplus.csv` |
-| `meter_csv` | `eplusmtr.csv` | `eplusMeter.csv` | `eplus-meter.csv` |
-| `table_csv` | `eplustbl.csv` | `eplusTable.csv` | `eplus-table.csv` |
-| `table_htm` | `eplustbl.htm` | `eplusTable.htm` | `eplus-table.htm` |
-| `sqlite_err` | `sqlite.err` | `eplusSqlite.err` | `eplus-sqlite.err` |
-
-The runner uses `output_name` to find what it asked EnergyPlus for, and a
-reader uses `detect_suffix` on the names a folder holds, or on its
-manifest's file list, to read folders written in any style.
-"""
+"""Which outputs a model can report, and adding them to a model."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Literal, get_args
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
 
-__all__ = [
-    "OutputKind",
-    "OutputSuffix",
-    "detect_suffix",
-    "output_name",
-    "output_names",
-]
+from idfkit.simulation.parsers.rdd import (
+    OutputMeter,
+    OutputVariable,
+    parse_mdd_file,
+    parse_rdd_file,
+)
 
-OutputSuffix = Literal["C", "L", "D"]
-OutputKind = Literal[
-    "sql",
-    "err",
-    "eso",
-    "mtr",
-    "rdd",
-    "mdd",
-    "eio",
-    "csv",
-    "meter_csv",
-    "table_csv",
-    "table_htm",
-    "sqlite_err",
-]
-
-_PLAIN = {
-    "sql": ".sql",
-    "err": ".err",
-    "eso": ".eso",
-    "mtr": ".mtr",
-    "rdd": ".rdd",
-    "mdd": ".mdd",
-    "eio": ".eio",
-    "csv": ".csv",
-}
-"""Kinds named prefix + the style's plain part + extension."""
-
-_STYLED: dict[str, tuple[str, dict[str, str]]] = {
-    "meter_csv": (".csv", {"L": "mtr", "C": "Meter", "D": "-meter"}),
-    "table_csv": (".csv", {"L": "tbl", "C": "Table", "D": "-table"}),
-    "table_htm": (".htm", {"L": "tbl", "C": "Table", "D": "-table"}),
-    "sqlite_err": (".err", {"L": "sqlite", "C": "Sqlite", "D": "-sqlite"}),
-}
-"""Kinds with a qualifier of their own in each style."""
-
-_PLAIN_PART = {"L": "out", "C": "", "D": ""}
-_SUFFIXES: tuple[OutputSuffix, ...] = get_args(OutputSuffix)
-_KINDS: tuple[OutputKind, ...] = get_args(OutputKind)
+__all__ = ["OutputMeter", "OutputVariable", "OutputVariableIndex"]
 
 
-def output_name(kind: OutputKind, prefix: str = "eplus", suffix: OutputSuffix = "C") -> str:
-    """The file name EnergyPlus gives one output.
+class _HasDictionaries(Protocol):
+    @property
+    def rdd_path(self) -> Path | None: ...
 
-    Args:
-        kind: Which output, e.g. `"sql"` or `"table_htm"`.
-        prefix: The output prefix (EnergyPlus's `-p`).
-        suffix: The suffix style (EnergyPlus's `-s`): `"L"`, `"C"` or `"D"`.
+    @property
+    def mdd_path(self) -> Path | None: ...
 
-    Returns:
-        The bare file name, such as `eplus.sql` or `eplusout.sql`.
 
-    Raises:
-        ValueError: An unknown kind or suffix style.
+@dataclass(frozen=True)
+class OutputVariableIndex:
+    """The variables (`.rdd`) and meters (`.mdd`) a run reported as available.
+
+    Search them, then add the ones you want to a model for the next run.
     """
-    if suffix not in _SUFFIXES:
-        raise ValueError(f"output_suffix must be one of {', '.join(_SUFFIXES)}, not {suffix!r}")
-    if kind in _PLAIN:
-        return f"{prefix}{_PLAIN_PART[suffix]}{_PLAIN[kind]}"
-    if kind in _STYLED:
-        extension, qualifiers = _STYLED[kind]
-        if kind == "sqlite_err" and suffix == "L":
-            return f"sqlite{extension}"  # EnergyPlus drops the prefix here
-        return f"{prefix}{qualifiers[suffix]}{extension}"
-    raise ValueError(f"unknown output kind {kind!r}; known: {', '.join(_KINDS)}")
 
+    variables: tuple[OutputVariable, ...]
+    meters: tuple[OutputMeter, ...] = ()
 
-def output_names(prefix: str = "eplus", suffix: OutputSuffix = "C") -> dict[OutputKind, str]:
-    """Every kind's file name for one prefix and suffix style."""
-    return {kind: output_name(kind, prefix, suffix) for kind in _KINDS}
+    @classmethod
+    def from_files(
+        cls, rdd_path: str | Path, mdd_path: str | Path | None = None
+    ) -> OutputVariableIndex:
+        """Read an `.rdd` file and, optionally, an `.mdd` file."""
+        meters = parse_mdd_file(mdd_path) if mdd_path is not None else ()
+        return cls(parse_rdd_file(rdd_path), meters)
 
+    @classmethod
+    def from_simulation(cls, result: _HasDictionaries) -> OutputVariableIndex:
+        """Read the `.rdd` and `.mdd` files of a simulation result.
 
-def detect_suffix(prefix: str, names: Iterable[str]) -> OutputSuffix | None:
-    """The suffix style whose file names best match `names`.
+        Raises:
+            FileNotFoundError: the run wrote no `.rdd` file.
+        """
+        if result.rdd_path is None:
+            raise FileNotFoundError("the run wrote no .rdd file (add Output:VariableDictionary)")
+        return cls.from_files(result.rdd_path, result.mdd_path)
 
-    Args:
-        prefix: The output prefix the files were written with.
-        names: File names present in a run folder (or listed in its manifest).
+    def __len__(self) -> int:
+        return len(self.variables) + len(self.meters)
 
-    Returns:
-        The style with the most matching names (`C` wins a tie, then `L`),
-        or None when no name of any style is present.
-    """
-    present = set(names)
-    best: OutputSuffix | None = None
-    best_score = 0
-    for suffix in _SUFFIXES:
-        score = sum(name in present for name in output_names(prefix, suffix).values())
-        if score > best_score:
-            best, best_score = suffix, score
-    return best
+    def _all(self) -> list[OutputVariable | OutputMeter]:
+        return [*self.variables, *self.meters]
+
+    def search(self, pattern: str) -> list[OutputVariable | OutputMeter]:
+        """Variables, then meters, whose name matches a regular expression (case-insensitive)."""
+        regex = re.compile(pattern, re.IGNORECASE)
+        return [item for item in self._all() if regex.search(item.name)]
+
+    def filter_by_units(self, units: str) -> list[OutputVariable | OutputMeter]:
+        """Variables, then meters, reported in `units` (case-insensitive)."""
+        wanted = units.lower()
+        return [item for item in self._all() if item.units.lower() == wanted]
+
+    def add_all_to_model(
+        self, model: Any, *, frequency: str = "Timestep", filter_pattern: str | None = None
+    ) -> int:
+        """Add an `Output:Variable` (key `*`) or `Output:Meter` for each output to `model`.
+
+        Args:
+            model: The document to add to, with idfkit's `add(type, **fields)`.
+            frequency: The reporting frequency of the new objects.
+            filter_pattern: Only outputs whose name matches this regular expression.
+
+        Returns:
+            How many objects were added.
+        """
+        chosen = self.search(filter_pattern) if filter_pattern is not None else self._all()
+        for item in chosen:
+            if isinstance(item, OutputVariable):
+                model.add(
+                    "Output:Variable",
+                    key_value=item.key,
+                    variable_name=item.name,
+                    reporting_frequency=frequency,
+                )
+            else:
+                model.add("Output:Meter", key_name=item.name, reporting_frequency=frequency)
+        return len(chosen)

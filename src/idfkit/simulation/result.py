@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import html
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from idfkit.exceptions import IncompleteResultError, ResultNotFoundError, StorageError
 from idfkit.simulation import _fetch
+from idfkit.simulation.filenames import OutputKind, OutputSuffix, detect_suffix, output_name
 from idfkit.simulation.fs.base import FileSystem, file_info, join, normalize_path
 from idfkit.simulation.fs.local import LocalFileSystem
 from idfkit.simulation.manifest import (
@@ -19,8 +21,11 @@ from idfkit.simulation.manifest import (
     RunManifest,
     read_manifest,
 )
-from idfkit.simulation.outputs import OutputKind, OutputSuffix, detect_suffix, output_name
+from idfkit.simulation.outputs import OutputVariableIndex
+from idfkit.simulation.parsers.csv import CSVResult
 from idfkit.simulation.parsers.err import ErrorReport, parse_err
+from idfkit.simulation.parsers.eso import ESOResult
+from idfkit.simulation.parsers.html import HTMLResult
 from idfkit.simulation.parsers.sql import SQLResult
 
 __all__ = ["SimulationResult"]
@@ -31,6 +36,7 @@ class _UnsetMarker:
 
 
 _UNSET: Any = object()
+T = TypeVar("T")
 _LAZY = ("_manifest", "_sql", "_suffix")
 
 
@@ -44,7 +50,7 @@ class SimulationResult:
     best-effort, and success is inferred from its .err file.
 
     Output files are found by EnergyPlus's naming rules
-    (`idfkit.simulation.outputs`): `eplus.sql` (idfkit's `-s C` style),
+    (`idfkit.simulation.filenames`): `eplus.sql` (idfkit's `-s C` style),
     `eplusout.sql` (legacy) or `eplus-table.htm` (dash style), whichever the
     manifest or the folder shows.
 
@@ -96,6 +102,7 @@ class SimulationResult:
         self._suffix: Any = output_suffix if output_suffix else _UNSET
         self._sql: SQLResult | Any | None = _UNSET
         self._errors: ErrorReport | None = None
+        self._readers: dict[str, Any] = {}
         self._lock = threading.RLock()
 
     @classmethod
@@ -132,6 +139,7 @@ class SimulationResult:
         state = self.__dict__.copy()
         del state["_lock"]
         state["_sql"] = _UNSET
+        state["_readers"] = {}
         for key in _LAZY:
             if state[key] is _UNSET:
                 state[key] = _UnsetMarker()
@@ -377,13 +385,74 @@ class SimulationResult:
                     self._errors = parse_err("")
             return self._errors
 
+    def _reader(
+        self, key: str, locate: Callable[[], Path | None], parse: Callable[[Path], T]
+    ) -> T | None:
+        """Parse the file `locate` finds, once; None when the run has no such file."""
+        with self._lock:
+            if key not in self._readers:
+                path = locate()
+                self._readers[key] = parse(path) if path is not None else None
+            found: T | None = self._readers[key]
+            return found
+
+    @property
+    def variables(self) -> OutputVariableIndex | None:
+        """The variables and meters the run could report (.rdd/.mdd), or None without an .rdd."""
+        return self._reader(
+            "variables",
+            lambda: self.rdd_path,
+            lambda rdd: OutputVariableIndex.from_files(rdd, self.mdd_path),
+        )
+
+    @property
+    def csv(self) -> CSVResult | None:
+        """The time-series CSV (see `csv_path`), parsed once, or None."""
+        return self._reader("csv", lambda: self.csv_path, CSVResult.from_file)
+
+    @property
+    def html(self) -> HTMLResult | None:
+        """The HTML tabular report, parsed once, or None."""
+        return self._reader("html", lambda: self.html_path, HTMLResult.from_file)
+
+    @property
+    def eso(self) -> ESOResult | None:
+        """The .eso output variables, parsed once, or None."""
+        return self._reader("eso", lambda: self.eso_path, ESOResult.from_file)
+
+    @property
+    def mtr(self) -> ESOResult | None:
+        """The .mtr meters, parsed once, or None."""
+        return self._reader("mtr", lambda: self.mtr_path, ESOResult.from_file)
+
+    # -- the same readers for asyncio: the event loop never waits on a read ----
     async def async_sql(self) -> SQLResult | None:
-        """`sql`, read in a worker thread so that the event loop never waits on it."""
+        """`sql`, read in a worker thread."""
         return await asyncio.to_thread(lambda: self.sql)
 
     async def async_errors(self) -> ErrorReport:
         """`errors`, read in a worker thread."""
         return await asyncio.to_thread(lambda: self.errors)
+
+    async def async_variables(self) -> OutputVariableIndex | None:
+        """`variables`, read in a worker thread."""
+        return await asyncio.to_thread(lambda: self.variables)
+
+    async def async_csv(self) -> CSVResult | None:
+        """`csv`, read in a worker thread."""
+        return await asyncio.to_thread(lambda: self.csv)
+
+    async def async_html(self) -> HTMLResult | None:
+        """`html`, read in a worker thread."""
+        return await asyncio.to_thread(lambda: self.html)
+
+    async def async_eso(self) -> ESOResult | None:
+        """`eso`, read in a worker thread."""
+        return await asyncio.to_thread(lambda: self.eso)
+
+    async def async_mtr(self) -> ESOResult | None:
+        """`mtr`, read in a worker thread."""
+        return await asyncio.to_thread(lambda: self.mtr)
 
     def _names_present(self) -> list[str]:
         """Names stored directly in the run folder (one listing)."""
