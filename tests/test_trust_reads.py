@@ -339,3 +339,14 @@ def test_concurrent_verified_downloads_agree() -> None:
         assert set(pool.map(read, range(12))) == {data}
     staging = Path(os.environ["IDFKIT_CACHE_DIR"]) / "objects" / "staging"
     assert not list(staging.glob("*"))
+
+
+def test_the_public_cache_module_is_idfkits() -> None:
+    """`idfkit.simulation.cache` holds idfkit's `SimulationCache`; downloads live privately."""
+    import idfkit.simulation
+    from idfkit.simulation import _fetch
+    from idfkit.simulation.cache import CacheKey, SimulationCache
+
+    assert SimulationCache is idfkit.simulation.SimulationCache
+    assert CacheKey is idfkit.simulation.CacheKey
+    assert _fetch.cache_dir() == Path(os.environ["IDFKIT_CACHE_DIR"])
