@@ -27,7 +27,7 @@ from idfkit.simulation.manifest import (
     hash_file,
     read_manifest,
 )
-from tests.contract.contract import NineMethodsOnly
+from idfkit.simulation.testing.contract import NineMethodsOnly
 
 ERR_TEXT = (
     "Program Version,EnergyPlus\n"
