@@ -309,14 +309,14 @@ def _simulate_local(
     local = LocalFileSystem(root=run_dir)
     try:
         marker = _marker(run.label)
-        mark_publishing(local, "", marker)
+        claim = mark_publishing(local, "", marker)
         outcome = _execute(run, weather_path, run_dir, lines, marker)
     except BaseException:
         if chosen is None:
             shutil.rmtree(run_dir, ignore_errors=True)
         raise
     files = changed_files(run_dir, outcome.before)
-    manifest = publish(local, "", files, outcome.manifest_maker, upload=False)
+    manifest = publish(local, "", files, outcome.manifest_maker, upload=False, claim=claim)
     assert manifest is not None  # without uploads there is nothing to settle
     return run.result(
         run_dir, None, manifest=manifest, stdout=outcome.stdout, stderr=outcome.stderr
@@ -339,12 +339,14 @@ def _simulate_on(
         run_dir = Path(tmp) / "run"
         run_dir.mkdir()
         marker = _marker(run.label)
-        mark_publishing(fs, remote_dir, marker)
+        claim = mark_publishing(fs, remote_dir, marker)
         outcome = _execute(run, weather_path, run_dir, lines, marker)
-        manifest = publish(fs, remote_dir, changed_files(run_dir, {}), outcome.manifest_maker)
-    # None: another run writing the same folder finished last; read what stands there.
-    known = {"manifest": manifest} if manifest is not None else {}
-    return run.result(remote_dir, fs, stdout=outcome.stdout, stderr=outcome.stderr, **known)
+        files = changed_files(run_dir, {})
+        manifest = publish(fs, remote_dir, files, outcome.manifest_maker, claim=claim)
+    # None: another run writing the same folder finished last; the result reads what stands there.
+    return run.result(
+        remote_dir, fs, manifest=manifest, stdout=outcome.stdout, stderr=outcome.stderr
+    )
 
 
 @dataclass(frozen=True)
