@@ -82,7 +82,7 @@ def test_corrupted_object_is_detected_never_parsed(published: S3FileSystem) -> N
     assert result.success  # the run succeeded; what is stored now does not match it
     with pytest.raises(IncompleteResultError, match="differs from its manifest"):
         _ = result.sql
-    with pytest.raises(IncompleteResultError, match=r"eplusout\.sql"):
+    with pytest.raises(IncompleteResultError, match=r"eplus\.sql"):
         result.verify()
 
 
@@ -92,7 +92,7 @@ def test_missing_listed_file_is_incomplete(published: S3FileSystem) -> None:
     result = SimulationResult.from_directory("partial", fs=published)
     with pytest.raises(IncompleteResultError, match="missing"):
         _ = result.sql
-    with pytest.raises(IncompleteResultError, match=r"eplusout\.sql: missing"):
+    with pytest.raises(IncompleteResultError, match=r"eplus\.sql: missing"):
         result.verify()
 
 
@@ -130,7 +130,7 @@ def test_weather_on_the_backend(published: S3FileSystem, box_model: Path, weathe
     assert result.manifest is not None and result.manifest.weather is not None
     assert result.manifest.weather.name == "chicago.epw"
     assert published.glob("remote-weather", "*.epw") == []
-    with pytest.raises(FileNotFoundError, match=r"nowhere\.epw.*not on"):
+    with pytest.raises(FileNotFoundError, match=r"nowhere\.epw.*nor on"):
         simulate(box_model, "nowhere.epw", output_dir="x", fs=published)
 
 
@@ -196,7 +196,7 @@ class FailingUploads(MemoryFileSystem):
 
 def test_failed_upload_never_reads_as_success(box_model: Path, weather: Path) -> None:
     fs = FailingUploads("eplus.sql")
-    with pytest.raises(PermissionError, match=r"eplusout\.sql"):
+    with pytest.raises(PermissionError, match=r"eplus\.sql"):
         simulate(box_model, weather, output_dir="run", fs=fs)
     assert fs.exists("run/eplus.err")  # other files made it
     result = SimulationResult.from_directory("run", fs=fs)
