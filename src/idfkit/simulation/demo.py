@@ -103,8 +103,7 @@ def _variants(count: int, weather: Path) -> list[SimulationJob]:
     jobs = []
     for thickness in INSULATION_M[:count]:
         variant = base.copy()
-        insulation = next(o for o in variant["Material"] if o.name == "Wall Insulation")
-        insulation.fields[2] = f"{thickness:g}"
+        variant["Material"]["Wall Insulation"].thickness = thickness
         label = f"insulation-{thickness * 100:g}cm"
         jobs.append(SimulationJob(variant, weather, label=label, output_dir=label))
     return jobs

@@ -1,18 +1,36 @@
-"""The run manifest: written last, trusted by every reader."""
+"""The run manifest: written last, validated strictly by every reader.
+
+What a reader finds at a manifest path is untrusted input. Before any of its
+values names a local path or a success, it is validated strictly: digests are
+64 lowercase hex digits, file names are plain names inside the run folder,
+sizes are never negative, booleans and integers are real JSON booleans and
+integers, and a manifest from a newer schema than this code knows is refused.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from idfkit.exceptions import IncompleteResultError
+from idfkit.simulation.filenames import OutputSuffix
 
 __all__ = [
     "MANIFEST_NAME",
+    "SCHEMA_VERSION",
     "InputRecord",
     "JobBinding",
     "ManifestFile",
@@ -23,7 +41,32 @@ __all__ = [
 ]
 
 MANIFEST_NAME = "idfkit-manifest.json"
-_CHUNK = 1024 * 1024
+SCHEMA_VERSION = 1
+"""The newest manifest schema this code reads (and the one it writes)."""
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def _check_sha256(value: str) -> str:
+    if len(value) != 64 or not _HEX.issuperset(value):
+        raise ValueError("must be 64 lowercase hexadecimal digits")
+    return value
+
+
+def _check_file_name(value: str) -> str:
+    if not value.strip() or value in (".", "..") or any(c in value for c in "/\\\x00"):
+        raise ValueError(f"{value!r} is not a plain file name")
+    return value
+
+
+def _check_prefix(value: str) -> str:
+    if value in (".", "..") or any(c in value for c in "/\\\x00"):
+        raise ValueError(f"{value!r} is not a plain file-name prefix")
+    return value
+
+
+Sha256 = Annotated[str, AfterValidator(_check_sha256)]
+FileName = Annotated[str, AfterValidator(_check_file_name)]
 
 
 class ManifestFile(BaseModel):
@@ -31,9 +74,9 @@ class ManifestFile(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    name: str
-    size: int
-    sha256: str
+    name: FileName
+    size: Annotated[int, Field(ge=0)]
+    sha256: Sha256
 
 
 class InputRecord(BaseModel):
@@ -42,7 +85,7 @@ class InputRecord(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     name: str
-    sha256: str
+    sha256: Sha256
 
 
 class JobBinding(BaseModel):
@@ -54,9 +97,9 @@ class JobBinding(BaseModel):
 
     model_config = ConfigDict(frozen=True, strict=True)
 
-    model_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-    weather_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-    options_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    model_sha256: Sha256
+    weather_sha256: Sha256
+    options_sha256: Sha256
 
 
 class RunManifest(BaseModel):
@@ -65,14 +108,15 @@ class RunManifest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     state: Literal["complete"] = "complete"
-    schema_version: int = 1
+    schema_version: Annotated[int, Field(ge=1, le=SCHEMA_VERSION)] = SCHEMA_VERSION
     run_id: str
     label: str = ""
     success: bool
     exit_code: int
-    runtime_seconds: float
+    runtime_seconds: Annotated[float, Field(ge=0)]
     energyplus_version: str
-    output_prefix: str
+    output_prefix: Annotated[str, AfterValidator(_check_prefix)]
+    output_suffix: OutputSuffix | None = None
     files: tuple[ManifestFile, ...]
     model: InputRecord
     weather: InputRecord | None
@@ -81,6 +125,14 @@ class RunManifest(BaseModel):
     idfkit_version: str
     error_summary: str = ""
     job: JobBinding | None = None
+    host: str = ""  # the machine that published the run
+
+    @model_validator(mode="after")
+    def _names_unique(self) -> RunManifest:
+        names = [f.name for f in self.files]
+        if len(set(names)) != len(names):
+            raise ValueError("a file is listed twice")
+        return self
 
     def file(self, name: str) -> ManifestFile | None:
         return next((f for f in self.files if f.name == name), None)
@@ -102,6 +154,7 @@ class PublishingMarker(BaseModel):
     run_id: str
     label: str = ""
     started_at: datetime
+    host: str = ""  # the machine running it, named when another run is refused
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2)
@@ -113,19 +166,54 @@ _MANIFEST_ADAPTER: TypeAdapter[RunManifest | PublishingMarker] = TypeAdapter(
 
 
 def read_manifest(text: str | bytes, *, where: str = "") -> RunManifest | PublishingMarker:
-    """Parse what stands at a manifest path; a corrupt one means the result is incomplete."""
+    """Validate what stands at a manifest path, strictly.
+
+    Args:
+        text: The stored JSON.
+        where: The manifest's location, named in errors.
+
+    Returns:
+        The finished run's manifest, or the marker of a run still publishing.
+
+    Raises:
+        IncompleteResultError: The text is not a valid manifest (the result
+            cannot be trusted, so it reads as incomplete), or it was written
+            with a newer `schema_version` than this code reads.
+    """
     try:
-        return _MANIFEST_ADAPTER.validate_json(text)
+        raw: Any = json.loads(text)
+    except ValueError as exc:
+        raise IncompleteResultError(f"manifest {where} is not JSON: {exc}") from None
+    version = raw.get("schema_version") if isinstance(raw, dict) else None
+    if type(version) is int and version > SCHEMA_VERSION:
+        import idfkit
+
+        raise IncompleteResultError(
+            f"manifest {where} has schema_version {version}, newer than the {SCHEMA_VERSION} "
+            f"this idfkit ({idfkit.__version__}) reads; upgrade idfkit to read this result"
+        )
+    try:
+        return _MANIFEST_ADAPTER.validate_json(text, strict=True)
     except ValidationError as exc:
-        raise IncompleteResultError(f"manifest {where} is unreadable: {exc}") from None
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in err['loc'][1:]) or 'manifest'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise IncompleteResultError(f"manifest {where} is invalid: {problems}") from None
 
 
-def hash_file(path: Path) -> tuple[int, str]:
-    """Size and sha256 of a local file, read in pieces."""
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
+def hash_file(path: str | Path) -> tuple[int, str]:
+    """Size and SHA-256 of a local file, read in pieces.
+
+    The package's one file-hashing helper.
+
+    Args:
+        path: The local file.
+
+    Returns:
+        The number of bytes hashed and the lowercase hex digest.
+    """
+    with open(path, "rb") as fh:
+        digest = hashlib.file_digest(fh, "sha256")
+        size = fh.tell()
     return size, digest.hexdigest()

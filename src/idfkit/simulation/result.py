@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from idfkit.exceptions import IncompleteResultError, ResultNotFoundError
-from idfkit.simulation import cache
+from idfkit.exceptions import IncompleteResultError, ResultNotFoundError, StorageError
+from idfkit.simulation import _fetch
+from idfkit.simulation.filenames import OutputKind, OutputSuffix, detect_suffix, output_name
 from idfkit.simulation.fs.base import FileSystem, file_info, join, normalize_path
 from idfkit.simulation.fs.local import LocalFileSystem
 from idfkit.simulation.manifest import (
@@ -18,7 +21,11 @@ from idfkit.simulation.manifest import (
     RunManifest,
     read_manifest,
 )
+from idfkit.simulation.outputs import OutputVariableIndex
+from idfkit.simulation.parsers.csv import CSVResult
 from idfkit.simulation.parsers.err import ErrorReport, parse_err
+from idfkit.simulation.parsers.eso import ESOResult
+from idfkit.simulation.parsers.html import HTMLResult
 from idfkit.simulation.parsers.sql import SQLResult
 
 __all__ = ["SimulationResult"]
@@ -29,56 +36,117 @@ class _UnsetMarker:
 
 
 _UNSET: Any = object()
+T = TypeVar("T")
+_LAZY = ("_manifest", "_sql", "_suffix")
 
 
 class SimulationResult:
-    """One run's outputs in a directory on a FileSystem.
+    """One run's outputs in a directory on a FileSystem, read lazily.
 
     Nothing is read until a property needs it. When the directory holds a run
-    manifest, ``success``, ``exit_code`` and ``runtime_seconds`` come from it
-    and every file read is checked against it; a plain EnergyPlus directory
-    without one is read best-effort (success is inferred from the .err file).
+    manifest, `success`, `exit_code` and `runtime_seconds` come from it and
+    every file read is checked against it (size and SHA-256); a plain
+    EnergyPlus directory without one (idfkit's, or another tool's) is read
+    best-effort, and success is inferred from its .err file.
+
+    Output files are found by EnergyPlus's naming rules
+    (`idfkit.simulation.filenames`): `eplus.sql` (idfkit's `-s C` style),
+    `eplusout.sql` (legacy) or `eplus-table.htm` (dash style), whichever the
+    manifest or the folder shows.
+
+    Args:
+        run_dir: The run folder: a local path, or a path on `fs`.
+        success: The run's outcome, when the caller knows it; else it is read.
+        exit_code: EnergyPlus's exit code, when known; else from the manifest.
+        stdout: What EnergyPlus printed.
+        stderr: What EnergyPlus printed to standard error.
+        runtime_seconds: The run's wall time, when known; else from the manifest.
+        output_prefix: The prefix of the output file names (`-p`).
+        fs: The backend holding `run_dir`; None means local disk.
+        async_fs: Kept for idfkit compatibility; reads go through `fs`.
+        migration_report: Kept for idfkit compatibility.
+        manifest: The run's manifest when the caller already holds it; None
+            reads it on first use.
+        output_suffix: The suffix style (`"C"`, `"L"`, `"D"`); None detects it.
     """
 
     def __init__(
         self,
         run_dir: str | Path,
-        *,
-        fs: FileSystem | None = None,
-        output_prefix: str = "eplus",
-        manifest: RunManifest | None = _UNSET,
+        success: bool | None = None,
+        exit_code: int | None = None,
         stdout: str = "",
         stderr: str = "",
+        runtime_seconds: float | None = None,
+        output_prefix: str = "eplus",
+        fs: FileSystem | None = None,
+        async_fs: Any = None,
+        migration_report: Any = None,
+        *,
+        manifest: RunManifest | None = None,
+        output_suffix: OutputSuffix | None = None,
     ) -> None:
         self.fs, self._dir = _locate(run_dir, fs)
-        self.run_dir: str | Path = Path(run_dir) if _is_plain_local(fs) else str(run_dir)
+        self.run_dir: str | Path = (
+            self.fs.root  # type: ignore[attr-defined]
+            if _is_plain_local(fs)
+            else str(run_dir)
+        )
         self.output_prefix = output_prefix
         self.stdout = stdout
         self.stderr = stderr
-        self._manifest = manifest
+        self.async_fs = async_fs
+        self.migration_report = migration_report
+        self._given = (success, exit_code, runtime_seconds)
+        self._manifest = manifest if manifest is not None else _UNSET
+        self._suffix: Any = output_suffix if output_suffix else _UNSET
         self._sql: SQLResult | Any | None = _UNSET
         self._errors: ErrorReport | None = None
+        self._readers: dict[str, Any] = {}
         self._lock = threading.RLock()
 
     @classmethod
     def from_directory(
-        cls, path: str | Path, *, fs: FileSystem | None = None, output_prefix: str = "eplus"
+        cls,
+        path: str | Path,
+        *,
+        output_prefix: str = "eplus",
+        fs: FileSystem | None = None,
+        async_fs: Any = None,
+        output_suffix: OutputSuffix | None = None,
     ) -> SimulationResult:
-        """A result for an existing run directory; touches no storage until read."""
-        return cls(path, fs=fs, output_prefix=output_prefix)
+        """A result for an existing run folder; touches no storage until read.
+
+        Reads folders written by this package (with a manifest), by idfkit
+        (`eplus.*`, no manifest) and by other tools (`eplusout.*`).
+
+        Args:
+            path: The run folder: a local path, or a path on `fs`.
+            output_prefix: The prefix of the output file names.
+            fs: The backend holding the folder; None means local disk.
+            async_fs: Kept for idfkit compatibility; reads go through `fs`.
+            output_suffix: The suffix style; None detects it from the files.
+
+        Returns:
+            The result; nothing has been read yet.
+        """
+        return cls(
+            path, output_prefix=output_prefix, fs=fs, async_fs=async_fs, output_suffix=output_suffix
+        )
 
     def __getstate__(self) -> dict[str, Any]:
         # The SQLite handle and the lock stay behind; the copy reopens on demand.
         state = self.__dict__.copy()
         del state["_lock"]
         state["_sql"] = _UNSET
-        for key in ("_manifest", "_sql"):
+        state["_readers"] = {}
+        for key in _LAZY:
             if state[key] is _UNSET:
                 state[key] = _UnsetMarker()
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        for key in ("_manifest", "_sql"):
+        for key in _LAZY:
             if isinstance(state[key], _UnsetMarker):
                 state[key] = _UNSET
         self.__dict__.update(state)
@@ -89,8 +157,10 @@ class SimulationResult:
     def manifest(self) -> RunManifest | None:
         """The run manifest, or None for a plain EnergyPlus directory.
 
-        Raises ``ResultNotFoundError`` when the directory holds nothing, and
-        ``IncompleteResultError`` when a run there never finished publishing.
+        Raises:
+            ResultNotFoundError: The directory holds nothing.
+            IncompleteResultError: A run there never finished publishing, or
+                its manifest is invalid.
         """
         with self._lock:
             if self._manifest is _UNSET:
@@ -116,6 +186,9 @@ class SimulationResult:
 
     @property
     def success(self) -> bool:
+        """Whether the run succeeded: as given, else from the manifest, else from the .err."""
+        if self._given[0] is not None:
+            return self._given[0]
         manifest = self.manifest
         if manifest is not None:
             return manifest.success
@@ -123,13 +196,31 @@ class SimulationResult:
 
     @property
     def exit_code(self) -> int | None:
+        """EnergyPlus's exit code: as given, else from the manifest, else None (unknown)."""
+        if self._given[1] is not None:
+            return self._given[1]
         manifest = self.manifest
         return manifest.exit_code if manifest is not None else None
 
     @property
-    def runtime_seconds(self) -> float | None:
+    def runtime_seconds(self) -> float:
+        """The run's wall time: as given, else from the manifest, else 0.0 (unknown)."""
+        if self._given[2] is not None:
+            return self._given[2]
         manifest = self.manifest
-        return manifest.runtime_seconds if manifest is not None else None
+        return manifest.runtime_seconds if manifest is not None else 0.0
+
+    @property
+    def output_suffix(self) -> OutputSuffix:
+        """The suffix style of the output names: as given, else detected, else `"C"`."""
+        with self._lock:
+            if self._suffix is _UNSET:
+                manifest = self.manifest
+                declared = getattr(manifest, "output_suffix", None)
+                detected = detect_suffix(self.output_prefix, self.files())
+                self._suffix = declared or detected or "C"
+            suffix: OutputSuffix = self._suffix
+            return suffix
 
     def files(self) -> list[str]:
         """Names of the run's files: the manifest's list, or what the directory holds."""
@@ -139,9 +230,10 @@ class SimulationResult:
         return self._names_present()
 
     def verify(self, *, deep: bool = False) -> None:
-        """Check that every listed file is there with its size (and, if ``deep``, its hash).
+        """Check that every listed file is there with its size (and, if `deep`, its SHA-256).
 
-        Raises ``IncompleteResultError`` naming every file that is wrong.
+        Raises:
+            IncompleteResultError: Naming every file that is missing or wrong.
         """
         manifest = self.manifest
         if manifest is None:
@@ -166,8 +258,9 @@ class SimulationResult:
             )
 
     # -- files -----------------------------------------------------------
-    def _name(self, suffix: str) -> str:
-        return f"{self.output_prefix}{suffix}"
+    def output_name(self, kind: OutputKind) -> str:
+        """The file name of one output kind (e.g. `"sql"`) in this run's naming style."""
+        return output_name(kind, self.output_prefix, self.output_suffix)
 
     def _path(self, name: str) -> str:
         return join(self._dir, name)
@@ -191,40 +284,80 @@ class SimulationResult:
         return entry
 
     def local_path(self, name: str) -> Path:
-        """A local file with the content of ``name``: in place on local disk, else cached."""
+        """A local file with the content of `name`: in place on local disk, else cached.
+
+        When the run has a manifest, the file's size and SHA-256 are checked
+        against it first (on local disk too; the digest is remembered while
+        the file stays unchanged).
+
+        Raises:
+            IncompleteResultError: The file is missing or differs from its
+                manifest entry.
+            FileNotFoundError: The name is not among the run's files.
+        """
         expected = self._expected(name)
         if isinstance(self.fs, LocalFileSystem) and self.fs.root is not None:
             local = self.fs.root / self._path(name)
-            if not local.is_file():
-                if expected is not None:
-                    raise IncompleteResultError(f"{local} is listed in the manifest but missing")
+            if expected is not None:
+                _fetch.check_local(local, expected, where=str(local))
+            elif not local.is_file():
                 raise FileNotFoundError(f"no such file: {local}")
-            if expected is not None and local.stat().st_size != expected.size:
-                raise IncompleteResultError(
-                    f"{local} is {local.stat().st_size} bytes, manifest says {expected.size}"
-                )
             return local
-        return cache.fetch(self.fs, self._path(name), expected, where=self._where(name))
+        return _fetch.fetch(self.fs, self._path(name), expected, where=self._where(name))
 
     def read_text(self, name: str) -> str:
         """A small output file (e.g. the .err) as text, checked against the manifest."""
         return self.local_path(name).read_text(encoding="utf-8", errors="replace")
 
-    @property
-    def sql_path(self) -> str:
-        return self._path(self._name("out.sql"))
+    def _output_path(self, *kinds: OutputKind) -> Path | None:
+        """The verified local path of the first of `kinds` the run has, else None."""
+        for kind in kinds:
+            try:
+                return self.local_path(self.output_name(kind))
+            except FileNotFoundError as exc:
+                if isinstance(exc, ResultNotFoundError | StorageError):
+                    raise
+        return None
 
     @property
-    def err_path(self) -> str:
-        return self._path(self._name("out.err"))
+    def sql_path(self) -> Path | None:
+        """The SQLite output as a local file (downloaded and verified if remote), or None."""
+        return self._output_path("sql")
 
     @property
-    def eso_path(self) -> str:
-        return self._path(self._name("out.eso"))
+    def err_path(self) -> Path | None:
+        """The .err file as a local file, or None."""
+        return self._output_path("err")
 
     @property
-    def html_path(self) -> str:
-        return self._path(self._name("tbl.htm"))
+    def eso_path(self) -> Path | None:
+        """The .eso file as a local file, or None."""
+        return self._output_path("eso")
+
+    @property
+    def mtr_path(self) -> Path | None:
+        """The .mtr (meters) file as a local file, or None."""
+        return self._output_path("mtr")
+
+    @property
+    def rdd_path(self) -> Path | None:
+        """The .rdd (available variables) file as a local file, or None."""
+        return self._output_path("rdd")
+
+    @property
+    def mdd_path(self) -> Path | None:
+        """The .mdd (available meters) file as a local file, or None."""
+        return self._output_path("mdd")
+
+    @property
+    def csv_path(self) -> Path | None:
+        """The ReadVarsESO time-series CSV (else the meter CSV) as a local file, or None."""
+        return self._output_path("csv", "meter_csv")
+
+    @property
+    def html_path(self) -> Path | None:
+        """The HTML tabular report as a local file, or None."""
+        return self._output_path("table_htm")
 
     # -- parsed outputs ----------------------------------------------------
     @property
@@ -232,12 +365,8 @@ class SimulationResult:
         """The SQLite output (fetched once, then cached), or None if the run made none."""
         with self._lock:
             if self._sql is _UNSET:
-                try:
-                    self._sql = SQLResult(self.local_path(self._name("out.sql")))
-                except FileNotFoundError as exc:
-                    if isinstance(exc, ResultNotFoundError):
-                        raise
-                    self._sql = None
+                path = self.sql_path
+                self._sql = SQLResult(path) if path is not None else None
             sql: SQLResult | None = self._sql
             return sql
 
@@ -247,14 +376,83 @@ class SimulationResult:
         with self._lock:
             if self._errors is None:
                 try:
-                    self._errors = parse_err(self.read_text(self._name("out.err")))
+                    self._errors = parse_err(self.read_text(self.output_name("err")))
                 except FileNotFoundError as exc:
                     if isinstance(exc, ResultNotFoundError) or self._dir_is_empty():
                         raise ResultNotFoundError(
                             f"no simulation result at {self._where()}"
                         ) from exc
-                    self._errors = ErrorReport()
+                    self._errors = parse_err("")
             return self._errors
+
+    def _reader(
+        self, key: str, locate: Callable[[], Path | None], parse: Callable[[Path], T]
+    ) -> T | None:
+        """Parse the file `locate` finds, once; None when the run has no such file."""
+        with self._lock:
+            if key not in self._readers:
+                path = locate()
+                self._readers[key] = parse(path) if path is not None else None
+            found: T | None = self._readers[key]
+            return found
+
+    @property
+    def variables(self) -> OutputVariableIndex | None:
+        """The variables and meters the run could report (.rdd/.mdd), or None without an .rdd."""
+        return self._reader(
+            "variables",
+            lambda: self.rdd_path,
+            lambda rdd: OutputVariableIndex.from_files(rdd, self.mdd_path),
+        )
+
+    @property
+    def csv(self) -> CSVResult | None:
+        """The time-series CSV (see `csv_path`), parsed once, or None."""
+        return self._reader("csv", lambda: self.csv_path, CSVResult.from_file)
+
+    @property
+    def html(self) -> HTMLResult | None:
+        """The HTML tabular report, parsed once, or None."""
+        return self._reader("html", lambda: self.html_path, HTMLResult.from_file)
+
+    @property
+    def eso(self) -> ESOResult | None:
+        """The .eso output variables, parsed once, or None."""
+        return self._reader("eso", lambda: self.eso_path, ESOResult.from_file)
+
+    @property
+    def mtr(self) -> ESOResult | None:
+        """The .mtr meters, parsed once, or None."""
+        return self._reader("mtr", lambda: self.mtr_path, ESOResult.from_file)
+
+    # -- the same readers for asyncio: the event loop never waits on a read ----
+    async def async_sql(self) -> SQLResult | None:
+        """`sql`, read in a worker thread."""
+        return await asyncio.to_thread(lambda: self.sql)
+
+    async def async_errors(self) -> ErrorReport:
+        """`errors`, read in a worker thread."""
+        return await asyncio.to_thread(lambda: self.errors)
+
+    async def async_variables(self) -> OutputVariableIndex | None:
+        """`variables`, read in a worker thread."""
+        return await asyncio.to_thread(lambda: self.variables)
+
+    async def async_csv(self) -> CSVResult | None:
+        """`csv`, read in a worker thread."""
+        return await asyncio.to_thread(lambda: self.csv)
+
+    async def async_html(self) -> HTMLResult | None:
+        """`html`, read in a worker thread."""
+        return await asyncio.to_thread(lambda: self.html)
+
+    async def async_eso(self) -> ESOResult | None:
+        """`eso`, read in a worker thread."""
+        return await asyncio.to_thread(lambda: self.eso)
+
+    async def async_mtr(self) -> ESOResult | None:
+        """`mtr`, read in a worker thread."""
+        return await asyncio.to_thread(lambda: self.mtr)
 
     def _names_present(self) -> list[str]:
         """Names stored directly in the run folder (one listing)."""
@@ -265,9 +463,11 @@ class SimulationResult:
 
     # -- lifecycle ---------------------------------------------------------
     def close(self) -> None:
+        """Close open readers; the result stays usable and reopens them on the next read."""
         with self._lock:
             if isinstance(self._sql, SQLResult):
                 self._sql.close()
+            self._sql = _UNSET
 
     def __enter__(self) -> SimulationResult:
         return self

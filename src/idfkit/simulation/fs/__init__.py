@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from idfkit.simulation.fs.async_ import (
+    AsyncFileSystem,
+    AsyncFileSystemAdapter,
+    AsyncLocalFileSystem,
+    AsyncS3FileSystem,
+)
 from idfkit.simulation.fs.base import (
     FileInfo,
     FileSystem,
+    SupportsConditionalWrite,
     SupportsLocalTransfer,
     SupportsStat,
     download_file,
     file_info,
     join,
+    matching_paths,
     normalize_path,
     upload_file,
 )
@@ -22,16 +30,22 @@ if TYPE_CHECKING:
     from idfkit.simulation.fs.s3 import S3FileSystem
 
 __all__ = [
+    "AsyncFileSystem",
+    "AsyncFileSystemAdapter",
+    "AsyncLocalFileSystem",
+    "AsyncS3FileSystem",
     "FileInfo",
     "FileSystem",
     "LocalFileSystem",
     "MemoryFileSystem",
     "S3FileSystem",
+    "SupportsConditionalWrite",
     "SupportsLocalTransfer",
     "SupportsStat",
     "download_file",
     "file_info",
     "join",
+    "matching_paths",
     "normalize_path",
     "upload_file",
 ]

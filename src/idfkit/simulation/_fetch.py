@@ -1,0 +1,182 @@
+"""Local copies of stored result files, checked before anyone sees them.
+
+Two jobs, both about trusting what is on local disk:
+
+- `check_local` tells whether a local file is the one a manifest entry
+  describes, by size and SHA-256. Digests are remembered per file identity
+  (device, inode, size, mtime, ctime), process-wide, so reading the same
+  unchanged file again costs one `stat`.
+- `fetch` downloads a file from any backend into a content-addressed cache.
+  A download lands under a private name unique to the call, is verified, and
+  only then is renamed to its trusted name: a concurrent reader never sees
+  unverified bytes, and a process killed in between leaves only a staging
+  file that nothing reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import uuid
+from collections import OrderedDict
+from pathlib import Path
+
+from idfkit.exceptions import IncompleteResultError, StorageError
+from idfkit.simulation.fs.base import FileSystem, download_file, file_info
+from idfkit.simulation.manifest import ManifestFile, hash_file
+
+__all__ = ["cache_dir", "check_local", "fetch", "file_sha256"]
+
+_MEMO_SIZE = 65536
+_memo: OrderedDict[tuple[int, int, int, int, int], str] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+def cache_dir() -> Path:
+    """`IDFKIT_CACHE_DIR`, else `$XDG_CACHE_HOME/idfkit`, else `~/.cache/idfkit`."""
+    explicit = os.environ.get("IDFKIT_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "idfkit"
+
+
+def _identity(st: os.stat_result) -> tuple[int, int, int, int, int]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a local file, remembered while the file stays unchanged.
+
+    Args:
+        path: The local file.
+
+    Returns:
+        The lowercase hex digest.
+
+    Raises:
+        FileNotFoundError: The file does not exist.
+    """
+    before = _identity(os.stat(path))
+    with _memo_lock:
+        known = _memo.get(before)
+        if known is not None:
+            _memo.move_to_end(before)
+            return known
+    size, digest = hash_file(path)
+    # Remember it only if nothing touched the file while it was read.
+    if size == before[2] and _identity(os.stat(path)) == before:
+        with _memo_lock:
+            _memo[before] = digest
+            if len(_memo) > _MEMO_SIZE:
+                _memo.popitem(last=False)
+    return digest
+
+
+def check_local(path: Path, expected: ManifestFile, *, where: str) -> None:
+    """Raise unless the local file at `path` has `expected`'s size and SHA-256.
+
+    Raises:
+        IncompleteResultError: The file is missing, or its size or digest differs.
+    """
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise IncompleteResultError(f"{where} is listed in the manifest but missing") from None
+    if not path.is_file():
+        raise IncompleteResultError(f"{where} is listed in the manifest but is not a file")
+    if size != expected.size:
+        raise IncompleteResultError(f"{where} is {size} bytes, manifest says {expected.size}")
+    digest = file_sha256(path)
+    if digest != expected.sha256:
+        raise IncompleteResultError(
+            f"{where} differs from its manifest entry "
+            f"(sha256 {digest[:12]}… vs {expected.sha256[:12]}…)"
+        )
+
+
+def fetch(fs: FileSystem, path: str, expected: ManifestFile | None, *, where: str) -> Path:
+    """A local copy of `path` on `fs`, checked against `expected` when given.
+
+    With an expected entry the cache is looked up (and the cached copy
+    checked) before any request; a download that differs raises
+    `IncompleteResultError` and is never kept. Without one, the backend's
+    version token (when it has one) keys the cache, else the content's hash.
+
+    Args:
+        fs: The backend holding the file.
+        path: The file's path on `fs`.
+        expected: The file's manifest entry, or None for a folder without one.
+        where: The file's location, named in errors.
+
+    Returns:
+        The local path of the cached copy.
+    """
+    suffix = _suffix(path)
+    objects = cache_dir() / "objects"
+    if expected is not None:
+        target = objects / expected.sha256[:2] / f"{expected.sha256}{suffix}"
+        if _holds(target, expected):
+            return target
+        return _download_verified(fs, path, target, expected, where=where)
+    info = file_info(fs, path)
+    if info is not None:
+        key = hashlib.sha256(f"{where}\0{info.version}\0{info.size}".encode()).hexdigest()
+        target = objects / "unverified" / f"{key}{suffix}"
+        if not target.is_file():
+            _place(_stage(fs, path, where=where, listed=False), target)
+        return target
+    staging = _stage(fs, path, where=where, listed=False)
+    digest = file_sha256(staging)
+    return _place(staging, objects / digest[:2] / f"{digest}{suffix}")
+
+
+def _holds(target: Path, expected: ManifestFile) -> bool:
+    try:
+        check_local(target, expected, where=str(target))
+    except IncompleteResultError:
+        return False
+    return True
+
+
+def _download_verified(
+    fs: FileSystem, path: str, target: Path, expected: ManifestFile, *, where: str
+) -> Path:
+    staging = _stage(fs, path, where=where, listed=True)
+    try:
+        size, digest = hash_file(staging)
+        if (size, digest) != (expected.size, expected.sha256):
+            raise IncompleteResultError(
+                f"{where} differs from its manifest entry (size {size} vs {expected.size}, "
+                f"sha256 {digest[:12]}… vs {expected.sha256[:12]}…)"
+            )
+        return _place(staging, target)
+    finally:
+        staging.unlink(missing_ok=True)
+
+
+def _stage(fs: FileSystem, path: str, *, where: str, listed: bool) -> Path:
+    """Download `path` under a name no other call uses; the caller places or removes it."""
+    staging = cache_dir() / "objects" / "staging" / f"{uuid.uuid4().hex}.part"
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        download_file(fs, path, staging)
+    except FileNotFoundError as exc:
+        if listed and not isinstance(exc, StorageError):  # a missing bucket is not a missing file
+            raise IncompleteResultError(f"{where} is listed in the manifest but missing") from exc
+        raise
+    return staging
+
+
+def _place(staging: Path, target: Path) -> Path:
+    """Rename a checked staging file to its trusted name (atomic; a racing twin is identical)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(staging, target)
+    return target
+
+
+def _suffix(path: str) -> str:
+    """The file's extension, kept so that tools that go by it still work; only plain ones."""
+    suffix = Path(path).suffix
+    return suffix if len(suffix) <= 16 and suffix[1:].isalnum() else ""
