@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, ValidationError
 
 from idfkit.exceptions import IncompleteResultError
 
@@ -16,6 +16,7 @@ __all__ = [
     "InputRecord",
     "JobBinding",
     "ManifestFile",
+    "Metric",
     "PublishingMarker",
     "RunManifest",
     "hash_file",
@@ -59,6 +60,15 @@ class JobBinding(BaseModel):
     options_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 
+class Metric(BaseModel):
+    """One key metric of a run: a finite number and its unit."""
+
+    model_config = ConfigDict(frozen=True, strict=True)
+
+    value: Annotated[float, Field(allow_inf_nan=False)]
+    units: str
+
+
 class RunManifest(BaseModel):
     """What a finished run produced. No manifest means the run is not finished."""
 
@@ -81,6 +91,8 @@ class RunManifest(BaseModel):
     idfkit_version: str
     error_summary: str = ""
     job: JobBinding | None = None
+    parameters: dict[str, JsonValue] = Field(default_factory=dict)
+    metrics: dict[str, Metric] = Field(default_factory=dict)
 
     def file(self, name: str) -> ManifestFile | None:
         return next((f for f in self.files if f.name == name), None)
