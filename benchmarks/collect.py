@@ -31,7 +31,7 @@ from _table import print_table
 
 from idfkit.simulation import S3FileSystem, find_energyplus
 from idfkit.simulation.examples import example_model
-from idfkit.simulation.fs.base import join
+from idfkit.simulation.fs.base import download_file, join
 from idfkit.simulation.manifest import (
     MANIFEST_NAME,
     InputRecord,
@@ -220,9 +220,7 @@ def bench_timeseries(server: LocalS3Server, count: int, real: int) -> list[list[
         sqls = []
         for spec, manifest in zip(plan.jobs, sources, strict=True):
             local = Path(tmp) / f"{spec.index}.sql"
-            fs.download(join(spec.output_dir, "eplusout.sql"), local) if hasattr(
-                fs, "download"
-            ) else local.write_bytes(fs.read_bytes(join(spec.output_dir, "eplusout.sql")))
+            download_file(fs, join(spec.output_dir, "eplusout.sql"), local)
             assert hash_file(local)[1] == manifest.file("eplusout.sql").sha256  # type: ignore[union-attr]
             sqls.append((local.read_bytes(), manifest))
         big = grid_jobs(

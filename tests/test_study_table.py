@@ -65,7 +65,9 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def test_a_three_variant_study_becomes_one_table(study: Path, tmp_path: Path) -> None:
+def test_a_three_variant_study_becomes_one_table(
+    study: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     collection = collect_results(LocalFileSystem(study))
     assert collection.all_succeeded
     frame = collection.to_dataframe()
@@ -97,6 +99,13 @@ def test_a_three_variant_study_becomes_one_table(study: Path, tmp_path: Path) ->
 
     from_csv = pd.read_csv(csv_file, keep_default_na=False, na_values=[""]).set_index("index")
     assert list(from_csv["heating_kwh"]) == pytest.approx(heating)
+    assert cli(["collect", str(study), "--output", str(tmp_path / "t.xlsx")]) == 2
+    assert "must end in .parquet, .csv or .json" in capsys.readouterr().err
+    assert cli(["collect", str(study)]) == 0
+    shown = capsys.readouterr().out
+    assert "insulation_m" in shown
+    assert "heating_kwh" in shown
+    assert "heating_district_heating_water_kwh" not in shown  # breakdowns stay in the files
     payload = json.loads(json_file.read_text())
     assert [r["heating_kwh"] for r in payload["rows"]] == heating
     assert payload["counts"]["succeeded"] == 3

@@ -215,17 +215,16 @@ def _index_from_environment() -> int:
 def _collect(args: argparse.Namespace) -> int:
     from idfkit.simulation.study import collect_results
 
+    kind = args.output.suffix.lower() if args.output is not None else None
+    if kind not in (None, ".parquet", ".csv", ".json"):
+        raise ValueError(f"--output {args.output} must end in .parquet, .csv or .json")
     collection = collect_results(_fs(args.study, args))
-    if args.output is not None:
-        writers = {
-            ".parquet": collection.to_parquet,
-            ".csv": collection.to_csv,
-            ".json": collection.to_json,
-        }
-        writer = writers.get(args.output.suffix.lower())
-        if writer is None:
-            raise ValueError(f"--output {args.output} must end in .parquet, .csv or .json")
-        writer(args.output)
+    if kind == ".parquet":
+        collection.to_parquet(args.output)
+    elif kind == ".csv":
+        collection.to_csv(args.output)
+    elif kind == ".json":
+        collection.to_json(args.output)
     if args.json:
         payload = {
             "counts": collection.counts(),

@@ -60,8 +60,8 @@ class JobSpec(BaseModel):
         options["parameters"] = self.parameters
         digest = hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()
         return JobBinding(
-            model_sha256=PurePosixPath(self.model).stem,
-            weather_sha256=PurePosixPath(self.weather).stem,
+            model_sha256=_stem(self.model),
+            weather_sha256=_stem(self.weather),
             options_sha256=digest,
         )
 
@@ -179,6 +179,11 @@ def load_study(fs: FileSystem, study: str | PurePath = "") -> StudyIndex:
         return StudyIndex.model_validate_json(text)
     except ValidationError as exc:
         raise StudyError(f"the study index at {path!r} is corrupt: {exc}") from None
+
+
+def _stem(path: str) -> str:
+    """``"inputs/models/<sha256>.idf"`` -> ``"<sha256>"`` (the study stores inputs by digest)."""
+    return path.rpartition("/")[2].partition(".")[0]
 
 
 def _parameters(index: int, given: Mapping[str, Any]) -> dict[str, JsonValue]:
