@@ -97,6 +97,8 @@ def collect_timeseries(
     units = ""
     pending: list[Any] = []
     writer: Any = None
+    # Runs of one study share their time axis: convert it once, reuse it while it holds.
+    axis: tuple[Sequence[Any], Any] = ((), None)
     try:
         for spec, outcome in _fetched(
             fs, root, plan.jobs, variable, key, frequency, environment, max_workers
@@ -105,13 +107,15 @@ def collect_timeseries(
                 skipped[spec.index] = outcome
                 continue
             stamps, values, units = outcome
+            if axis[1] is None or stamps != axis[0]:
+                axis = (stamps, pa.array(stamps, pa.timestamp("s")))
             n = len(values)
             pending.append(
                 pa.record_batch(
                     [
-                        pa.array([spec.index] * n, pa.int32()),
-                        pa.array([spec.label] * n, pa.string()),
-                        pa.array(stamps, pa.timestamp("s")),
+                        pa.repeat(pa.scalar(spec.index, pa.int32()), n),
+                        pa.repeat(pa.scalar(spec.label, pa.string()), n),
+                        axis[1],
                         pa.array(values, pa.float64()),
                     ],
                     schema=schema,
