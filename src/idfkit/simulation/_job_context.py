@@ -1,7 +1,7 @@
 """What a run records about the job that asked for it: set by the caller, read by the runner.
 
 A study worker (or a batch job) wraps its call to ``simulate`` in
-:func:`job_context`; the runner asks :func:`manifest_extras` for the fields
+`job_context`; the runner asks `manifest_extras` for the fields
 to add to the manifest it writes last: the job binding, the parameters, and
 the key metrics read from the run's SQLite output. A context variable
 carries them, so ``simulate``'s signature stays idfkit's own.

@@ -14,9 +14,10 @@ is and in which unit (``heating_kwh``, ``peak_heating_load_w``,
   Met" table, in hours.
 
 A report the model did not request simply yields no metric. A user's own
-metrics come from a hook: a callable that takes the run's
-:class:`~idfkit.simulation.parsers.sql.SQLResult` and returns a mapping of
-names to numbers, or to ``(number, units)`` pairs.
+metrics come from a hook: a callable that takes the run's `SQLResult` and
+returns a mapping of names to numbers, or to ``(number, units)`` pairs. A hook
+that raises stops the run before its manifest is written (it then reads as
+incomplete), so a broken hook shows on the first job, not in the table.
 """
 
 from __future__ import annotations
@@ -49,7 +50,19 @@ def sql_output(run_dir: Path, output_prefix: str) -> Path | None:
 
 
 def read_metrics(sql: SQLResult, hook: MetricsHook | None = None) -> dict[str, Metric]:
-    """The key metrics of one run (and the hook's), by name. Non-finite values are left out."""
+    """The key metrics of one run, and the hook's, by name.
+
+    Args:
+        sql: The run's SQLite output.
+        hook: The user's metrics, added to (and overriding) the built-in ones.
+
+    Returns:
+        Each metric's value and unit; non-finite values are left out.
+
+    Raises:
+        ValueError: The hook names a metric with other than lower-case
+            letters, digits and underscores.
+    """
     found: dict[str, Metric] = {}
     try:
         _end_uses(sql, found)

@@ -1,4 +1,4 @@
-"""The job index of a study: written once by :func:`write_study`, read by every worker."""
+"""The job index of a study: written once by `write_study`, read by every worker."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ RUNS_PER_ROW_GROUP = 32
 
 @dataclass(frozen=True)
 class TimeseriesReport:
-    """What :func:`collect_timeseries` wrote, and which runs it left out and why."""
+    """What `collect_timeseries` wrote, and which runs it left out and why."""
 
     path: Path
     rows: int
