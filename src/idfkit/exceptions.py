@@ -8,7 +8,7 @@ FileNotFoundError`` catches a missing result on every storage backend::
     ├── IdfParseError                (ValueError)   text that is not IDF or epJSON
     ├── EnergyPlusNotFoundError      (FileNotFoundError) no engine where we looked
     ├── SimulationError              (RuntimeError) the run could not be carried out
-    ├── UnknownVariableError         (LookupError)  no such output variable / key
+    ├── UnknownVariableError         (KeyError)     no such output variable / key
     ├── ResultNotFoundError          (FileNotFoundError) no result at that path
     ├── IncompleteResultError        (RuntimeError) manifest and files disagree
     ├── StudyError                   (ValueError)   a job bundle that cannot be used
@@ -73,8 +73,12 @@ class SimulationError(IdfkitError, RuntimeError):
         return self.message
 
 
-class UnknownVariableError(IdfkitError, LookupError):
-    """An output variable or key value that the SQLite file does not hold."""
+class UnknownVariableError(IdfkitError, KeyError):
+    """An output variable or key value that the output file does not hold.
+
+    A `KeyError`, as in idfkit, so `except KeyError` catches it; its message
+    starts with `Variable not found:` and names the closest matches.
+    """
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""

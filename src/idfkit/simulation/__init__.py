@@ -26,7 +26,27 @@ from idfkit.simulation.fs import (
     SupportsStat,
 )
 from idfkit.simulation.manifest import RunManifest
-from idfkit.simulation.parsers import ErrorReport, SQLResult, TimeSeriesResult
+from idfkit.simulation.outputs import OutputVariableIndex
+from idfkit.simulation.parsers import (
+    CSVColumn,
+    CSVResult,
+    EnvironmentInfo,
+    ErrorMessage,
+    ErrorReport,
+    ESOColumn,
+    ESOEnvironment,
+    ESOResult,
+    ESOVariable,
+    HTMLResult,
+    HTMLTable,
+    OutputMeter,
+    OutputVariable,
+    SQLResult,
+    TabularRow,
+    TimeSeriesResult,
+    VariableInfo,
+)
+from idfkit.simulation.progress import ProgressParser, SimulationProgress, tqdm_progress
 from idfkit.simulation.result import SimulationResult
 from idfkit.simulation.runner import simulate
 
@@ -36,32 +56,50 @@ if TYPE_CHECKING:
 __all__ = [
     "BatchResult",
     "BucketNotFoundError",
+    "CSVColumn",
+    "CSVResult",
+    "ESOColumn",
+    "ESOEnvironment",
+    "ESOResult",
+    "ESOVariable",
     "EnergyPlusConfig",
     "EnergyPlusNotFoundError",
+    "EnvironmentInfo",
+    "ErrorMessage",
     "ErrorReport",
     "FileInfo",
     "FileSystem",
+    "HTMLResult",
+    "HTMLTable",
     "IncompleteResultError",
     "JobOutcome",
     "LocalFileSystem",
     "MemoryFileSystem",
+    "OutputMeter",
+    "OutputVariable",
+    "OutputVariableIndex",
+    "ProgressParser",
     "ResultNotFoundError",
     "RunManifest",
     "S3FileSystem",
     "SQLResult",
     "SimulationError",
     "SimulationJob",
+    "SimulationProgress",
     "SimulationResult",
     "StorageConnectionError",
     "StorageError",
     "StudyError",
     "SupportsLocalTransfer",
     "SupportsStat",
+    "TabularRow",
     "TimeSeriesResult",
     "UnknownVariableError",
+    "VariableInfo",
     "find_energyplus",
     "simulate",
     "simulate_batch",
+    "tqdm_progress",
 ]
 
 

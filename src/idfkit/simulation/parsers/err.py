@@ -1,85 +1,156 @@
-"""The EnergyPlus ``.err`` file, parsed into messages by severity."""
+"""The EnergyPlus `.err` file, parsed into messages by severity."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 
-__all__ = ["ErrorReport", "parse_err"]
+__all__ = ["ErrorMessage", "ErrorReport", "parse_err"]
 
 _MESSAGE = re.compile(r"^\s*\*\*\s*(Warning|Severe|Fatal)\s*\*\*\s?(.*)$")
 _CONTINUATION = re.compile(r"^\s*\*\*\s+~~~\s+\*\*\s?(.*)$")
 _COMPLETED = "EnergyPlus Completed Successfully"
-_TERMINATED = "EnergyPlus Terminated"
+_WARMUP_CONVERGED = "warmup converged"
+
+
+@dataclass(frozen=True)
+class ErrorMessage:
+    """One message: its severity, first line, and `~~~` continuation lines."""
+
+    severity: str
+    """`"Fatal"`, `"Severe"`, `"Warning"` or `"Info"`."""
+    message: str
+    details: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return "\n".join([self.message, *self.details])
+
+    def __contains__(self, text: object) -> bool:
+        """`"x" in message` searches the message and its details, as when they were strings."""
+        return isinstance(text, str) and text in str(self)
 
 
 @dataclass(frozen=True)
 class ErrorReport:
-    """What EnergyPlus said in its .err file.
+    """What EnergyPlus said in its `.err` file.
 
-    Each message is one string; its ``~~~`` continuation lines follow it,
-    joined by newlines.
+    Build one with `ErrorReport.from_file(path)` or `ErrorReport.from_string(text)`.
     """
 
-    fatal: list[str] = field(default_factory=list)
-    severe: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    completed: bool = False
-    terminated: bool = False
-    final_line: str = ""
+    fatal: tuple[ErrorMessage, ...] = ()
+    severe: tuple[ErrorMessage, ...] = ()
+    warnings: tuple[ErrorMessage, ...] = ()
+    info: tuple[ErrorMessage, ...] = ()
+    warmup_converged: bool = False
+    simulation_complete: bool = False
+    """EnergyPlus wrote `EnergyPlus Completed Successfully`."""
+    raw_text: str = ""
+
+    @classmethod
+    def from_string(cls, text: str) -> ErrorReport:
+        """Parse the text of an `.err` file."""
+        buckets: dict[str, list[tuple[str, list[str]]]] = {
+            "Fatal": [],
+            "Severe": [],
+            "Warning": [],
+            "Info": [],
+        }
+        details: list[str] | None = None
+        complete = warmup = False
+        for line in text.splitlines():
+            if (cont := _CONTINUATION.match(line)) is not None:
+                detail = cont.group(1).strip()
+                if details is not None:
+                    if detail:
+                        details.append(detail)
+                elif detail:
+                    # A continuation that follows no message is informational.
+                    buckets["Info"].append((detail, []))
+                continue
+            if (msg := _MESSAGE.match(line)) is not None:
+                details = []
+                buckets[msg.group(1)].append((msg.group(2).strip(), details))
+                continue
+            complete = complete or _COMPLETED in line
+            warmup = warmup or _WARMUP_CONVERGED in line.lower()
+
+        def messages(severity: str) -> tuple[ErrorMessage, ...]:
+            return tuple(ErrorMessage(severity, m, tuple(d)) for m, d in buckets[severity])
+
+        return cls(
+            fatal=messages("Fatal"),
+            severe=messages("Severe"),
+            warnings=messages("Warning"),
+            info=messages("Info"),
+            warmup_converged=warmup,
+            simulation_complete=complete,
+            raw_text=text,
+        )
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> ErrorReport:
+        """Parse an `.err` file (undecodable bytes are replaced)."""
+        return cls.from_string(Path(path).read_text(encoding="utf-8", errors="replace"))
+
+    @property
+    def has_fatal(self) -> bool:
+        return bool(self.fatal)
+
+    @property
+    def has_severe(self) -> bool:
+        return bool(self.severe)
+
+    @property
+    def fatal_count(self) -> int:
+        return len(self.fatal)
+
+    @property
+    def severe_count(self) -> int:
+        return len(self.severe)
+
+    @property
+    def warning_count(self) -> int:
+        return len(self.warnings)
+
+    @property
+    def info_count(self) -> int:
+        return len(self.info)
+
+    @property
+    def error_count(self) -> int:
+        """Fatal plus severe messages."""
+        return len(self.fatal) + len(self.severe)
 
     @property
     def completed_successfully(self) -> bool:
-        """True when EnergyPlus said it completed and reported no fatal error."""
-        return self.completed and not self.fatal
+        """EnergyPlus said it completed, and reported no fatal error."""
+        return self.simulation_complete and not self.fatal
 
     def summary(self, max_messages: int = 3) -> str:
-        """One short paragraph: outcome, counts, then the first serious messages."""
-        if self.completed_successfully:
-            outcome = "EnergyPlus completed successfully"
-        elif self.terminated or self.fatal:
-            outcome = "EnergyPlus terminated with a fatal error"
-        else:
-            outcome = "EnergyPlus did not report completion"
-        counts = (
-            f"{len(self.fatal)} fatal, {len(self.severe)} severe, {len(self.warnings)} warnings"
-        )
-        lines = [f"{outcome} ({counts})."]
-        serious = [("Fatal", m) for m in self.fatal] + [("Severe", m) for m in self.severe]
-        for severity, message in serious[:max_messages]:
-            lines.append(f"{severity}: {message.splitlines()[0]}")
+        """The counts, then the outcome, then the first fatal and severe messages.
+
+        The first lines are idfkit's:
+        `Fatal: 0, Severe: 0, Warnings: 0, Info: 0`, then `Warmup: converged`
+        and `Simulation: completed successfully` (or `terminated with fatal
+        error(s)`) when they apply. Up to `max_messages` lines follow, one per
+        fatal or severe message, so a failure's summary names its cause.
+        """
+        lines = [
+            f"Fatal: {self.fatal_count}, Severe: {self.severe_count}, "
+            f"Warnings: {self.warning_count}, Info: {self.info_count}"
+        ]
+        if self.warmup_converged:
+            lines.append("Warmup: converged")
+        if self.simulation_complete:
+            lines.append("Simulation: completed successfully")
+        elif self.fatal:
+            lines.append("Simulation: terminated with fatal error(s)")
+        serious = [*self.fatal, *self.severe][:max_messages]
+        lines += [f"{m.severity}: {m.message}" for m in serious]
         return "\n".join(lines)
 
 
 def parse_err(text: str) -> ErrorReport:
-    """Parse the text of an EnergyPlus .err file."""
-    buckets: dict[str, list[list[str]]] = {"Fatal": [], "Severe": [], "Warning": []}
-    current: list[str] | None = None
-    completed = terminated = False
-    final_line = ""
-    for line in text.splitlines():
-        if (cont := _CONTINUATION.match(line)) is not None:
-            if current is not None:
-                current.append(cont.group(1).strip())
-            continue
-        if (msg := _MESSAGE.match(line)) is not None:
-            current = [msg.group(2).strip()]
-            buckets[msg.group(1)].append(current)
-            continue
-        current = None
-        if _COMPLETED in line:
-            completed, final_line = True, line.strip(" *")
-        elif _TERMINATED in line:
-            terminated, final_line = True, line.strip(" *")
-
-    def joined(key: str) -> list[str]:
-        return ["\n".join(parts) for parts in buckets[key]]
-
-    return ErrorReport(
-        fatal=joined("Fatal"),
-        severe=joined("Severe"),
-        warnings=joined("Warning"),
-        completed=completed,
-        terminated=terminated,
-        final_line=final_line,
-    )
+    """Parse the text of an `.err` file: `ErrorReport.from_string(text)`."""
+    return ErrorReport.from_string(text)

@@ -1,4 +1,4 @@
-"""Queries over the EnergyPlus SQLite output (``eplusout.sql``)."""
+"""Queries over the EnergyPlus SQLite output (`eplusout.sql` / `eplus.sql`)."""
 
 from __future__ import annotations
 
@@ -9,43 +9,65 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from idfkit.exceptions import UnknownVariableError
+from idfkit.simulation.parsers._series import plot_series, series_frame
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["EnvironmentInfo", "SQLResult", "TabularRow", "TimeSeriesResult", "VariableInfo"]
+__all__ = [
+    "Environment",
+    "EnvironmentInfo",
+    "SQLResult",
+    "TabularRow",
+    "TimeSeriesResult",
+    "VariableInfo",
+]
 
-# EnvironmentPeriods.EnvironmentType: 1 design day, 2 design run period, 3 weather file run period
-_RUN_PERIOD_TYPES = (3,)
+Environment = Literal["sizing", "annual"]
+"""`"sizing"` (design days and design run periods) or `"annual"` (weather-file run periods)."""
+
+# EnvironmentPeriods.EnvironmentType: 1 design day, 2 design run period, 3 weather-file run period
 _SIZING_TYPES = (1, 2)
-_DEFAULT_YEAR = 2001  # design days carry no year; any non-leap year keeps dates valid
+_RUN_PERIOD_TYPES = (3,)
+DEFAULT_YEAR = 2017
+"""The year given to timestamps that EnergyPlus writes without one (design days), as idfkit does."""
 
 
 @dataclass(frozen=True)
 class VariableInfo:
+    """One entry of the report data dictionary: a variable or meter at one frequency."""
+
     name: str
     key_value: str
     frequency: str
     units: str
     is_meter: bool
+    variable_type: str = ""
+    """`"Avg"` for averaged values, `"Sum"` for summed ones."""
 
 
 @dataclass(frozen=True)
 class EnvironmentInfo:
+    """One simulated environment (a design day or a run period)."""
+
     index: int
     name: str
-    type: int
+    environment_type: int
+    """1 design day, 2 design run period, 3 weather-file run period."""
 
     @property
     def is_sizing(self) -> bool:
-        return self.type in _SIZING_TYPES
+        """True for design days and design run periods."""
+        return self.environment_type in _SIZING_TYPES
 
 
 @dataclass(frozen=True)
 class TabularRow:
+    """One cell of a tabular (summary) report, its value as EnergyPlus wrote it."""
+
     report_name: str
     report_for: str
     table_name: str
@@ -78,41 +100,69 @@ class TimeSeriesResult:
         return len(self.values)
 
     def to_dataframe(self) -> pd.DataFrame:
-        """A one-column DataFrame indexed by timestamp (needs pandas)."""
-        try:
-            import pandas as pd
-        except ImportError as exc:
-            raise ImportError('to_dataframe() needs pandas: pip install "idfkit[pandas]"') from exc
-        column = f"{self.key_value}:{self.variable_name} [{self.units}]"
-        index = pd.DatetimeIndex(self.timestamps, name="timestamp")
-        return pd.DataFrame({column: self.values}, index=index)
+        """A DataFrame with one column named after the variable, indexed by `timestamp`.
 
-    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        """Draw the series with matplotlib and return the Axes (needs matplotlib)."""
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError as exc:
-            raise ImportError('plot() needs matplotlib: pip install "idfkit[plot]"') from exc
-        if ax is None:
-            _, ax = plt.subplots(figsize=(10, 4))
-        ax.plot(self.timestamps, self.values, label=kwargs.pop("label", self.key_value), **kwargs)
-        ax.set_ylabel(f"{self.variable_name} [{self.units}]")
-        ax.set_title(f"{self.key_value} ({self.frequency})")
-        return ax
+        Raises:
+            ImportError: pandas is not installed.
+        """
+        return series_frame(self.variable_name, self.timestamps, self.values)
+
+    def plot(
+        self, ax: Any = None, *, backend: Any = None, title: str | None = None, **kwargs: Any
+    ) -> Any:
+        """Draw the series and return the figure.
+
+        Args:
+            ax: A matplotlib Axes to draw on (a new figure when omitted).
+            backend: An idfkit plotting backend (an object with a `line` method)
+                to draw with instead of matplotlib.
+            title: The plot title; by default the key and the frequency.
+            **kwargs: Passed to matplotlib's `Axes.plot`.
+
+        Returns:
+            The matplotlib Figure, or whatever the backend's `line` returns.
+
+        Raises:
+            ImportError: matplotlib is needed and not installed.
+        """
+        return plot_series(
+            self.timestamps,
+            self.values,
+            label=self.key_value,
+            ylabel=f"{self.variable_name} [{self.units}]",
+            title=title if title is not None else f"{self.key_value} ({self.frequency})",
+            backend=backend,
+            ax=ax,
+            **kwargs,
+        )
 
 
 class SQLResult:
     """Read-only access to one EnergyPlus SQLite file.
 
-    The connection opens on first use and may be shared between threads.
+    The connection opens on first use, may be shared between threads, and
+    reopens after `close()`. Usable as a context manager.
+
+    Args:
+        db_path: The `.sql` file.
+        _owns_file: Delete the file on `close()` (for a temporary copy).
+
+    Raises:
+        FileNotFoundError: `db_path` does not exist.
     """
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
+    def __init__(self, db_path: str | Path, *, _owns_file: bool = False) -> None:
+        self.path = Path(db_path)
         if not self.path.is_file():
             raise FileNotFoundError(f"SQLite output not found: {self.path}")
+        self._owns_file = _owns_file
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+
+    @property
+    def db_path(self) -> Path:
+        """The SQLite file read."""
+        return self.path
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -120,16 +170,24 @@ class SQLResult:
             self._conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
         return self._conn
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Run a read-only SQL statement and return all rows."""
+    def query(self, sql: str, parameters: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """Run a read-only SQL statement and return all rows.
+
+        Args:
+            sql: The statement, with `?` placeholders.
+            parameters: The values for the placeholders.
+        """
         with self._lock:
-            return self._connection().execute(sql, tuple(params)).fetchall()
+            return self._connection().execute(sql, tuple(parameters)).fetchall()
 
     def close(self) -> None:
+        """Close the connection (and delete the file when this object owns it)."""
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+            if self._owns_file:
+                self.path.unlink(missing_ok=True)
 
     def __enter__(self) -> SQLResult:
         return self
@@ -142,118 +200,137 @@ class SQLResult:
 
     # -- catalogue -------------------------------------------------------
     def list_variables(self) -> list[VariableInfo]:
+        """Every variable and meter in the file, in the order EnergyPlus declared them."""
         rows = self.query(
-            "SELECT Name, KeyValue, ReportingFrequency, Units, IsMeter "
-            "FROM ReportDataDictionary ORDER BY Name, KeyValue"
+            "SELECT Name, KeyValue, ReportingFrequency, Units, IsMeter, Type "
+            "FROM ReportDataDictionary ORDER BY ReportDataDictionaryIndex"
         )
-        return [VariableInfo(n, k or "", f or "", u or "", bool(m)) for n, k, f, u, m in rows]
+        return [
+            VariableInfo(n, k or "", f or "", u or "", bool(m), t or "")
+            for n, k, f, u, m, t in rows
+        ]
 
     def list_environments(self) -> list[EnvironmentInfo]:
+        """The simulated environments: design days first, then run periods."""
         rows = self.query(
             "SELECT EnvironmentPeriodIndex, EnvironmentName, EnvironmentType "
             "FROM EnvironmentPeriods ORDER BY EnvironmentPeriodIndex"
         )
         return [EnvironmentInfo(i, n, t) for i, n, t in rows]
 
+    def list_reports(self) -> list[str]:
+        """The names of the tabular reports, sorted."""
+        rows = self.query(
+            "SELECT DISTINCT ReportName FROM TabularDataWithStrings ORDER BY ReportName"
+        )
+        return [str(name) for (name,) in rows]
+
     # -- time series -----------------------------------------------------
     def get_timeseries(
         self,
         variable_name: str,
-        key_value: str | None = None,
-        *,
+        key_value: str | None = "*",
         frequency: str | None = None,
-        environment: str | None = None,
+        environment: Environment | str | None = None,
     ) -> TimeSeriesResult:
         """One variable's values, warm-up days excluded.
 
-        ``key_value`` may be omitted when the variable has a single key.
-        ``environment`` is an environment name, ``"annual"`` (weather-file run
-        periods) or ``"sizing"`` (design days); by default the run periods
-        when there are any, otherwise every environment.
+        Names, keys and frequencies match case-insensitively.
+
+        Args:
+            variable_name: The output variable or meter name.
+            key_value: The key (a zone, a surface...); `"*"` takes the first key.
+            frequency: `"Hourly"`, `"Daily"`, ...; by default the first one reported.
+            environment: `None` for every environment (design days and run
+                periods), `"annual"` for the weather-file run periods, `"sizing"`
+                for the design days, or one environment's name.
+
+        Returns:
+            The values with their timestamps (interval ends); design days, which
+            carry no year, are dated 2017.
+
+        Raises:
+            UnknownVariableError: (a `KeyError`) no such variable, key or frequency;
+                the message lists the closest names.
+            ValueError: no such environment.
         """
-        entry = self._dictionary_entry(variable_name, key_value, frequency)
-        index, name, key, freq, units = entry
-        env_ids = self._environment_ids(environment)
-        marks = ",".join("?" * len(env_ids))
-        rows = self.query(
+        index, name, key, freq, units = self._dictionary_entry(variable_name, key_value, frequency)
+        sql = (
             "SELECT t.Year, t.Month, t.Day, t.Hour, t.Minute, rd.Value "
             "FROM ReportData rd JOIN Time t ON rd.TimeIndex = t.TimeIndex "
-            "WHERE rd.ReportDataDictionaryIndex = ? "
-            "AND (t.WarmupFlag IS NULL OR t.WarmupFlag = 0) "
-            f"AND t.EnvironmentPeriodIndex IN ({marks}) ORDER BY t.TimeIndex",
-            (index, *env_ids),
+            "WHERE rd.ReportDataDictionaryIndex = ? AND (t.WarmupFlag IS NULL OR t.WarmupFlag = 0)"
         )
+        parameters: list[object] = [index]
+        if environment is not None:
+            env_ids = self._environment_ids(environment)
+            sql += f" AND t.EnvironmentPeriodIndex IN ({','.join('?' * len(env_ids))})"
+            parameters += env_ids
+        # ReportData is written in time order: its own key orders it without a sort.
+        rows = self.query(sql + " ORDER BY rd.ReportDataIndex", parameters)
         return TimeSeriesResult(
             variable_name=name,
             key_value=key,
             units=units,
             frequency=freq,
-            timestamps=tuple(_timestamp(*row[:5]) for row in rows),
-            values=tuple(float(row[5]) for row in rows),
+            timestamps=_timestamps(rows),
+            values=tuple([float(row[5]) for row in rows]),
         )
+
+    def to_dataframe(
+        self,
+        variable_name: str,
+        key_value: str | None = "*",
+        frequency: str | None = None,
+        environment: Environment | str | None = None,
+    ) -> pd.DataFrame:
+        """`get_timeseries(...)` as a one-column DataFrame (needs pandas)."""
+        return self.get_timeseries(variable_name, key_value, frequency, environment).to_dataframe()
 
     def _dictionary_entry(
         self, variable_name: str, key_value: str | None, frequency: str | None
     ) -> tuple[int, str, str, str, str]:
         rows = self.query(
             "SELECT ReportDataDictionaryIndex, Name, KeyValue, ReportingFrequency, Units "
-            "FROM ReportDataDictionary WHERE Name = ? COLLATE NOCASE",
+            "FROM ReportDataDictionary WHERE Name = ? COLLATE NOCASE "
+            "ORDER BY ReportDataDictionaryIndex",
             (variable_name,),
         )
+        wanted = f"Variable not found: {variable_name!r} (key={key_value or '*'!r})"
         if not rows:
             names = sorted({n for (n,) in self.query("SELECT Name FROM ReportDataDictionary")})
-            raise UnknownVariableError(
-                f"no output variable {variable_name!r} in {self.path.name}; "
-                + _suggest(variable_name, names, "variables")
-            )
-        if key_value is not None:
+            raise UnknownVariableError(f"{wanted}; {suggest(variable_name, names, 'variables')}")
+        if key_value not in (None, "*"):
             keyed = [r for r in rows if (r[2] or "").lower() == key_value.lower()]
             if not keyed:
                 keys = sorted({r[2] or "" for r in rows})
-                raise UnknownVariableError(
-                    f"variable {rows[0][1]!r} has no key {key_value!r}; "
-                    + _suggest(key_value, keys, "keys")
-                )
+                raise UnknownVariableError(f"{wanted}; {suggest(key_value, keys, 'keys')}")
             rows = keyed
-        elif len({r[2] for r in rows}) > 1:
-            keys = sorted({r[2] or "" for r in rows})
-            raise UnknownVariableError(
-                f"variable {rows[0][1]!r} has {len(keys)} keys; pass one of: {', '.join(keys)}"
-            )
         if frequency is not None:
-            timed = [r for r in rows if (r[3] or "").lower() == frequency.lower()]
+            timed = [r for r in rows if _same_frequency(r[3] or "", frequency)]
             if not timed:
-                freqs = sorted({r[3] or "" for r in rows})
+                freqs = ", ".join(sorted({r[3] or "" for r in rows}))
                 raise UnknownVariableError(
-                    f"variable {rows[0][1]!r} is not reported at frequency {frequency!r}; "
-                    f"available: {', '.join(freqs)}"
+                    f"{wanted} at frequency {frequency!r}; reported at: {freqs}"
                 )
             rows = timed
-        elif len(rows) > 1:
-            freqs = sorted({r[3] or "" for r in rows})
-            raise UnknownVariableError(
-                f"variable {rows[0][1]!r} is reported at several frequencies; "
-                f"pass frequency= one of: {', '.join(freqs)}"
-            )
         index, name, key, freq, units = rows[0]
         return int(index), str(name), str(key or ""), str(freq or ""), str(units or "")
 
-    def _environment_ids(self, environment: str | None) -> list[int]:
+    def _environment_ids(self, environment: str) -> list[int]:
         envs = self.list_environments()
-        if environment is None:
-            chosen = [e for e in envs if e.type in _RUN_PERIOD_TYPES] or envs
-        elif environment.lower() == "annual":
-            chosen = [e for e in envs if e.type in _RUN_PERIOD_TYPES]
-        elif environment.lower() == "sizing":
+        wanted = environment.lower()
+        if wanted == "annual":
+            chosen = [e for e in envs if e.environment_type in _RUN_PERIOD_TYPES]
+        elif wanted == "sizing":
             chosen = [e for e in envs if e.is_sizing]
         else:
-            chosen = [e for e in envs if e.name.lower() == environment.lower()]
-        if not chosen:
-            names = [e.name for e in envs]
-            raise UnknownVariableError(
-                f"no environment {environment!r}; available: "
-                f"{', '.join(names) or 'none'} (or 'annual', 'sizing')"
-            )
+            chosen = [e for e in envs if e.name.lower() == wanted]
+            if not chosen:
+                names = ", ".join(e.name for e in envs) or "none"
+                raise ValueError(
+                    f"environment must be 'sizing', 'annual', None or one of: {names}; "
+                    f"got {environment!r}"
+                )
         return [e.index for e in chosen]
 
     # -- tabular reports -------------------------------------------------
@@ -261,12 +338,11 @@ class SQLResult:
         self,
         report_name: str | None = None,
         table_name: str | None = None,
-        *,
         row_name: str | None = None,
         column_name: str | None = None,
         report_for: str | None = None,
     ) -> list[TabularRow]:
-        """Cells of the summary reports, filtered by any of the names (case-insensitive)."""
+        """Cells of the tabular reports, filtered by any of the names (case-insensitive)."""
         filters = {
             "ReportName": report_name,
             "TableName": table_name,
@@ -275,33 +351,67 @@ class SQLResult:
             "ReportForString": report_for,
         }
         where = [f"{col} = ? COLLATE NOCASE" for col, val in filters.items() if val is not None]
-        params = [val for val in filters.values() if val is not None]
         sql = (
             "SELECT ReportName, ReportForString, TableName, RowName, ColumnName, Units, Value "
             "FROM TabularDataWithStrings"
         )
         if where:
             sql += " WHERE " + " AND ".join(where)
-        return [
-            TabularRow(
-                report_name=str(report or ""),
-                report_for=str(report_for_ or ""),
-                table_name=str(table or ""),
-                row_name=str(row or ""),
-                column_name=str(column or ""),
-                units=str(units or ""),
-                value=str(value or "").strip(),
+        rows = self.query(
+            sql + " ORDER BY TabularDataIndex", [v for v in filters.values() if v is not None]
+        )
+        return [TabularRow(*(str(cell or "") for cell in row)) for row in rows]
+
+    def get_tabular_value(
+        self,
+        report_name: str,
+        table_name: str,
+        row_name: str,
+        column_name: str,
+        report_for: str = "Entire Facility",
+    ) -> str:
+        """One cell of a tabular report, as EnergyPlus wrote it.
+
+        Raises:
+            UnknownVariableError: (a `KeyError`) no such cell.
+        """
+        rows = self.get_tabular_data(report_name, table_name, row_name, column_name, report_for)
+        if not rows:
+            raise UnknownVariableError(
+                f"No tabular data found: report={report_name!r}, table={table_name!r}, "
+                f"row={row_name!r}, column={column_name!r}, for={report_for!r}"
             )
-            for report, report_for_, table, row, column, units, value in self.query(sql, params)
-        ]
+        return rows[0].value
 
 
-def _timestamp(year: int | None, month: int, day: int, hour: int, minute: int) -> datetime:
-    base = datetime(year if year and year > 0 else _DEFAULT_YEAR, month, day)
-    return base + timedelta(hours=hour, minutes=minute)
+def _same_frequency(stored: str, wanted: str) -> bool:
+    """`"Timestep"` also matches the SQL file's `"Zone Timestep"`."""
+    stored, wanted = stored.lower(), wanted.lower()
+    return stored == wanted or (wanted == "timestep" and stored.endswith("timestep"))
 
 
-def _suggest(wanted: str, available: list[str], what: str) -> str:
+def _timestamps(rows: Sequence[tuple[Any, ...]]) -> tuple[datetime, ...]:
+    """Interval ends from (Year, Month, Day, Hour, Minute, ...) rows, built without arithmetic.
+
+    Only the end of a day (hour 24) needs a timedelta; those few are cached by day.
+    """
+    day_ends: dict[tuple[int, int, int], datetime] = {}
+    out: list[datetime] = []
+    append = out.append
+    for year, month, day, hour, minute, *_ in rows:
+        if hour < 24 and minute < 60:
+            append(datetime(year or DEFAULT_YEAR, month, day, hour, minute))
+            continue
+        key = (year or DEFAULT_YEAR, month, day)
+        base = day_ends.get(key)
+        if base is None:
+            base = day_ends[key] = datetime(*key)
+        append(base + timedelta(hours=hour, minutes=minute))
+    return tuple(out)
+
+
+def suggest(wanted: str, available: list[str], what: str) -> str:
+    """`closest <what>: ...` from the names most like `wanted`, else the first few names."""
     close = difflib.get_close_matches(wanted, available, n=5, cutoff=0.4)
     if close:
         return f"closest {what}: {', '.join(close)}"

@@ -1,0 +1,141 @@
+"""The tabular HTML report (`eplustbl.htm`, `eplusTable.htm`): its tables by report and title."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+__all__ = ["HTMLResult", "HTMLTable"]
+
+
+@dataclass
+class HTMLTable:
+    """One table of the report.
+
+    `rows` holds every row as written, the column-header row first (as idfkit
+    has it); `header` is that first row's cells.
+    """
+
+    title: str
+    header: list[str]
+    rows: list[list[str]]
+    report_name: str = ""
+    """The report's display name, e.g. `Annual Building Utility Performance Summary`."""
+    for_string: str = ""
+    """What the report is for, e.g. `Entire Facility`."""
+
+    def to_dict(self) -> dict[str, dict[str, str]]:
+        """`{row name: {column header: cell}}` over the rows below the header row."""
+        columns = self.header[1:]
+        return {row[0]: dict(zip(columns, row[1:], strict=False)) for row in self.rows[1:] if row}
+
+
+@dataclass
+class HTMLResult:
+    """Every table of a tabular HTML report, in file order."""
+
+    tables: list[HTMLTable] = field(default_factory=list)
+
+    @classmethod
+    def from_file(cls, path: Path | str, encoding: str = "latin-1") -> HTMLResult:
+        """Read a report file."""
+        return cls.from_string(Path(path).read_text(encoding=encoding, errors="replace"))
+
+    @classmethod
+    def from_string(cls, html: str) -> HTMLResult:
+        """Parse the text of a report."""
+        parser = _TableParser()
+        parser.feed(html)
+        parser.close()
+        return cls(parser.tables)
+
+    def __getitem__(self, index: int) -> HTMLTable:
+        return self.tables[index]
+
+    def __iter__(self) -> Iterator[HTMLTable]:
+        return iter(self.tables)
+
+    def __len__(self) -> int:
+        return len(self.tables)
+
+    def tablebyindex(self, index: int) -> HTMLTable | None:
+        """The table at `index`, or None."""
+        return self.tables[index] if -len(self.tables) <= index < len(self.tables) else None
+
+    def tablebyname(self, name: str) -> HTMLTable | None:
+        """The first table with that title (case-insensitive), or None."""
+        wanted = name.strip().lower()
+        return next((t for t in self.tables if t.title.lower() == wanted), None)
+
+    def tablesbyreport(self, report_name: str) -> list[HTMLTable]:
+        """The tables of one report, named as displayed or as in the SQL file.
+
+        `"Annual Building Utility Performance Summary"` and
+        `"AnnualBuildingUtilityPerformanceSummary"` name the same report.
+        """
+        wanted = _squashed(report_name)
+        return [t for t in self.tables if _squashed(t.report_name) == wanted]
+
+    def titletable(self) -> list[tuple[str, list[list[str]]]]:
+        """`(title, rows)` for every table."""
+        return [(t.title, t.rows) for t in self.tables]
+
+
+def _squashed(name: str) -> str:
+    return "".join(name.split()).lower()
+
+
+class _TableParser(HTMLParser):
+    """Collects tables with the last bold text before each as its title."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tables: list[HTMLTable] = []
+        self._report = self._for = self._bold_text = self._paragraph = ""
+        self._in_bold = self._in_paragraph = False
+        self._title = ""
+        self._rows: list[list[str]] | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self._rows = []
+        elif tag == "tr" and self._rows is not None:
+            self._rows.append([])
+        elif tag in ("td", "th") and self._rows is not None:
+            self._cell = []
+        elif tag == "b":
+            self._in_bold, self._bold_text = True, ""
+        elif tag == "p":
+            self._in_paragraph, self._paragraph = True, ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None and self._rows:
+            self._rows[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "table" and self._rows is not None:
+            rows = [row for row in self._rows if row]
+            header = list(rows[0]) if rows else []
+            self.tables.append(HTMLTable(self._title, header, rows, self._report, self._for))
+            self._rows = None
+        elif tag == "b":
+            self._in_bold = False
+            if not self._in_paragraph and self._rows is None:
+                self._title = self._bold_text.strip()
+        elif tag == "p":
+            self._in_paragraph = False
+            label, _, value = self._paragraph.partition(":")
+            if label.strip() == "Report":
+                self._report = value.strip()
+            elif label.strip() == "For":
+                self._for = value.strip()
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+        if self._in_bold:
+            self._bold_text += data
+        if self._in_paragraph:
+            self._paragraph += data
