@@ -98,7 +98,11 @@ class Collection:
     def records(self) -> list[dict[str, Any]]:
         """The table as one dict per job, every column in every dict (None when absent)."""
         columns = self.columns
-        return [{c: row.as_dict().get(c) for c in columns} for row in self.rows]
+        records = []
+        for row in self.rows:
+            values = row.as_dict()
+            records.append({c: values.get(c) for c in columns})
+        return records
 
     def counts(self) -> dict[str, int]:
         """How many jobs have each status, every status named (zero included)."""
