@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -73,6 +74,12 @@ def _peak_rss_mb() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _in_child(*args: str) -> dict[str, Any]:
@@ -152,7 +159,10 @@ def bench_table(server: LocalS3Server, count: int) -> list[list[object]]:
     with ThreadPoolExecutor(32) as pool:
         list(pool.map(publish, plan.jobs))
     populate = time.perf_counter() - started
+    assert server._proc is not None  # a child process: its CPU time is measured apart
+    server_cpu = _cpu_seconds(server._proc.pid)
     child = _in_child("table", server.endpoint_url, "table-10k/")
+    server_cpu = _cpu_seconds(server._proc.pid) - server_cpu
     return [
         ["prepare the study (write_study) s", prepare],
         ["populate synthetic results s", populate],
@@ -164,6 +174,8 @@ def bench_table(server: LocalS3Server, count: int) -> list[list[object]]:
         ],
         ["all requests", sum(child["requests"].values())],
         ["collector peak RSS MB (goal <= 300)", child["rss_mb"]],
+        ["collector CPU s (client side)", child["cpu_s"]],
+        ["moto server CPU s (while collecting)", server_cpu],
         ["table rows x columns", f"{child['rows']} x {child['columns']}"],
         ["status counts", child["counts"]],
         ["Parquet size KB", child["parquet_kb"]],
@@ -178,12 +190,15 @@ def child_table(endpoint_url: str, prefix: str) -> dict[str, Any]:
     )
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
+        cpu = time.process_time()
         collection = collect_results(reader)
         target = collection.to_parquet(Path(tmp) / "table.parquet")
         seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu
         size = target.stat().st_size
     return {
         "seconds": seconds,
+        "cpu_s": cpu,
         "requests": dict(sent),
         "rss_mb": _peak_rss_mb(),
         "rows": len(collection),
