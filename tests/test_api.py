@@ -53,23 +53,39 @@ def test_all_is_sorted_complete_and_importable(module: object) -> None:
 
 
 def test_every_error_pickles_with_its_details() -> None:
-    errors = [
-        getattr(idfkit.exceptions, name)
-        for name in idfkit.exceptions.__all__
-        if inspect.isclass(getattr(idfkit.exceptions, name))
-    ]
-    assert len(errors) == 11
+    e = idfkit.exceptions
+    errors = {
+        getattr(e, name)
+        for name in e.__all__
+        if inspect.isclass(getattr(e, name)) and issubclass(getattr(e, name), Exception)
+    }
+    assert len(errors) == 25
+    special: dict[type[Exception], Exception] = {
+        e.IDFParseError: e.IDFParseError("bad field", [e.ParseDiagnostic("bad", "m.idf", line=12)]),
+        e.SimulationError: e.SimulationError("timed out", stderr="partial stderr", exit_code=-9),
+        e.SchemaNotFoundError: e.SchemaNotFoundError((25, 2, 0), ["ENERGYPLUS_DIR (not set)"]),
+        e.UnknownObjectTypeError: e.UnknownObjectTypeError("Zonee", (25, 2, 0), ["Zone"]),
+        e.InvalidFieldError: e.InvalidFieldError("Zone", "x_orign", ["x_origin"]),
+        e.RangeError: e.RangeError("Material", "M", "thickness", "must be greater than 0"),
+        e.ValidationFailedError: e.ValidationFailedError(["one", "two"]),
+        e.DuplicateObjectError: e.DuplicateObjectError("Zone", "A"),
+        e.DanglingReferenceError: e.DanglingReferenceError("Wall", "zone_name", "Nowhere"),
+        e.VersionMismatchError: e.VersionMismatchError(current=(9, 6, 0), target=(25, 2, 0)),
+        e.VersionNotFoundError: e.VersionNotFoundError("m.idf"),
+        e.UnsupportedVersionError: e.UnsupportedVersionError((8, 0, 0), [(25, 2, 0)]),
+        e.MigrationError: e.MigrationError("failed", from_version=(9, 6, 0), exit_code=1),
+        e.NoDesignDaysError: e.NoDesignDaysError("Chicago", None, ["Midway"]),
+        e.ExpandObjectsError: e.ExpandObjectsError("failed", preprocessor="Slab", exit_code=2),
+    }
     for error_type in errors:
-        if error_type is idfkit.exceptions.IdfParseError:
-            error = error_type("bad field", 12)
-        elif error_type is idfkit.exceptions.SimulationError:
-            error = error_type("timed out", stderr="partial stderr", exit_code=-9)
-        else:
-            error = error_type(f"{error_type.__name__} message")
+        error = special.get(error_type) or error_type(f"{error_type.__name__} message")
         copy = pickle.loads(pickle.dumps(error))
         assert type(copy) is error_type
         assert str(copy) == str(error)
+        assert vars(copy) == vars(error)
         assert isinstance(copy, idfkit.exceptions.IdfkitError)
+    assert e.IdfkitError is e.IdfKitError and e.IdfParseError is e.IDFParseError
+    assert e.IDFParseError("old form", 12).line == 12
     timeout = pickle.loads(pickle.dumps(idfkit.exceptions.SimulationError("t", "err", 3)))
     assert (timeout.stderr, timeout.exit_code) == ("err", 3)
 
@@ -82,6 +98,12 @@ def test_errors_are_also_the_right_builtins() -> None:
     assert issubclass(e.EnergyPlusNotFoundError, FileNotFoundError)
     assert issubclass(e.IdfParseError, ValueError)
     assert issubclass(e.UnknownVariableError, LookupError)
+    assert issubclass(e.InvalidFieldError, AttributeError)
+    assert issubclass(e.UnknownObjectTypeError, KeyError)
+    assert issubclass(e.RangeError, e.ValidationFailedError)
+    from idfkit import SimulationError
+
+    assert SimulationError is e.SimulationError
 
 
 def test_lazy_s3_attribute() -> None:

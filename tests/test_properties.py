@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from idfkit import IDFDocument, IdfParseError, load_idf
+from idfkit import IDFDocument, IdfParseError
 from idfkit.simulation import LocalFileSystem, MemoryFileSystem
 from idfkit.simulation.fs.base import FileSystem, normalize_path
 from idfkit.simulation.fs.s3 import S3FileSystem
@@ -125,8 +125,10 @@ def test_idf_parser_raises_only_idf_parse_error(text: str) -> None:
         doc = IDFDocument.from_idf_text(text)
     except IdfParseError:
         return
-    again = load_idf(doc.to_idf() + "\n") if doc.objects else doc
-    assert [(o.type, o.fields) for o in again] == [(o.type, o.fields) for o in doc]
+    again = IDFDocument.from_idf_text(doc.to_idf() + "\n")
+    assert [(o.obj_type, o.fields) for o in again.objects] == [
+        (o.obj_type, o.fields) for o in doc.objects
+    ]
 
 
 @settings(max_examples=300, deadline=None)

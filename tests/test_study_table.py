@@ -32,8 +32,7 @@ INSULATION_M = (0.02, 0.10, 0.30)
 
 def set_insulation(doc: IDFDocument, parameters: Mapping[str, Any]) -> None:
     """The grid's edit: wall and roof insulation thickness, in metres (importable by the CLI)."""
-    insulation = next(o for o in doc["Material"] if o.name == "Wall Insulation")
-    insulation.fields[2] = f"{parameters['insulation_m']:g}"
+    doc["Material"]["Wall Insulation"].thickness = parameters["insulation_m"]
 
 
 def window_to_wall(sql: SQLResult) -> dict[str, float | tuple[float, str]]:
@@ -204,6 +203,32 @@ def test_grid_is_the_full_factorial(box_model: Path, weather: Path) -> None:
     assert all(j.annual for j in jobs)
     texts = {j.model.text() for j in jobs if isinstance(j.model, IDFDocument)}
     assert len(texts) == 2  # orientation is only a label here: two distinct models
+
+
+def test_grid_sets_fields_by_name(box_model: Path, weather: Path, tmp_path: Path) -> None:
+    grid = {
+        "Material:Wall Insulation:thickness": [0.05, 0.2],
+        "WindowMaterial:SimpleGlazingSystem:Glazing:u_factor": [1.8],
+    }
+    jobs = grid_jobs(box_model, weather, grid)
+    models = [j.model for j in jobs if isinstance(j.model, IDFDocument)]
+    assert [m["Material"]["Wall Insulation"].thickness for m in models] == [0.05, 0.2]
+    assert {m["WindowMaterial:SimpleGlazingSystem"]["Glazing"].u_factor for m in models} == {1.8}
+    assert load_idf(box_model)["Material"]["Wall Insulation"].thickness == 0.1  # base untouched
+    with pytest.raises(StudyError, match="no field 'thicknes'"):
+        grid_jobs(box_model, weather, {"Material:Wall Insulation:thicknes": [0.1]})
+
+    target = tmp_path / "by-name"
+    args = ["study", "create", str(target), str(box_model), str(weather)]
+    assert cli([*args, "--param", "Material:Wall Insulation:thickness=0.05,0.2"]) == 0
+    from idfkit.simulation.study import load_study
+
+    plan = load_study(LocalFileSystem(target))
+    assert [j.parameters for j in plan.jobs] == [
+        {"Material:Wall Insulation:thickness": 0.05},
+        {"Material:Wall Insulation:thickness": 0.2},
+    ]
+    assert len({j.model for j in plan.jobs}) == 2  # two distinct stored models
 
 
 def test_grid_and_parameter_errors(box_model: Path, weather: Path) -> None:

@@ -4,8 +4,33 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from idfkit.document import IDFDocument, IDFObject, load_idf
-from idfkit.exceptions import IdfkitError, IdfParseError
+from idfkit.document import IDFDocument, load_epjson, load_idf, new_document
+from idfkit.exceptions import (
+    DanglingReferenceError,
+    DuplicateObjectError,
+    EnergyPlusNotFoundError,
+    ExpandObjectsError,
+    IdfKitError,
+    IdfkitError,
+    IDFParseError,
+    IdfParseError,
+    InvalidFieldError,
+    MigrationError,
+    NoDesignDaysError,
+    ParseError,
+    RangeError,
+    SchemaNotFoundError,
+    SimulationError,
+    UnknownObjectTypeError,
+    UnsupportedVersionError,
+    ValidationFailedError,
+    VersionMismatchError,
+    VersionNotFoundError,
+)
+from idfkit.objects import IDFCollection, IDFObject
+from idfkit.schema import EpJSONSchema, get_schema
+from idfkit.validation import validate_document, validate_object
+from idfkit.writers import save_epjson, save_idf, write_epjson, write_idf
 
 try:
     __version__ = version("idfkit")
@@ -13,10 +38,39 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 __all__ = [
+    "DanglingReferenceError",
+    "DuplicateObjectError",
+    "EnergyPlusNotFoundError",
+    "EpJSONSchema",
+    "ExpandObjectsError",
+    "IDFCollection",
     "IDFDocument",
     "IDFObject",
+    "IDFParseError",
+    "IdfKitError",
     "IdfParseError",
     "IdfkitError",
+    "InvalidFieldError",
+    "MigrationError",
+    "NoDesignDaysError",
+    "ParseError",
+    "RangeError",
+    "SchemaNotFoundError",
+    "SimulationError",
+    "UnknownObjectTypeError",
+    "UnsupportedVersionError",
+    "ValidationFailedError",
+    "VersionMismatchError",
+    "VersionNotFoundError",
     "__version__",
+    "get_schema",
+    "load_epjson",
     "load_idf",
+    "new_document",
+    "save_epjson",
+    "save_idf",
+    "validate_document",
+    "validate_object",
+    "write_epjson",
+    "write_idf",
 ]

@@ -1,334 +1,647 @@
-"""A minimal EnergyPlus model document: parse, query, edit, copy and write.
+"""An EnergyPlus model: objects by type, fields by name, references by the schema.
 
-Only what running a simulation needs. There is no schema here, so a field is
-known by its position (IDF) or by its key (epJSON), never validated. IDF text
-keeps each field's ``!-`` comment, so a model written back reads as it came.
+Field names, types and references come from EnergyPlus's own
+``Energy+.schema.epJSON`` (see `idfkit.schema`). A document finds its schema
+the first time a named access needs it; without one, fields are still there
+by position (``obj.fields[2]``) and the model reads and writes in its own
+format.
 """
 
 from __future__ import annotations
 
-import copy as _copy
 import json
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from idfkit.exceptions import IdfkitError, IdfParseError
+from idfkit import _references
+from idfkit._idf_text import TYPE_RE, parse_idf_text
+from idfkit.exceptions import (
+    DuplicateObjectError,
+    IDFParseError,
+    ParseDiagnostic,
+    SchemaNotFoundError,
+    UnknownObjectTypeError,
+    _closest,
+)
+from idfkit.objects import IDFCollection, IDFObject, bind, check_value
+from idfkit.schema import EpJSONSchema, get_schema
 
-__all__ = ["IDFDocument", "IDFObject", "load_idf"]
+__all__ = ["IDFDocument", "load_epjson", "load_idf", "new_document"]  # loaders: _loading.py
 
 Format = Literal["idf", "epjson"]
-
-_TYPE_RE = re.compile(r"[A-Za-z][A-Za-z0-9:_\-]*\Z")
-_FORBIDDEN_IN_FIELD = re.compile(r"[,;!\n\r]")
-
-
-@dataclass(eq=True)
-class IDFObject:
-    """One object: its type and its fields in order.
-
-    ``field_names`` runs beside ``fields``: the ``!-`` comment of an IDF field
-    (or None), or the key of an epJSON property (the first is ``"name"``).
-    """
-
-    type: str
-    fields: list[Any]
-    field_names: list[str | None] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        if len(self.field_names) < len(self.fields):
-            self.field_names += [None] * (len(self.fields) - len(self.field_names))
-
-    @property
-    def name(self) -> str:
-        """The first field, which is the object's name for most types."""
-        return str(self.fields[0]) if self.fields else ""
-
-    def __getitem__(self, index: int) -> Any:
-        return self.fields[index]
+_UNSET: Any = object()
 
 
 class IDFDocument:
-    """An EnergyPlus model held as a list of objects, in IDF or epJSON form."""
+    """A model: a collection of objects per type, in IDF or epJSON form.
+
+    Args:
+        version: The EnergyPlus version, e.g. ``(25, 2, 0)``; read from the
+            ``Version`` object when the document has one.
+        schema: An `EpJSONSchema`, or the path of an ``Energy+.schema.epJSON``
+            (or of an EnergyPlus folder). None finds one when first needed.
+        filepath: Where the model was read from (the default for `save`).
+        strict: Kept for idfkit's signature: unknown field names always raise.
+    """
 
     def __init__(
         self,
-        objects: Sequence[IDFObject] = (),
+        version: tuple[int, int, int] | None = None,
+        schema: EpJSONSchema | str | Path | None = None,
+        filepath: Path | str | None = None,
         *,
+        strict: bool = True,
         format: Format = "idf",
-        source: Path | None = None,
     ) -> None:
-        self.objects: list[IDFObject] = list(objects)
+        self._version = version
+        self._schema: EpJSONSchema | None = schema if isinstance(schema, EpJSONSchema) else None
+        self._schema_path = None if isinstance(schema, EpJSONSchema) else schema
+        self._bound = False
+        self._collections: dict[str, IDFCollection] = {}
+        self._seq = 0
+        self._strict = strict
         self.format: Format = format
-        self.source = source
+        self.filepath: Path | None = Path(filepath) if filepath is not None else None
+        self.diagnostics: list[ParseDiagnostic] = []
+        if self._schema is not None:
+            self._bound = True
 
-    # -- parsing ---------------------------------------------------------
+    # -- construction -------------------------------------------------------
     @classmethod
-    def from_idf_text(cls, text: str, *, source: Path | None = None) -> IDFDocument:
-        return cls(_parse_idf(text), format="idf", source=source)
+    def from_idf_text(
+        cls,
+        text: str,
+        *,
+        source: Path | None = None,
+        strict_parsing: bool = True,
+        schema: EpJSONSchema | str | Path | None = None,
+    ) -> IDFDocument:
+        """Parse IDF text (positional; the schema is found when first needed)."""
+        records, problems = parse_idf_text(text, str(source) if source else None)
+        doc = cls(schema=schema, filepath=source)
+        _raise_or_keep(doc, problems, strict_parsing)
+        for r in records:
+            doc._append(IDFObject._make(r.obj_type, r.values, r.comments, r.leading, None))
+        return doc
 
     @classmethod
-    def from_epjson_text(cls, text: str, *, source: Path | None = None) -> IDFDocument:
-        return cls(_parse_epjson(text), format="epjson", source=source)
+    def from_epjson_text(
+        cls,
+        text: str,
+        *,
+        source: Path | None = None,
+        schema: EpJSONSchema | None = None,
+        strict_parsing: bool = True,
+    ) -> IDFDocument:
+        """Parse epJSON text; with a schema, objects get their fields by position."""
+        from idfkit._epjson import objects_from_epjson
 
-    # -- query -----------------------------------------------------------
-    def __len__(self) -> int:
-        return len(self.objects)
+        where = str(source) if source else None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise IDFParseError(
+                f"not valid JSON: {exc.msg}", [ParseDiagnostic(exc.msg, where, line=exc.lineno)]
+            ) from exc
+        if not isinstance(data, dict):
+            raise IDFParseError("epJSON must be an object of object types")
+        objects, problems = objects_from_epjson(data, schema, where)
+        doc = cls(schema=schema, filepath=source, format="epjson")
+        _raise_or_keep(doc, problems, strict_parsing)
+        for obj in objects:
+            doc._append(obj)
+        return doc
 
-    def __iter__(self) -> Iterator[IDFObject]:
-        return iter(self.objects)
-
-    def __contains__(self, obj_type: object) -> bool:
-        return isinstance(obj_type, str) and any(True for _ in self._matching(obj_type))
-
-    def __getitem__(self, obj_type: str) -> list[IDFObject]:
-        """All objects of a type, matched case-insensitively (empty if none)."""
-        return list(self._matching(obj_type))
-
-    def _matching(self, obj_type: str) -> Iterator[IDFObject]:
-        wanted = obj_type.lower()
-        return (obj for obj in self.objects if obj.type.lower() == wanted)
-
-    def types(self) -> list[str]:
-        """The distinct object types, in order of first appearance."""
-        return list(dict.fromkeys(obj.type for obj in self.objects))
+    # -- schema -------------------------------------------------------------
+    @property
+    def schema(self) -> EpJSONSchema | None:
+        """The schema in use, found on first use; None when none can be found."""
+        try:
+            self.bind_schema()
+        except SchemaNotFoundError:
+            return None
+        return self._schema
 
     @property
-    def version(self) -> tuple[int, ...] | None:
-        """The model's EnergyPlus version as numbers, e.g. ``(25, 2)``."""
-        found = self["Version"]
-        # IDF: the first field; epJSON: the property after the instance name.
-        position = 0 if self.format == "idf" else 1
-        if not found or len(found[0].fields) <= position:
-            return None
-        text = str(found[0].fields[position]).strip()
-        parts = re.findall(r"\d+", text)
-        return tuple(int(p) for p in parts) or None
+    def strict(self) -> bool:
+        """Whether unknown field names raise (always, here)."""
+        return self._strict
 
-    # -- editing ---------------------------------------------------------
-    def add(self, obj_type: str, *fields: Any, **properties: Any) -> IDFObject:
-        """Append an object and return it.
+    def bind_schema(self) -> EpJSONSchema:
+        """Find the schema (once) and give every object its field names.
 
-        IDF documents take positional fields. epJSON documents take the name
-        as the first positional field (a unique one is made if omitted) and
-        the rest as keyword properties.
+        Raises:
+            SchemaNotFoundError: No schema was found; the message says how to
+                point to one.
         """
-        if not _TYPE_RE.match(obj_type):
-            raise ValueError(f"invalid object type {obj_type!r}")
-        if self.format == "idf":
-            if properties:
-                raise TypeError(
-                    f"IDF objects take positional fields; got keywords {sorted(properties)}"
-                )
-            values = [_check_field(obj_type, i, v) for i, v in enumerate(fields)]
-            obj = IDFObject(obj_type, values)
-        else:
-            if len(fields) > 1:
-                raise TypeError("epJSON objects take one positional field (the name)")
-            name = str(fields[0]) if fields else self._unique_name(obj_type)
-            obj = IDFObject(obj_type, [name, *properties.values()], ["name", *properties])
-        self.objects.append(obj)
+        if self._schema is None:
+            self._schema = get_schema(self._schema_path)
+        if not self._bound:
+            self._bound = True
+            self._attach(self._schema)
+        return self._schema
+
+    def _attach(self, schema: EpJSONSchema) -> list[IDFObject]:
+        """Give each object its type's description; return the unknown ones."""
+        unknown: list[IDFObject] = []
+        merged: dict[str, IDFCollection] = {}
+        for lower, coll in self._collections.items():
+            info = schema.get(lower)
+            if info is None:
+                unknown += coll._objects
+                merged[lower] = coll
+                continue
+            coll.obj_type = info.name
+            for obj in coll._objects:
+                if obj._info is None and obj._comments and obj._comments[0] == "name":
+                    continue  # epJSON kept by key, without a schema
+                bind(obj, info)
+            merged[lower] = coll
+        self._collections = merged
+        return unknown
+
+    def _info_for(self, obj_type: str) -> Any:
+        schema = self.bind_schema()
+        info = schema.get(obj_type)
+        if info is None:
+            raise UnknownObjectTypeError(
+                obj_type, schema.version, _closest(obj_type, schema.object_types)
+            )
+        return info
+
+    # -- query --------------------------------------------------------------
+    def __len__(self) -> int:
+        return sum(len(c) for c in self._collections.values())
+
+    def __iter__(self) -> Iterator[str]:
+        """The object types present (as `keys`)."""
+        return iter(self.keys())
+
+    def __contains__(self, obj_type: object) -> bool:
+        if isinstance(obj_type, IDFObject):
+            return obj_type._doc is self
+        if not isinstance(obj_type, str):
+            return False
+        coll = self._collections.get(obj_type.lower())
+        return coll is not None and len(coll) > 0
+
+    def __getitem__(self, obj_type: str) -> IDFCollection:
+        """The objects of a type (case-insensitive); empty when there are none.
+
+        Raises:
+            UnknownObjectTypeError: With a schema, a type it does not define;
+                the message names the closest types.
+        """
+        coll = self._collections.get(obj_type.lower())
+        if coll is not None:
+            return coll
+        if self._schema is not None or self._bound:
+            return self._collection(self._info_for(obj_type).name)
+        schema = self.schema
+        if schema is not None:
+            return self._collection(self._info_for(obj_type).name)
+        return self._collection(obj_type)
+
+    get_collection = __getitem__
+
+    def _collection(self, obj_type: str) -> IDFCollection:
+        lower = obj_type.lower()
+        coll = self._collections.get(lower)
+        if coll is None:
+            coll = self._collections[lower] = IDFCollection(obj_type)
+        return coll
+
+    def keys(self) -> list[str]:
+        """The object types present, in order of first appearance."""
+        return [c.obj_type for c in self._collections.values() if c]
+
+    types = keys
+
+    def values(self) -> list[IDFCollection]:
+        """The non-empty collections."""
+        return [c for c in self._collections.values() if c]
+
+    def items(self) -> list[tuple[str, IDFCollection]]:
+        """``(type, collection)`` for each type present."""
+        return [(c.obj_type, c) for c in self._collections.values() if c]
+
+    def objects_by_type(self) -> Iterator[tuple[str, IDFCollection]]:
+        """`items`, as an iterator."""
+        return iter(self.items())
+
+    @property
+    def collections(self) -> dict[str, IDFCollection]:
+        """The collections by type name."""
+        return dict(self.items())
+
+    @property
+    def idfobjects(self) -> _ObjectsView:
+        """eppy's view: ``doc.idfobjects["ZONE"]`` is ``doc["Zone"]``."""
+        return _ObjectsView(self)
+
+    @property
+    def all_objects(self) -> Iterator[IDFObject]:
+        """Every object, type by type."""
+        return (o for c in list(self._collections.values()) for o in c._objects)
+
+    @property
+    def objects(self) -> list[IDFObject]:
+        """Every object in the order it was read or added."""
+        return sorted(self.all_objects, key=lambda o: o._seq)
+
+    def getobject(self, obj_type: str, name: str) -> IDFObject | None:
+        """The object of a type with a name (both case-insensitive), or None."""
+        coll = self._collections.get(obj_type.lower())
+        return coll.get(name) if coll is not None else None
+
+    @property
+    def version(self) -> tuple[int, int, int]:
+        """The EnergyPlus version, e.g. ``(25, 2, 0)``, from the ``Version`` object.
+
+        Falls back to the version given to the constructor, then the schema's.
+        """
+        found = self._collections.get("version")
+        if found:
+            obj = found._objects[0]
+            position = (
+                1 if obj._info is None and obj._comments and obj._comments[0] == "name" else 0
+            )
+            if len(obj.fields) > position:
+                parts = [int(p) for p in re.findall(r"\d+", str(obj.fields[position]))][:3]
+                if parts:
+                    major, minor, patch = [*parts, 0, 0][:3]
+                    return major, minor, patch
+        if self._version is not None:
+            return self._version
+        schema = self.schema
+        return schema.version if schema is not None else (0, 0, 0)
+
+    # -- editing ------------------------------------------------------------
+    def _append(self, obj: IDFObject) -> IDFObject:
+        self._seq += 1
+        object.__setattr__(obj, "_seq", self._seq)
+        object.__setattr__(obj, "_doc", self)
+        if self._bound and obj._info is None and self._schema is not None:
+            info = self._schema.get(obj._type)
+            if info is not None:
+                bind(obj, info)
+        self._collection(obj._type)._append(obj)
         return obj
 
-    def _unique_name(self, obj_type: str) -> str:
-        taken = {o.name for o in self._matching(obj_type)}
-        n = 1
-        while f"{obj_type} {n}" in taken:
-            n += 1
-        return f"{obj_type} {n}"
+    def add(
+        self,
+        obj_type: str,
+        name: str = "",
+        fields: dict[str, Any] | Sequence[Any] | None = None,
+        *,
+        validate: bool = True,
+        **kwargs: Any,
+    ) -> IDFObject:
+        """Add an object and return it.
 
-    def remove(self, obj: IDFObject) -> None:
+        Args:
+            obj_type: The object type, e.g. ``"Zone"`` (any case).
+            name: The name; for a type without one (``Output:SQLite``), the
+                first field's value.
+            fields: Field values by name (a dict), or the remaining fields by
+                position (a list).
+            validate: Check every given value against the schema.
+            **kwargs: Field values by name, e.g. ``x_origin=0``.
+
+        Raises:
+            UnknownObjectTypeError: The schema has no such type.
+            InvalidFieldError: A field name the type does not have.
+            RangeError: A value of the wrong type or out of range (with
+                ``validate``).
+            DuplicateObjectError: A second object with the same name, or a
+                second object of a unique type.
+        """
+        if not TYPE_RE.match(obj_type):
+            raise ValueError(f"invalid object type {obj_type!r}")
+        named = dict(fields) if isinstance(fields, dict) else {}
+        named.update(kwargs)
+        positional = list(fields) if isinstance(fields, (list, tuple)) else []
+        try:
+            info = self._info_for(obj_type)
+        except SchemaNotFoundError:
+            if named and self.format == "idf":
+                raise
+            return self._add_schemaless(obj_type, name, positional, named)
+        values: list[Any] = [str(name)] if info.has_name else ([name] if name != "" else [])
+        values += positional
+        obj = IDFObject._make(
+            info.name,
+            [check_value(info.name, str(i), v) for i, v in enumerate(values)],
+            None,
+            None,
+            info,
+        )
+        for key, value in named.items():
+            if key in ("name", "Name") and info.has_name:
+                obj._values[0] = check_value(info.name, "name", str(value))
+                continue
+            obj[key] = value
+        self._check_duplicate(obj)
+        if validate:
+            from idfkit.validation import validate_object
+
+            validate_object(obj)
+        return self._append(obj)
+
+    def _add_schemaless(
+        self, obj_type: str, name: str, positional: list[Any], named: dict[str, Any]
+    ) -> IDFObject:
+        if self.format == "epjson":
+            label = name or f"{obj_type} {len(self._collection(obj_type)) + 1}"
+            values = [label, *named.values()]
+            return self._append(IDFObject._make(obj_type, values, ["name", *named], None, None))
+        values = ([name] if name != "" else []) + positional
+        values = [check_value(obj_type, str(i + 1), str(v).strip()) for i, v in enumerate(values)]
+        return self._append(IDFObject._make(obj_type, values, None, None, None))
+
+    def _check_duplicate(self, obj: IDFObject) -> None:
+        info = obj._info
+        coll = self._collections.get(obj._type.lower())
+        if info is None or not coll:
+            return
+        if info.unique:
+            raise DuplicateObjectError(obj._type, obj._type)
+        if info.has_name and obj.name and obj.name in coll:
+            raise DuplicateObjectError(obj._type, obj.name)
+
+    def newidfobject(self, obj_type: str, **kwargs: Any) -> IDFObject:
+        """eppy's spelling of `add`: fields as keywords (``Name=`` included)."""
+        name = kwargs.pop("Name", kwargs.pop("name", ""))
+        return self.add(obj_type, name, validate=False, **kwargs)
+
+    def addidfobject(self, obj: IDFObject) -> IDFObject:
+        """Add an object made elsewhere (a copy if it belongs to another document)."""
+        if obj._doc is not None:
+            obj = obj.copy()
+        self._check_duplicate(obj)
+        return self._append(obj)
+
+    def addidfobjects(self, objects: list[IDFObject]) -> list[IDFObject]:
+        """`addidfobject` for each object."""
+        return [self.addidfobject(o) for o in objects]
+
+    def removeidfobject(self, obj: IDFObject) -> None:
         """Remove one object (by identity); ValueError if it is not here."""
-        for i, candidate in enumerate(self.objects):
-            if candidate is obj:
-                del self.objects[i]
-                return
-        raise ValueError(f"{obj.type} {obj.name!r} is not in this document")
+        coll = self._collections.get(obj._type.lower())
+        if coll is None:
+            raise ValueError(f"{obj!r} is not in this document")
+        coll._remove(obj)
+        object.__setattr__(obj, "_doc", None)
 
+    remove = removeidfobject
+
+    def removeidfobjects(self, objects: Sequence[IDFObject]) -> None:
+        """Remove each object."""
+        for obj in list(objects):
+            self.removeidfobject(obj)
+
+    def removeallidfobjects(self, obj_type: str) -> None:
+        """Remove every object of a type."""
+        self.removeidfobjects(list(self._collections.get(obj_type.lower(), ())))
+
+    def popidfobject(self, obj_type: str, index: int) -> IDFObject:
+        """Remove and return the object of a type at a position."""
+        obj: IDFObject = self[obj_type][index]
+        self.removeidfobject(obj)
+        return obj
+
+    def copyidfobject(self, obj: IDFObject, new_name: str | None = None) -> IDFObject:
+        """Add a copy of an object, under ``new_name`` (or a free name made from its own)."""
+        twin = obj.copy()
+        info = twin._info
+        if info is not None and info.has_name:
+            coll = self._collections.get(twin._type.lower())
+            name = new_name if new_name is not None else obj.name
+            if new_name is None and coll is not None and name in coll:
+                n = 1
+                while f"{obj.name} {n}" in coll:
+                    n += 1
+                name = f"{obj.name} {n}"
+            twin._values[0] = name
+        return self.addidfobject(twin)
+
+    def rename(self, obj_type: str, old_name: str, new_name: str) -> None:
+        """Rename an object and every reference to it."""
+        obj = self.getobject(obj_type, old_name)
+        if obj is None:
+            raise KeyError(f"No {obj_type} with name {old_name!r}")
+        obj.name = new_name
+
+    def notify_name_change(self, obj: IDFObject, old_name: str, new_name: str) -> None:
+        """Point every reference to ``old_name`` at ``new_name`` (called by ``obj.name = ...``)."""
+        coll = self._collections.get(obj._type.lower())
+        if coll is not None:
+            coll._by_name = None
+        if obj._info is not None and old_name:
+            _references.rename(self, obj._info.name_references, old_name, new_name)
+
+    def notify_reference_change(
+        self, obj: IDFObject, field_name: str, old_value: Any, new_value: Any
+    ) -> None:
+        """Nothing to do: references are found by looking, not kept in a graph."""
+
+    def get_referencing(self, name: str) -> set[IDFObject]:
+        """The objects with a reference field that names ``name`` (case-insensitive)."""
+        return _references.referencing(self, name)
+
+    def get_references(self, obj: IDFObject) -> set[str]:
+        """The names (upper case) that ``obj``'s reference fields point to."""
+        return _references.names_in(self, obj)
+
+    def find_by_reference(self, obj: IDFObject, field_name: str, value: str) -> IDFObject | None:
+        """The object whose name answers a reference field of ``obj``."""
+        return _references.target(self, obj, field_name, value)
+
+    # -- conveniences idfkit has ----------------------------------------------
+    def getsurfaces(self, surface_type: str | None = None) -> list[IDFObject]:
+        """Building surfaces, optionally of one type (``"wall"``, ``"roof"``, ...)."""
+        found = list(self._collections.get("buildingsurface:detailed", ()))
+        if surface_type is None:
+            return found
+        return [s for s in found if str(s.surface_type).lower() == surface_type.lower()]
+
+    def get_zone_surfaces(self, zone_name: str) -> list[IDFObject]:
+        """The building surfaces of one zone."""
+        wanted = zone_name.upper()
+        return [s for s in self.getsurfaces() if str(s.zone_name).upper() == wanted]
+
+    def getiddgroupdict(self) -> dict[str, list[str]]:
+        """The schema's groups, each with its object types."""
+        schema = self.bind_schema()
+        groups: dict[str, list[str]] = {}
+        for name in schema.object_types:
+            info = schema[name]
+            groups.setdefault(info.group, []).append(name)
+        return groups
+
+    @property
+    def schedules_dict(self) -> dict[str, IDFObject]:
+        """Every ``Schedule:*`` object by upper-case name."""
+        return {
+            o.name.upper(): o
+            for c in self._collections.values()
+            if c.obj_type.lower().startswith("schedule:")
+            for o in c._objects
+        }
+
+    def get_schedule(self, name: str) -> IDFObject | None:
+        """The schedule with this name, or None."""
+        return self.schedules_dict.get(name.upper())
+
+    def run(self, weather: str | Path | None = None, **kwargs: Any) -> Any:
+        """Simulate this model (see `idfkit.simulation.simulate`)."""
+        from idfkit.simulation import simulate
+
+        return simulate(self, weather, **kwargs)  # type: ignore[arg-type]
+
+    # -- copy and write -------------------------------------------------------
     def copy(self) -> IDFDocument:
         """A deep copy: editing it never changes this document."""
-        return IDFDocument(_copy.deepcopy(self.objects), format=self.format, source=self.source)
-
-    # -- writing ---------------------------------------------------------
-    def to_idf(self) -> str:
-        """IDF text that EnergyPlus accepts and that re-reads to the same objects."""
-        if self.format != "idf":
-            raise IdfkitError(
-                "an epJSON model cannot be written as IDF without the EnergyPlus schema; "
-                "write it with a .epJSON suffix"
-            )
-        return "".join(_format_idf_object(obj) for obj in self.objects)
-
-    def to_epjson(self) -> str:
-        """epJSON text (epJSON documents only, for the same reason as ``to_idf``)."""
-        if self.format != "epjson":
-            raise IdfkitError(
-                "an IDF model cannot be written as epJSON without the EnergyPlus schema; "
-                "write it with a .idf suffix"
-            )
-        out: dict[str, dict[str, dict[str, Any]]] = {}
+        twin = IDFDocument(
+            self._version,
+            self._schema or self._schema_path,
+            self.filepath,
+            strict=self._strict,
+            format=self.format,
+        )
+        twin._bound = self._bound
         for obj in self.objects:
-            keys = [k or f"field_{i}" for i, k in enumerate(obj.field_names[1:], start=1)]
-            props = dict(zip(keys, obj.fields[1:], strict=True))
-            out.setdefault(obj.type, {})[obj.name] = props
-        return json.dumps(out, indent=2) + "\n"
+            twin._append(obj.copy())
+        return twin
 
     @property
     def suffix(self) -> str:
-        """The file suffix that matches this document's format."""
+        """The file suffix of this document's own format."""
         return ".idf" if self.format == "idf" else ".epJSON"
+
+    def to_idf(self) -> str:
+        """IDF text, objects in the order read or added, comments kept."""
+        from idfkit.writers import write_idf
+
+        return write_idf(self, ordering="original")
+
+    def to_epjson(self) -> str:
+        """epJSON text."""
+        from idfkit.writers import write_epjson
+
+        return write_epjson(self)
 
     def text(self) -> str:
         """The document in its own format."""
         return self.to_idf() if self.format == "idf" else self.to_epjson()
 
     def write(self, path: str | Path) -> Path:
-        """Write the document in its own format to a local file."""
+        """Write the document to a local file in its own format."""
         target = Path(path)
         target.write_text(self.text(), encoding="utf-8")
         return target
 
-    def __repr__(self) -> str:
-        where = f" from {self.source}" if self.source else ""
-        return f"<IDFDocument {self.format} with {len(self.objects)} objects{where}>"
+    def save(
+        self,
+        filepath: str | Path | None = None,
+        encoding: str = "latin-1",
+        output_type: str = "standard",
+    ) -> None:
+        """Write to ``filepath`` (or where it was read from); the suffix picks IDF or epJSON."""
+        target = Path(filepath) if filepath is not None else self.filepath
+        if target is None:
+            raise ValueError("no file path: give one, or use saveas(path)")
+        self.savecopy(target, encoding, output_type)
+        self.filepath = target
+
+    def saveas(
+        self, filepath: str | Path, encoding: str = "latin-1", output_type: str = "standard"
+    ) -> None:
+        """Write to ``filepath`` and remember it as this document's file."""
+        self.save(filepath, encoding, output_type)
+
+    def savecopy(
+        self, filepath: str | Path, encoding: str = "latin-1", output_type: str = "standard"
+    ) -> None:
+        """Write to ``filepath`` without changing this document's file."""
+        from idfkit.writers import save_epjson, save_idf
+
+        if Path(filepath).suffix.lower() == ".epjson":
+            save_epjson(self, filepath)
+        else:
+            save_idf(self, filepath, encoding, output_type)
 
     def __eq__(self, other: object) -> bool:
+        """Same format and the same objects, in order, with the same field text."""
         if not isinstance(other, IDFDocument):
             return NotImplemented
-        return self.format == other.format and self.objects == other.objects
+        from idfkit.writers import format_value
+
+        def content(doc: IDFDocument) -> list[tuple[str, list[str]]]:
+            return [(o._type.lower(), [format_value(v) for v in o._values]) for o in doc.objects]
+
+        return self.format == other.format and content(self) == content(other)
 
     __hash__ = None  # type: ignore[assignment]
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Objects travel as plain values; the schema is found again on the other side.
+        schema_path = self._schema.path if self._schema is not None else self._schema_path
+        objects = [(o._type, o._values, o._comments, o._leading) for o in self.objects]
+        state = (self._version, schema_path, self.filepath, self._strict, self.format)
+        return (_rebuild, (state, objects, self._bound, self.diagnostics))
 
-def load_idf(source: str | Path) -> IDFDocument:
-    """Load a model from an .idf or .epJSON file, or parse IDF text given as a string.
+    @property
+    def source(self) -> Path | None:
+        """Where the model was read from (same as `filepath`)."""
+        return self.filepath
 
-    A string is taken as text when it is not an existing file and holds a
-    ``;`` or a newline. A missing file raises ``FileNotFoundError`` naming it.
-    """
-    if isinstance(source, str) and not _is_existing_file(source) and _looks_like_text(source):
-        return IDFDocument.from_idf_text(source)
-    path = Path(source)
-    if not path.is_file():
-        raise FileNotFoundError(f"model file not found: {path}")
-    text = path.read_text(encoding="utf-8", errors="replace")
-    if path.suffix.lower() == ".epjson":
-        return IDFDocument.from_epjson_text(text, source=path)
-    return IDFDocument.from_idf_text(text, source=path)
-
-
-def _is_existing_file(text: str) -> bool:
-    if "\n" in text or "\0" in text or len(text) > 4096:
-        return False
-    try:
-        return Path(text).is_file()
-    except OSError:
-        return False
+    def __repr__(self) -> str:
+        where = f" from {self.filepath}" if self.filepath else ""
+        return f"<IDFDocument {self.format} with {len(self)} objects{where}>"
 
 
-def _looks_like_text(text: str) -> bool:
-    return ";" in text or "\n" in text
+def _rebuild(
+    state: tuple[Any, ...],
+    objects: list[tuple[Any, ...]],
+    bound: bool,
+    diagnostics: list[ParseDiagnostic],
+) -> IDFDocument:
+    version, schema_path, filepath, strict, fmt = state
+    doc = IDFDocument(version, schema_path, filepath, strict=strict, format=fmt)
+    doc.diagnostics = list(diagnostics)
+    for obj_type, values, comments, leading in objects:
+        doc._append(IDFObject._make(obj_type, values, comments, leading, None))
+    if bound:
+        doc.bind_schema()
+    return doc
 
 
-def _check_field(obj_type: str, index: int, value: Any) -> str:
-    text = str(value).strip()
-    if _FORBIDDEN_IN_FIELD.search(text):
-        raise ValueError(
-            f"{obj_type} field {index + 1} holds a character IDF cannot carry: {text!r}"
-        )
-    return text
+class _ObjectsView:
+    """Upper-case type lookup, as eppy's ``idfobjects`` offers it."""
+
+    def __init__(self, doc: IDFDocument) -> None:
+        self._doc = doc
+
+    def __getitem__(self, obj_type: str) -> IDFCollection:
+        return self._doc[obj_type]
+
+    def __contains__(self, obj_type: object) -> bool:
+        return obj_type in self._doc
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._doc.keys())
 
 
-def _format_idf_object(obj: IDFObject) -> str:
-    if not obj.fields:
-        return f"{obj.type};\n\n"
-    lines = [f"{obj.type},"]
-    last = len(obj.fields) - 1
-    for i, (value, name) in enumerate(zip(obj.fields, obj.field_names, strict=True)):
-        cell = f"  {value}{';' if i == last else ','}"
-        lines.append(f"{cell:<27}!- {name}" if name else cell)
-    return "\n".join(lines) + "\n\n"
+def _raise_or_keep(doc: IDFDocument, problems: list[ParseDiagnostic], strict: bool) -> None:
+    """Keep problems in ``doc.diagnostics``; in strict mode raise them all."""
+    doc.diagnostics.extend(problems)
+    if doc.diagnostics and strict:
+        found = sorted(doc.diagnostics, key=lambda d: d.line or 0)
+        raise IDFParseError(f"Failed to parse: {found[0]}", found)
 
 
-def _parse_idf(text: str) -> list[IDFObject]:
-    """Split IDF text into objects: fields end at ``,``, objects at ``;``."""
-    objects: list[IDFObject] = []
-    values: list[str] = []
-    names: list[str | None] = []
-    token: list[str] = []
-    start_line = 0
-    line = 1
-    just_closed: IDFObject | None = None
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "!":
-            end = text.find("\n", i)
-            end = n if end < 0 else end
-            comment = text[i + 1 : end]
-            # "!- Name" after a field's comma (or the closing ';') names that field.
-            if comment.startswith("-") and not "".join(token).strip():
-                if values:
-                    names[-1] = comment[1:].strip() or None
-                elif just_closed is not None and just_closed.fields:
-                    just_closed.field_names[-1] = comment[1:].strip() or None
-            i = end
-            continue
-        if ch == "\n":
-            line += 1
-        if ch in ",;":
-            value = "".join(token).strip()
-            token.clear()
-            if not values and not start_line:
-                start_line = line
-            values.append(value)
-            names.append(None)
-            if ch == ";":
-                just_closed = _make_object(values, names, start_line)
-                objects.append(just_closed)
-                values, names, start_line = [], [], 0
-        else:
-            if not ch.isspace():
-                just_closed = None
-                if not start_line:
-                    start_line = line
-            token.append(ch)
-        i += 1
-    if values or "".join(token).strip():
-        raise IdfParseError(
-            "object is not terminated by ';' before the end of the text", start_line
-        )
-    return objects
-
-
-def _make_object(values: list[str], names: list[str | None], line: int) -> IDFObject:
-    obj_type = values[0]
-    if not obj_type:
-        raise IdfParseError("object has no type before its first ',' or ';'", line)
-    if not _TYPE_RE.match(obj_type):
-        raise IdfParseError(f"invalid object type {obj_type[:60]!r}", line)
-    fields = values[1:]
-    # A bare "Type;" has no fields; "Type,;" has one empty field.
-    return IDFObject(obj_type, fields, names[1:])
-
-
-def _parse_epjson(text: str) -> list[IDFObject]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise IdfParseError(f"not valid JSON: {exc.msg}", exc.lineno) from exc
-    if not isinstance(data, dict):
-        raise IdfParseError("epJSON must be an object of object types")
-    objects: list[IDFObject] = []
-    for obj_type, instances in data.items():
-        if not _TYPE_RE.match(obj_type):
-            raise IdfParseError(f"invalid object type {obj_type[:60]!r}")
-        if not isinstance(instances, dict):
-            raise IdfParseError(f"{obj_type}: expected an object of named instances")
-        for name, props in instances.items():
-            if not isinstance(props, dict):
-                raise IdfParseError(f"{obj_type} {name!r}: expected an object of properties")
-            objects.append(IDFObject(obj_type, [name, *props.values()], ["name", *props]))
-    return objects
+# The loaders build documents, so they come after the class (and import it).
+from idfkit._loading import load_epjson, load_idf, new_document  # noqa: E402

@@ -1,11 +1,21 @@
 """Errors raised by idfkit.
 
-Every error derives from :class:`IdfkitError`, and each one also derives from
-the builtin that names the same kind of failure, so ``except
-FileNotFoundError`` catches a missing result on every storage backend::
+Every error derives from `IdfKitError` (also spelt `IdfkitError`), and most
+also derive from the builtin that names the same kind of failure, so ``except
+FileNotFoundError`` catches a missing result on every storage backend, and
+``except AttributeError`` catches a misspelt field name::
 
-    IdfkitError
-    ├── IdfParseError                (ValueError)   text that is not IDF or epJSON
+    IdfKitError
+    ├── IDFParseError                (ValueError)   text that is not IDF or epJSON
+    ├── SchemaNotFoundError          (LookupError)  no Energy+.schema.epJSON to name fields
+    ├── UnknownObjectTypeError       (KeyError)     an object type the schema does not know
+    ├── InvalidFieldError            (AttributeError) a field the object type does not have
+    ├── ValidationFailedError        (ValueError)   values the schema refuses
+    │   └── RangeError                              one value of the wrong type or range
+    ├── DuplicateObjectError         (ValueError)   a second object with the same name
+    ├── DanglingReferenceError                      a name that no object answers to
+    ├── VersionMismatchError / VersionNotFoundError / UnsupportedVersionError
+    ├── MigrationError, NoDesignDaysError, ExpandObjectsError, ParseError
     ├── EnergyPlusNotFoundError      (FileNotFoundError) no engine where we looked
     ├── SimulationError              (RuntimeError) the run could not be carried out
     ├── UnknownVariableError         (KeyError)     no such output variable / key
@@ -16,48 +26,371 @@ FileNotFoundError`` catches a missing result on every storage backend::
         ├── BucketNotFoundError      (FileNotFoundError) the bucket does not exist
         └── StorageConnectionError   (ConnectionError) the endpoint cannot be reached
 
-Errors keep only picklable state (a message and plain attributes), so they
+Errors keep only picklable state (their constructor arguments), so they
 survive process-pool and Dask worker boundaries unchanged.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
 __all__ = [
     "BucketNotFoundError",
+    "DanglingReferenceError",
+    "DuplicateObjectError",
     "EnergyPlusNotFoundError",
+    "ExpandObjectsError",
+    "IDFParseError",
+    "IdfKitError",
     "IdfParseError",
     "IdfkitError",
     "IncompleteResultError",
+    "InvalidFieldError",
+    "MigrationError",
+    "NoDesignDaysError",
+    "ParseDiagnostic",
+    "ParseError",
+    "RangeError",
     "ResultNotFoundError",
+    "SchemaNotFoundError",
     "SimulationError",
     "StorageConnectionError",
     "StorageError",
     "StudyError",
+    "UnknownObjectTypeError",
     "UnknownVariableError",
+    "UnsupportedVersionError",
+    "ValidationFailedError",
+    "VersionMismatchError",
+    "VersionNotFoundError",
 ]
 
 
-class IdfkitError(Exception):
+def _closest(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+    """Up to ``n`` candidates that look like ``word``, best first (case-insensitive)."""
+    import difflib
+
+    by_lower: dict[str, str] = {}
+    for candidate in candidates:
+        by_lower.setdefault(candidate.lower(), candidate)
+    found = difflib.get_close_matches(word.lower(), list(by_lower), n=n, cutoff=0.6)
+    return [by_lower[f] for f in found]
+
+
+def _did_you_mean(matches: Sequence[str]) -> str:
+    return f"; did you mean {' or '.join(repr(m) for m in matches)}?" if matches else ""
+
+
+class IdfKitError(Exception):
     """Root of every error idfkit raises on purpose."""
 
 
-class IdfParseError(IdfkitError, ValueError):
-    """Model text that cannot be parsed; ``line`` is 1-based (0 when unknown)."""
+IdfkitError = IdfKitError
+"""The name this package used before it took idfkit's spelling; same class."""
 
-    def __init__(self, message: str, line: int = 0) -> None:
-        super().__init__(message, line)
+
+@dataclass(frozen=True)
+class ParseDiagnostic:
+    """One problem found while parsing a model, with where it was found."""
+
+    message: str
+    filepath: str | None = None
+    obj_type: str | None = None
+    obj_name: str | None = None
+    line: int | None = None
+    column: int | None = None
+    code: str = "ParseError"
+
+    def __str__(self) -> str:
+        where = ":".join(str(p) for p in (self.filepath, self.line, self.column) if p)
+        return f"{self.message} ({where})" if where else self.message
+
+
+class IDFParseError(IdfKitError, ValueError):
+    """Model text that cannot be parsed; ``diagnostics`` says what and where.
+
+    ``line`` is the 1-based line of the first problem (0 when unknown).
+    """
+
+    def __init__(
+        self, message: str, diagnostics: Sequence[ParseDiagnostic] | int | None = None
+    ) -> None:
+        super().__init__(message, diagnostics)
         self.message = message
-        self.line = line
+        if isinstance(diagnostics, int):  # the older (message, line) form
+            diagnostics = [ParseDiagnostic(message, line=diagnostics)] if diagnostics else []
+        self.diagnostics: tuple[ParseDiagnostic, ...] = tuple(diagnostics or ())
+        self.line = next((d.line for d in self.diagnostics if d.line), 0)
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.message}" if self.line else self.message
 
 
-class EnergyPlusNotFoundError(IdfkitError, FileNotFoundError):
+IdfParseError = IDFParseError
+"""The name this package used before it took idfkit's spelling; same class."""
+
+
+class ParseError(IdfKitError):
+    """A low-level parse failure (kept for scripts written for idfkit)."""
+
+
+class SchemaNotFoundError(IdfKitError, LookupError):
+    """No EnergyPlus schema (``Energy+.schema.epJSON``) could be found.
+
+    Fields are known by position only until one is found; the message says
+    how to point to one.
+    """
+
+    def __init__(
+        self, version: tuple[int, ...] | None = None, searched_paths: list[str] | None = None
+    ) -> None:
+        super().__init__(version, searched_paths)
+        self.version = version
+        self.searched_paths = list(searched_paths or [])
+
+    def __str__(self) -> str:
+        wanted = f" for EnergyPlus {'.'.join(map(str, self.version))}" if self.version else ""
+        looked = f" Looked at: {'; '.join(self.searched_paths)}." if self.searched_paths else ""
+        return (
+            f"no EnergyPlus schema (Energy+.schema.epJSON){wanted} was found, so fields "
+            "are known by position only (obj.fields[i]).{looked} Point to one with "
+            "IDFDocument(schema=path) or load_idf(..., schema=path), the IDFKIT_SCHEMA "
+            "environment variable (the file), ENERGYPLUS_DIR (the install folder), or "
+            "install EnergyPlus where find_energyplus() finds it "
+            '(pip install "idfkit[energyplus]").'
+        ).replace("{looked}", looked)
+
+
+class UnknownObjectTypeError(IdfKitError, KeyError):
+    """An object type that the EnergyPlus schema does not define."""
+
+    def __init__(
+        self, obj_type: str, version: tuple[int, ...] | None = None, suggestions: Sequence[str] = ()
+    ) -> None:
+        super().__init__(obj_type, version, tuple(suggestions))
+        self.obj_type = obj_type
+        self.version = version
+        self.suggestions = tuple(suggestions)
+
+    def __str__(self) -> str:
+        return f"Unknown object type: {self.obj_type!r}{_did_you_mean(self.suggestions)}"
+
+
+class InvalidFieldError(IdfKitError, AttributeError):
+    """A field name that the object type does not have."""
+
+    def __init__(
+        self,
+        obj_type: str,
+        field_name: str,
+        available_fields: list[str] | None = None,
+        version: tuple[int, ...] | None = None,
+        extensible_fields: frozenset[str] | None = None,
+    ) -> None:
+        super().__init__(obj_type, field_name, available_fields, version, extensible_fields)
+        self.obj_type = obj_type
+        self.field_name = field_name
+        self.available_fields = list(available_fields or [])
+        self.version = version
+        self.extensible_fields = extensible_fields
+
+    def __str__(self) -> str:
+        matches = _closest(self.field_name, self.available_fields)
+        text = f"Invalid field {self.field_name!r} for object type {self.obj_type!r}"
+        text += _did_you_mean(matches)
+        if self.available_fields:
+            shown = ", ".join(self.available_fields[:12])
+            more = len(self.available_fields) - 12
+            text += f"\nAvailable fields: {shown}" + (f" ... and {more} more" if more > 0 else "")
+        return text
+
+
+class ValidationFailedError(IdfKitError, ValueError):
+    """Values that the schema refuses; ``errors`` lists each one."""
+
+    def __init__(self, errors: Sequence[object]) -> None:
+        super().__init__(list(errors))
+        self.errors = list(errors)
+
+    def __str__(self) -> str:
+        lines = [f"Validation failed with {len(self.errors)} error(s):"]
+        lines += [f"  {i}. {e}" for i, e in enumerate(self.errors, start=1)]
+        return "\n".join(lines)
+
+
+class RangeError(ValidationFailedError):
+    """One field value of the wrong type, out of range, or not among its choices."""
+
+    def __init__(self, obj_type: str, obj_name: str, field_name: str, message: str) -> None:
+        IdfKitError.__init__(self, obj_type, obj_name, field_name, message)
+        self.obj_type = obj_type
+        self.obj_name = obj_name
+        self.field_name = field_name
+        self.message = message
+
+    @property
+    def errors(self) -> list[object]:  # type: ignore[override]
+        """This error alone (as `ValidationFailedError.errors` lists several)."""
+        return [self]
+
+    def __str__(self) -> str:
+        return f"{self.obj_type} {self.obj_name!r}.{self.field_name}: {self.message}"
+
+
+class DuplicateObjectError(IdfKitError, ValueError):
+    """A second object with a name (or of a unique type) the document already holds."""
+
+    def __init__(self, obj_type: str, name: str) -> None:
+        super().__init__(obj_type, name)
+        self.obj_type = obj_type
+        self.name = name
+
+    def __str__(self) -> str:
+        return f"Duplicate {self.obj_type} object with name {self.name!r}"
+
+
+class DanglingReferenceError(IdfKitError):
+    """A field that names an object the document does not hold."""
+
+    def __init__(self, source: Any, field: str, target: str) -> None:
+        super().__init__(source, field, target)
+        self.source = source
+        self.field = field
+        self.target = target
+
+    def __str__(self) -> str:
+        return f"{self.source!r}.{self.field} refers to {self.target!r}, which does not exist"
+
+
+def _version_text(version: Sequence[int] | None) -> str:
+    return ".".join(map(str, version)) if version else "?"
+
+
+class VersionMismatchError(IdfKitError):
+    """A model's version differs from the one asked for."""
+
+    def __init__(
+        self,
+        *,
+        current: tuple[int, int, int],
+        target: tuple[int, int, int],
+        migration_chain: Sequence[tuple[tuple[int, int, int], tuple[int, int, int]]] = (),
+    ) -> None:
+        super().__init__(current, target, tuple(migration_chain))
+        self.current = current
+        self.target = target
+        self.migration_chain = tuple(migration_chain)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_kw, (type(self), self.__dict__))
+
+    def __str__(self) -> str:
+        return (
+            f"model version {_version_text(self.current)} differs from {_version_text(self.target)}"
+        )
+
+
+def _rebuild_kw(cls: type[Exception], state: dict[str, Any]) -> Exception:
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    return error
+
+
+class VersionNotFoundError(IdfKitError):
+    """A model file with no ``Version`` object."""
+
+    def __init__(self, filepath: str) -> None:
+        super().__init__(filepath)
+        self.filepath = filepath
+
+    def __str__(self) -> str:
+        return f"no Version object in {self.filepath}"
+
+
+class UnsupportedVersionError(IdfKitError):
+    """A model version this installation has no schema for."""
+
+    def __init__(
+        self, version: tuple[int, int, int], supported_versions: Sequence[tuple[int, int, int]]
+    ) -> None:
+        super().__init__(version, tuple(supported_versions))
+        self.version = version
+        self.supported_versions = tuple(supported_versions)
+
+    def __str__(self) -> str:
+        known = ", ".join(_version_text(v) for v in self.supported_versions) or "none"
+        return f"EnergyPlus version {_version_text(self.version)} is not supported ({known})"
+
+
+class MigrationError(IdfKitError):
+    """A version migration (IDFVersionUpdater transition) that failed."""
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.from_version = details.get("from_version")
+        self.to_version = details.get("to_version")
+        self.exit_code = details.get("exit_code")
+        self.stderr = details.get("stderr")
+        self.completed_steps = tuple(details.get("completed_steps", ()))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_kw, (type(self), self.__dict__))
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NoDesignDaysError(IdfKitError):
+    """A weather station with no design days to add to a model."""
+
+    def __init__(
+        self,
+        station_name: str | None = None,
+        ddy_path: str | None = None,
+        nearby_suggestions: list[str] | None = None,
+    ) -> None:
+        super().__init__(station_name, ddy_path, nearby_suggestions)
+        self.station_name = station_name
+        self.ddy_path = ddy_path
+        self.nearby_suggestions = list(nearby_suggestions or [])
+
+    def __str__(self) -> str:
+        where = self.station_name or self.ddy_path or "the weather station"
+        return f"no design days found for {where}"
+
+
+class ExpandObjectsError(IdfKitError):
+    """An ExpandObjects (or Slab/Basement) preprocessor run that failed."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        preprocessor: str | None = None,
+        exit_code: int | None = None,
+        stderr: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.preprocessor = preprocessor
+        self.exit_code = exit_code
+        self.stderr = stderr
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_kw, (type(self), self.__dict__))
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class EnergyPlusNotFoundError(IdfKitError, FileNotFoundError):
     """No EnergyPlus installation was found in any of the places searched."""
 
 
-class SimulationError(IdfkitError, RuntimeError):
+class SimulationError(IdfKitError, RuntimeError):
     """A simulation could not be carried out (timeout, engine crash, bad setup).
 
     ``stderr`` holds what EnergyPlus had written to standard error so far.
@@ -73,7 +406,7 @@ class SimulationError(IdfkitError, RuntimeError):
         return self.message
 
 
-class UnknownVariableError(IdfkitError, KeyError):
+class UnknownVariableError(IdfKitError, KeyError):
     """An output variable or key value that the output file does not hold.
 
     A `KeyError`, as in idfkit, so `except KeyError` catches it; its message
@@ -84,19 +417,19 @@ class UnknownVariableError(IdfkitError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-class ResultNotFoundError(IdfkitError, FileNotFoundError):
+class ResultNotFoundError(IdfKitError, FileNotFoundError):
     """No simulation result exists at the given directory."""
 
 
-class IncompleteResultError(IdfkitError, RuntimeError):
+class IncompleteResultError(IdfKitError, RuntimeError):
     """A result whose manifest lists files that are missing or differ."""
 
 
-class StudyError(IdfkitError, ValueError):
+class StudyError(IdfKitError, ValueError):
     """A study (job bundle) that is missing, corrupt, or asked for a bad index."""
 
 
-class StorageError(IdfkitError, OSError):
+class StorageError(IdfKitError, OSError):
     """A storage backend failure that has no more specific builtin meaning."""
 
 

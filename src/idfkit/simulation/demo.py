@@ -86,8 +86,7 @@ def run_demo(
 
 def set_insulation(doc: IDFDocument, parameters: Mapping[str, Any]) -> None:
     """Set the wall and roof insulation thickness to ``parameters["insulation_m"]`` metres."""
-    insulation = next(o for o in doc["Material"] if o.name == "Wall Insulation")
-    insulation.fields[2] = f"{parameters['insulation_m']:g}"
+    doc["Material"]["Wall Insulation"].thickness = parameters["insulation_m"]
 
 
 def demo_jobs(count: int, weather: Path) -> list[SimulationJob]:

@@ -32,6 +32,12 @@ class EnergyPlusConfig:
         """The ``WeatherData`` folder that ships with the installation."""
         return self.install_dir / "WeatherData"
 
+    @property
+    def schema_path(self) -> Path | None:
+        """The ``Energy+.schema.epJSON`` next to the executable, or None when absent."""
+        found = self.install_dir / "Energy+.schema.epJSON"
+        return found if found.is_file() else None
+
     def weather_files(self) -> list[Path]:
         """The .epw files shipped with the installation, sorted by name."""
         return sorted(self.weather_dir.glob("*.epw")) if self.weather_dir.is_dir() else []
