@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from idfkit import load_idf
 from idfkit.document import IDFDocument
 from idfkit.simulation import LocalFileSystem, MemoryFileSystem, SimulationJob, StudyError
 from idfkit.simulation.cli import main as cli
@@ -210,11 +211,12 @@ def test_grid_sets_fields_by_name(box_model: Path, weather: Path, tmp_path: Path
         "Material:Wall Insulation:thickness": [0.05, 0.2],
         "WindowMaterial:SimpleGlazingSystem:Glazing:u_factor": [1.8],
     }
-    jobs = grid_jobs(box_model, weather, grid)
+    base = load_idf(box_model)
+    jobs = grid_jobs(base, weather, grid)
     models = [j.model for j in jobs if isinstance(j.model, IDFDocument)]
     assert [m["Material"]["Wall Insulation"].thickness for m in models] == [0.05, 0.2]
     assert {m["WindowMaterial:SimpleGlazingSystem"]["Glazing"].u_factor for m in models} == {1.8}
-    assert load_idf(box_model)["Material"]["Wall Insulation"].thickness == 0.1  # base untouched
+    assert base["Material"]["Wall Insulation"].thickness == 0.1  # the base model is not touched
     with pytest.raises(StudyError, match="no field 'thicknes'"):
         grid_jobs(box_model, weather, {"Material:Wall Insulation:thicknes": [0.1]})
 
