@@ -15,9 +15,20 @@ from idfkit.exceptions import (
     StudyError,
     UnknownVariableError,
 )
+from idfkit.simulation._simulation_cache import CacheKey, SimulationCache
+from idfkit.simulation.async_batch import (
+    SimulationEvent,
+    async_simulate_batch,
+    async_simulate_batch_stream,
+)
+from idfkit.simulation.async_runner import async_simulate
 from idfkit.simulation.batch import BatchResult, JobOutcome, SimulationJob, simulate_batch
 from idfkit.simulation.energyplus import EnergyPlusConfig, find_energyplus
 from idfkit.simulation.fs import (
+    AsyncFileSystem,
+    AsyncFileSystemAdapter,
+    AsyncLocalFileSystem,
+    AsyncS3FileSystem,
     FileInfo,
     FileSystem,
     LocalFileSystem,
@@ -54,10 +65,15 @@ if TYPE_CHECKING:
     from idfkit.simulation.fs.s3 import S3FileSystem
 
 __all__ = [
+    "AsyncFileSystem",
+    "AsyncFileSystemAdapter",
+    "AsyncLocalFileSystem",
+    "AsyncS3FileSystem",
     "BatchResult",
     "BucketNotFoundError",
     "CSVColumn",
     "CSVResult",
+    "CacheKey",
     "ESOColumn",
     "ESOEnvironment",
     "ESOResult",
@@ -83,7 +99,9 @@ __all__ = [
     "RunManifest",
     "S3FileSystem",
     "SQLResult",
+    "SimulationCache",
     "SimulationError",
+    "SimulationEvent",
     "SimulationJob",
     "SimulationProgress",
     "SimulationResult",
@@ -96,6 +114,9 @@ __all__ = [
     "TimeSeriesResult",
     "UnknownVariableError",
     "VariableInfo",
+    "async_simulate",
+    "async_simulate_batch",
+    "async_simulate_batch_stream",
     "find_energyplus",
     "simulate",
     "simulate_batch",

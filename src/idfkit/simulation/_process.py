@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -16,6 +17,15 @@ from typing import IO
 from idfkit.exceptions import SimulationError
 
 ProgressCallback = Callable[[str], None]
+
+#: Set by the caller's context (the async façade does) to stop a run early: when
+#: the event is set, the process group is killed and `RunCancelled` is raised.
+cancel_event: ContextVar[threading.Event | None] = ContextVar("idfkit_cancel_event", default=None)
+_POLL_SECONDS = 0.05
+
+
+class RunCancelled(BaseException):
+    """The run was cancelled through `cancel_event`; EnergyPlus has been killed."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,9 @@ def run_process(
     killed and reaped before this returns or raises, so no EnergyPlus process
     outlives the call.
     """
+    cancel = cancel_event.get()
+    if cancel is not None and cancel.is_set():
+        raise RunCancelled("cancelled before EnergyPlus started")
     started = time.perf_counter()
     proc = subprocess.Popen(
         list(command),
@@ -76,7 +89,7 @@ def run_process(
     for reader in readers:
         reader.start()
     try:
-        exit_code = proc.wait(timeout=timeout)
+        exit_code = _wait(proc, timeout, cancel)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
         proc.wait()
@@ -98,6 +111,22 @@ def run_process(
         stderr="".join(err_lines),
         runtime_seconds=time.perf_counter() - started,
     )
+
+
+def _wait(proc: subprocess.Popen[str], timeout: float, cancel: threading.Event | None) -> int:
+    """`proc.wait(timeout)`, waking every few milliseconds to honour `cancel`."""
+    if cancel is None:
+        return proc.wait(timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while True:
+        if cancel.is_set():
+            raise RunCancelled("the run was cancelled")
+        remaining = deadline - time.monotonic()
+        try:
+            return proc.wait(timeout=max(0.0, min(_POLL_SECONDS, remaining)))
+        except subprocess.TimeoutExpired:
+            if remaining <= _POLL_SECONDS:
+                raise
 
 
 def _join(readers: list[threading.Thread]) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePath
+from typing import TYPE_CHECKING
 
 import idfkit
 from idfkit.document import IDFDocument, load_idf
@@ -35,6 +36,9 @@ from idfkit.simulation.manifest import (
 from idfkit.simulation.parsers.err import parse_err
 from idfkit.simulation.result import SimulationResult
 
+if TYPE_CHECKING:
+    from idfkit.simulation._simulation_cache import SimulationCache
+
 __all__ = ["simulate"]
 
 ModelInput = IDFDocument | str | PurePath
@@ -54,6 +58,7 @@ def simulate(
     on_progress: ProgressCallback | None = None,
     fs: FileSystem | None = None,
     label: str = "",
+    cache: SimulationCache | None = None,
 ) -> SimulationResult:
     """Run one EnergyPlus simulation and return its result.
 
@@ -67,9 +72,43 @@ def simulate(
 
     A run that EnergyPlus rejects returns a result with ``success`` False;
     a timeout raises :class:`~idfkit.exceptions.SimulationError`.
+
+    With a ``cache`` (a ``SimulationCache``), a run of the same model, weather
+    and options that is already cached is placed in ``output_dir`` without
+    EnergyPlus; a new successful run is added to the cache.
     """
     doc = _prepare_model(model)
     config = energyplus if isinstance(energyplus, EnergyPlusConfig) else find_energyplus(energyplus)
+    if cache is not None:
+        key = cache.compute_key(
+            doc,
+            weather,
+            annual=annual,
+            design_day=design_day,
+            output_prefix=output_prefix,
+            extra_args=tuple(extra_args or ()),
+            energyplus_version=config.version,
+            fs=fs,
+        )
+        hit = cache.restore(key, output_dir, fs=fs, label=label)
+        if hit is not None:
+            return hit
+        result = simulate(
+            doc,
+            weather,
+            output_dir=output_dir,
+            energyplus=config,
+            annual=annual,
+            design_day=design_day,
+            output_prefix=output_prefix,
+            timeout=timeout,
+            extra_args=extra_args,
+            on_progress=on_progress,
+            fs=fs,
+            label=label,
+        )
+        cache.store(key, result)
+        return result
     options = _RunOptions(
         config, annual, design_day, output_prefix, timeout, tuple(extra_args or ()), label
     )

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from idfkit.simulation.fs.async_ import (
+    AsyncFileSystem,
+    AsyncFileSystemAdapter,
+    AsyncLocalFileSystem,
+    AsyncS3FileSystem,
+)
 from idfkit.simulation.fs.base import (
     FileInfo,
     FileSystem,
@@ -22,6 +28,10 @@ if TYPE_CHECKING:
     from idfkit.simulation.fs.s3 import S3FileSystem
 
 __all__ = [
+    "AsyncFileSystem",
+    "AsyncFileSystemAdapter",
+    "AsyncLocalFileSystem",
+    "AsyncS3FileSystem",
     "FileInfo",
     "FileSystem",
     "LocalFileSystem",
