@@ -4,7 +4,16 @@
     (goal: under 64 MB, independent of the size);
 (b) S3 requests from a fresh ``from_directory`` to the first
     ``get_timeseries`` (goal: at most 2) and on a second access (goal: 0);
-(c) upload time of a 20-file result directory, parallel against one by one.
+(c) upload time of a 20-file result directory, parallel against one by one;
+(d) the cost of one run (issue 12): S3 requests per run of the box model by
+    kind (goal: at most files + 3), bytes read from local disk while
+    publishing (goal: each output once), ``import idfkit.simulation`` time
+    and whether it pulls boto3 in, the time to build an ``S3FileSystem``
+    with its client, the first ``from_directory(...).sql.get_timeseries``
+    from S3 in a fresh process, and Python CPU per S3 run.
+
+``--only d`` runs (d) alone. Run it with ``PYTHONPATH`` pointing at another
+checkout's ``src`` to measure that code (before/after tables).
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -230,6 +240,154 @@ def bench_upload(server: LocalS3Server, file_mib: int) -> None:
     print(f"\n  parallel speed-up: {serial / parallel:.2f}x")
 
 
+def box_run(server: LocalS3Server, bucket: str, runs: int) -> dict[str, Any]:
+    """Requests by kind and Python CPU of ``runs`` S3 runs of the box model."""
+    config = find_energyplus()
+    weather = config.weather_dir / "USA_IL_Chicago-OHare.Intl.AP.725300_TMY3.epw"
+    fs = server.filesystem(bucket)
+    sent = count_requests(fs)
+    cpu: list[float] = []
+    files = 0
+    for i in range(runs):
+        sent.clear()
+        started = time.process_time()
+        result = simulate(
+            example_model("box"), weather, output_dir=f"run-{i}", fs=fs, energyplus=config
+        )
+        cpu.append(time.process_time() - started)
+        assert result.manifest is not None
+        files = len(result.manifest.files)
+    return {"requests": dict(sent), "files": files, "cpu": min(cpu)}
+
+
+def local_outputs() -> tuple[Path, list[Path]]:
+    """A real result folder of the box model, made once."""
+    config = find_energyplus()
+    weather = config.weather_dir / "USA_IL_Chicago-OHare.Intl.AP.725300_TMY3.epw"
+    folder = Path(tempfile.mkdtemp(prefix="bench-outputs-"))
+    simulate(example_model("box"), weather, output_dir=folder / "run", energyplus=config)
+    files = sorted(p for p in (folder / "run").iterdir() if p.name != MANIFEST_NAME)
+    return folder, files
+
+
+def bytes_read_publishing(fs: Any, files: list[Path]) -> float:
+    """Bytes this process read (read syscalls) while publishing, per byte of output."""
+    total = sum(p.stat().st_size for p in files)
+
+    def rchar() -> int:
+        for line in Path("/proc/self/io").read_text().splitlines():
+            if line.startswith("rchar:"):
+                return int(line.split()[1])
+        raise RuntimeError("no rchar in /proc/self/io")
+
+    before = rchar()
+    _publish.publish(fs, f"pub-{time.monotonic_ns()}", files, fake_manifest)
+    return (rchar() - before) / total
+
+
+def import_time() -> tuple[float, bool]:
+    """Best of 5: seconds for ``import idfkit.simulation``, and whether boto3 came along."""
+    best = float("inf")
+    pulled = False
+    for _ in range(5):
+        out = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", "import idfkit.simulation"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        lines = [ln.split("|") for ln in out.stderr.splitlines() if ln.startswith("import time:")]
+        total = next(int(c) for _, c, name in lines if name.strip() == "idfkit.simulation")
+        pulled = pulled or any(name.strip().startswith("boto3") for _, _, name in lines)
+        best = min(best, total / 1e6)
+    return best, pulled
+
+
+CHILD_BUILD = """
+import sys, time, json
+from idfkit.simulation.fs.s3 import S3FileSystem
+opts = dict(endpoint_url=sys.argv[1], region_name="us-east-1",
+            aws_access_key_id="testing", aws_secret_access_key="testing")
+times = []
+for i in range(6):
+    t = time.perf_counter()
+    S3FileSystem("timing", **opts).client
+    times.append(time.perf_counter() - t)
+print(json.dumps(times))
+"""
+
+CHILD_FIRST_READ = """
+import time
+t0 = time.perf_counter()
+import os, sys, json
+from idfkit.simulation import S3FileSystem, SimulationResult
+fs = S3FileSystem(sys.argv[2], endpoint_url=sys.argv[1], region_name="us-east-1",
+                  aws_access_key_id="testing", aws_secret_access_key="testing")
+t1 = time.perf_counter()
+ts = SimulationResult.from_directory("run-0", fs=fs).sql.get_timeseries(
+    "Zone Mean Air Temperature", "ZONE 1")
+t2 = time.perf_counter()
+print(json.dumps([t1 - t0, t2 - t1, time.process_time(), len(ts.values)]))
+"""
+
+
+def child(code: str, *args: str) -> Any:
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def bench_run_cost(server: LocalS3Server) -> None:
+    run = box_run(server, "runcost", runs=3)
+    kinds = ", ".join(f"{k} {v}" for k, v in sorted(run["requests"].items()) if k != "total")
+    folder, files = local_outputs()
+    try:
+        local_reads = bytes_read_publishing(_local_fs(Path(tempfile.mkdtemp(dir=folder))), files)
+        s3_reads = bytes_read_publishing(server.filesystem("readcount"), files)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    seconds, pulled = import_time()
+    build = child(CHILD_BUILD, server.endpoint_url)
+    reads = []
+    with tempfile.TemporaryDirectory() as cache:
+        env_cache = os.environ.get("IDFKIT_CACHE_DIR")
+        os.environ["IDFKIT_CACHE_DIR"] = cache
+        for _ in range(3):
+            for leftover in Path(cache).iterdir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            reads.append(child(CHILD_FIRST_READ, server.endpoint_url, "runcost"))
+        if env_cache is None:
+            del os.environ["IDFKIT_CACHE_DIR"]
+        else:
+            os.environ["IDFKIT_CACHE_DIR"] = env_cache
+    first = min(reads, key=lambda r: r[0] + r[1])
+    print_table(
+        "(d) the cost of one run (issue 12)",
+        ["figure", "value"],
+        [
+            [f"S3 requests per box run ({run['files']} files)", run["requests"]["total"]],
+            ["  by kind", kinds],
+            ["bytes read per output byte, publishing to local disk", local_reads],
+            ["bytes read per output byte, publishing to S3", s3_reads],
+            ["import idfkit.simulation, s (best of 5)", seconds],
+            ["  boto3 imported", pulled],
+            ["S3FileSystem + client, first in a process, s", build[0]],
+            ["S3FileSystem + client, later ones, s (median)", sorted(build[1:])[2]],
+            ["fresh process: imports + S3FileSystem, s", first[0]],
+            ["fresh process: from_directory + first get_timeseries, s", first[1]],
+            ["fresh process: Python CPU in all, s", first[2]],
+            ["Python CPU per S3 run (best of 3), s", run["cpu"]],
+        ],
+    )
+
+
+def _local_fs(root: Path) -> Any:
+    from idfkit.simulation import LocalFileSystem
+
+    return LocalFileSystem(root)
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         child_read(*sys.argv[2:5])
@@ -237,11 +395,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="100,500", help="object sizes in MiB for (a)")
     parser.add_argument("--file-mib", type=int, default=4, help="file size for (c)")
+    parser.add_argument("--only", choices=["a", "b", "c", "d"], help="run one part only")
     args = parser.parse_args()
     with LocalS3Server(process=True) as server:
-        bench_rss(server, [int(s) for s in args.sizes.split(",")])
-        bench_requests(server)
-        bench_upload(server, args.file_mib)
+        if args.only in (None, "a"):
+            bench_rss(server, [int(s) for s in args.sizes.split(",")])
+        if args.only in (None, "b"):
+            bench_requests(server)
+        if args.only in (None, "c"):
+            bench_upload(server, args.file_mib)
+        if args.only in (None, "d"):
+            bench_run_cost(server)
 
 
 if __name__ == "__main__":

@@ -59,7 +59,7 @@ def test_every_error_pickles_with_its_details() -> None:
         for name in e.__all__
         if inspect.isclass(getattr(e, name)) and issubclass(getattr(e, name), Exception)
     }
-    assert len(errors) == 25
+    assert len(errors) == 26
     special: dict[type[Exception], Exception] = {
         e.IDFParseError: e.IDFParseError("bad field", [e.ParseDiagnostic("bad", "m.idf", line=12)]),
         e.SimulationError: e.SimulationError("timed out", stderr="partial stderr", exit_code=-9),
@@ -76,6 +76,7 @@ def test_every_error_pickles_with_its_details() -> None:
         e.MigrationError: e.MigrationError("failed", from_version=(9, 6, 0), exit_code=1),
         e.NoDesignDaysError: e.NoDesignDaysError("Chicago", None, ["Midway"]),
         e.ExpandObjectsError: e.ExpandObjectsError("failed", preprocessor="Slab", exit_code=2),
+        e.ConcurrentRunError: e.ConcurrentRunError("lost", "run-2", "2025-01-01T00:00:00", "h"),
     }
     for error_type in errors:
         error = special.get(error_type) or error_type(f"{error_type.__name__} message")

@@ -32,8 +32,7 @@ from idfkit.simulation.fs import (
     FileSystem,
 )
 from idfkit.simulation.testing import LocalS3Server
-from tests.conftest import unique_bucket
-from tests.contract.contract import (
+from idfkit.simulation.testing.contract import (
     CopyRemoveContract,
     ExistsContract,
     GlobContract,
@@ -42,6 +41,7 @@ from tests.contract.contract import (
     ReadWriteContract,
     RootIsNotAFileContract,
 )
+from tests.conftest import unique_bucket
 
 # -- AsyncFileSystem: the FileSystem contract, awaited -------------------------
 

@@ -15,8 +15,7 @@ import pytest
 
 from idfkit import load_idf
 from idfkit.simulation import IncompleteResultError, SimulationResult, simulate
-from idfkit.simulation.testing import LocalS3Server
-from tests.contract.contract import Contracts
+from idfkit.simulation.testing import FileSystemContract, LocalS3Server
 
 ROOT = Path(__file__).parent.parent
 DOCS = ROOT / "docs"
@@ -135,7 +134,7 @@ def azure_backend_class() -> Iterator[type]:
                 sys.modules[name] = module
 
 
-class TestCustomBackendFromDocs(Contracts):
+class TestCustomBackendFromDocs(FileSystemContract):
     @pytest.fixture
     def fs(self, azure_backend_class: type) -> Any:
         return azure_backend_class(InMemoryContainerClient(), prefix="study-001/")

@@ -279,3 +279,41 @@ def test_large_files_use_multipart_upload(moto_server: Any, tmp_path: Path) -> N
     assert sent["UploadPart"] == 3
     assert fs.stat("big.bin").size == 12 * 1024 * 1024
     assert fs.stat("big.bin").version.strip('"').endswith("-3")
+
+
+@pytest.mark.parametrize(
+    ("url", "prefix"),
+    [
+        ("s3://bucket-x/exp#2", "exp#2/"),
+        ("s3://bucket-x/exp?v=2", "exp?v=2/"),
+        ("s3://bucket-x/a%2Fb", "a%2Fb/"),
+        ("s3://bucket-x/study 1/run", "study 1/run/"),
+        ("s3://bucket-x", ""),
+        ("s3://bucket-x/", ""),
+    ],
+)
+def test_s3_urls_keep_their_key_verbatim(url: str, prefix: str) -> None:
+    from idfkit.simulation.url import filesystem_from_url
+
+    fs = filesystem_from_url(url, region_name="us-east-1")
+    assert isinstance(fs, S3FileSystem)
+    assert (fs.bucket, fs.prefix) == ("bucket-x", prefix)
+
+
+@pytest.mark.parametrize("url", ["s3://", "s3:///prefix", "s3:", "s3://Bad_Bucket/x", "s3://b#x/y"])
+def test_s3_urls_without_a_usable_bucket_are_refused(url: str) -> None:
+    from idfkit.simulation.url import filesystem_from_url
+
+    with pytest.raises(ValueError, match="bucket"):
+        filesystem_from_url(url)
+
+
+def test_keys_with_url_characters_round_trip(moto_server: Any) -> None:
+    from idfkit.simulation.url import filesystem_from_url
+
+    bucket = moto_server.filesystem(unique_bucket()).bucket
+    fs = filesystem_from_url(f"s3://{bucket}/exp#2?v=%2F", endpoint_url=moto_server.endpoint_url)
+    fs.write_bytes("run/out.txt", b"ok")
+    raw = moto_server.filesystem(bucket, create=False)
+    assert raw.read_bytes("exp#2?v=%2F/run/out.txt") == b"ok"
+    assert fs.glob("", "*") == ["run"]

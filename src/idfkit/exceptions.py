@@ -24,6 +24,7 @@ FileNotFoundError`` catches a missing result on every storage backend, and
     ├── StudyError                   (ValueError)   a job bundle that cannot be used
     └── StorageError                 (OSError)      a backend failure we could not map
         ├── BucketNotFoundError      (FileNotFoundError) the bucket does not exist
+        ├── ConcurrentRunError       (FileExistsError) another run took the output folder
         └── StorageConnectionError   (ConnectionError) the endpoint cannot be reached
 
 Errors keep only picklable state (their constructor arguments), so they
@@ -38,6 +39,7 @@ from typing import Any
 
 __all__ = [
     "BucketNotFoundError",
+    "ConcurrentRunError",
     "DanglingReferenceError",
     "DuplicateObjectError",
     "EnergyPlusNotFoundError",
@@ -439,3 +441,34 @@ class BucketNotFoundError(StorageError, FileNotFoundError):
 
 class StorageConnectionError(StorageError, ConnectionError):
     """The storage endpoint named in the message could not be reached."""
+
+
+class ConcurrentRunError(StorageError, FileExistsError):
+    """Another run took this run's output folder before this run could commit.
+
+    The folder now belongs to the run named by ``other_run_id`` (started at
+    ``other_started_at`` on ``other_host``, as far as its marker or manifest
+    says); this run's result was not published.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        other_run_id: str = "",
+        other_started_at: str = "",
+        other_host: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.other_run_id = other_run_id
+        self.other_started_at = other_started_at
+        self.other_host = other_host
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> tuple[type[ConcurrentRunError], tuple[str, str, str, str]]:
+        return (
+            type(self),
+            (self.message, self.other_run_id, self.other_started_at, self.other_host),
+        )

@@ -11,26 +11,75 @@ import pytest
 from moto import mock_aws
 
 from idfkit.simulation import LocalFileSystem, MemoryFileSystem
+from idfkit.simulation.fs.base import FileSystem
 from idfkit.simulation.fs.fsspec import FsspecFileSystem
 from idfkit.simulation.fs.s3 import S3FileSystem
 from idfkit.simulation.testing import LocalS3Server
+from idfkit.simulation.testing.contract import FileSystemContract
 from tests.conftest import S3rver, unique_bucket
-from tests.contract.contract import Contracts
 
 
-class TestLocalFileSystem(Contracts):
+def _local_foreign(fs: FileSystem, name: str) -> None:
+    assert isinstance(fs, LocalFileSystem) and fs.root is not None
+    target = fs.root / name  # deliberately past the path contract
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(b"foreign")
+
+
+def _s3_foreign(fs: FileSystem, name: str) -> None:
+    assert isinstance(fs, S3FileSystem)
+    fs.client.put_object(Bucket=fs.bucket, Key=fs.prefix + name, Body=b"foreign")
+
+
+def _fsspec_foreign(fs: FileSystem, name: str) -> None:
+    assert isinstance(fs, FsspecFileSystem)
+    fs.fs.pipe_file(f"{fs.root}/{name}", b"foreign")
+
+
+class TestLocalFileSystem(FileSystemContract):
+    put_foreign = staticmethod(_local_foreign)
+
     @pytest.fixture
     def fs(self, tmp_path: Path) -> LocalFileSystem:
         return LocalFileSystem(tmp_path / "root")
 
+    def test_symlinks_out_of_the_root_are_refused(
+        self, fs: LocalFileSystem, tmp_path: Path
+    ) -> None:
+        assert fs.root is not None
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        (elsewhere / "secret.txt").write_bytes(b"outside")
+        fs.write_bytes("inside/ok.txt", b"inside")
+        (fs.root / "link").symlink_to(elsewhere, target_is_directory=True)
+        (fs.root / "file-link").symlink_to(elsewhere / "secret.txt")
+        (fs.root / "inner-link").symlink_to(fs.root / "inside", target_is_directory=True)
+        for action in (
+            lambda: fs.write_bytes("link/x", b"escaped"),
+            lambda: fs.read_bytes("link/secret.txt"),
+            lambda: fs.read_bytes("file-link"),
+            lambda: fs.write_bytes("file-link", b"escaped"),
+            lambda: fs.exists("link/secret.txt"),
+            lambda: fs.glob("link", "*"),
+            lambda: fs.copy("inside/ok.txt", "link/copy.txt"),
+            lambda: fs.remove("link/secret.txt"),
+        ):
+            with pytest.raises(ValueError, match="outside the root"):
+                action()
+        assert sorted(p.name for p in elsewhere.iterdir()) == ["secret.txt"]
+        assert (elsewhere / "secret.txt").read_bytes() == b"outside"
+        assert fs.read_bytes("inner-link/ok.txt") == b"inside"  # a link within the root is fine
 
-class TestMemoryFileSystem(Contracts):
+
+class TestMemoryFileSystem(FileSystemContract):
     @pytest.fixture
     def fs(self) -> MemoryFileSystem:
         return MemoryFileSystem()
 
 
-class TestS3OnMotoInProcess(Contracts):
+class TestS3OnMotoInProcess(FileSystemContract):
+    put_foreign = staticmethod(_s3_foreign)
+
     @pytest.fixture
     def fs(self) -> Iterator[S3FileSystem]:
         with mock_aws():
@@ -43,19 +92,28 @@ class TestS3OnMotoInProcess(Contracts):
         super().test_pickles_and_still_works(fs)
 
 
-class TestS3OnMotoServer(Contracts):
+class TestS3OnMotoServer(FileSystemContract):
+    put_foreign = staticmethod(_s3_foreign)
+
     @pytest.fixture
     def fs(self, moto_server: LocalS3Server) -> S3FileSystem:
         return moto_server.filesystem(unique_bucket(), prefix="project-x/batch-42/", max_attempts=2)
 
 
-class TestS3OnS3rver(Contracts):
+class TestS3OnS3rver(FileSystemContract):
+    put_foreign = staticmethod(_s3_foreign)
+
     @pytest.fixture
     def fs(self, s3rver: S3rver) -> S3FileSystem:
-        return s3rver.filesystem(unique_bucket(), prefix="study-001/", max_attempts=2)
+        # s3rver ignores If-Match / If-None-Match: it stands for stores that do.
+        return s3rver.filesystem(
+            unique_bucket(), prefix="study-001/", max_attempts=2, conditional_writes=False
+        )
 
 
-class TestFsspecMemory(Contracts):
+class TestFsspecMemory(FileSystemContract):
+    put_foreign = staticmethod(_fsspec_foreign)
+
     @pytest.fixture
     def fs(self) -> FsspecFileSystem:
         pytest.importorskip("fsspec")

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from idfkit.exceptions import (
     BucketNotFoundError,
+    ConcurrentRunError,
     EnergyPlusNotFoundError,
     IncompleteResultError,
     ResultNotFoundError,
@@ -33,6 +34,7 @@ from idfkit.simulation.fs import (
     FileSystem,
     LocalFileSystem,
     MemoryFileSystem,
+    SupportsConditionalWrite,
     SupportsLocalTransfer,
     SupportsStat,
 )
@@ -74,6 +76,7 @@ __all__ = [
     "CSVColumn",
     "CSVResult",
     "CacheKey",
+    "ConcurrentRunError",
     "ESOColumn",
     "ESOEnvironment",
     "ESOResult",
@@ -108,6 +111,7 @@ __all__ = [
     "StorageConnectionError",
     "StorageError",
     "StudyError",
+    "SupportsConditionalWrite",
     "SupportsLocalTransfer",
     "SupportsStat",
     "TabularRow",

@@ -1,17 +1,25 @@
-"""Publishing a finished run: every output file, then the manifest, last."""
+"""Publishing a finished run as a commit: mark the folder, upload each file once, manifest last.
+
+With a backend that offers `SupportsConditionalWrite`, the manifest is
+written only if the run's own marker still stands (S3 If-Match; a locked
+rename on local disk): a run that another run has overtaken raises
+`ConcurrentRunError` naming that run, and never returns a result. Without
+the capability, a folder has one writer at a time (the guarantee studies
+and batches give by refusing shared folders).
+"""
 
 from __future__ import annotations
 
 import os
-import random
-import time
+import socket
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from idfkit.exceptions import StorageError
-from idfkit.simulation.fs.base import FileSystem, SupportsStat, file_info, join, upload_file
+from idfkit.exceptions import ConcurrentRunError, IncompleteResultError
+from idfkit.simulation.fs.base import FileSystem, SupportsConditionalWrite, join, upload_file
 from idfkit.simulation.manifest import (
     MANIFEST_NAME,
     ManifestFile,
@@ -21,13 +29,25 @@ from idfkit.simulation.manifest import (
     read_manifest,
 )
 
-__all__ = ["Snapshot", "changed_files", "mark_publishing", "publish", "snapshot"]
+__all__ = ["Claim", "Snapshot", "changed_files", "mark_publishing", "publish", "snapshot"]
 
 Snapshot = dict[str, tuple[int, int, int]]
 MAX_UPLOAD_THREADS = 8
-SETTLE_ROUNDS = 8
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A run's hold on its folder: where its marker stands and at which version."""
+
+    output_dir: str
+    run_id: str
+    version: str | None  # None: the backend cannot write conditionally
+
+    @property
+    def manifest_path(self) -> str:
+        return join(self.output_dir, MANIFEST_NAME)
 
 
 def snapshot(folder: Path) -> Snapshot:
@@ -47,9 +67,20 @@ def changed_files(folder: Path, before: Snapshot) -> list[Path]:
     return [folder / n for n in sorted(names)]
 
 
-def mark_publishing(fs: FileSystem, output_dir: str, marker: PublishingMarker) -> None:
-    """Replace any earlier manifest with a marker, so a crash before the end reads as incomplete."""
-    fs.write_text(join(output_dir, MANIFEST_NAME), marker.to_json())
+def mark_publishing(fs: FileSystem, output_dir: str, marker: PublishingMarker) -> Claim:
+    """Replace any earlier manifest with this run's marker.
+
+    A crash before the end then reads as incomplete, and a run started later
+    in the same folder takes it over (a killed run's retry never waits).
+    """
+    if not marker.host:
+        marker = marker.model_copy(update={"host": _host()})
+    path = join(output_dir, MANIFEST_NAME)
+    data = marker.to_json().encode()
+    if isinstance(fs, SupportsConditionalWrite):
+        return Claim(output_dir, marker.run_id, fs.write_bytes_if(path, data))
+    fs.write_bytes(path, data)
+    return Claim(output_dir, marker.run_id, None)
 
 
 def publish(
@@ -59,69 +90,86 @@ def publish(
     make_manifest: Callable[[tuple[ManifestFile, ...]], RunManifest],
     *,
     upload: bool = True,
-) -> RunManifest | None:
-    """Hash (and, if ``upload``, upload in parallel) ``files``; then write the manifest.
+    claim: Claim | None = None,
+) -> RunManifest:
+    """Upload ``files`` (each read once: hashed as it is sent), then commit the manifest.
 
     If any upload fails, the first failure is raised and no manifest is
-    written, so the run can never read as a success.
+    written, so the run can never read as a success. With a ``claim`` on a
+    backend that writes conditionally, the folder is checked to be still
+    this run's before the uploads (one request) and the manifest is written
+    only if the marker is unchanged.
 
-    When the backend reports content digests (``SupportsStat``), the
-    manifest is then settled, for runs that write the same folder at once:
-    while this run's manifest stands, every file is checked to be this run's
-    and any that another run replaced is uploaded again. If another run's
-    manifest comes to stand there, this run yields (returns None), unless it
-    had just repaired files, which may have been that run's: then it takes
-    the folder back and repairs on. Whoever settles last owns a folder of
-    exactly its own files.
+    Raises:
+        ConcurrentRunError: Another run marked the folder after this one.
     """
-    manifest_path = join(output_dir, MANIFEST_NAME)
+    conditional = claim is not None and claim.version is not None
+    if conditional:
+        assert claim is not None and isinstance(fs, SupportsConditionalWrite)
+        if fs.version(claim.manifest_path) != claim.version:
+            raise _lost(fs, claim, "before uploading")
     entries = _map(lambda p: _entry(fs, output_dir, p, upload), files)
     manifest = make_manifest(tuple(entries))
-    fs.write_text(manifest_path, manifest.to_json())
-    if not upload or not isinstance(fs, SupportsStat):
+    if manifest.host == "":
+        manifest = manifest.model_copy(update={"host": _host()})
+    data = manifest.to_json().encode()
+    if not conditional:
+        fs.write_bytes(join(output_dir, MANIFEST_NAME), data)
         return manifest
-    repaired = False  # whether this run changed files since it last saw its manifest standing
-    for round_ in range(SETTLE_ROUNDS):
-        stored = read_manifest(fs.read_bytes(manifest_path), where=manifest_path)
-        if stored.run_id != manifest.run_id:
-            if not repaired:
-                return None  # the other run came later and found our files before its check
-            # We may have replaced files of the run that now owns the folder: take it back,
-            # after a random pause so that two runs repairing in step fall out of step.
-            time.sleep(random.uniform(0, 0.05 * 2**round_))
-            fs.write_text(manifest_path, manifest.to_json())
-            repaired = False
-            continue
-        held = _map(lambda e: _holds(fs, output_dir, e), entries)
-        replaced = [path for path, ok in zip(files, held, strict=True) if not ok]
-        if not replaced:
-            return manifest
-        _map(lambda p: upload_file(fs, p, join(output_dir, p.name)), replaced)
-        repaired = True
-    raise StorageError(
-        f"{output_dir}: other runs kept replacing this run's files; gave up after "
-        f"{SETTLE_ROUNDS} rounds (the folder may read as incomplete)"
-    )
+    assert claim is not None and isinstance(fs, SupportsConditionalWrite)
+    try:
+        fs.write_bytes_if(claim.manifest_path, data, if_match=claim.version)
+    except FileExistsError:
+        if not _stands(fs, claim, manifest):  # a retried request may have landed already
+            raise _lost(fs, claim, "at commit") from None
+    return manifest
 
 
 def _entry(fs: FileSystem, output_dir: str, path: Path, upload: bool) -> ManifestFile:
-    size, digest = hash_file(path)
+    size = path.stat().st_size
     if upload:
-        upload_file(fs, path, join(output_dir, path.name))
+        digest = upload_file(fs, path, join(output_dir, path.name))
+    else:
+        size, digest = hash_file(path)
     return ManifestFile(name=path.name, size=size, sha256=digest)
 
 
-def _holds(fs: FileSystem, output_dir: str, entry: ManifestFile) -> bool:
-    """Whether the stored file is the one ``entry`` describes."""
+def _stored(fs: FileSystem, path: str) -> RunManifest | PublishingMarker | None:
     try:
-        info = file_info(fs, join(output_dir, entry.name))
-    except FileNotFoundError:
-        return False
-    if info is None:
-        return True
-    if info.sha256 is not None:
-        return info.sha256 == entry.sha256
-    return info.size == entry.size
+        return read_manifest(fs.read_bytes(path), where=path)
+    except (FileNotFoundError, IncompleteResultError):
+        return None
+
+
+def _stands(fs: FileSystem, claim: Claim, manifest: RunManifest) -> bool:
+    stored = _stored(fs, claim.manifest_path)
+    return isinstance(stored, RunManifest) and stored.run_id == manifest.run_id
+
+
+def _lost(fs: FileSystem, claim: Claim, when: str) -> ConcurrentRunError:
+    """The error for a run overtaken in its folder, naming the run that holds it now."""
+    stored = _stored(fs, claim.manifest_path)
+    if stored is None:
+        other = "an unknown run (its marker is gone or unreadable)"
+        return ConcurrentRunError(f"{claim.output_dir}: taken over by {other} {when}")
+    started = stored.started_at.isoformat()
+    state = "finished" if isinstance(stored, RunManifest) else "still publishing"
+    host = stored.host or "an unknown host"
+    return ConcurrentRunError(
+        f"{claim.output_dir}: run {claim.run_id} was overtaken {when} by run "
+        f"{stored.run_id} (started {started} on {host}, {state}); this run's results "
+        "were not published",
+        other_run_id=stored.run_id,
+        other_started_at=started,
+        other_host=stored.host,
+    )
+
+
+def _host() -> str:
+    try:
+        return socket.gethostname()
+    except OSError:
+        return ""
 
 
 def _map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:

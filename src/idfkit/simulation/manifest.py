@@ -91,6 +91,7 @@ class RunManifest(BaseModel):
     idfkit_version: str
     error_summary: str = ""
     job: JobBinding | None = None
+    host: str = ""  # the machine that published the run
     parameters: dict[str, JsonValue] = Field(default_factory=dict)
     metrics: dict[str, Metric] = Field(default_factory=dict)
 
@@ -114,6 +115,7 @@ class PublishingMarker(BaseModel):
     run_id: str
     label: str = ""
     started_at: datetime
+    host: str = ""  # the machine running it, named when another run is refused
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2)

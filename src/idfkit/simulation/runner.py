@@ -121,9 +121,10 @@ def simulate(
         run_dir = Path(tmp) / "run"
         run_dir.mkdir()
         marker = _marker(label)
-        mark_publishing(fs, remote_dir, marker)
+        claim = mark_publishing(fs, remote_dir, marker)
         outcome = _run(doc, weather_path, run_dir, options, on_progress, marker)
-        manifest = publish(fs, remote_dir, changed_files(run_dir, {}), outcome.manifest_maker)
+        files = changed_files(run_dir, {})
+        manifest = publish(fs, remote_dir, files, outcome.manifest_maker, claim=claim)
     # None: another run writing the same folder finished last; read what stands there.
     known = {"manifest": manifest} if manifest is not None else {}
     return SimulationResult(
@@ -187,14 +188,14 @@ def _simulate_local(
     local = LocalFileSystem(root=run_dir)
     try:
         marker = _marker(options.label)
-        mark_publishing(local, "", marker)
+        claim = mark_publishing(local, "", marker)
         outcome = _run(doc, weather, run_dir, options, on_progress, marker)
     except BaseException:
         if made_here:
             shutil.rmtree(run_dir, ignore_errors=True)
         raise
     files = changed_files(run_dir, outcome.before)
-    manifest = publish(local, "", files, outcome.manifest_maker, upload=False)
+    manifest = publish(local, "", files, outcome.manifest_maker, upload=False, claim=claim)
     assert manifest is not None  # without uploads there is nothing to settle
     return SimulationResult(
         run_dir,

@@ -13,11 +13,13 @@ from idfkit.simulation.fs.async_ import (
 from idfkit.simulation.fs.base import (
     FileInfo,
     FileSystem,
+    SupportsConditionalWrite,
     SupportsLocalTransfer,
     SupportsStat,
     download_file,
     file_info,
     join,
+    matching_paths,
     normalize_path,
     upload_file,
 )
@@ -37,11 +39,13 @@ __all__ = [
     "LocalFileSystem",
     "MemoryFileSystem",
     "S3FileSystem",
+    "SupportsConditionalWrite",
     "SupportsLocalTransfer",
     "SupportsStat",
     "download_file",
     "file_info",
     "join",
+    "matching_paths",
     "normalize_path",
     "upload_file",
 ]

@@ -27,22 +27,38 @@ Listing
     ``glob(path, pattern)`` matches ``fnmatch`` patterns, case-sensitively,
     against the names directly inside ``path`` (files and directories, never
     recursively), and returns sorted paths that the same backend accepts back.
-    A directory that does not exist lists as empty.
+    A directory that does not exist lists as empty. A stored name that no
+    path can name (``" "``, ``".."``, one holding a backslash, ...), put
+    there by another tool, is left out and logged once, never fatal.
+
+Files and directories
+    A file and a directory never share a path, on any backend: writing or
+    copying a file where a directory is raises ``IsADirectoryError``, and
+    writing below a file raises ``NotADirectoryError``. Reading a directory,
+    the root included, raises ``IsADirectoryError``. ``copy(a, a)`` changes
+    nothing.
 
 Optional capabilities
-    The nine methods of :class:`FileSystem` are the whole required protocol.
-    A backend may also offer :class:`SupportsLocalTransfer` (stream a local
-    file in or out without holding it in memory) and :class:`SupportsStat`
-    (size and a version token without a download). Callers go through
-    :func:`upload_file`, :func:`download_file` and :func:`file_info`, which
-    use a capability when present and fall back to the nine methods.
+    The nine methods of `FileSystem` are the whole required protocol. A
+    backend may also offer `SupportsLocalTransfer` (stream a local file in or
+    out without holding it in memory), `SupportsStat` (size and a version
+    token without a download) and `SupportsConditionalWrite` (writes that the
+    store refuses unless the file is at a given version, which makes
+    publishing a run a commit). Callers go through `upload_file`,
+    `download_file` and `file_info`, which use a capability when present and
+    fall back to the nine methods.
 """
 
 from __future__ import annotations
 
+import fnmatch
+import hashlib
+import logging
 import os
 import shutil
+import threading
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Protocol, runtime_checkable
@@ -50,11 +66,13 @@ from typing import Protocol, runtime_checkable
 __all__ = [
     "FileInfo",
     "FileSystem",
+    "SupportsConditionalWrite",
     "SupportsLocalTransfer",
     "SupportsStat",
     "download_file",
     "file_info",
     "join",
+    "matching_paths",
     "normalize_path",
     "upload_file",
 ]
@@ -111,8 +129,14 @@ class FileSystem(Protocol):
 class SupportsLocalTransfer(Protocol):
     """Streams whole files between local disk and the backend."""
 
-    def put_file(self, local_path: str | Path, path: str | Path) -> None:
-        """Upload a local file to ``path``, reading it in pieces."""
+    def put_file(self, local_path: str | Path, path: str | Path) -> str | None:
+        """Upload a local file to ``path``, reading it in pieces.
+
+        Returns:
+            The SHA-256 hex digest of the uploaded content when the backend
+            computed it while reading the file (so that the caller need not
+            read it again), else None.
+        """
         ...
 
     def get_file(self, path: str | Path, local_path: str | Path) -> None:
@@ -128,6 +152,48 @@ class FileInfo:
     size: int
     version: str
     sha256: str | None = None
+
+
+@runtime_checkable
+class SupportsConditionalWrite(Protocol):
+    """Writes that the store refuses unless a condition holds, each returning a version.
+
+    Publishing uses it as a commit: a run marks its folder, keeps the
+    version of its marker, and writes its manifest only if the marker is
+    still at that version. A backend without it keeps single-writer
+    guarantees only.
+    """
+
+    def write_bytes_if(
+        self,
+        path: str | Path,
+        data: bytes,
+        *,
+        if_match: str | None = None,
+        if_none_match: bool = False,
+    ) -> str:
+        """Write ``data`` at ``path`` if the condition holds, atomically with the check.
+
+        Args:
+            path: The file to write, as for ``write_bytes``.
+            data: The new content.
+            if_match: Write only if the file exists at this version (a token
+                that this method or ``version`` returned).
+            if_none_match: Write only if no file is at ``path``.
+
+        Returns:
+            The version token of the written file, an opaque string that
+            changes with every write.
+
+        Raises:
+            FileExistsError: The condition did not hold (another writer came
+                first, or the file is gone).
+        """
+        ...
+
+    def version(self, path: str | Path) -> str | None:
+        """The current version token of a file (as ``write_bytes_if`` returns), None if absent."""
+        ...
 
 
 @runtime_checkable
@@ -175,12 +241,67 @@ def join(*parts: PathLike) -> str:
     return normalize_path("/".join(os.fspath(p) for p in parts if os.fspath(p)))
 
 
-def upload_file(fs: FileSystem, local_path: str | Path, path: str | Path) -> None:
-    """Copy a local file to ``fs``, streamed when the backend can."""
+def ancestors(path: str) -> list[str]:
+    """The directories above a normalized path, outermost first: ``a/b/c`` -> ``a``, ``a/b``."""
+    parts = path.split("/")[:-1]
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+_log = logging.getLogger("idfkit.simulation.fs")
+_UNNAMEABLE_SEEN: set[tuple[str, str]] = set()
+_UNNAMEABLE_LOCK = threading.Lock()
+
+
+def matching_paths(folder: str, names: Iterable[str], pattern: str, *, where: str) -> list[str]:
+    """Sorted paths of the ``names`` inside ``folder`` that match ``pattern``.
+
+    A name that no path can stand for (it would normalize to another path or
+    be refused) is left out and logged once per ``where`` and name.
+    """
+    out: set[str] = set()
+    for name in names:
+        if not name or not fnmatch.fnmatchcase(name, pattern):  # "": the folder's own marker
+            continue
+        expected = f"{folder}/{name}" if folder else name
+        try:
+            ok = "/" not in name and "\\" not in name and normalize_path(expected) == expected
+        except ValueError:
+            ok = False
+        if ok:
+            out.add(expected)
+        else:
+            _skip_once(where, expected)
+    return sorted(out)
+
+
+def _skip_once(where: str, name: str) -> None:
+    with _UNNAMEABLE_LOCK:
+        if (where, name) in _UNNAMEABLE_SEEN:
+            return
+        if len(_UNNAMEABLE_SEEN) < 10_000:
+            _UNNAMEABLE_SEEN.add((where, name))
+    _log.warning("%s: skipped %r, a stored name that no path can name", where, name)
+
+
+def upload_file(fs: FileSystem, local_path: str | Path, path: str | Path) -> str:
+    """Copy a local file to ``fs``, streamed when the backend can.
+
+    Returns:
+        The SHA-256 hex digest of the file, computed while it was read for the
+        upload when the backend allows, so the file is read once.
+    """
     if isinstance(fs, SupportsLocalTransfer):
-        fs.put_file(local_path, path)
-    else:
-        fs.write_bytes(path, Path(local_path).read_bytes())
+        digest = fs.put_file(local_path, path)
+        return digest if isinstance(digest, str) else sha256_file(Path(local_path))
+    data = Path(local_path).read_bytes()
+    fs.write_bytes(path, data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 hex digest of a local file, read in pieces."""
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def download_file(fs: FileSystem, path: str | Path, local_path: str | Path) -> None:

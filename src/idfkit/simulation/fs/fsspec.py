@@ -6,12 +6,11 @@ plus the fsspec plugin of the store (gcsfs, adlfs, ...).
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from pathlib import Path
 from typing import Any
 
-from idfkit.simulation.fs.base import FileInfo, join, normalize_path
+from idfkit.simulation.fs.base import FileInfo, ancestors, matching_paths, normalize_path
 
 __all__ = ["FsspecFileSystem"]
 
@@ -42,10 +41,17 @@ class FsspecFileSystem:
         return f"FsspecFileSystem({protocol}://{self.root})"
 
     def _file(self, path: str | Path) -> str:
-        """The full path of a file to write; the root itself is never a file."""
-        if not normalize_path(path):
+        """The full path of a file to write: no folder there, no file above it."""
+        rel = normalize_path(path)
+        if not rel:
             raise IsADirectoryError(f"{path!r} names the root {self.root or '/'}, not a file")
-        return self._full(path)
+        full = self._full(rel)
+        if self.fs.isdir(full):
+            raise IsADirectoryError(f"{full} is a directory")
+        for parent in ancestors(rel):
+            if self.fs.isfile(self._full(parent)):
+                raise NotADirectoryError(f"{full}: {self._full(parent)} is a file")
+        return full
 
     def _full(self, path: str | Path) -> str:
         rel = normalize_path(path)
@@ -53,10 +59,16 @@ class FsspecFileSystem:
             return self.root or "/"
         return f"{self.root}/{rel}" if self.root else rel
 
-    def read_bytes(self, path: str | Path) -> bytes:
+    def _existing_file(self, path: str | Path) -> str:
         full = self._full(path)
         if not self.fs.isfile(full):
+            if not normalize_path(path) or self.fs.isdir(full):
+                raise IsADirectoryError(f"{full} is a directory")
             raise FileNotFoundError(f"no such file: {full}")
+        return full
+
+    def read_bytes(self, path: str | Path) -> bytes:
+        full = self._existing_file(path)
         data: bytes = self.fs.cat_file(full)
         return data
 
@@ -86,7 +98,9 @@ class FsspecFileSystem:
         self.fs.makedirs(full, exist_ok=True)
 
     def copy(self, src: str | Path, dst: str | Path) -> None:
-        self.write_bytes(dst, self.read_bytes(src))
+        data = self.read_bytes(src)
+        if normalize_path(src) != normalize_path(dst):
+            self.write_bytes(dst, data)
 
     def glob(self, path: str | Path, pattern: str) -> list[str]:
         rel = normalize_path(path)
@@ -96,7 +110,7 @@ class FsspecFileSystem:
         names = {
             str(entry).rstrip("/").rsplit("/", 1)[-1] for entry in self.fs.ls(full, detail=False)
         }
-        return sorted(join(rel, n) for n in names if fnmatch.fnmatchcase(n, pattern))
+        return matching_paths(rel, names, pattern, where=repr(self))
 
     def remove(self, path: str | Path) -> None:
         full = self._full(path)
@@ -112,9 +126,7 @@ class FsspecFileSystem:
         self.fs.put_file(os.fspath(local_path), full)
 
     def get_file(self, path: str | Path, local_path: str | Path) -> None:
-        full = self._full(path)
-        if not self.fs.isfile(full):
-            raise FileNotFoundError(f"no such file: {full}")
+        full = self._existing_file(path)
         self.fs.get_file(full, os.fspath(local_path))
 
     def stat(self, path: str | Path) -> FileInfo:

@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import os
+import shutil
+import stat
 import tempfile
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from idfkit.simulation.fs.base import FileInfo, copy_local, normalize_path
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+
+from idfkit.simulation.fs.base import FileInfo, matching_paths, normalize_path
 
 __all__ = ["LocalFileSystem"]
+
+# A file being written is staged beside its target under a name that no path can
+# name (a backslash is a separator in every path), so a listing never mistakes a
+# real file for a partial one, nor the other way round. Windows forbids the
+# backslash in names; there the staging name only looks unusual.
+_PARTIAL_MARK = "\\" if os.sep == "/" else "~idfkit-"
+_CHUNK = 1 << 20
 
 
 class LocalFileSystem:
@@ -18,7 +35,8 @@ class LocalFileSystem:
 
     Without a root, paths are ordinary local paths (absolute, or relative to
     the working directory). With a root, they follow the relative-path
-    contract of :mod:`idfkit.simulation.fs.base`.
+    contract of :mod:`idfkit.simulation.fs.base`, and a path that leads
+    outside the root through a symbolic link is refused like ``..``.
     """
 
     def __init__(self, root: str | Path | None = None) -> None:
@@ -33,13 +51,21 @@ class LocalFileSystem:
             if "\x00" in text:
                 raise ValueError(f"path {text!r} holds a NUL byte")
             return Path(text)
-        return self.root / normalize_path(path)
+        rel = normalize_path(path)
+        target = self.root / rel
+        if rel and not target.resolve().is_relative_to(self.root):
+            raise ValueError(f"path {rel!r} leads outside the root {self.root} (symbolic link)")
+        return target
 
     def _local_file(self, path: str | Path) -> Path:
-        """The local path of a file to write; the root itself is never a file."""
+        """The local path of a file to write, its parent folder made."""
         target = self._local(path)
-        if self.root is not None and target == self.root:
-            raise IsADirectoryError(f"{path!r} names the root {self.root}, not a file")
+        if (self.root is not None and target == self.root) or target.is_dir():
+            raise IsADirectoryError(f"{path!r} is a directory, not a file")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError) as exc:
+            raise NotADirectoryError(f"{path!r}: a file stands where a folder is needed") from exc
         return target
 
     def _public(self, local: Path) -> str:
@@ -52,9 +78,8 @@ class LocalFileSystem:
 
     def write_bytes(self, path: str | Path, data: bytes) -> None:
         target = self._local_file(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
         # Write beside the target, then rename: readers see old or new, never half.
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        fd, tmp = _partial(target)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
@@ -83,7 +108,7 @@ class LocalFileSystem:
         source, target = self._local(src), self._local(dst)
         if not source.is_file():
             raise FileNotFoundError(f"no such file: {src}")
-        if source != target:
+        if source.resolve() != target.resolve():
             self.put_file(source, dst)
 
     def glob(self, path: str | Path, pattern: str) -> list[str]:
@@ -92,47 +117,124 @@ class LocalFileSystem:
             names = os.listdir(folder)
         except (FileNotFoundError, NotADirectoryError):
             return []
-        return sorted(
-            self._public(folder / name)
-            for name in names
-            if fnmatch.fnmatchcase(name, pattern) and not _is_partial(name)
+        names = [n for n in names if not _is_partial(n)]
+        if self.root is None:
+            return sorted(
+                (folder / n).as_posix()
+                for n in matching_paths("", names, pattern, where=str(folder))
+            )
+        return matching_paths(
+            self._public(folder) if folder != self.root else "", names, pattern, where=str(folder)
         )
 
     def remove(self, path: str | Path) -> None:
         self._local(path).unlink()
 
     # -- capabilities ----------------------------------------------------
-    def put_file(self, local_path: str | Path, path: str | Path) -> None:
+    def put_file(self, local_path: str | Path, path: str | Path) -> str:
         target = self._local_file(path)
-        fd, tmp = tempfile.mkstemp(dir=_parent(target), prefix=f".{target.name}.", suffix=".part")
-        os.close(fd)
+        digest = hashlib.sha256()
+        fd, tmp = _partial(target)
         try:
-            copy_local(Path(local_path), Path(tmp))
+            with open(local_path, "rb") as src, os.fdopen(fd, "wb") as dst:
+                while chunk := src.read(_CHUNK):  # one read: copied and hashed together
+                    digest.update(chunk)
+                    dst.write(chunk)
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        return digest.hexdigest()
 
     def get_file(self, path: str | Path, local_path: str | Path) -> None:
-        copy_local(self._local(path), Path(local_path))
+        source = self._local(path)
+        target = Path(local_path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
 
     def stat(self, path: str | Path) -> FileInfo:
         local = self._local(path)
         st = local.stat()
-        digest = hashlib.sha256()
         with local.open("rb") as fh:  # local reads are cheap next to any transfer
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
-        return FileInfo(
-            size=st.st_size, version=f"{st.st_mtime_ns}-{st.st_size}", sha256=digest.hexdigest()
-        )
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        return FileInfo(size=st.st_size, version=_version(st), sha256=digest)
+
+    def write_bytes_if(
+        self,
+        path: str | Path,
+        data: bytes,
+        *,
+        if_match: str | None = None,
+        if_none_match: bool = False,
+    ) -> str:
+        target = self._local_file(path)
+        fd, tmp = _partial(target)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            with _folder_lock(target.parent):  # check and rename as one step
+                current = _version_of(target)
+                if if_none_match and current is not None:
+                    raise FileExistsError(f"{path!r} exists (version {current})")
+                if if_match is not None and current != if_match:
+                    raise FileExistsError(
+                        f"{path!r} is at version {current}, not {if_match} (another writer)"
+                    )
+                os.replace(tmp, target)
+                return _version(target.stat())
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+    def version(self, path: str | Path) -> str | None:
+        return _version_of(self._local(path))
+
+
+def _version(st: os.stat_result) -> str:
+    # A write replaces the file by a new one (a new inode), so the token changes
+    # even when size and timestamp do not.
+    return f"{st.st_ino}-{st.st_mtime_ns}-{st.st_size}"
+
+
+def _version_of(target: Path) -> str | None:
+    try:
+        st = target.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(f"{target} is a directory")
+    return _version(st)
+
+
+_THREAD_LOCK = threading.Lock()
+
+
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """Exclusive among threads and processes: an advisory lock on the folder itself.
+
+    The kernel drops it when its holder dies, so a killed writer never
+    blocks the next one. Where ``fcntl`` is missing (Windows) it excludes
+    the threads of this process only.
+    """
+    if fcntl is None:
+        with _THREAD_LOCK:
+            yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _partial(target: Path) -> tuple[int, str]:
+    """A new, exclusive staging file beside ``target``: (descriptor, path)."""
+    name = f".{target.name}{_PARTIAL_MARK}{uuid.uuid4().hex[:12]}.part"
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=name)
+    return fd, tmp
 
 
 def _is_partial(name: str) -> bool:
-    """A write in progress (see ``write_bytes``), never listed."""
-    return name.startswith(".") and name.endswith(".part")
-
-
-def _parent(target: Path) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    return target.parent
+    """A write in progress (see ``_partial``), never listed."""
+    return _PARTIAL_MARK in name and ".part" in name

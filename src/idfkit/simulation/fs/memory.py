@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import threading
 from pathlib import Path
 from typing import Any
 
-from idfkit.simulation.fs.base import FileInfo, join, normalize_path
+from idfkit.simulation.fs.base import FileInfo, ancestors, matching_paths, normalize_path
 
 __all__ = ["MemoryFileSystem"]
 
@@ -42,18 +41,29 @@ class MemoryFileSystem:
             try:
                 return self._files[key]
             except KeyError:
+                if not key or key in self._dirs or self._has_children(key):
+                    raise IsADirectoryError(f"{key!r} is a directory") from None
                 raise FileNotFoundError(f"no such file: {key!r}") from None
 
     def write_bytes(self, path: str | Path, data: bytes) -> None:
         key = normalize_path(path)
-        if not key:
-            raise IsADirectoryError("cannot write to the root")
         with self._lock:
-            if key in self._dirs or self._has_children(key):
-                raise IsADirectoryError(f"{key!r} is a directory")
-            self._files[key] = bytes(data)
-            self._counter += 1
-            self._versions[key] = self._counter
+            self._check_file_path(key)
+            self._store(key, bytes(data))
+
+    def _check_file_path(self, key: str) -> None:
+        """A file may go at ``key``: it is no directory and no file lies above it."""
+        if not key or key in self._dirs or self._has_children(key):
+            raise IsADirectoryError(f"{key!r} is a directory")
+        for parent in ancestors(key):
+            if parent in self._files:
+                raise NotADirectoryError(f"{key!r}: {parent!r} is a file")
+
+    def _store(self, key: str, data: bytes) -> int:
+        self._files[key] = data
+        self._counter += 1
+        self._versions[key] = self._counter
+        return self._counter
 
     def read_text(self, path: str | Path, encoding: str = "utf-8") -> str:
         return self.read_bytes(path).decode(encoding)
@@ -77,13 +87,19 @@ class MemoryFileSystem:
         with self._lock:
             if key in self._files:
                 raise FileExistsError(f"{key!r} is a file")
+            for parent in ancestors(key):
+                if parent in self._files:
+                    raise NotADirectoryError(f"{key!r}: {parent!r} is a file")
             if (key in self._dirs or self._has_children(key) or not key) and not exist_ok:
                 raise FileExistsError(f"directory {key!r} exists")
             if key:
                 self._dirs.add(key)
 
     def copy(self, src: str | Path, dst: str | Path) -> None:
-        self.write_bytes(dst, self.read_bytes(src))
+        source, target = normalize_path(src), normalize_path(dst)
+        data = self.read_bytes(source)
+        if source != target:
+            self.write_bytes(target, data)
 
     def glob(self, path: str | Path, pattern: str) -> list[str]:
         base = normalize_path(path)
@@ -93,7 +109,7 @@ class MemoryFileSystem:
             for key in [*self._files, *self._dirs]:
                 if key.startswith(prefix) and key != base:
                     names.add(key[len(prefix) :].split("/", 1)[0])
-        return sorted(join(base, n) for n in names if fnmatch.fnmatchcase(n, pattern))
+        return matching_paths(base, names, pattern, where=repr(self))
 
     def remove(self, path: str | Path) -> None:
         key = normalize_path(path)
@@ -101,6 +117,29 @@ class MemoryFileSystem:
             if self._files.pop(key, None) is None:
                 raise FileNotFoundError(f"no such file: {key!r}")
             self._versions.pop(key, None)
+
+    def write_bytes_if(
+        self,
+        path: str | Path,
+        data: bytes,
+        *,
+        if_match: str | None = None,
+        if_none_match: bool = False,
+    ) -> str:
+        key = normalize_path(path)
+        with self._lock:
+            self._check_file_path(key)
+            current = str(self._versions[key]) if key in self._files else None
+            if if_none_match and current is not None:
+                raise FileExistsError(f"{key!r} exists (version {current})")
+            if if_match is not None and current != if_match:
+                raise FileExistsError(f"{key!r} is at version {current}, not {if_match}")
+            return str(self._store(key, bytes(data)))
+
+    def version(self, path: str | Path) -> str | None:
+        key = normalize_path(path)
+        with self._lock:
+            return str(self._versions[key]) if key in self._files else None
 
     def stat(self, path: str | Path) -> FileInfo:
         key = normalize_path(path)

@@ -6,7 +6,7 @@ imports without it.
 
 from __future__ import annotations
 
-import fnmatch
+import base64
 import hashlib
 import io
 import logging
@@ -22,7 +22,7 @@ from typing import IO, Any, Literal
 from pydantic import SecretStr
 
 from idfkit.exceptions import BucketNotFoundError, StorageConnectionError, StorageError
-from idfkit.simulation.fs.base import FileInfo, join, normalize_path
+from idfkit.simulation.fs.base import FileInfo, ancestors, matching_paths, normalize_path
 
 __all__ = ["S3FileSystem"]
 
@@ -40,6 +40,8 @@ _DENIED = {
     "InvalidToken",
     "AllAccessDisabled",
 }
+_LISTING_TTL = 10.0  # seconds a folder listing stands in for a check before a write
+_LOST_RACE = {"PreconditionFailed", "412", "ConditionalRequestConflict"}
 _MiB = 1024 * 1024
 
 
@@ -58,7 +60,36 @@ class S3FileSystem:
     files, instance role) unless a ready ``session`` or ``client`` is given.
     Requests are retried by botocore (``retry_mode``, ``max_attempts``);
     large files go through boto3's managed transfer in parallel parts. The
-    boto3 client is made lazily, once per process, so the object pickles.
+    boto3 client is made lazily, once per process, so the object pickles;
+    every instance of a process shares one boto3 session, so building one
+    costs milliseconds.
+
+    Args:
+        bucket: The bucket name.
+        prefix: A key prefix under which every path lives.
+        endpoint_url: An S3-compatible endpoint (MinIO, Ceph, R2, a local
+            server); AWS by default.
+        region_name: The bucket's region.
+        aws_access_key_id: Explicit credentials (with the two below);
+            otherwise boto3's chain.
+        aws_secret_access_key: See ``aws_access_key_id``.
+        aws_session_token: See ``aws_access_key_id``.
+        session: A ready boto3 session to make the client from.
+        client: A ready boto3 S3 client (such an instance does not pickle).
+        retry_mode: botocore's retry mode.
+        max_attempts: Attempts per request, the first included.
+        connect_timeout: Seconds to wait for a connection.
+        read_timeout: Seconds to wait for a response.
+        max_concurrency: Threads per managed (multipart) transfer.
+        multipart_threshold: Size from which uploads go in parts.
+        multipart_chunksize: Size of each part.
+        checksum: ``"when_supported"`` sends each upload's SHA-256 as an S3
+            checksum that the server verifies; ``"when_required"`` sends
+            none, for servers that reject checksum headers.
+        conditional_writes: Whether the server honours ``If-Match`` and
+            ``If-None-Match`` on uploads (AWS S3 and moto do). Set it to
+            False for a server that ignores them; publishing then relies on
+            one writer per folder.
     """
 
     def __init__(
@@ -81,6 +112,7 @@ class S3FileSystem:
         multipart_threshold: int = 16 * _MiB,
         multipart_chunksize: int = 8 * _MiB,
         checksum: Literal["when_supported", "when_required"] = "when_supported",
+        conditional_writes: bool = True,
     ) -> None:
         if not isinstance(bucket, str) or not _BUCKET_RE.match(bucket) or ".." in bucket:
             raise ValueError(
@@ -105,6 +137,7 @@ class S3FileSystem:
         self.multipart_threshold = multipart_threshold
         self.multipart_chunksize = multipart_chunksize
         self.checksum = checksum
+        self.conditional_writes = conditional_writes
         self._init_process_state()
 
     def _init_process_state(self) -> None:
@@ -112,6 +145,10 @@ class S3FileSystem:
         self._client_pid = -1
         self._client_lock = threading.Lock()
         self._bucket_checked = False
+        self._known_dirs: set[str] = set()  # keys seen to be folders: no file check needed
+        # Folder key -> (when listed, names of its subfolders): one listing answers the
+        # "is a folder there?" check for every file then written into that folder.
+        self._subfolders: dict[str, tuple[float, set[str]]] = {}
 
     def __repr__(self) -> str:
         where = f", endpoint_url={self.endpoint_url!r}" if self.endpoint_url else ""
@@ -125,7 +162,14 @@ class S3FileSystem:
                 "build it from endpoint_url/credentials or a boto3 session instead"
             )
         state = self.__dict__.copy()
-        for name in ("_client", "_client_pid", "_client_lock", "_bucket_checked"):
+        for name in (
+            "_client",
+            "_client_pid",
+            "_client_lock",
+            "_bucket_checked",
+            "_known_dirs",
+            "_subfolders",
+        ):
             state.pop(name)
         session = state.pop("_user_session")
         if session is not None:
@@ -157,7 +201,7 @@ class S3FileSystem:
         return self._client
 
     def _make_client(self) -> Any:
-        boto3 = _boto()
+        _boto()
         from botocore.config import Config
 
         config = Config(
@@ -168,22 +212,18 @@ class S3FileSystem:
             request_checksum_calculation=self.checksum,
             response_checksum_validation=self.checksum,
         )
-        session = self._user_session or boto3.session.Session(
+        _REDACTOR.install()
+        if self._user_session is not None:
+            return self._user_session.client(
+                "s3", endpoint_url=self.endpoint_url, region_name=self.region_name, config=config
+            )
+        return _shared_client(
+            endpoint_url=self.endpoint_url,
+            region_name=self.region_name,
             aws_access_key_id=_reveal(self._access_key),
             aws_secret_access_key=_reveal(self._secret_key),
             aws_session_token=_reveal(self._session_token),
-            region_name=self.region_name,
-        )
-        creds = session.get_credentials()
-        frozen = creds.get_frozen_credentials() if creds is not None else None
-        _REDACTOR.protect(
-            _reveal(self._secret_key),
-            _reveal(self._session_token),
-            frozen.secret_key if frozen else None,
-            frozen.token if frozen else None,
-        )
-        return session.client(
-            "s3", endpoint_url=self.endpoint_url, region_name=self.region_name, config=config
+            config=config,
         )
 
     def _transfer_config(self) -> Any:
@@ -249,6 +289,8 @@ class S3FileSystem:
             return BucketNotFoundError(f"S3 bucket {self.bucket!r} does not exist ({where})")
         if code in _NOT_FOUND or status == 404:
             return FileNotFoundError(f"no such object: {where}")
+        if code in _LOST_RACE or status == 412:
+            return FileExistsError(f"{where} changed meanwhile ({code}): another writer came first")
         if code in _DENIED or status == 403:
             return PermissionError(f"access denied ({code}) trying to {action} {where}")
         message = str(error.get("Message", ""))[:200]
@@ -291,28 +333,73 @@ class S3FileSystem:
         return buffer.getvalue()
 
     def write_bytes(self, path: str | Path, data: bytes) -> None:
-        key = self._require_file_key(path)
-        extra = self._upload_args(hashlib.sha256(data).hexdigest())
+        key = self._placed_file_key(path)
         with self._translate("write", path):
             if len(data) < self.multipart_threshold:
-                self.client.put_object(Bucket=self.bucket, Key=key, Body=data, **extra)
+                self._put(key, data, hashlib.sha256(data).digest())
             else:
-                self.client.upload_fileobj(
-                    io.BytesIO(data),
-                    self.bucket,
-                    key,
-                    ExtraArgs=extra,
-                    Config=self._transfer_config(),
-                )
+                self._upload_stream(io.BytesIO(data), key)
+        self._note_written(key)
         log.debug("wrote s3://%s/%s (%d bytes)", self.bucket, key, len(data))
 
-    def _upload_args(self, sha256: str) -> dict[str, Any]:
-        """Every upload carries its SHA-256: as user metadata (read back by ``stat``) and,
-        where the server supports it, as an S3 checksum that the server verifies."""
-        extra: dict[str, Any] = {"Metadata": {"sha256": sha256}}
+    def _put(self, key: str, data: bytes, sha256: bytes, **conditions: str) -> str:
+        """One PUT carrying the content's SHA-256 (the server checks it); returns the ETag."""
+        extra: dict[str, Any] = {"Metadata": {"sha256": sha256.hex()}}
         if self.checksum == "when_supported":
-            extra["ChecksumAlgorithm"] = "SHA256"
-        return extra
+            extra["ChecksumSHA256"] = base64.b64encode(sha256).decode()
+        response = self.client.put_object(
+            Bucket=self.bucket, Key=key, Body=data, **extra, **conditions
+        )
+        return str(response.get("ETag", ""))
+
+    def _upload_stream(self, stream: IO[bytes], key: str) -> str:
+        """A managed (multipart) upload read once from ``stream``; returns its SHA-256."""
+        reader = _HashingReader(stream)
+        extra = {"ChecksumAlgorithm": "SHA256"} if self.checksum == "when_supported" else {}
+        self.client.upload_fileobj(
+            reader, self.bucket, key, ExtraArgs=extra, Config=self._transfer_config()
+        )
+        return reader.digest.hexdigest()
+
+    def write_bytes_if(
+        self,
+        path: str | Path,
+        data: bytes,
+        *,
+        if_match: str | None = None,
+        if_none_match: bool = False,
+    ) -> str:
+        key = self._require_file_key(path)
+        conditions: dict[str, str] = {}
+        if if_match is not None:
+            conditions["IfMatch"] = if_match
+        if if_none_match:
+            conditions["IfNoneMatch"] = "*"
+        try:
+            with self._translate("write", path):
+                return self._put(key, data, hashlib.sha256(data).digest(), **conditions)
+        except FileNotFoundError as exc:
+            if isinstance(exc, BucketNotFoundError) or if_match is None:
+                raise
+            raise FileExistsError(f"{self.url(path)} is gone: another writer came first") from exc
+
+    def version(self, path: str | Path) -> str | None:
+        # One listing of the folder answers this and, for the files written next
+        # into that folder, whether a folder stands in their place.
+        key = self._require_file_key(path)
+        files = self._list_folder(_folder_of(key, self.prefix), path)
+        if files is not None:
+            return files.get(key)
+        from botocore.exceptions import ClientError
+
+        with self._translate("check", path):
+            try:
+                head = self.client.head_object(Bucket=self.bucket, Key=key)
+            except ClientError as exc:
+                if _is_404(exc) and self._bucket_exists():
+                    return None
+                raise
+        return str(head.get("ETag", ""))
 
     def _download(self, path: str | Path, sink: IO[bytes]) -> None:
         """One streamed GET into ``sink``; a connection cut mid-body starts it over.
@@ -328,7 +415,10 @@ class S3FileSystem:
         )
         from urllib3.exceptions import HTTPError as Urllib3Error
 
-        key = self._key(path)
+        rel = normalize_path(path)
+        if not rel:
+            raise IsADirectoryError(f"{self.url()} is the root, not a file")
+        key = self.prefix + rel
         for attempt in range(1, self.max_attempts + 1):
             body = None
             try:
@@ -338,6 +428,10 @@ class S3FileSystem:
                         sink.write(chunk)
                 log.debug("read s3://%s/%s (attempt %d)", self.bucket, key, attempt)
                 return
+            except FileNotFoundError as exc:
+                if not isinstance(exc, BucketNotFoundError) and self._is_dir(key):
+                    raise IsADirectoryError(f"{self.url(rel)} is a directory") from None
+                raise
             except (StorageError, Urllib3Error, ConnectionError) as exc:
                 cause = exc.__cause__ if isinstance(exc, StorageError) else exc
                 broken_body = (
@@ -380,6 +474,12 @@ class S3FileSystem:
             )
             return bool(listing.get("KeyCount", 0))
 
+    def _is_dir(self, key: str) -> bool:
+        """Whether something is stored below ``key`` (one listing request)."""
+        with self._translate("list", key[len(self.prefix) :]):
+            listing = self.client.list_objects_v2(Bucket=self.bucket, Prefix=f"{key}/", MaxKeys=1)
+        return bool(listing.get("KeyCount", 0))
+
     def makedirs(self, path: str | Path, *, exist_ok: bool = False) -> None:
         rel = normalize_path(path)
         if not exist_ok and self.exists(rel):
@@ -387,10 +487,14 @@ class S3FileSystem:
 
     def copy(self, src: str | Path, dst: str | Path) -> None:
         source = {"Bucket": self.bucket, "Key": self._key(src)}
+        if normalize_path(src) == normalize_path(dst):
+            with self._translate("copy", src):
+                self.client.head_object(**source)  # a missing source is still an error
+            return
+        target = self._placed_file_key(dst)
         with self._translate("copy", src):
-            self.client.copy(
-                source, self.bucket, self._require_file_key(dst), Config=self._transfer_config()
-            )
+            self.client.copy(source, self.bucket, target, Config=self._transfer_config())
+        self._note_written(target)
 
     def glob(self, path: str | Path, pattern: str) -> list[str]:
         rel = normalize_path(path)
@@ -399,11 +503,9 @@ class S3FileSystem:
         with self._translate("list", path):
             paginator = self.client.get_paginator("list_objects_v2")
             for page in paginator.paginate(Bucket=self.bucket, Prefix=base, Delimiter="/"):
-                names += [
-                    c["Prefix"][len(base) :].rstrip("/") for c in page.get("CommonPrefixes", [])
-                ]
+                names += [c["Prefix"][len(base) : -1] for c in page.get("CommonPrefixes", [])]
                 names += [o["Key"][len(base) :] for o in page.get("Contents", [])]
-        return sorted(join(rel, n) for n in set(names) if n and fnmatch.fnmatchcase(n, pattern))
+        return matching_paths(rel, names, pattern, where=self.url(rel))
 
     def remove(self, path: str | Path) -> None:
         key = self._require_file_key(path)
@@ -412,18 +514,20 @@ class S3FileSystem:
             self.client.delete_object(Bucket=self.bucket, Key=key)
 
     # -- capabilities ----------------------------------------------------
-    def put_file(self, local_path: str | Path, path: str | Path) -> None:
-        key = self._require_file_key(path)
-        extra = self._upload_args(_sha256_of(Path(local_path)))
-        with self._translate("upload to", path):
-            self.client.upload_file(
-                os.fspath(local_path),
-                self.bucket,
-                key,
-                ExtraArgs=extra,
-                Config=self._transfer_config(),
-            )
+    def put_file(self, local_path: str | Path, path: str | Path) -> str:
+        key = self._placed_file_key(path)
+        # Read once: hashed as it is sent, and the digest goes into the manifest.
+        with self._translate("upload to", path), open(local_path, "rb") as fh:
+            if os.fstat(fh.fileno()).st_size < self.multipart_threshold:
+                data = fh.read()
+                sha256 = hashlib.sha256(data)
+                self._put(key, data, sha256.digest())
+                digest = sha256.hexdigest()
+            else:
+                digest = self._upload_stream(fh, key)
+        self._note_written(key)
         log.debug("uploaded %s to s3://%s/%s", local_path, self.bucket, key)
+        return digest
 
     def get_file(self, path: str | Path, local_path: str | Path) -> None:
         # One streamed GET, written in 1 MiB pieces: memory stays flat whatever the
@@ -446,47 +550,190 @@ class S3FileSystem:
             raise IsADirectoryError(f"{self.url()} is the root, not a file")
         return self.prefix + rel
 
+    def _placed_file_key(self, path: str | Path) -> str:
+        """The key of a file to write, after checking that no folder is there and no
+        file lies above it (as on a disk). What a recent listing showed costs no request."""
+        key = self._require_file_key(path)
+        folder = _folder_of(key, self.prefix)
+        seen = self._subfolders.get(folder)
+        if seen is None or time.monotonic() - seen[0] > _LISTING_TTL:
+            self._list_folder(folder, path)
+            seen = self._subfolders.get(folder)
+        name = key[len(folder) :]
+        if (name in seen[1]) if seen is not None else self._is_dir(key):
+            raise IsADirectoryError(f"{self.url(path)} is a directory")
+        for parent in ancestors(key[len(self.prefix) :]):
+            parent_key = self.prefix + parent
+            if parent_key in self._known_dirs:
+                continue
+            if self._is_file(parent_key):
+                raise NotADirectoryError(f"{self.url(path)}: {self.url(parent)} is a file")
+            self._known_dirs.add(parent_key)
+        return key
+
+    def _list_folder(self, folder: str, path: str | Path) -> dict[str, str] | None:
+        """ETags of the files directly in ``folder`` (a key ending in ``/``, or the prefix),
+        remembering its subfolders; None when it holds more than one page."""
+        with self._translate("list", path):
+            page = self.client.list_objects_v2(Bucket=self.bucket, Prefix=folder, Delimiter="/")
+        if page.get("IsTruncated"):
+            return None
+        files = {o["Key"]: str(o.get("ETag", "")) for o in page.get("Contents", [])}
+        dirs = {c["Prefix"][len(folder) : -1] for c in page.get("CommonPrefixes", [])}
+        if not files and not dirs:
+            # Some servers (s3rver) list nested folders of an otherwise empty folder
+            # as nothing: an empty listing answers nothing about subfolders.
+            self._subfolders.pop(folder, None)
+            return files
+        self._subfolders[folder] = (time.monotonic(), dirs)
+        if folder != self.prefix:
+            # Something is stored below it: it and all above it are folders.
+            self._known_dirs.update(
+                self.prefix + a for a in [*ancestors(folder[len(self.prefix) :] + "x")]
+            )
+        return files
+
+    def _note_written(self, key: str) -> None:
+        """Keep the remembered listings true to this instance's own writes."""
+        rel = key[len(self.prefix) :]
+        for parent in ancestors(rel):
+            self._known_dirs.add(self.prefix + parent)
+            folder, _, name = (self.prefix + parent).rpartition("/")
+            listed = self._subfolders.get(f"{folder}/" if folder else "")
+            if listed is not None:
+                listed[1].add(name)
+
+    def _is_file(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        with self._translate("check", key[len(self.prefix) :]):
+            try:
+                self.client.head_object(Bucket=self.bucket, Key=key)
+            except ClientError as exc:
+                if _is_404(exc):
+                    return False
+                raise
+        return True
+
 
 class _Redactor(logging.Filter):
-    """Blanks known secrets out of botocore's DEBUG records (it logs the session token
-    in canonical requests and request headers)."""
+    """Blanks secrets out of the DEBUG records of botocore and its HTTP stack.
 
-    LOGGERS = ("botocore.auth", "botocore.endpoint", "botocore.httpsession")
+    It goes by where a secret sits, not by its value, so credentials that
+    botocore refreshes later (role credentials, AssumeRole, SSO) are blanked
+    too: the ``x-amz-security-token`` header or query parameter, the
+    signature of an ``Authorization`` header or a presigned URL, and any
+    field whose name looks secret (``SecretAccessKey``, ``SessionToken``,
+    ``Password``, ...) in XML, JSON, Python reprs or query strings.
+    """
+
+    LOGGERS = (
+        "botocore.auth",
+        "botocore.awsrequest",
+        "botocore.client",
+        "botocore.credentials",
+        "botocore.endpoint",
+        "botocore.hooks",
+        "botocore.httpchecksum",
+        "botocore.httpsession",
+        "botocore.parsers",
+        "botocore.retryhandler",
+        "botocore.utils",
+        "s3transfer.copies",
+        "s3transfer.download",
+        "s3transfer.futures",
+        "s3transfer.manager",
+        "s3transfer.tasks",
+        "s3transfer.upload",
+        "s3transfer.utils",
+        "urllib3.connectionpool",
+    )
+    _SECRET_NAME = (
+        r"(?:x-amz-security-token|security[_-]?token|session[_-]?token|"
+        r"secret[_-]?access[_-]?key|secret[_-]?key|aws[_-]?secret[_-]?access[_-]?key|"
+        r"sse[_-]?customer[_-]?key|password|client[_-]?secret|(?<![a-z_-])token)"
+    )
+    PATTERNS = (
+        # name: value / name=value / 'name': b'value' / "name": "value" / <name>value<
+        re.compile(
+            r"(?i)(" + _SECRET_NAME + r"""['"]?\s*(?:[:=]|>)\s*(?:b?['"])?)"""
+            r"""([^'"<>\s,&;}\\]+)"""
+        ),
+        # The signature proves knowledge of the secret key: never log it.
+        re.compile(r"(?i)((?:signature|x-amz-signature)\s*[=:]\s*)([0-9a-f]{16,})"),
+    )
 
     def __init__(self) -> None:
         super().__init__()
-        self.secrets: set[str] = set()
         self.installed = False
         self.lock = threading.Lock()
 
-    def protect(self, *secrets: str | None) -> None:
+    def install(self) -> None:
         with self.lock:
-            self.secrets.update(s for s in secrets if s and len(s) >= 8)
             if not self.installed:
                 for name in self.LOGGERS:
                     logging.getLogger(name).addFilter(self)
                 self.installed = True
 
+    @classmethod
+    def redact(cls, text: str) -> str:
+        for pattern in cls.PATTERNS:
+            text = pattern.sub(r"\1***", text)
+        return text
+
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets and record.levelno <= logging.DEBUG:
-            message = record.getMessage()
-            redacted = message
-            for secret in self.secrets:
-                redacted = redacted.replace(secret, "***")
-            if redacted != message:
-                record.msg, record.args = redacted, None
+        message = record.getMessage()
+        redacted = self.redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
         return True
 
 
 _REDACTOR = _Redactor()
 
 
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(_MiB):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _folder_of(key: str, prefix: str) -> str:
+    """The folder key (ending in ``/``, or the prefix itself) that holds ``key``."""
+    folder, sep, _ = key.rpartition("/")
+    return f"{folder}/" if sep and len(folder) >= len(prefix) else prefix
+
+
+class _HashingReader:
+    """A file read once, front to back, hashed on the way (not seekable, so the
+    managed upload reads it in order)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.digest = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.raw.read(size)
+        self.digest.update(chunk)
+        return chunk
+
+    def seekable(self) -> bool:
+        return False
+
+
+_SHARED: dict[str, Any] = {"pid": -1, "session": None}
+_SHARED_LOCK = threading.Lock()
+
+
+def _shared_client(**options: Any) -> Any:
+    """A client from this process's one boto3 session.
+
+    The session holds the loaded service description and endpoint data, so
+    every S3FileSystem after the first builds its client in milliseconds.
+    Sessions are not thread-safe, so clients are made under a lock; a forked
+    child makes its own session.
+    """
+    import boto3.session
+
+    with _SHARED_LOCK:
+        if _SHARED["pid"] != os.getpid() or _SHARED["session"] is None:
+            _SHARED["session"] = boto3.session.Session()
+            _SHARED["pid"] = os.getpid()
+        return _SHARED["session"].client("s3", **options)
 
 
 def _reveal(secret: SecretStr | None) -> str | None:

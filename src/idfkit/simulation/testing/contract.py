@@ -1,24 +1,58 @@
-"""The FileSystem contract as mixins: one class per behaviour, each asking for an ``fs`` fixture.
+"""The FileSystem contract as pytest mixins: one class per behaviour, each using an ``fs`` fixture.
 
-A backend's test class combines every mixin with a fixture class that makes
-an empty ``fs`` (see test_backends.py).
+`FileSystemContract` combines them all. A backend's test class subclasses
+it and defines an ``fs`` fixture returning an empty instance::
+
+    class TestMyBackend(FileSystemContract):
+        @pytest.fixture
+        def fs(self, tmp_path):
+            return MyBackend(tmp_path)
+
+Cases for optional capabilities skip on a backend without them. A backend
+whose store can hold names that no path can name may set ``put_foreign`` to
+a function ``(fs, name) -> None`` storing one directly, to check that
+listings skip them.
 """
 
 from __future__ import annotations
 
+import logging
 import pickle
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 
 import pytest
 
 from idfkit.simulation.fs import (
     FileSystem,
+    SupportsConditionalWrite,
     SupportsLocalTransfer,
     SupportsStat,
     download_file,
     file_info,
     upload_file,
 )
+
+__all__ = [
+    "CapabilityContract",
+    "ConditionalWriteContract",
+    "CopyRemoveContract",
+    "ExistsContract",
+    "FileSystemContract",
+    "FilesAndFoldersContract",
+    "ForeignNamesContract",
+    "GlobContract",
+    "HiddenLookingNamesContract",
+    "NineMethodsOnly",
+    "NotFoundContract",
+    "PathSafetyContract",
+    "PickleContract",
+    "ProtocolContract",
+    "ReadWriteContract",
+    "RootIsNotAFileContract",
+]
 
 
 class ProtocolContract:
@@ -157,6 +191,100 @@ class GlobContract:
         assert fs.glob("cases", "case-1[01]") == ["cases/case-10", "cases/case-11"]
 
 
+class HiddenLookingNamesContract:
+    def test_files_named_like_partial_writes_are_listed(self, fs: FileSystem) -> None:
+        names = [".x.part", ".eplusout.sql.a1b2c3.part", ".hidden"]
+        for name in names:
+            fs.write_bytes(f"d/{name}", name.encode())
+        assert fs.glob("d", "*") == sorted(f"d/{n}" for n in names)
+        assert fs.glob("d", "*.part") == ["d/.eplusout.sql.a1b2c3.part", "d/.x.part"]
+        assert fs.read_bytes("d/.x.part") == b".x.part"
+
+
+class FilesAndFoldersContract:
+    """A file and a folder never share a path, and the answers are the same everywhere."""
+
+    def test_writing_a_file_where_a_folder_is_raises(self, fs: FileSystem, tmp_path: Path) -> None:
+        fs.write_bytes("run/sub/f.txt", b"1")
+        with pytest.raises(IsADirectoryError):
+            fs.write_bytes("run/sub", b"x")
+        with pytest.raises(IsADirectoryError):
+            fs.write_text("run", "x")
+        local = tmp_path / "local.bin"
+        local.write_bytes(b"local")
+        with pytest.raises(IsADirectoryError):
+            upload_file(fs, local, "run/sub")
+        fs.write_bytes("other.txt", b"2")
+        with pytest.raises(IsADirectoryError):
+            fs.copy("other.txt", "run/sub")
+        assert fs.read_bytes("run/sub/f.txt") == b"1"
+        assert fs.glob("run", "*") == ["run/sub"]
+
+    def test_writing_below_a_file_raises(self, fs: FileSystem, tmp_path: Path) -> None:
+        fs.write_bytes("f.txt", b"file")
+        with pytest.raises(NotADirectoryError):
+            fs.write_bytes("f.txt/x", b"x")
+        with pytest.raises(NotADirectoryError):
+            fs.write_bytes("f.txt/deeper/x", b"x")
+        local = tmp_path / "local.bin"
+        local.write_bytes(b"local")
+        with pytest.raises(NotADirectoryError):
+            upload_file(fs, local, "f.txt/y")
+        with pytest.raises(NotADirectoryError):
+            fs.copy("f.txt", "f.txt/z")
+        assert fs.read_bytes("f.txt") == b"file"
+        assert fs.glob("", "*") == ["f.txt"]
+
+    def test_copy_onto_itself_changes_nothing(self, fs: FileSystem) -> None:
+        fs.write_bytes("same/a.bin", b"abc")
+        before = file_info(fs, "same/a.bin")
+        fs.copy("same/a.bin", "same/a.bin")
+        fs.copy("same/a.bin", "same/./x/../a.bin")
+        assert fs.read_bytes("same/a.bin") == b"abc"
+        assert file_info(fs, "same/a.bin") == before
+        with pytest.raises(FileNotFoundError):
+            fs.copy("same/missing", "same/missing")
+
+    def test_reading_a_folder_raises_is_a_directory(self, fs: FileSystem) -> None:
+        fs.write_bytes("run/f.txt", b"1")
+        for path in ("", ".", "run", "run/"):
+            with pytest.raises(IsADirectoryError):
+                fs.read_bytes(path)
+        with pytest.raises(IsADirectoryError):
+            fs.read_text("")
+
+
+class ForeignNamesContract:
+    """Names put in the store by other tools that no path can name.
+
+    A fixture class sets ``put_foreign(fs, name)`` to store such a name
+    directly in the backend's store; backends that cannot hold it skip.
+    """
+
+    put_foreign: Callable[[FileSystem, str], None] | None = None
+
+    @pytest.mark.parametrize("name", [" ", "..", ".", "a\\b", ""])
+    def test_unnameable_names_are_skipped_and_logged_once(
+        self, fs: FileSystem, name: str, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        if self.put_foreign is None:
+            pytest.skip("this backend cannot hold names outside the path contract")
+        fs.write_bytes("study/case-1/out.txt", b"1")
+        try:
+            type(self).put_foreign(fs, f"study/{name}")  # type: ignore[misc]
+        except (OSError, ValueError) as exc:
+            pytest.skip(f"the store refuses {name!r} itself: {exc}")
+        with caplog.at_level(logging.WARNING, logger="idfkit.simulation.fs"):
+            first = fs.glob("study", "*")
+            second = fs.glob("study", "*")
+        assert first == second == ["study/case-1"]
+        for found in first:
+            assert fs.exists(found)
+        skipped = [r for r in caplog.records if "skipped" in r.getMessage()]
+        # An empty name is the folder's own marker object (S3 consoles make them): silent.
+        assert len(skipped) == (0 if name == "" else 1)
+
+
 class PathSafetyContract:
     @pytest.mark.parametrize(
         "path",
@@ -243,16 +371,91 @@ class RootIsNotAFileContract:
             fs.write_bytes(path, b"x")
 
 
-class Contracts(
+class ConditionalWriteContract:
+    """``SupportsConditionalWrite``: the store refuses a write whose condition fails."""
+
+    @pytest.fixture
+    def cfs(self, fs: FileSystem) -> SupportsConditionalWrite:
+        if not isinstance(fs, SupportsConditionalWrite) or not getattr(
+            fs, "conditional_writes", True
+        ):
+            pytest.skip("backend has no conditional writes")
+        return fs
+
+    def test_if_none_match_creates_once(self, cfs: SupportsConditionalWrite) -> None:
+        fs: FileSystem = cfs  # type: ignore[assignment]
+        first = cfs.write_bytes_if("c/new.json", b"first", if_none_match=True)
+        with pytest.raises(FileExistsError):
+            cfs.write_bytes_if("c/new.json", b"second", if_none_match=True)
+        assert fs.read_bytes("c/new.json") == b"first"
+        assert cfs.version("c/new.json") == first
+
+    def test_if_match_follows_versions(self, cfs: SupportsConditionalWrite) -> None:
+        fs: FileSystem = cfs  # type: ignore[assignment]
+        assert cfs.version("c/m.json") is None
+        v1 = cfs.write_bytes_if("c/m.json", b"one")
+        v2 = cfs.write_bytes_if("c/m.json", b"two", if_match=v1)
+        assert v2 != v1
+        assert cfs.version("c/m.json") == v2
+        with pytest.raises(FileExistsError):
+            cfs.write_bytes_if("c/m.json", b"stale", if_match=v1)
+        assert fs.read_bytes("c/m.json") == b"two"
+        fs.write_bytes("c/m.json", b"three, written plainly")
+        assert cfs.version("c/m.json") not in (v1, v2)
+        with pytest.raises(FileExistsError):
+            cfs.write_bytes_if("c/m.json", b"stale", if_match=v2)
+
+    def test_if_match_on_a_missing_file_fails(self, cfs: SupportsConditionalWrite) -> None:
+        fs: FileSystem = cfs  # type: ignore[assignment]
+        version = cfs.write_bytes_if("c/gone.json", b"x")
+        fs.remove("c/gone.json")
+        with pytest.raises(FileExistsError):
+            cfs.write_bytes_if("c/gone.json", b"y", if_match=version)
+        assert not fs.exists("c/gone.json")
+
+    def test_the_version_is_the_stat_version(self, cfs: SupportsConditionalWrite) -> None:
+        version = cfs.write_bytes_if("c/s.json", b"abc")
+        if isinstance(cfs, SupportsStat):
+            assert cfs.stat("c/s.json").version == version
+
+    @pytest.mark.parametrize("mode", ["if_match", "if_none_match"])
+    def test_racing_writers_one_wins(self, cfs: SupportsConditionalWrite, mode: str) -> None:
+        fs: FileSystem = cfs  # type: ignore[assignment]
+        base = None if mode == "if_none_match" else cfs.write_bytes_if("c/race.json", b"base")
+        writers = 8
+        barrier = threading.Barrier(writers)
+
+        def write(i: int) -> bool:
+            barrier.wait()
+            try:
+                if base is None:
+                    cfs.write_bytes_if("c/race.json", f"w{i}".encode(), if_none_match=True)
+                else:
+                    cfs.write_bytes_if("c/race.json", f"w{i}".encode(), if_match=base)
+            except FileExistsError:
+                return False
+            return True
+
+        with ThreadPoolExecutor(writers) as pool:
+            won = list(pool.map(write, range(writers)))
+        assert won.count(True) == 1
+        assert fs.read_bytes("c/race.json") == f"w{won.index(True)}".encode()
+
+
+class FileSystemContract(
     ProtocolContract,
     ReadWriteContract,
     NotFoundContract,
     ExistsContract,
     CopyRemoveContract,
     GlobContract,
+    HiddenLookingNamesContract,
+    FilesAndFoldersContract,
+    ForeignNamesContract,
     PathSafetyContract,
     CapabilityContract,
     PickleContract,
     RootIsNotAFileContract,
+    ConditionalWriteContract,
 ):
     """Every behaviour of the contract: a backend's test class adds an ``fs`` fixture."""

@@ -1,12 +1,4 @@
-"""A real S3-compatible server on loopback, for tests, notebooks and the demo.
-
-It is moto's server (``pip install "moto[server]"``), reached over HTTP
-through ``endpoint_url`` exactly as a cloud bucket would be::
-
-    with LocalS3Server() as server:
-        fs = server.filesystem("simulations", prefix="study-001/")
-        simulate(model, weather, output_dir="case-1", fs=fs)
-"""
+"""A real S3-compatible server on loopback: moto's server, reached over HTTP."""
 
 from __future__ import annotations
 
@@ -24,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from idfkit.simulation.fs.s3 import S3FileSystem
 
-__all__ = ["LocalS3Server", "free_port", "stop_process"]
+__all__ = ["ACCESS_KEY", "REGION", "SECRET_KEY", "LocalS3Server", "free_port", "stop_process"]
 
 ACCESS_KEY = "testing"
 SECRET_KEY = "testing"

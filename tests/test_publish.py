@@ -1,0 +1,265 @@
+"""Publishing as a commit: one request per file, each file read once, a lost race raised."""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from idfkit.simulation import (
+    ConcurrentRunError,
+    LocalFileSystem,
+    MemoryFileSystem,
+    S3FileSystem,
+    SimulationResult,
+    _publish,
+    simulate,
+)
+from idfkit.simulation.fs.base import FileSystem
+from idfkit.simulation.manifest import (
+    MANIFEST_NAME,
+    InputRecord,
+    ManifestFile,
+    PublishingMarker,
+    RunManifest,
+    read_manifest,
+)
+from idfkit.simulation.testing import ACCESS_KEY, SECRET_KEY, LocalS3Server, NineMethodsOnly
+from tests.conftest import unique_bucket
+from tests.faults import FaultProxy, Request
+from tests.helpers import count_requests
+
+
+def marker(run_id: str) -> PublishingMarker:
+    return PublishingMarker(run_id=run_id, started_at=datetime.now(UTC))
+
+
+def maker(run_id: str) -> Any:
+    def make(files: tuple[ManifestFile, ...]) -> RunManifest:
+        now = datetime.now(UTC)
+        return RunManifest(
+            run_id=run_id,
+            success=True,
+            exit_code=0,
+            runtime_seconds=1.0,
+            energyplus_version="25.2.0",
+            output_prefix="eplus",
+            files=files,
+            model=InputRecord(name="in.idf", sha256="0" * 64),
+            weather=None,
+            started_at=now,
+            finished_at=now,
+            idfkit_version="test",
+        )
+
+    return make
+
+
+def outputs(folder: Path, tag: str, count: int = 3, size: int = 300_000) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for i in range(count):
+        path = folder / f"eplusout-{i}.bin"
+        path.write_bytes((tag.encode() * (size // len(tag) + 1))[:size])
+        files.append(path)
+    return files
+
+
+@pytest.fixture(params=["s3", "local", "memory"])
+def cfs(request: pytest.FixtureRequest, tmp_path: Path) -> FileSystem:
+    if request.param == "s3":
+        server: LocalS3Server = request.getfixturevalue("moto_server")
+        return server.filesystem(unique_bucket(), prefix="pub/")
+    if request.param == "memory":
+        return MemoryFileSystem()
+    return LocalFileSystem(tmp_path / "store")
+
+
+def test_an_overtaken_run_raises_naming_the_other(cfs: FileSystem, tmp_path: Path) -> None:
+    first = _publish.mark_publishing(cfs, "run", marker("first"))
+    _publish.mark_publishing(cfs, "run", marker("second"))  # a later run takes the folder
+    with pytest.raises(ConcurrentRunError, match="second") as info:
+        _publish.publish(cfs, "run", outputs(tmp_path / "a", "a"), maker("first"), claim=first)
+    assert info.value.other_run_id == "second"
+    assert info.value.other_host  # the marker names its machine
+    assert isinstance(info.value, FileExistsError)
+    # Nothing of the overtaken run was uploaded: it stopped before its files.
+    assert cfs.glob("run", "*") == [f"run/{MANIFEST_NAME}"]
+
+
+def test_a_run_overtaken_during_its_upload_never_commits(cfs: FileSystem, tmp_path: Path) -> None:
+    first = _publish.mark_publishing(cfs, "run", marker("first"))
+    files = outputs(tmp_path / "a", "a")
+    real_make = maker("first")
+
+    def make_after_takeover(entries: tuple[ManifestFile, ...]) -> RunManifest:
+        _publish.mark_publishing(cfs, "run", marker("second"))  # between files and manifest
+        return real_make(entries)
+
+    with pytest.raises(ConcurrentRunError, match="at commit") as info:
+        _publish.publish(cfs, "run", files, make_after_takeover, claim=first)
+    assert info.value.other_run_id == "second"
+    stored = read_manifest(cfs.read_bytes(f"run/{MANIFEST_NAME}"))
+    assert isinstance(stored, PublishingMarker) and stored.run_id == "second"
+
+
+def test_a_commit_whose_first_attempt_landed_is_not_a_lost_race(
+    cfs: FileSystem, tmp_path: Path
+) -> None:
+    """A retried manifest write finds its own manifest standing: that is a success."""
+    claim = _publish.mark_publishing(cfs, "run", marker("mine"))
+    real_make = maker("mine")
+
+    def make_and_land(entries: tuple[ManifestFile, ...]) -> RunManifest:
+        manifest = real_make(entries)
+        # As if the commit's first attempt was stored but its answer was lost.
+        cfs.write_bytes(f"run/{MANIFEST_NAME}", manifest.to_json().encode())
+        return manifest
+
+    manifest = _publish.publish(
+        cfs, "run", outputs(tmp_path / "a", "a"), make_and_land, claim=claim
+    )
+    stored = read_manifest(cfs.read_bytes(f"run/{MANIFEST_NAME}"))
+    assert isinstance(stored, RunManifest) and stored.run_id == manifest.run_id == "mine"
+
+
+def test_a_later_run_takes_over_at_once(cfs: FileSystem, tmp_path: Path) -> None:
+    """A killed worker's marker never blocks its retry."""
+    _publish.mark_publishing(cfs, "run", marker("killed"))
+    retry = _publish.mark_publishing(cfs, "run", marker("retry"))
+    manifest = _publish.publish(
+        cfs, "run", outputs(tmp_path / "r", "r"), maker("retry"), claim=retry
+    )
+    stored = read_manifest(cfs.read_bytes(f"run/{MANIFEST_NAME}"))
+    assert isinstance(stored, RunManifest) and stored.run_id == manifest.run_id == "retry"
+
+
+def test_without_the_capability_publishing_is_single_writer(tmp_path: Path) -> None:
+    fs = NineMethodsOnly(MemoryFileSystem())
+    claim = _publish.mark_publishing(fs, "run", marker("only"))  # type: ignore[arg-type]
+    assert claim.version is None
+    files = outputs(tmp_path / "a", "a")
+    manifest = _publish.publish(fs, "run", files, maker("only"), claim=claim)  # type: ignore[arg-type]
+    assert {f.name for f in manifest.files} == {p.name for p in files}
+
+
+@pytest.mark.skipif(not Path("/proc/self/io").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize("kind", ["local", "memory", "nine-methods"])
+def test_each_output_is_read_once_while_publishing(kind: str, tmp_path: Path) -> None:
+    files = outputs(tmp_path / "out", "x", count=4, size=2_000_000)
+    fs: Any = {
+        "local": LocalFileSystem(tmp_path / "store"),
+        "memory": MemoryFileSystem(),
+        "nine-methods": NineMethodsOnly(MemoryFileSystem()),
+    }[kind]
+    total = sum(p.stat().st_size for p in files)
+
+    def rchar() -> int:
+        line = next(ln for ln in Path("/proc/self/io").read_text().splitlines() if "rchar" in ln)
+        return int(line.split()[1])
+
+    before = rchar()
+    manifest = _publish.publish(fs, "run", files, maker("once"))
+    read = rchar() - before
+    assert [f.size for f in manifest.files] == [p.stat().st_size for p in files]
+    assert total <= read < total * 1.2, f"read {read / total:.2f} bytes per output byte"
+
+
+def test_s3_run_costs_one_request_per_file_plus_three(
+    moto_server: LocalS3Server, box_model: Path, weather: Path
+) -> None:
+    fs = moto_server.filesystem(unique_bucket(), prefix="budget/")
+    with count_requests(fs) as sent:
+        result = simulate(box_model, weather, output_dir="run-001", fs=fs)
+    assert result.manifest is not None
+    files = len(result.manifest.files)
+    print(f"\nS3 requests for a {files}-file run: {dict(sent)}")
+    assert sent["total"] <= files + 3
+    assert sent["PutObject"] == files + 2  # marker, files, manifest
+    SimulationResult.from_directory("run-001", fs=fs).verify(deep=True)
+
+
+def test_s3_uploads_carry_the_manifest_digest_as_checksum(
+    moto_server: LocalS3Server, box_model: Path, weather: Path
+) -> None:
+    """What goes on the wire: each file once, with the digest the manifest lists."""
+    direct = moto_server.filesystem(unique_bucket())
+    seen: list[Request] = []
+
+    def record(request: Request) -> None:
+        seen.append(request)
+
+    with FaultProxy(moto_server.endpoint_url, rule=record) as proxy:  # type: ignore[arg-type]
+        fs = S3FileSystem(
+            direct.bucket,
+            endpoint_url=proxy.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+        )
+        result = simulate(box_model, weather, output_dir="run", fs=fs)
+    assert result.manifest is not None
+    puts = {
+        r.path.rsplit("/", 1)[-1]: r
+        for r in seen
+        if r.method == "PUT" and MANIFEST_NAME not in r.path
+    }
+    assert sorted(puts) == sorted(f.name for f in result.manifest.files)
+    for entry in result.manifest.files:
+        headers = {k.lower(): v for k, v in puts[entry.name].headers.items()}
+        assert base64.b64decode(headers["x-amz-checksum-sha256"]).hex() == entry.sha256
+        assert len(puts[entry.name].body) == entry.size
+
+
+def test_building_s3_filesystems_is_cheap_after_the_first() -> None:
+    code = (
+        "import time\n"
+        "from idfkit.simulation.fs.s3 import S3FileSystem\n"
+        "S3FileSystem('first-bucket', region_name='us-east-1').client\n"
+        "t = time.perf_counter()\n"
+        "for i in range(10):\n"
+        "    S3FileSystem(f'bucket-{i:02d}', region_name='us-east-1').client\n"
+        "print((time.perf_counter() - t) / 10)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    per_instance = float(out.stdout.strip())
+    print(f"\nS3FileSystem + client after the first: {per_instance * 1000:.1f} ms")
+    assert per_instance < 0.1  # a new boto3 session each time costs 0.15 s or more
+
+
+def test_clients_are_made_once_per_process_and_thread_safely() -> None:
+    fs = S3FileSystem("threads-bucket", region_name="us-east-1")
+    seen: list[int] = []
+    barrier = threading.Barrier(8)
+
+    def grab() -> None:
+        barrier.wait()
+        seen.append(id(fs.client))
+
+    threads = [threading.Thread(target=grab) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(seen)) == 1
+    if hasattr(os, "fork"):
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child makes its own client
+            os.write(write, b"1" if id(fs.client) != seen[0] else b"0")
+            os._exit(0)
+        os.waitpid(pid, 0)
+        assert os.read(read, 1) == b"1"
+
+
+def test_importing_the_package_leaves_boto3_out() -> None:
+    code = "import sys, idfkit.simulation; print('boto3' in sys.modules, 'botocore' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
