@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
 from dataclasses import KW_ONLY, dataclass, field, replace
 from pathlib import Path, PurePath
@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, overload
 from idfkit.document import IDFDocument
 from idfkit.simulation._job_context import JobContext, job_context
 from idfkit.simulation.energyplus import EnergyPlusConfig, find_energyplus
-from idfkit.simulation.fs.base import FileSystem
+from idfkit.simulation.fs.base import FileSystem, normalize_path
+from idfkit.simulation.fs.local import LocalFileSystem
 from idfkit.simulation.result import SimulationResult
 from idfkit.simulation.runner import simulate
 
@@ -196,6 +197,7 @@ def simulate_batch(
     """
     config = energyplus if isinstance(energyplus, EnergyPlusConfig) else find_energyplus(energyplus)
     prepared = [_prepare(job, i, fs, config) for i, job in enumerate(jobs)]
+    _refuse_shared_folders(prepared)
     report = _progress_reporter(progress, len(prepared))
     outcomes: list[JobOutcome | None] = [None] * len(prepared)
     own_pool = executor is None
@@ -243,7 +245,54 @@ def _prepare(
         changes["fs"] = fs
     if (job.fs or fs) is not None and job.output_dir is None:
         changes["output_dir"] = job.label or f"job-{index}"
+    # Paths relative to the caller's working directory mean the same on any worker
+    # (a process pool or a Dask worker may run elsewhere).
+    if isinstance(job.model, str | PurePath):
+        changes["model"] = Path(job.model).absolute()
+    if Path(job.weather).is_file():
+        changes["weather"] = Path(job.weather).absolute()
+    if (job.fs or fs) is None and job.output_dir is not None and str(job.output_dir).strip():
+        changes["output_dir"] = Path(job.output_dir).absolute()
     return replace(job, **changes) if changes else job
+
+
+def _refuse_shared_folders(jobs: Sequence[SimulationJob]) -> None:
+    """Two jobs writing one folder would leave one job's results in the other's place."""
+    seen: dict[Hashable, int] = {}
+    for i, job in enumerate(jobs):
+        where = _folder_identity(job)
+        if where is None:
+            continue
+        if where in seen:
+            first = seen[where]
+            raise ValueError(
+                f"jobs {first} ({_name(jobs[first], first)}) and {i} ({_name(job, i)}) share "
+                f"the output folder {str(job.output_dir)!r}; give each job its own output_dir"
+            )
+        seen[where] = i
+
+
+def _name(job: SimulationJob, index: int) -> str:
+    return repr(job.label) if job.label else f"job-{index}"
+
+
+def _folder_identity(job: SimulationJob) -> Hashable | None:
+    """Where a job's results go, comparable across jobs (None: a fresh temporary folder)."""
+    if job.output_dir is None:
+        return None
+    fs = job.fs
+    if fs is None or (isinstance(fs, LocalFileSystem) and fs.root is None):
+        return ("local", os.path.realpath(job.output_dir))
+    try:
+        folder = normalize_path(job.output_dir)
+    except ValueError:
+        return None  # refused by simulate() itself, with its own message
+    if isinstance(fs, LocalFileSystem) and fs.root is not None:
+        return ("local", os.path.realpath(fs.root / folder))
+    url = getattr(fs, "url", None)
+    if callable(url):
+        return (type(fs).__name__, getattr(fs, "endpoint_url", None), str(url(folder)))
+    return (id(fs), folder)
 
 
 class _Reporter:

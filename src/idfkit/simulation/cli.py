@@ -1,10 +1,12 @@
 """``idfkit-sim``: run, work, collect and list simulations from the shell.
 
 Exit codes, the same for every command:
-  0  done, and every simulation involved succeeded
-  1  done, but a simulation failed or is stale/missing/incomplete (see the output)
-  2  bad arguments or a study that cannot be used
-  3  storage or engine trouble (unreachable endpoint, no permission, no EnergyPlus)
+  0    done, and every simulation involved succeeded
+  1    done, but a simulation failed or is stale/missing/incomplete (see the output)
+  2    bad arguments: a missing model, weather file or folder, or a study that cannot be used
+  3    storage or engine trouble (unreachable endpoint, missing bucket, no permission,
+       no EnergyPlus)
+  130  interrupted (Ctrl-C); temporary folders are removed
 """
 
 from __future__ import annotations
@@ -12,33 +14,92 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from idfkit.exceptions import EnergyPlusNotFoundError, IdfkitError, StudyError
+import idfkit
+from idfkit.exceptions import (
+    BucketNotFoundError,
+    EnergyPlusNotFoundError,
+    IdfkitError,
+    StorageConnectionError,
+    StudyError,
+)
 from idfkit.simulation.fs.base import FileSystem
+from idfkit.simulation.fs.local import LocalFileSystem
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_TROUBLE = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_TROUBLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 INDEX_VARIABLES = ("AWS_BATCH_JOB_ARRAY_INDEX", "JOB_COMPLETION_INDEX")
+
+#: Storage or engine trouble anywhere in an error's chain wins over how it was wrapped
+#: (a study whose bucket is missing is trouble, not a bad study).
+_TROUBLE = (BucketNotFoundError, StorageConnectionError, PermissionError, EnergyPlusNotFoundError)
+#: The exit code of an error, by the first class it derives from.
+_EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
+    (StudyError, EXIT_USAGE),
+    (FileExistsError, EXIT_USAGE),  # a run that would overwrite a file it did not write
+    (ValueError, EXIT_USAGE),
+    (TypeError, EXIT_USAGE),
+    (OSError, EXIT_TROUBLE),
+    (IdfkitError, EXIT_TROUBLE),
+)
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+class _UsageError(Exception):
+    """A bad argument found by the command itself (exit 2, message as given)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        # The run's own cleanup (temporary folders, the EnergyPlus process group) has
+        # already happened while the interrupt unwound; say no more than that.
+        print("idfkit-sim: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_USAGE
+    args.locations = {}  # repr of each FileSystem made here -> the location the user typed
     try:
         code: int = args.handler(args)
         return code
-    except (StudyError, ValueError) as exc:
+    except _UsageError as exc:
         print(f"idfkit-sim {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (OSError, EnergyPlusNotFoundError, IdfkitError) as exc:
-        print(f"idfkit-sim {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return EXIT_TROUBLE
+    except Exception as exc:
+        mapped = exit_code_for(exc)
+        if mapped is None:
+            raise
+        print(f"idfkit-sim {args.command}: {_message(exc, args.locations)}", file=sys.stderr)
+        return mapped
+
+
+def exit_code_for(exc: BaseException) -> int | None:
+    """The documented exit code for an error, or None for a bug (shown as a traceback)."""
+    link: BaseException | None = exc
+    while link is not None:
+        if isinstance(link, _TROUBLE):
+            return EXIT_TROUBLE
+        link = link.__cause__
+    return next((code for kind, code in _EXIT_CODES if isinstance(exc, kind)), None)
+
+
+def _message(exc: BaseException, locations: dict[str, str]) -> str:
+    """The error's text, naming storage as the user typed it rather than as a Python repr."""
+    text = str(exc) or type(exc).__name__
+    for shown, typed in locations.items():
+        text = text.replace(shown, typed)
+    return text
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,14 +109,20 @@ def _parser() -> argparse.ArgumentParser:
         epilog=__doc__.split("\n", 1)[1] if __doc__ else None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"idfkit-sim {idfkit.__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = commands.add_parser("run", help="run one simulation", description="Run one simulation.")
     run.add_argument("model", help="an .idf or .epJSON file")
     run.add_argument("weather", help="an .epw file (local, or a path inside --output's storage)")
     run.add_argument("--output", "-o", required=True, help="s3://bucket/prefix/run-001 or a folder")
-    run.add_argument("--annual", action="store_true", help="force an annual run (-a)")
-    run.add_argument("--design-day", action="store_true", help="design days only (-D)")
+    period = run.add_mutually_exclusive_group()
+    period.add_argument("--annual", action="store_true", help="force an annual run (-a)")
+    period.add_argument(
+        "--design-day",
+        action="store_true",
+        help="design days only (-D); not with --annual, which runs the weather file's year",
+    )
     run.add_argument("--timeout", type=float, default=3600.0, help="seconds (default 3600)")
     _storage_options(run)
     run.set_defaults(handler=_run)
@@ -149,25 +216,49 @@ def _fs(location: str, args: argparse.Namespace) -> FileSystem:
     options: dict[str, Any] = {}
     if location.startswith("s3://") and getattr(args, "endpoint_url", None):
         options["endpoint_url"] = args.endpoint_url
-    return filesystem_from_url(location, **options)
+    fs = filesystem_from_url(location, **options)
+    locations: dict[str, str] = getattr(args, "locations", {})
+    locations[repr(fs)] = location.rstrip("/") or location
+    return fs
+
+
+def _split(location: str, args: argparse.Namespace) -> tuple[FileSystem, str]:
+    """``s3://b/p/run-001`` -> (fs at s3://b/p, "run-001"); a folder -> (local fs, folder).
+
+    The name is empty when ``location`` is a bucket or a filesystem root.
+    """
+    scheme = _SCHEME.match(location)
+    if scheme is not None:
+        rest = location[scheme.end() :].rstrip("/")
+        if not rest:
+            raise _UsageError(f"{location!r} names no bucket or host; write {scheme[1]}://name/…")
+        head, _, leaf = rest.rpartition("/")
+        if not head:
+            return _fs(f"{scheme[0]}{rest}", args), ""
+        return _fs(f"{scheme[0]}{head}", args), leaf
+    trimmed = Path(location.rstrip("/") or location)
+    return _fs(str(trimmed.parent), args), trimmed.name
 
 
 def _split_output(location: str, args: argparse.Namespace) -> tuple[FileSystem, str]:
-    """``s3://b/p/run-001`` -> (fs at s3://b/p, "run-001"); a folder -> (local fs, folder)."""
-    trimmed = location.rstrip("/")
-    if "://" in trimmed:
-        head, _, leaf = trimmed.rpartition("/")
-        if not leaf or head.endswith(":/"):
-            raise ValueError(f"--output {location!r} needs a folder name after the bucket")
-        return _fs(head, args), leaf
-    return _fs(str(Path(trimmed).parent), args), Path(trimmed).name
+    fs, leaf = _split(location, args)
+    if not leaf:
+        raise _UsageError(f"--output {location!r} needs a folder name (for example …/run-001)")
+    return fs, leaf
 
 
 def _run(args: argparse.Namespace) -> int:
     from idfkit.simulation.runner import simulate
 
+    if not Path(args.model).is_file():
+        raise _UsageError(f"model file not found: {args.model}")
     fs, leaf = _split_output(args.output, args)
     weather = args.weather
+    if not Path(weather).is_file() and not _on(fs, weather):
+        raise _UsageError(
+            f"weather file not found: {weather} (neither a local file nor in "
+            f"{_parent_location(args.output)})"
+        )
     result = simulate(
         args.model,
         weather,
@@ -258,11 +349,39 @@ def _study_create(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _on(fs: FileSystem, path: str) -> bool:
+    """Whether ``path`` names something on ``fs`` (False for paths it cannot hold)."""
+    try:
+        return fs.exists(path)
+    except ValueError:
+        return False
+
+
+def _parent_location(location: str) -> str:
+    trimmed = location.rstrip("/")
+    return trimmed.rpartition("/")[0] or "."
+
+
 def _ls(args: argparse.Namespace) -> int:
     fs = _fs(args.location, args)
-    for path in fs.glob("", args.pattern):
+    names = fs.glob("", args.pattern)
+    for path in names:
         print(path)
-    return EXIT_OK
+    if names or _is_folder(args.location, fs, args):
+        return EXIT_OK
+    parent, leaf = _split(args.location, args)
+    if leaf and _on(parent, leaf):
+        raise _UsageError(f"{args.location} is a file, not a folder")
+    raise _UsageError(f"no such folder: {args.location}")
+
+
+def _is_folder(location: str, fs: FileSystem, args: argparse.Namespace) -> bool:
+    """Whether an empty listing is an existing folder (rather than nothing there)."""
+    if isinstance(fs, LocalFileSystem):
+        return fs.root is None or fs.root.is_dir()
+    if fs.glob("", "*"):
+        return True  # the pattern matched nothing, but the folder holds other names
+    return not _split(location, args)[1]  # a bucket root exists if listing it worked
 
 
 def _demo(args: argparse.Namespace) -> int:

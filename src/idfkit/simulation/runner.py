@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import math
+import os
 import shutil
 import tempfile
 import uuid
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import idfkit
 from idfkit.document import IDFDocument, load_idf
+from idfkit.exceptions import IncompleteResultError
 from idfkit.simulation._job_context import manifest_extras
 from idfkit.simulation._process import ProgressCallback, run_process
 from idfkit.simulation._publish import (
@@ -24,16 +27,18 @@ from idfkit.simulation._publish import (
     snapshot,
 )
 from idfkit.simulation.energyplus import EnergyPlusConfig, find_energyplus
-from idfkit.simulation.fs.base import FileSystem, download_file, normalize_path
+from idfkit.simulation.fs.base import FileSystem, download_file, join, normalize_path
 from idfkit.simulation.fs.local import LocalFileSystem
 from idfkit.simulation.manifest import (
+    MANIFEST_NAME,
     InputRecord,
     ManifestFile,
     PublishingMarker,
     RunManifest,
     hash_file,
+    read_manifest,
 )
-from idfkit.simulation.parsers.err import parse_err
+from idfkit.simulation.parsers.err import ErrorReport, parse_err
 from idfkit.simulation.result import SimulationResult
 
 if TYPE_CHECKING:
@@ -77,8 +82,12 @@ def simulate(
     and options that is already cached is placed in ``output_dir`` without
     EnergyPlus; a new successful run is added to the cache.
     """
+    # Every argument is checked before anything is written: a refused run never
+    # replaces the manifest of an earlier good run with its marker.
+    checked_args = _check_extra_args(extra_args)
     doc = _prepare_model(model)
     config = energyplus if isinstance(energyplus, EnergyPlusConfig) else find_energyplus(energyplus)
+    options = _RunOptions(config, annual, design_day, output_prefix, timeout, checked_args, label)
     if cache is not None:
         key = cache.compute_key(
             doc,
@@ -109,15 +118,18 @@ def simulate(
         )
         cache.store(key, result)
         return result
-    options = _RunOptions(
-        config, annual, design_day, output_prefix, timeout, tuple(extra_args or ()), label
-    )
+    model_name = f"in{doc.suffix}"
     if fs is None:
         weather_path = _local_weather(weather)
-        return _simulate_local(doc, weather_path, output_dir, options, on_progress)
+        run_dir = _local_output_dir(output_dir)
+        if run_dir is not None:
+            _refuse_foreign_file(LocalFileSystem(root=run_dir), "", model_name, model)
+        return _simulate_local(doc, weather_path, run_dir, options, on_progress)
     remote_dir = _require_output_dir(output_dir)
     with tempfile.TemporaryDirectory(prefix="idfkit-") as tmp:
         weather_path = _stage_weather(weather, fs, Path(tmp))
+        if isinstance(fs, LocalFileSystem):  # where the user's own files live; free to check
+            _refuse_foreign_file(fs, remote_dir, model_name, model)
         run_dir = Path(tmp) / "run"
         run_dir.mkdir()
         marker = _marker(label)
@@ -149,10 +161,21 @@ class _RunOptions:
 
     def __post_init__(self) -> None:
         prefix = self.output_prefix
-        if not prefix or "/" in prefix or "\\" in prefix:
+        if (
+            not isinstance(prefix, str)
+            or not prefix.strip()
+            or prefix in (".", "..")
+            or any(c in prefix for c in "/\\\x00")
+        ):
             raise ValueError(f"output_prefix {prefix!r} must be a plain file-name prefix")
-        if self.timeout <= 0:
-            raise ValueError(f"timeout must be positive, not {self.timeout!r}")
+        _check_timeout("timeout", self.timeout)
+        if self.annual and self.design_day:
+            raise ValueError(
+                "annual and design_day cannot both be set: EnergyPlus runs either the "
+                "weather-file run periods (annual) or the design days only"
+            )
+        if "\x00" in self.label:
+            raise ValueError(f"label {self.label!r} holds a NUL byte")
 
 
 @dataclass(frozen=True)
@@ -176,14 +199,12 @@ class _ManifestMaker:
 def _simulate_local(
     doc: IDFDocument,
     weather: Path,
-    output_dir: str | PurePath | None,
+    output_dir: Path | None,
     options: _RunOptions,
     on_progress: ProgressCallback | None,
 ) -> SimulationResult:
     made_here = output_dir is None
-    if output_dir is not None and not str(output_dir).strip():
-        raise ValueError("output_dir is empty; pass a folder or None for a temporary one")
-    run_dir = Path(tempfile.mkdtemp(prefix="idfkit-")) if made_here else Path(output_dir)  # type: ignore[arg-type]
+    run_dir = Path(tempfile.mkdtemp(prefix="idfkit-")) if output_dir is None else output_dir
     run_dir.mkdir(parents=True, exist_ok=True)
     local = LocalFileSystem(root=run_dir)
     try:
@@ -233,7 +254,7 @@ def _run(
     err_file = run_dir / f"{options.output_prefix}out.err"
     report = parse_err(err_file.read_text(errors="replace")) if err_file.is_file() else None
     success = outcome.exit_code == 0 and (report is None or report.completed_successfully)
-    summary = report.summary() if report is not None else outcome.stderr.strip()[-500:]
+    summary = _error_summary(report, outcome.stdout, outcome.stderr)
     if outcome.exit_code < 0:
         summary = f"EnergyPlus was killed by signal {-outcome.exit_code}. {summary}"
     maker = _ManifestMaker(
@@ -255,6 +276,21 @@ def _run(
         **manifest_extras(run_dir, options.output_prefix),
     )
     return _Outcome(outcome.stdout, outcome.stderr, before, maker)
+
+
+def _error_summary(report: ErrorReport | None, stdout: str, stderr: str) -> str:
+    """The .err summary; when it names no error, EnergyPlus's own last words too."""
+    summary = report.summary() if report is not None else ""
+    if report is None or not (report.fatal or report.severe):
+        tail = _tail(stderr) or _tail(stdout)
+        if tail:
+            summary = f"{summary}\nEnergyPlus said:\n{tail}" if summary else tail
+    return summary or "EnergyPlus wrote no error file and no output"
+
+
+def _tail(text: str, lines: int = 8, chars: int = 800) -> str:
+    kept = [line.rstrip() for line in text.strip().splitlines() if line.strip()][-lines:]
+    return "\n".join(kept)[-chars:]
 
 
 def _marker(label: str) -> PublishingMarker:
@@ -283,14 +319,88 @@ def _local_weather(weather: str | PurePath) -> Path:
     path = Path(weather)
     if not path.is_file():
         raise FileNotFoundError(f"weather file not found: {path}")
-    return path
+    # Absolute: EnergyPlus runs with the run folder as its working directory.
+    return path.absolute()
+
+
+def _local_output_dir(output_dir: str | PurePath | None) -> Path | None:
+    """The run folder as an absolute path (relative ones are taken from the caller's cwd)."""
+    if output_dir is None:
+        return None
+    text = os.fspath(output_dir)
+    if not text.strip():
+        raise ValueError("output_dir is empty; pass a folder or None for a temporary one")
+    if "\x00" in text:
+        raise ValueError(f"output_dir {text!r} holds a NUL byte")
+    return Path(text).absolute()
+
+
+def _check_extra_args(extra_args: Sequence[str] | None) -> tuple[str, ...]:
+    if isinstance(extra_args, str):
+        raise TypeError(f"extra_args must be a sequence of strings, not the string {extra_args!r}")
+    checked = tuple(extra_args or ())
+    for arg in checked:
+        if not isinstance(arg, str):
+            raise TypeError(f"extra_args holds {arg!r}, not a string")
+        if "\x00" in arg:
+            raise ValueError(f"extra_args holds {arg!r}, which has a NUL byte")
+    return checked
+
+
+def _check_timeout(name: str, value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a number of seconds, not {value!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive, finite number of seconds, not {value!r}")
+
+
+def _refuse_foreign_file(fs: FileSystem, folder: str, name: str, model: ModelInput) -> None:
+    """Refuse a run whose model copy would replace a file that no earlier run wrote.
+
+    A run never modifies or deletes a file it did not create: if ``folder``
+    already holds ``name`` (the user's own model, say), the run stops here,
+    before anything is written.
+    """
+    target = join(folder, name)
+    if not fs.exists(target) or _written_by_a_run(fs, folder, name):
+        return
+    same = (
+        isinstance(model, str | PurePath)
+        and isinstance(fs, LocalFileSystem)
+        and fs.root is not None
+        and _same_file(Path(model), fs.root / target)
+    )
+    raise FileExistsError(
+        f"the output folder already holds {name}"
+        + (" (the model file itself)" if same else "")
+        + ", which the run would overwrite with its copy of the model. No earlier run "
+        "wrote that file, so it is left alone: choose another output_dir."
+    )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _written_by_a_run(fs: FileSystem, folder: str, name: str) -> bool:
+    """Whether ``name`` in ``folder`` belongs to a run of this package (per its manifest)."""
+    try:
+        found = read_manifest(fs.read_bytes(join(folder, MANIFEST_NAME)))
+    except (FileNotFoundError, IncompleteResultError):
+        return False
+    if isinstance(found, PublishingMarker):
+        return True  # a run that stopped before publishing: the folder is a run folder
+    return found.file(name) is not None
 
 
 def _stage_weather(weather: str | PurePath, fs: FileSystem, tmp: Path) -> Path:
     """A local weather file: the path itself if it is local, else a download from ``fs``."""
     local = Path(weather)
     if local.is_file():
-        return local
+        return local.absolute()
     try:
         remote = normalize_path(weather)
         on_fs = bool(remote) and fs.exists(remote)

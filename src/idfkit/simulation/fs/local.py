@@ -6,7 +6,6 @@ import hashlib
 import os
 import shutil
 import stat
-import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -230,9 +229,15 @@ def _folder_lock(folder: Path) -> Iterator[None]:
 
 def _partial(target: Path) -> tuple[int, str]:
     """A new, exclusive staging file beside ``target``: (descriptor, path)."""
-    name = f".{target.name}{_PARTIAL_MARK}{uuid.uuid4().hex[:12]}.part"
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=name)
-    return fd, tmp
+    # Created with the mode the umask allows: tempfile.mkstemp would make it 0600
+    # whatever the umask, leaving a shared results folder unreadable to the team.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        tmp = target.parent / f".{target.name}{_PARTIAL_MARK}{uuid.uuid4().hex}.part"
+        try:
+            return os.open(tmp, flags, 0o666), str(tmp)
+        except FileExistsError:  # pragma: no cover - a 128-bit name collision
+            continue
 
 
 def _is_partial(name: str) -> bool:
