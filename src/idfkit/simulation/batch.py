@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import html
 import os
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
 from dataclasses import KW_ONLY, dataclass, field, replace
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, overload
 
 from idfkit.document import IDFDocument
+from idfkit.simulation._job_context import JobContext, job_context
 from idfkit.simulation.energyplus import EnergyPlusConfig, find_energyplus
 from idfkit.simulation.fs.base import FileSystem, normalize_path
 from idfkit.simulation.fs.local import LocalFileSystem
@@ -43,9 +44,14 @@ class SimulationJob:
     output_prefix: str = "eplus"
     timeout: float = 3600.0
     extra_args: tuple[str, ...] = field(default=())
+    parameters: Mapping[str, Any] = field(default_factory=dict)
 
     def run(self) -> SimulationResult:
-        """Run this job now, in this process."""
+        """Run this job now, in this process; its ``parameters`` go into the run's manifest."""
+        with job_context(JobContext(parameters=self.parameters)):
+            return self._simulate()
+
+    def _simulate(self) -> SimulationResult:
         return simulate(
             self.model,
             self.weather,
