@@ -26,7 +26,7 @@ __all__ = ["BatchResult", "JobOutcome", "SimulationJob", "simulate_batch"]
 
 @dataclass(frozen=True)
 class SimulationJob:
-    """One simulation to run: the arguments of :func:`simulate`, kept for later.
+    """One simulation to run: the arguments of `simulate`, kept for later.
 
     Jobs pickle (models, paths and every built-in FileSystem do), so they
     can be sent to a process pool or a Dask cluster.

@@ -67,20 +67,39 @@ def simulate(
 ) -> SimulationResult:
     """Run one EnergyPlus simulation and return its result.
 
-    ``model`` is an :class:`~idfkit.IDFDocument` (never modified) or the path
-    of an .idf/.epJSON file; ``Output:SQLite`` is added to the run's copy when
-    missing. Without ``fs`` the run happens in ``output_dir`` (a new temporary
-    folder when None). With ``fs``, ``output_dir`` is required: EnergyPlus runs
-    in a local temporary folder, every output is uploaded to ``output_dir`` on
-    ``fs`` and a manifest is written last; the temporary folder is always
-    removed. ``weather`` is a local path or, with ``fs``, a path on it.
+    Without `fs` the run happens in `output_dir` (a new temporary folder when
+    None). With `fs`, EnergyPlus runs in a local temporary folder, every output
+    is uploaded to `output_dir` on `fs` and a manifest is written last; the
+    temporary folder is always removed. Relative paths are taken from the
+    caller's working directory.
 
-    A run that EnergyPlus rejects returns a result with ``success`` False;
-    a timeout raises :class:`~idfkit.exceptions.SimulationError`.
+    Args:
+        model: An `IDFDocument` (never modified) or the path of an .idf or
+            .epJSON file. `Output:SQLite` is added to the run's copy when missing.
+        weather: A local weather file or, with `fs`, a path on it.
+        output_dir: Where the run's files go: a local folder, or a folder on `fs`
+            (required with `fs`).
+        energyplus: An `EnergyPlusConfig`, an install folder, or None to find one.
+        annual: Run the annual simulation (`-a`).
+        design_day: Run the design days only (`-D`).
+        output_prefix: The prefix of EnergyPlus's output file names.
+        timeout: Seconds before EnergyPlus is killed; finite and positive.
+        extra_args: Further EnergyPlus command-line arguments.
+        on_progress: Called with each line EnergyPlus prints.
+        fs: The storage backend for the results; None for local disk.
+        label: A name for the run, kept in its manifest.
+        cache: A `SimulationCache`: a run of the same model, weather and options
+            already cached is placed in `output_dir` without EnergyPlus, and a
+            new successful run is added to it.
 
-    With a ``cache`` (a ``SimulationCache``), a run of the same model, weather
-    and options that is already cached is placed in ``output_dir`` without
-    EnergyPlus; a new successful run is added to the cache.
+    Returns:
+        The run's `SimulationResult`; `success` is False when EnergyPlus
+        rejected the model.
+
+    Raises:
+        SimulationError: EnergyPlus timed out or could not be started.
+        FileNotFoundError: The model or weather file does not exist.
+        ValueError: An argument is unusable (checked before anything is written).
     """
     # Every argument is checked before anything is written: a refused run never
     # replaces the manifest of an earlier good run with its marker.
