@@ -31,6 +31,7 @@ from idfkit.simulation.fs.base import join
 from idfkit.simulation.manifest import (
     MANIFEST_NAME,
     InputRecord,
+    JobBinding,
     ManifestFile,
     PublishingMarker,
     RunManifest,
@@ -71,7 +72,7 @@ def bench_throughput(jobs_count: int) -> None:
     print(f"\n  speed-up: {serial / parallel:.2f}x (goal: close to {cores}x)")
 
 
-def synthetic_manifest(label: str, success: bool) -> str:
+def synthetic_manifest(label: str, success: bool, job: JobBinding) -> str:
     now = datetime.now(UTC)
     return RunManifest(
         run_id=label,
@@ -88,6 +89,7 @@ def synthetic_manifest(label: str, success: bool) -> str:
         finished_at=now,
         idfkit_version="bench",
         error_summary="" if success else "EnergyPlus terminated with a fatal error",
+        job=job,
     ).to_json()
 
 
@@ -99,7 +101,7 @@ def bench_collection(count: int) -> None:
         fs = server.filesystem("collect-bench", "study-10k/")
         jobs = [SimulationJob(model, weather, label=f"case-{i:05d}") for i in range(count)]
         started = time.perf_counter()
-        write_study(jobs, fs)
+        plan = write_study(jobs, fs)
         prepare = time.perf_counter() - started
         # Synthetic outcomes: most succeeded, some failed, some cut short, some never started.
         failed, incomplete, missing = (
@@ -117,7 +119,8 @@ def bench_collection(count: int) -> None:
                 marker = PublishingMarker(run_id=out, started_at=datetime.now(UTC))
                 fs.write_text(join(out, MANIFEST_NAME), marker.to_json())
             else:
-                fs.write_text(join(out, MANIFEST_NAME), synthetic_manifest(out, i not in failed))
+                manifest = synthetic_manifest(out, i not in failed, plan.jobs[i].binding())
+                fs.write_text(join(out, MANIFEST_NAME), manifest)
 
         started = time.perf_counter()
         with ThreadPoolExecutor(32) as pool:

@@ -8,11 +8,13 @@ measured in a fresh process by this same script (``--measure``), which uses
 only the API both packages share, so the two columns run the same code.
 
 Figures: the first schema load in a process (this package: with an empty
-cache, and with the cache a previous process left), ``import
-idfkit.simulation``, loading, editing and writing a generated model of 2,000
-zones with their surfaces (about 20,000 objects), and attribute reads and
-writes per second. Goals (issue 10): no slower than idfkit 1.1.1 on each;
-first schema load at most 0.5 s, and cached after that.
+cache, and with the cache a previous process left), loading, editing and
+writing a generated model of 2,000 zones with their surfaces (about 20,000
+objects), and attribute reads and writes per second. Goals (issue 10): no
+slower than idfkit 1.1.1 on each; first schema load at most 0.5 s, and cached
+after that. A second table times ``import idfkit.simulation`` against this
+package at an earlier git revision (``--before REV``, default ``HEAD~1``):
+the goal there is no slower than before.
 """
 
 from __future__ import annotations
@@ -149,6 +151,7 @@ def main() -> None:
     parser.add_argument("--other", default="/work/idfkit111/bin/python")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--zones", type=int, default=2000)
+    parser.add_argument("--before", default="HEAD~1", help="git revision for the import figure")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -164,18 +167,29 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         model = Path(tmp) / "big.idf"
         model.write_text(generate(args.zones))
-        ours = {**os.environ, "PYTHONPATH": str(SRC), "IDFKIT_CACHE_DIR": str(Path(tmp) / "cache")}
-        theirs = {
-            k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "IDFKIT_CACHE_DIR")
-        }
+        # Bytecode is cached (in a folder of its own), as it is for an installed package.
+        base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        base["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
+        ours = {**base, "PYTHONPATH": str(SRC), "IDFKIT_CACHE_DIR": str(Path(tmp) / "cache")}
+        theirs = {k: v for k, v in base.items() if k not in ("PYTHONPATH", "IDFKIT_CACHE_DIR")}
+        before_src = _checkout(args.before, Path(tmp) / "before")
+        earlier = {**ours, "PYTHONPATH": str(before_src)}
+        for python, env in (
+            (sys.executable, ours),
+            (args.other, theirs),
+            (sys.executable, earlier),
+        ):
+            _run(python, "import", model, env)  # writes the bytecode caches
         cold = _run(sys.executable, "schema", model, ours)["schema_s"]  # empty cache
         rows: list[list[object]] = []
         ours_runs: dict[str, list[dict[str, float]]] = {"schema": [], "import": [], "model": []}
         theirs_runs: dict[str, list[dict[str, float]]] = {"schema": [], "import": [], "model": []}
-        for _ in range(args.repeat):  # interleaved, so machine noise hits both alike
+        imports_before: list[dict[str, float]] = []
+        for _ in range(args.repeat):  # interleaved, so machine noise hits all alike
             for what in ours_runs:
                 ours_runs[what].append(_run(sys.executable, what, model, ours))
                 theirs_runs[what].append(_run(args.other, what, model, theirs))
+            imports_before.append(_run(sys.executable, "import", model, earlier))
 
     def row(label: str, what: str, key: str, higher_is_better: bool = False) -> None:
         mine, other = _median(ours_runs[what], key), _median(theirs_runs[what], key)
@@ -193,7 +207,6 @@ def main() -> None:
         ]
     )
     row("first schema load, cached (s)", "schema", "schema_s")
-    row("import idfkit.simulation (s)", "import", "import_simulation_s")
     row("load 20k-object model (s)", "model", "load_s")
     row("edit 2,000 zones (s)", "model", "edit_s")
     row("write_idf (s)", "model", "write_s")
@@ -207,6 +220,23 @@ def main() -> None:
         ["figure", "this package", "idfkit 1.1.1", "ratio", "goal met"],
         rows,
     )
+    now, then = (_median(r, "import_simulation_s") for r in (ours_runs["import"], imports_before))
+    print_table(
+        f"import idfkit.simulation, this package now and at {args.before} (s)",
+        ["figure", "now", args.before, "ratio"],
+        [["import idfkit.simulation (s)", now, then, now / then]],
+    )
+
+
+def _checkout(revision: str, folder: Path) -> Path:
+    """This package's ``src`` folder as it was at ``revision``."""
+    repo = SCRIPT.parent.parent
+    folder.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(repo), "archive", revision, "src"], capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder / "src"
 
 
 if __name__ == "__main__":

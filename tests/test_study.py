@@ -152,7 +152,7 @@ def test_a_rewritten_study_never_reads_old_results_as_its_own(
     rows = collect_results(fs).rows
     assert [r.status for r in rows] == ["stale", "stale", "succeeded"]
     assert "model changed" in rows[0].error
-    assert "run options changed" in rows[1].error
+    assert "run options or parameters changed" in rows[1].error
     assert collect_results(fs).to_resubmit == [0, 1]
 
     outcomes = [run_study_job(fs, i) for i in range(3)]

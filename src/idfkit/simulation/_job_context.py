@@ -1,29 +1,35 @@
 """What a run records about the job that asked for it: set by the caller, read by the runner.
 
 A study worker (or a batch job) wraps its call to ``simulate`` in
-:func:`job_context`; the runner asks :func:`manifest_extras` for the fields
-to add to the manifest it writes last. A context variable carries them, so
-``simulate``'s signature stays idfkit's own.
+`job_context`; the runner asks `manifest_extras` for the fields
+to add to the manifest it writes last: the job binding, the parameters, and
+the key metrics read from the run's SQLite output. A context variable
+carries them, so ``simulate``'s signature stays idfkit's own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from idfkit.simulation.manifest import JobBinding
+from idfkit.simulation.metrics import MetricsHook, read_metrics, sql_output
+from idfkit.simulation.parsers.sql import SQLResult
 
 __all__ = ["JobContext", "job_context", "manifest_extras"]
 
 
 @dataclass(frozen=True)
 class JobContext:
-    """The job a run is made for."""
+    """The job a run is made for: its study binding, its parameters, the user's metrics hook."""
 
     binding: JobBinding | None = None
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    metrics: MetricsHook | None = None
 
 
 _CURRENT: ContextVar[JobContext | None] = ContextVar("idfkit_job_context", default=None)
@@ -40,9 +46,15 @@ def job_context(context: JobContext) -> Iterator[None]:
 
 
 def manifest_extras(run_dir: Path, output_prefix: str) -> dict[str, object]:
-    """The manifest fields that come from the job, for a run whose outputs are in ``run_dir``."""
-    context = _CURRENT.get()
+    """The manifest fields that come from the job and the run's SQLite output in ``run_dir``."""
+    context = _CURRENT.get() or JobContext()
     extras: dict[str, object] = {}
-    if context is not None and context.binding is not None:
+    if context.binding is not None:
         extras["job"] = context.binding
+    if context.parameters:
+        extras["parameters"] = dict(context.parameters)
+    path = sql_output(run_dir, output_prefix)
+    if path is not None:
+        with SQLResult(path) as sql:
+            extras["metrics"] = read_metrics(sql, context.metrics)
     return extras

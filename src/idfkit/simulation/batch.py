@@ -6,14 +6,15 @@ import os
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
-from dataclasses import KW_ONLY, dataclass, replace
+from dataclasses import KW_ONLY, dataclass, field, replace
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 from idfkit.document import IDFDocument
 from idfkit.simulation._batch_result import BatchResult
+from idfkit.simulation._job_context import JobContext, job_context
 from idfkit.simulation.energyplus import EnergyPlusConfig, find_energyplus
 from idfkit.simulation.fs.base import FileSystem, normalize_path
 from idfkit.simulation.fs.local import LocalFileSystem
@@ -45,6 +46,8 @@ class SimulationJob:
             `job-<index>`) when None.
         fs: The backend for the results; the batch's `fs` when None.
         energyplus: The installation to use; the batch's when None.
+        parameters: What makes this job a variant (insulation thickness,
+            say); kept in the run's manifest and in a study's table.
     """
 
     model: IDFDocument | str | PurePath
@@ -63,6 +66,7 @@ class SimulationJob:
     _: KW_ONLY
     fs: FileSystem | None = None
     energyplus: EnergyPlusConfig | str | Path | None = None
+    parameters: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.extra_args is not None and not isinstance(self.extra_args, tuple):
@@ -81,18 +85,19 @@ class SimulationJob:
         cache: Any = None,
         on_progress: Callable[[SimulationProgress], Any] | None = None,
     ) -> SimulationResult:
-        """Run this job now, in this process."""
-        return simulate(
-            self.model,
-            self.weather,
-            output_dir=self.output_dir,
-            energyplus=self.energyplus,
-            fs=self.fs,
-            label=self.label,
-            cache=cache,
-            on_progress=on_progress,
-            options=self.options,
-        )
+        """Run this job now, in this process; its `parameters` go into the run's manifest."""
+        with job_context(JobContext(parameters=self.parameters)):
+            return simulate(
+                self.model,
+                self.weather,
+                output_dir=self.output_dir,
+                energyplus=self.energyplus,
+                fs=self.fs,
+                label=self.label,
+                cache=cache,
+                on_progress=on_progress,
+                options=self.options,
+            )
 
 
 #: `progress(completed=, total=, label=, success=)`, called as each job finishes.

@@ -140,8 +140,40 @@ def _parser() -> argparse.ArgumentParser:
     )
     collect.add_argument("study", help="s3://bucket/prefix or a folder")
     collect.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    collect.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        help="also write the study's table (parameters, metrics) to a .parquet, .csv or .json file",
+    )
     _storage_options(collect)
     collect.set_defaults(handler=_collect)
+
+    study = commands.add_parser("study", help="prepare a study", description="Prepare a study.")
+    study_commands = study.add_subparsers(dest="study_command", metavar="SUBCOMMAND", required=True)
+    create = study_commands.add_parser(
+        "create",
+        help="a study from a base model and a parameter grid (the full factorial)",
+        description="Write a study of every combination of the --param values. Each NAME is a "
+        "field as ObjectType:Name:field, or any name when --edit gives a function that edits "
+        "the model.",
+    )
+    create.add_argument("study", help="s3://bucket/prefix or a folder")
+    create.add_argument("model", help="the base model (.idf or .epJSON)")
+    create.add_argument("weather", help="an .epw file")
+    create.add_argument(
+        "--param",
+        action="append",
+        required=True,
+        metavar="NAME=V1,V2,...",
+        help="a parameter and its values (JSON numbers or strings); repeat for more",
+    )
+    create.add_argument("--edit", metavar="MODULE:FUNCTION", help="edit(model, parameters)")
+    create.add_argument("--annual", action="store_true", help="force annual runs (-a)")
+    create.add_argument("--design-day", action="store_true", help="design days only (-D)")
+    create.add_argument("--overwrite", action="store_true", help="replace an existing study")
+    _storage_options(create)
+    create.set_defaults(handler=_study_create)
 
     ls = commands.add_parser("ls", help="list a folder", description="List names in a folder.")
     ls.add_argument("location", help="s3://bucket/prefix/dir or a folder")
@@ -301,21 +333,47 @@ def _index_from_environment() -> int:
 def _collect(args: argparse.Namespace) -> int:
     from idfkit.simulation.study import collect_results
 
+    kind = args.output.suffix.lower() if args.output is not None else None
+    if kind not in (None, ".parquet", ".csv", ".json"):
+        raise ValueError(f"--output {args.output} must end in .parquet, .csv or .json")
     collection = collect_results(_fs(args.study, args))
+    if kind == ".parquet":
+        collection.to_parquet(args.output)
+    elif kind == ".csv":
+        collection.to_csv(args.output)
+    elif kind == ".json":
+        collection.to_json(args.output)
     if args.json:
         payload = {
             "counts": collection.counts(),
             "to_resubmit": collection.to_resubmit,
             "failed": collection.failed,
-            "rows": [r.as_dict() for r in collection.rows],
+            "rows": collection.records(),
         }
         print(json.dumps(payload, indent=2))
     else:
-        print(format_table([r.as_dict() for r in collection.rows]))
+        print(format_table(collection.display_records()))
         print(", ".join(f"{n} {s}" for s, n in collection.counts().items()))
         if collection.to_resubmit:
             print("to resubmit: " + ",".join(str(i) for i in collection.to_resubmit))
     return EXIT_OK if collection.all_succeeded else EXIT_FAILED
+
+
+def _study_create(args: argparse.Namespace) -> int:
+    from idfkit.simulation.study import grid_jobs, parse_grid_option, resolve_edit, write_study
+
+    grid = dict(parse_grid_option(text) for text in args.param)
+    jobs = grid_jobs(
+        args.model,
+        args.weather,
+        grid,
+        edit=resolve_edit(args.edit) if args.edit else None,
+        annual=args.annual,
+        design_day=args.design_day,
+    )
+    write_study(jobs, _fs(args.study, args), overwrite=args.overwrite)
+    print(f"wrote a study of {len(jobs)} jobs to {args.study}")
+    return EXIT_OK
 
 
 def _on(fs: FileSystem, path: str) -> bool:

@@ -9,26 +9,43 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from idfkit import load_idf
+from idfkit.document import IDFDocument
 from idfkit.simulation.batch import SimulationJob
 from idfkit.simulation.cli import format_table
 from idfkit.simulation.energyplus import find_energyplus
 from idfkit.simulation.examples import example_model
 from idfkit.simulation.fs.base import FileSystem
-from idfkit.simulation.result import SimulationResult
-from idfkit.simulation.study import collect_results, run_study_job, write_study
+from idfkit.simulation.study import (
+    Collection,
+    collect_results,
+    grid_jobs,
+    run_study_job,
+    write_study,
+)
 
-__all__ = ["INSULATION_M", "run_demo"]
+__all__ = ["INSULATION_M", "run_demo", "set_insulation", "study_table"]
 
 #: Wall and roof insulation thickness of each variant, in metres.
 INSULATION_M = (0.02, 0.04, 0.06, 0.08, 0.10, 0.15, 0.20, 0.30)
-J_PER_KWH = 3.6e6
 WEATHER = "USA_IL_Chicago-OHare.Intl.AP.725300_TMY3.epw"
+#: The table's columns on screen: (column, heading).
+SHOWN = (
+    ("label", "variant"),
+    ("insulation_m", "insulation_m"),
+    ("status", "status"),
+    ("heating_kwh", "heating_kwh"),
+    ("cooling_kwh", "cooling_kwh"),
+    ("peak_heating_load_w", "peak_heating_w"),
+    ("peak_cooling_load_w", "peak_cooling_w"),
+    ("unmet_heating_hours", "unmet_heating_h"),
+    ("runtime_seconds", "runtime_s"),
+)
 
 
 def run_demo(
@@ -45,8 +62,7 @@ def run_demo(
     with _storage(location, endpoint_url, bucket, prefix) as (fs, where):
         print(f"Study location: {where}")
         config = find_energyplus()
-        weather = config.weather_dir / WEATHER
-        jobs = _variants(variants, weather)
+        jobs = demo_jobs(variants, config.weather_dir / WEATHER)
 
         print(f"1. Preparing {len(jobs)} variants of the box model (Chicago TMY3, annual)")
         plan = write_study(jobs, fs, overwrite=True)
@@ -57,19 +73,72 @@ def run_demo(
         )
         _run_workers(fs, len(plan.jobs), workers)
 
-        print("3. Collecting the results from the bucket")
+        print("3. Collecting the study's table from the bucket (one manifest read per run)")
         collection = collect_results(fs)
-        rows = [
-            _row(fs, row.output_dir, row.label, row.status, row.runtime_seconds)
-            for row in collection.rows
-        ]
         print()
-        print(format_table(rows))
+        print(format_table(study_table(collection)))
         print()
         print(", ".join(f"{n} {s}" for s, n in collection.counts().items()))
         if plot is not None:
-            _plot(fs, [r.output_dir for r in collection.rows if r.status == "succeeded"], plot)
+            plot_energy(collection, plot)
         return 0 if collection.all_succeeded else 1
+
+
+def set_insulation(doc: IDFDocument, parameters: Mapping[str, Any]) -> None:
+    """Set the wall and roof insulation thickness to ``parameters["insulation_m"]`` metres."""
+    doc["Material"]["Wall Insulation"].thickness = parameters["insulation_m"]
+
+
+def demo_jobs(count: int, weather: Path) -> list[SimulationJob]:
+    """The demo's study: the box model with ``count`` insulation thicknesses."""
+    if not 1 <= count <= len(INSULATION_M):
+        raise ValueError(f"--variants must be between 1 and {len(INSULATION_M)}, not {count}")
+    jobs = grid_jobs(
+        example_model("box"),
+        weather,
+        {"insulation_m": list(INSULATION_M[:count])},
+        edit=set_insulation,
+    )
+    named = []
+    for job in jobs:
+        label = f"insulation-{job.parameters['insulation_m'] * 100:g}cm"
+        named.append(replace(job, label=label, output_dir=label))
+    return named
+
+
+def study_table(collection: Collection) -> list[dict[str, Any]]:
+    """The rows the demo prints: the variant, its parameter, status and key metrics."""
+    return [
+        {heading: record.get(column) for column, heading in SHOWN}
+        for record in collection.records()
+    ]
+
+
+def plot_energy(collection: Collection, target: Path) -> None:
+    """Annual heating and cooling against insulation thickness, drawn from the study's table."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print('(no plot: pip install "idfkit[plot]")')
+        return
+    rows = [r for r in collection.records() if r["status"] == "succeeded"]
+    thickness_cm = [r["insulation_m"] * 100 for r in rows]
+    fig, ax = plt.subplots(figsize=(8, 5), constrained_layout=True)
+    ax.plot(thickness_cm, [r["heating_kwh"] for r in rows], "o-", label="heating")
+    ax.plot(thickness_cm, [r["cooling_kwh"] for r in rows], "s-", label="cooling")
+    ax.set_xlabel("Wall and roof insulation thickness [cm]")
+    ax.set_ylabel("Annual ideal-load energy [kWh]")
+    ax.set_title("Box model, Chicago TMY3: annual energy against insulation")
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.savefig(target, dpi=110)
+    plt.close(fig)
+    print(f"Wrote {target}")
 
 
 @contextlib.contextmanager
@@ -96,19 +165,6 @@ def _storage(
         yield fs, fs.url()
 
 
-def _variants(count: int, weather: Path) -> list[SimulationJob]:
-    if not 1 <= count <= len(INSULATION_M):
-        raise ValueError(f"--variants must be between 1 and {len(INSULATION_M)}, not {count}")
-    base = load_idf(example_model("box"))
-    jobs = []
-    for thickness in INSULATION_M[:count]:
-        variant = base.copy()
-        variant["Material"]["Wall Insulation"].thickness = thickness
-        label = f"insulation-{thickness * 100:g}cm"
-        jobs.append(SimulationJob(variant, weather, label=label, output_dir=label))
-    return jobs
-
-
 def _run_workers(fs: FileSystem, count: int, workers: int | None) -> None:
     bar = _bar(count)
     with ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
@@ -131,80 +187,3 @@ def _bar(total: int) -> Any:
     except ImportError:
         return None
     return tqdm(total=total, desc="   simulations", unit="run", file=sys.stdout)
-
-
-def _row(
-    fs: FileSystem, output_dir: str, label: str, status: str, runtime: float | None
-) -> dict[str, Any]:
-    row: dict[str, Any] = {"variant": label, "status": status}
-    heating = cooling = mean_temp = None
-    if status == "succeeded":
-        with SimulationResult.from_directory(output_dir, fs=fs) as result:
-            sql = result.sql
-            assert sql is not None
-            heating = (
-                sum(sql.get_timeseries("Zone Ideal Loads Zone Total Heating Energy").values)
-                / J_PER_KWH
-            )
-            cooling = (
-                sum(sql.get_timeseries("Zone Ideal Loads Zone Total Cooling Energy").values)
-                / J_PER_KWH
-            )
-            temps = sql.get_timeseries("Zone Mean Air Temperature", "ZONE 1").values
-            mean_temp = sum(temps) / len(temps)
-    row.update(
-        {
-            "heating_kWh": heating,
-            "cooling_kWh": cooling,
-            "mean_zone_temp_C": mean_temp,
-            "runtime_s": runtime,
-        }
-    )
-    return row
-
-
-def _plot(fs: FileSystem, output_dirs: list[str], target: Path) -> None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print('(no plot: pip install "idfkit[plot]")')
-        return
-    fig, (temps_ax, energy_ax) = plt.subplots(2, 1, figsize=(11, 8), constrained_layout=True)
-    labels, heating, cooling = [], [], []
-    for output_dir in output_dirs:
-        with SimulationResult.from_directory(output_dir, fs=fs) as result:
-            sql = result.sql
-            assert sql is not None
-            ts = sql.get_timeseries("Zone Mean Air Temperature", "ZONE 1")
-            days = [ts.timestamps[i] for i in range(0, len(ts), 24)]
-            daily = [
-                sum(ts.values[i : i + 24]) / len(ts.values[i : i + 24])
-                for i in range(0, len(ts), 24)
-            ]
-            temps_ax.plot(days, daily, label=output_dir, linewidth=1)
-            labels.append(output_dir.removeprefix("insulation-"))
-            heating.append(
-                sum(sql.get_timeseries("Zone Ideal Loads Zone Total Heating Energy").values)
-                / J_PER_KWH
-            )
-            cooling.append(
-                sum(sql.get_timeseries("Zone Ideal Loads Zone Total Cooling Energy").values)
-                / J_PER_KWH
-            )
-    temps_ax.set_title("Daily mean zone air temperature, box model, Chicago TMY3")
-    temps_ax.set_ylabel("°C")
-    temps_ax.legend(fontsize=8, ncol=4)
-    positions = range(len(labels))
-    energy_ax.bar([p - 0.2 for p in positions], heating, width=0.4, label="heating")
-    energy_ax.bar([p + 0.2 for p in positions], cooling, width=0.4, label="cooling")
-    energy_ax.set_xticks(list(positions), labels)
-    energy_ax.set_xlabel("wall and roof insulation")
-    energy_ax.set_ylabel("kWh per year")
-    energy_ax.set_title("Annual ideal-load energy by variant")
-    energy_ax.legend()
-    fig.savefig(target, dpi=110)
-    plt.close(fig)
-    print(f"Wrote {target}")

@@ -20,6 +20,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     TypeAdapter,
     ValidationError,
     model_validator,
@@ -34,6 +35,7 @@ __all__ = [
     "InputRecord",
     "JobBinding",
     "ManifestFile",
+    "Metric",
     "PublishingMarker",
     "RunManifest",
     "hash_file",
@@ -102,6 +104,15 @@ class JobBinding(BaseModel):
     options_sha256: Sha256
 
 
+class Metric(BaseModel):
+    """One key metric of a run: a finite number and its unit."""
+
+    model_config = ConfigDict(frozen=True, strict=True)
+
+    value: Annotated[float, Field(allow_inf_nan=False)]
+    units: str
+
+
 class RunManifest(BaseModel):
     """What a finished run produced. No manifest means the run is not finished."""
 
@@ -126,6 +137,8 @@ class RunManifest(BaseModel):
     error_summary: str = ""
     job: JobBinding | None = None
     host: str = ""  # the machine that published the run
+    parameters: dict[str, JsonValue] = Field(default_factory=dict)
+    metrics: dict[str, Metric] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _names_unique(self) -> RunManifest:

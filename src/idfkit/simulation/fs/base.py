@@ -10,7 +10,7 @@ Paths
     segments are dropped and ``..`` segments are resolved; a path that would
     leave the root, an absolute path on a rooted backend, a segment of only
     white space, or a path holding a NUL byte raises ``ValueError``. Build
-    paths with :func:`join` or ``PurePosixPath``, never ``pathlib.Path``.
+    paths with `join` or ``PurePosixPath``, never ``pathlib.Path``.
 
 Directories
     Object stores have none. A directory exists while something is stored

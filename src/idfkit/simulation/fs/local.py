@@ -34,7 +34,7 @@ class LocalFileSystem:
 
     Without a root, paths are ordinary local paths (absolute, or relative to
     the working directory). With a root, they follow the relative-path
-    contract of :mod:`idfkit.simulation.fs.base`, and a path that leads
+    contract of `idfkit.simulation.fs.base`, and a path that leads
     outside the root through a symbolic link is refused like ``..``.
     """
 

@@ -1,0 +1,327 @@
+"""Collection figures for issue 13, against moto's S3 server in a child process.
+
+(1) The study table of 10,000 runs (synthetic manifests with parameters and
+    key metrics): wall time, requests by kind and the collector's peak RSS
+    (goals: <= 30 s, <= 15 LISTs and 1 GET per run, <= 300 MB).
+(2) One hourly variable from 1,000 annual runs (copies of real SQLite
+    outputs, 8.76 M rows) to Parquet: wall time and peak RSS (goals:
+    <= 120 s, <= 500 MB).
+
+Each measured step runs in a fresh child process, so its peak RSS is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _table import print_table
+
+from idfkit.simulation import S3FileSystem, find_energyplus
+from idfkit.simulation.examples import example_model
+from idfkit.simulation.fs.base import download_file, join
+from idfkit.simulation.manifest import (
+    MANIFEST_NAME,
+    InputRecord,
+    ManifestFile,
+    Metric,
+    RunManifest,
+    hash_file,
+)
+from idfkit.simulation.study import (
+    JobSpec,
+    collect_results,
+    collect_timeseries,
+    grid_jobs,
+    load_study,
+    run_study_job,
+    write_study,
+)
+from idfkit.simulation.testing import ACCESS_KEY, REGION, SECRET_KEY, LocalS3Server
+
+BUCKET = "collect-bench"
+WEATHER = "USA_IL_Chicago-OHare.Intl.AP.725300_TMY3.epw"
+VARIABLE = ("Zone Mean Air Temperature", "ZONE 1")
+
+
+def _reader(endpoint_url: str, prefix: str) -> S3FileSystem:
+    return S3FileSystem(
+        BUCKET,
+        prefix,
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+    )
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS since it started (VmHWM: ru_maxrss would include the parent's)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _in_child(*args: str) -> dict[str, Any]:
+    """Run this script's measuring step in a fresh process; its JSON report."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", *args], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the measuring child failed:\n{done.stderr}")
+    report: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return report
+
+
+# -- (1) the table of 10,000 runs -----------------------------------------------------
+
+
+def _synthetic(spec: JobSpec, success: bool) -> str:
+    now = datetime.now(UTC)
+    thickness = float(spec.parameters["insulation_m"])  # type: ignore[arg-type]
+    metrics = {
+        "heating_kwh": Metric(value=4000 + 400 / thickness, units="kWh"),
+        "cooling_kwh": Metric(value=300 + 10 * thickness, units="kWh"),
+        "site_energy_kwh": Metric(value=4300 + 400 / thickness, units="kWh"),
+        "heating_district_heating_water_kwh": Metric(value=4000 + 400 / thickness, units="kWh"),
+        "cooling_district_cooling_kwh": Metric(value=300 + 10 * thickness, units="kWh"),
+        "district_heating_water_kwh": Metric(value=4000 + 400 / thickness, units="kWh"),
+        "district_cooling_kwh": Metric(value=300 + 10 * thickness, units="kWh"),
+        "peak_heating_load_w": Metric(value=3500.0, units="W"),
+        "peak_cooling_load_w": Metric(value=1000.0, units="W"),
+        "unmet_heating_hours": Metric(value=0.0, units="hr"),
+        "unmet_cooling_hours": Metric(value=0.0, units="hr"),
+        **{
+            f"{use}_kwh": Metric(value=0.0, units="kWh")
+            for use in ("interior_lighting", "interior_equipment", "fans", "pumps")
+        },
+    }
+    return RunManifest(
+        run_id=spec.label,
+        label=spec.label,
+        success=success,
+        exit_code=0 if success else 1,
+        runtime_seconds=1.0,
+        energyplus_version="25.2.0",
+        output_prefix="eplus",
+        files=(ManifestFile(name="eplusout.sql", size=7, sha256="0" * 64),),
+        model=InputRecord(name="in.idf", sha256="0" * 64),
+        weather=None,
+        started_at=now,
+        finished_at=now,
+        idfkit_version="bench",
+        error_summary="" if success else "EnergyPlus terminated with a fatal error",
+        job=spec.binding(),
+        parameters=spec.parameters,
+        metrics=metrics if success else {},
+    ).to_json()
+
+
+def bench_table(server: LocalS3Server, count: int) -> list[list[object]]:
+    fs = server.filesystem(BUCKET, "table-10k/")
+    weather = find_energyplus().weather_dir / WEATHER
+    thicknesses = [round(0.01 + 0.0001 * i, 4) for i in range(count)]
+    jobs = grid_jobs(
+        example_model("box"),
+        weather,
+        {"insulation_m": thicknesses},
+        edit=lambda doc, p: None,  # one model for all: the bench measures collection only
+    )
+    started = time.perf_counter()
+    plan = write_study(jobs, fs)
+    prepare = time.perf_counter() - started
+
+    def publish(spec: JobSpec) -> None:
+        fs.write_bytes(join(spec.output_dir, "eplusout.sql"), b"SQLite!")
+        fs.write_text(join(spec.output_dir, MANIFEST_NAME), _synthetic(spec, spec.index % 250 != 0))
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(32) as pool:
+        list(pool.map(publish, plan.jobs))
+    populate = time.perf_counter() - started
+    assert server._proc is not None  # a child process: its CPU time is measured apart
+    server_cpu = _cpu_seconds(server._proc.pid)
+    child = _in_child("table", server.endpoint_url, "table-10k/")
+    server_cpu = _cpu_seconds(server._proc.pid) - server_cpu
+    return [
+        ["prepare the study (write_study) s", prepare],
+        ["populate synthetic results s", populate],
+        ["collect_results + to_parquet wall time s (goal <= 30)", child["seconds"]],
+        ["LIST requests (goal <= 15)", child["requests"].get("ListObjectsV2", 0)],
+        [
+            f"GET requests (goal <= 1 per run + index = {count + 1})",
+            child["requests"].get("GetObject", 0),
+        ],
+        ["all requests", sum(child["requests"].values())],
+        ["collector peak RSS MB (goal <= 300)", child["rss_mb"]],
+        ["collector CPU s (client side)", child["cpu_s"]],
+        ["moto server CPU s (while collecting)", server_cpu],
+        ["table rows x columns", f"{child['rows']} x {child['columns']}"],
+        ["status counts", child["counts"]],
+        ["Parquet size KB", child["parquet_kb"]],
+    ]
+
+
+def child_table(endpoint_url: str, prefix: str) -> dict[str, Any]:
+    reader = _reader(endpoint_url, prefix)
+    sent: Counter[str] = Counter()
+    reader.client.meta.events.register(
+        "before-send.s3", lambda event_name, **_: sent.update([event_name.rsplit(".", 1)[-1]])
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        cpu = time.process_time()
+        collection = collect_results(reader)
+        target = collection.to_parquet(Path(tmp) / "table.parquet")
+        seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu
+        size = target.stat().st_size
+    return {
+        "seconds": seconds,
+        "cpu_s": cpu,
+        "requests": dict(sent),
+        "rss_mb": _peak_rss_mb(),
+        "rows": len(collection),
+        "columns": len(collection.columns),
+        "counts": ", ".join(f"{n} {s}" for s, n in collection.counts().items() if n),
+        "parquet_kb": size // 1024,
+    }
+
+
+# -- (2) one hourly variable from 1,000 annual runs ----------------------------------
+
+
+def bench_timeseries(server: LocalS3Server, count: int, real: int) -> list[list[object]]:
+    fs = server.filesystem(BUCKET, "series-1k/")
+    weather = find_energyplus().weather_dir / WEATHER
+    thicknesses = [round(0.02 + 0.0002 * i, 4) for i in range(count)]
+
+    def set_thickness(doc: Any, p: Any) -> None:
+        insulation = next(o for o in doc["Material"] if o.name == "Wall Insulation")
+        insulation.fields[2] = f"{p['insulation_m']:g}"
+
+    jobs = grid_jobs(
+        example_model("box"), weather, {"insulation_m": thicknesses[:real]}, edit=set_thickness
+    )
+    # The first `real` jobs run EnergyPlus; the others are copies of their published folders
+    # under their own job binding, as a study of `count` runs would hold.
+    write_study(jobs, fs)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(2) as pool:
+        assert all(o.success for o in pool.map(lambda i: run_study_job(fs, i), range(real)))
+    simulated = time.perf_counter() - started
+    plan = load_study(fs)
+    sources = [
+        RunManifest.model_validate_json(fs.read_bytes(join(s.output_dir, MANIFEST_NAME)))
+        for s in plan.jobs
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        sqls = []
+        for spec, manifest in zip(plan.jobs, sources, strict=True):
+            local = Path(tmp) / f"{spec.index}.sql"
+            download_file(fs, join(spec.output_dir, "eplusout.sql"), local)
+            assert hash_file(local)[1] == manifest.file("eplusout.sql").sha256  # type: ignore[union-attr]
+            sqls.append((local.read_bytes(), manifest))
+        big = grid_jobs(
+            example_model("box"), weather, {"insulation_m": thicknesses}, edit=lambda doc, p: None
+        )
+        plan = write_study(big, fs, overwrite=True)
+
+        def publish(spec: JobSpec) -> None:
+            data, manifest = sqls[spec.index % real]
+            fs.write_bytes(join(spec.output_dir, "eplusout.sql"), data)
+            copy = manifest.model_copy(
+                update={
+                    "run_id": spec.label,
+                    "label": spec.label,
+                    "job": spec.binding(),
+                    "parameters": spec.parameters,
+                    "files": tuple(f for f in manifest.files if f.name == "eplusout.sql"),
+                }
+            )
+            fs.write_text(join(spec.output_dir, MANIFEST_NAME), copy.to_json())
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(publish, plan.jobs))
+        populate = time.perf_counter() - started
+    child = _in_child("series", server.endpoint_url, "series-1k/")
+    return [
+        [f"{real} real annual simulations s", simulated],
+        [f"populate {count} runs (SQLite {len(sqls[0][0]) // 1024} KB each) s", populate],
+        ["collect_timeseries wall time s (goal <= 120)", child["seconds"]],
+        ["rows written", f"{child['rows']:,}"],
+        ["runs written / skipped", f"{child['runs']} / {child['skipped']}"],
+        ["collector peak RSS MB (goal <= 500)", child["rss_mb"]],
+        ["Parquet size MB", child["parquet_mb"]],
+    ]
+
+
+def child_series(endpoint_url: str, prefix: str) -> dict[str, Any]:
+    reader = _reader(endpoint_url, prefix)
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        report = collect_timeseries(
+            reader, "", *VARIABLE, frequency="Hourly", output=Path(tmp) / "series.parquet"
+        )
+        seconds = time.perf_counter() - started
+        size = report.path.stat().st_size
+    return {
+        "seconds": seconds,
+        "rows": report.rows,
+        "runs": report.runs,
+        "skipped": len(report.skipped),
+        "rss_mb": _peak_rss_mb(),
+        "parquet_mb": round(size / 2**20, 1),
+    }
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        step, endpoint_url, prefix = sys.argv[2:5]
+        measure = child_table if step == "table" else child_series
+        print(json.dumps(measure(endpoint_url, prefix)))
+        return
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--results", type=int, default=10_000, help="runs in the table")
+    parser.add_argument("--series-runs", type=int, default=1_000, help="runs in the time series")
+    parser.add_argument("--real", type=int, default=4, help="real simulations copied")
+    parser.add_argument("--only", choices=["table", "series"], help="run one of the two")
+    args = parser.parse_args()
+    with LocalS3Server(process=True) as server:
+        if args.only in (None, "table"):
+            print_table(
+                f"(1) the table of {args.results:,} runs from moto's S3 server",
+                ["figure", "value"],
+                bench_table(server, args.results),
+            )
+        if args.only in (None, "series"):
+            print_table(
+                f"(2) one hourly variable from {args.series_runs:,} annual runs to Parquet",
+                ["figure", "value"],
+                bench_timeseries(server, args.series_runs, args.real),
+            )
+
+
+if __name__ == "__main__":
+    main()

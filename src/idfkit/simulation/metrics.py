@@ -1,0 +1,186 @@
+"""Key metrics of a run, read from its SQLite output when the run is published.
+
+Every metric is a number with its unit, named so that the name says what it
+is and in which unit (``heating_kwh``, ``peak_heating_load_w``,
+``unmet_heating_hours``). They come from EnergyPlus's own summary reports:
+
+- annual site energy by end use and fuel: the "End Uses" table of the
+  ``AnnualBuildingUtilityPerformanceSummary`` report, converted to kWh
+  (``<end use>_kwh`` for every end use, ``<end use>_<fuel>_kwh`` and
+  ``<fuel>_kwh`` where not zero, water in ``_m3``), and ``site_energy_kwh``;
+- peak heating and cooling load: the maxima of the ``Heating:EnergyTransfer``
+  and ``Cooling:EnergyTransfer`` meters (``EnergyMeters`` report), in W;
+- unmet hours: the facility row of ``SystemSummary``'s "Time Setpoint Not
+  Met" table, in hours.
+
+A report the model did not request simply yields no metric. A user's own
+metrics come from a hook: a callable that takes the run's `SQLResult` and
+returns a mapping of names to numbers, or to ``(number, units)`` pairs. A hook
+that raises stops the run before its manifest is written (it then reads as
+incomplete), so a broken hook shows on the first job, not in the table.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sqlite3
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from idfkit.simulation.manifest import Metric
+from idfkit.simulation.parsers.sql import SQLResult
+
+__all__ = ["MetricsHook", "read_metrics", "sql_output"]
+
+#: A user's metrics: the run's SQLite output in, ``{name: number | (number, units)}`` out.
+MetricsHook = Callable[[SQLResult], Mapping[str, float | tuple[float, str]]]
+
+#: Energy units of the tabular reports, in kWh.
+_TO_KWH = {"gj": 1e9 / 3.6e6, "mj": 1e6 / 3.6e6, "kwh": 1.0, "wh": 1e-3, "kbtu": 0.29307107}
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def sql_output(run_dir: Path, output_prefix: str) -> Path | None:
+    """The run's SQLite file, whatever output-name style EnergyPlus used (``-s``)."""
+    for name in (f"{output_prefix}out.sql", f"{output_prefix}.sql", f"{output_prefix}-out.sql"):
+        if (run_dir / name).is_file():
+            return run_dir / name
+    return None
+
+
+def read_metrics(sql: SQLResult, hook: MetricsHook | None = None) -> dict[str, Metric]:
+    """The key metrics of one run, and the hook's, by name.
+
+    Args:
+        sql: The run's SQLite output.
+        hook: The user's metrics, added to (and overriding) the built-in ones.
+
+    Returns:
+        Each metric's value and unit; non-finite values are left out.
+
+    Raises:
+        ValueError: The hook names a metric with other than lower-case
+            letters, digits and underscores.
+    """
+    found: dict[str, Metric] = {}
+    try:
+        _end_uses(sql, found)
+        _peaks(sql, found)
+        _unmet_hours(sql, found)
+    except sqlite3.Error:
+        pass  # a run that failed early leaves no report tables: no metrics, not an error
+    if hook is not None:
+        for name, given in hook(sql).items():
+            value, units = given if isinstance(given, tuple) else (given, "")
+            if not _NAME.match(name):
+                raise ValueError(
+                    f"metric name {name!r} must be lower-case letters, digits and underscores"
+                )
+            _put(found, name, float(value), units)
+    return found
+
+
+def slug(text: str) -> str:
+    """``"District Heating Water"`` -> ``"district_heating_water"``."""
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def _put(found: dict[str, Metric], name: str, value: float, units: str) -> None:
+    if math.isfinite(value):
+        found[name] = Metric(value=value, units=units)
+
+
+def _cells(sql: SQLResult, report: str, table: str) -> list[tuple[str, str, str, float]]:
+    rows = sql.query(
+        "SELECT RowName, ColumnName, Units, Value FROM TabularDataWithStrings "
+        "WHERE ReportName = ? AND TableName = ? AND ReportForString = 'Entire Facility'",
+        (report, table),
+    )
+    out = []
+    for row, column, units, value in rows:
+        try:
+            number = float(str(value).strip())
+        except ValueError:
+            continue
+        out.append((str(row or ""), str(column or ""), str(units or ""), number))
+    return out
+
+
+def _end_uses(sql: SQLResult, found: dict[str, Metric]) -> None:
+    by_end_use: dict[str, float] = {}
+    for row, column, units, value in _cells(
+        sql, "AnnualBuildingUtilityPerformanceSummary", "End Uses"
+    ):
+        if not row:
+            continue
+        fuel = slug(column)
+        if units.lower() in ("m3", "gal"):
+            scale, unit_name, unit = (1.0 if units.lower() == "m3" else 0.003785411784), "m3", "m3"
+        elif units.lower() in _TO_KWH:
+            scale, unit_name, unit = _TO_KWH[units.lower()], "kwh", "kWh"
+        else:
+            continue
+        amount = value * scale
+        if row == "Total End Uses":
+            if amount:
+                _put(found, f"{fuel}_{unit_name}", amount, unit)
+            continue
+        end_use = slug(row)
+        if unit == "kWh":
+            by_end_use[end_use] = by_end_use.get(end_use, 0.0) + amount
+        if amount:
+            _put(found, f"{end_use}_{fuel}_{unit_name}", amount, unit)
+    for end_use, total in by_end_use.items():
+        _put(found, f"{end_use}_kwh", total, "kWh")
+    for row, column, units, value in _cells(
+        sql, "AnnualBuildingUtilityPerformanceSummary", "Site and Source Energy"
+    ):
+        if row == "Total Site Energy" and column == "Total Energy" and units.lower() in _TO_KWH:
+            _put(found, "site_energy_kwh", value * _TO_KWH[units.lower()], "kWh")
+
+
+def _peaks(sql: SQLResult, found: dict[str, Metric]) -> None:
+    for row, column, units, value in _cells(sql, "EnergyMeters", "Annual and Peak Values - Other"):
+        if column == "Maximum Value" and units == "W":
+            if row == "Heating:EnergyTransfer":
+                _put(found, "peak_heating_load_w", value, "W")
+            elif row == "Cooling:EnergyTransfer":
+                _put(found, "peak_cooling_load_w", value, "W")
+
+
+def _unmet_hours(sql: SQLResult, found: dict[str, Metric]) -> None:
+    names = {
+        "During Heating": "unmet_heating_hours",
+        "During Cooling": "unmet_cooling_hours",
+        "During Occupied Heating": "unmet_occupied_heating_hours",
+        "During Occupied Cooling": "unmet_occupied_cooling_hours",
+    }
+    for row, column, units, value in _cells(sql, "SystemSummary", "Time Setpoint Not Met"):
+        if row == "Facility" and column in names:
+            _put(found, names[column], value, units or "hr")
+
+
+#: The fuel columns of the End Uses table, as they appear in metric names.
+FUELS = (
+    "electricity",
+    "natural_gas",
+    "gasoline",
+    "diesel",
+    "coal",
+    "fuel_oil_no_1",
+    "fuel_oil_no_2",
+    "propane",
+    "other_fuel_1",
+    "other_fuel_2",
+    "district_cooling",
+    "district_heating_water",
+    "district_heating_steam",
+    "water",
+)
+
+
+def is_breakdown(name: str) -> bool:
+    """Whether a metric is a per-fuel figure (``electricity_kwh``, ``heating_natural_gas_kwh``)."""
+    stem = name.removesuffix("_kwh").removesuffix("_m3")
+    return any(stem == fuel or stem.endswith(f"_{fuel}") for fuel in FUELS)

@@ -1,0 +1,255 @@
+"""Collecting a study: one row per planned job, from the manifests alone."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePath, PurePosixPath
+from typing import TYPE_CHECKING, Any, Literal
+
+from idfkit.exceptions import IncompleteResultError
+from idfkit.simulation._batch_result import rows_to_html
+from idfkit.simulation.fs.base import FileSystem, join, normalize_path
+from idfkit.simulation.manifest import MANIFEST_NAME, RunManifest, read_manifest
+from idfkit.simulation.study import table
+from idfkit.simulation.study.index import JobSpec, load_study
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["CollectedRow", "Collection", "collect_results", "job_state"]
+
+Status = Literal["succeeded", "failed", "stale", "missing", "incomplete"]
+STATUSES: tuple[Status, ...] = ("succeeded", "failed", "stale", "incomplete", "missing")
+
+
+@dataclass(frozen=True)
+class CollectedRow:
+    """One job of a study as collected: its status, parameters and metrics."""
+
+    index: int
+    label: str
+    output_dir: str
+    status: Status
+    runtime_seconds: float | None = None
+    exit_code: int | None = None
+    error: str = ""
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    metrics: Mapping[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The row's fixed columns, then its parameters and metrics."""
+        return {
+            "index": self.index,
+            "label": self.label,
+            "status": self.status,
+            **self.parameters,
+            **self.metrics,
+            "runtime_seconds": self.runtime_seconds,
+            "exit_code": self.exit_code,
+            "error": self.error,
+        }
+
+
+class Collection:
+    """One row per planned job, in index order, and what to do next.
+
+    The rows form the study's table: index, label, status, one column per
+    parameter, one numeric column per metric (named with its unit, such as
+    ``heating_kwh``), runtime_seconds, exit_code and error.
+    """
+
+    def __init__(
+        self,
+        rows: Sequence[CollectedRow],
+        *,
+        parameters: Sequence[str] = (),
+        units: Mapping[str, str] | None = None,
+    ) -> None:
+        self.rows = list(rows)
+        self.parameters = list(parameters)
+        #: The unit of each metric column.
+        self.units = dict(units or {})
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def metrics(self) -> list[str]:
+        """The metric columns: every metric any row has, sorted by name."""
+        return sorted({name for row in self.rows for name in row.metrics})
+
+    @property
+    def columns(self) -> list[str]:
+        """The table's columns, in order."""
+        return [
+            "index",
+            "label",
+            "status",
+            *self.parameters,
+            *self.metrics,
+            "runtime_seconds",
+            "exit_code",
+            "error",
+        ]
+
+    def records(self) -> list[dict[str, Any]]:
+        """The table as one dict per job, every column in every dict (None when absent)."""
+        columns = self.columns
+        records = []
+        for row in self.rows:
+            values = row.as_dict()
+            records.append({c: values.get(c) for c in columns})
+        return records
+
+    def counts(self) -> dict[str, int]:
+        """How many jobs have each status, every status named (zero included)."""
+        counted: Counter[str] = Counter(r.status for r in self.rows)
+        return {s: counted[s] for s in STATUSES}
+
+    @property
+    def all_succeeded(self) -> bool:
+        return all(r.status == "succeeded" for r in self.rows)
+
+    @property
+    def to_resubmit(self) -> list[int]:
+        """Indices without a finished result of their own (stale, missing, incomplete)."""
+        return [r.index for r in self.rows if r.status in ("stale", "missing", "incomplete")]
+
+    @property
+    def failed(self) -> list[int]:
+        """Indices that EnergyPlus ran and rejected: fix the model, not the worker."""
+        return [r.index for r in self.rows if r.status == "failed"]
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """The table as a DataFrame indexed by job index (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            raise ImportError('to_dataframe() needs pandas: pip install "idfkit[pandas]"') from exc
+        frame = pd.DataFrame(self.records(), columns=self.columns).set_index("index")
+        for name in self.metrics:
+            frame[name] = frame[name].astype("float64")
+        return frame
+
+    def to_parquet(self, path: str | Path) -> Path:
+        """Write the table to a Parquet file (needs pyarrow); metric units go in its metadata."""
+        return table.write_parquet(self, Path(path))
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Write the table to a CSV file (a header row, then one row per job)."""
+        return table.write_csv(self, Path(path))
+
+    def to_json(self, path: str | Path) -> Path:
+        """Write counts, indices to resubmit, metric units and the rows to a JSON file."""
+        return table.write_json(self, Path(path))
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{n} {s}" for s, n in self.counts().items() if n)
+        return f"<Collection of {len(self.rows)} jobs: {counts or 'empty'}>"
+
+    def display_records(self) -> list[dict[str, Any]]:
+        """The table for a screen: fuel breakdowns and metrics zero in every row left out."""
+        return table.display_records(self)
+
+    def _repr_html_(self) -> str:
+        return rows_to_html(self.display_records(), caption=repr(self)[1:-1])
+
+
+def collect_results(
+    fs: FileSystem,
+    study: str | PurePath = "",
+    *,
+    max_workers: int = 32,
+) -> Collection:
+    """The status, parameters and key metrics of every planned job, from the manifests alone.
+
+    Costs one read of the index, about one listing request per 1,000 job
+    folders, and one small read per folder that exists. No result file is
+    downloaded. A result made for another job (the study was rewritten) reads
+    as stale and contributes no metrics.
+
+    Args:
+        fs: The backend that holds the study.
+        study: The study's folder on ``fs``.
+        max_workers: Threads reading manifests.
+
+    Returns:
+        One row per job, in index order.
+
+    Raises:
+        StudyError: The study's index is missing or corrupt.
+    """
+    root = normalize_path(study)
+    plan = load_study(fs, root)
+    outputs = {spec.index: join(root, spec.output_dir) for spec in plan.jobs}
+    present: set[str] = set()
+    for parent in sorted({str(PurePosixPath(p).parent) for p in outputs.values()}):
+        present.update(fs.glob("" if parent == "." else parent, "*"))
+    units: dict[str, str] = {}
+
+    def row(spec: JobSpec) -> CollectedRow:
+        out = outputs[spec.index]
+        missing = CollectedRow(
+            spec.index, spec.label, spec.output_dir, status="missing", parameters=spec.parameters
+        )
+        if out not in present:
+            return missing
+        status, found, error = job_state(fs, out, spec)
+        if found is None or status == "stale":
+            return replace(
+                missing, status="incomplete" if status == "missing" else status, error=error
+            )
+        for name, metric in found.metrics.items():
+            units.setdefault(name, metric.units)
+        return replace(
+            missing,
+            status=status,
+            runtime_seconds=found.runtime_seconds,
+            exit_code=found.exit_code,
+            error=error,
+            metrics={name: metric.value for name, metric in found.metrics.items()},
+        )
+
+    with ThreadPoolExecutor(max(1, min(max_workers, len(plan.jobs)))) as pool:
+        rows = list(pool.map(row, plan.jobs))
+    return Collection(rows, parameters=plan.parameter_names(), units=units)
+
+
+def job_state(fs: FileSystem, out: str, spec: JobSpec) -> tuple[Status, RunManifest | None, str]:
+    """A job's status from the manifest in its folder ``out``: one small read.
+
+    Returns the status, the manifest when it is the job's own (succeeded or
+    failed), and a one-line reason for anything but success.
+    """
+    try:
+        found = read_manifest(fs.read_bytes(join(out, MANIFEST_NAME)), where=out)
+    except FileNotFoundError:
+        return "missing", None, "no manifest"
+    except IncompleteResultError as exc:
+        return "incomplete", None, str(exc)[:300]
+    if not isinstance(found, RunManifest):
+        return "incomplete", None, "publishing never finished"
+    if found.job != spec.binding():
+        return "stale", None, _stale_reason(found, spec)
+    if found.success:
+        return "succeeded", found, ""
+    return "failed", found, found.error_summary.splitlines()[0] if found.error_summary else ""
+
+
+def _stale_reason(found: RunManifest, spec: JobSpec) -> str:
+    if found.job is None:
+        return "the result there records no study job (made before this study)"
+    wanted = spec.binding()
+    changed = [
+        what
+        for what, old, new in (
+            ("model", found.job.model_sha256, wanted.model_sha256),
+            ("weather", found.job.weather_sha256, wanted.weather_sha256),
+            ("run options or parameters", found.job.options_sha256, wanted.options_sha256),
+        )
+        if old != new
+    ]
+    return f"the result there was made for another job ({', '.join(changed)} changed)"

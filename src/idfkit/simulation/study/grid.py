@@ -1,0 +1,153 @@
+"""Studies from a parameter grid: every combination of the values, one job each."""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import json
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path, PurePath
+from typing import Any
+
+from idfkit.document import IDFDocument, load_idf
+from idfkit.exceptions import StudyError
+from idfkit.simulation.batch import SimulationJob
+
+__all__ = ["Edit", "grid_jobs", "parse_grid_option", "resolve_edit", "set_field"]
+
+#: Edits a copy of the base model for one combination of parameter values.
+Edit = Callable[[IDFDocument, Mapping[str, Any]], None]
+
+
+def grid_jobs(
+    model: IDFDocument | str | PurePath,
+    weather: str | PurePath,
+    grid: Mapping[str, Sequence[Any]],
+    *,
+    edit: Edit | None = None,
+    label: str = "job-{index:05d}",
+    **options: Any,
+) -> list[SimulationJob]:
+    """One job per combination of the grid's values (the full factorial), in order.
+
+    Each parameter sets one field by name: ``"Material:Insulation:thickness"``
+    is the ``thickness`` field of the ``Material`` named ``Insulation``
+    (object types may contain colons: the longest type the model holds wins).
+    Setting fields by name needs the model layer's named fields; ``edit``, a
+    callable ``edit(model_copy, parameters)``, makes the change itself instead
+    and lets the parameters have any names (``{"insulation_m": [...]}``).
+
+    Args:
+        model: The base model (never modified).
+        weather: The weather file of every job.
+        grid: Each parameter's values; JSON values, since they are kept in
+            the study index.
+        edit: Makes one variant from a copy of the model; when None, every
+            parameter names a field as above.
+        label: Each job's label and folder: a format string given ``index``.
+        **options: Run options for every job (``annual``, ``design_day``, ...).
+
+    Returns:
+        The jobs, each with its ``parameters``.
+
+    Raises:
+        StudyError: The grid is empty, a parameter has no values, or a field
+            cannot be set by name.
+    """
+    base = model.copy() if isinstance(model, IDFDocument) else load_idf(Path(model))
+    if not grid:
+        raise StudyError("the grid names no parameter")
+    for name, values in grid.items():
+        if isinstance(values, str | bytes) or not isinstance(values, Sequence) or not values:
+            raise StudyError(f"parameter {name!r} needs a list of values, not {values!r}")
+    names = list(grid)
+    jobs = []
+    for index, combination in enumerate(itertools.product(*(grid[n] for n in names))):
+        parameters = dict(zip(names, combination, strict=True))
+        variant = base.copy()
+        if edit is not None:
+            edit(variant, parameters)
+        else:
+            for name, value in parameters.items():
+                set_field(variant, name, value)
+        try:
+            text = label.format(index=index)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise StudyError(f"label {label!r} cannot be formatted: {exc}") from None
+        jobs.append(
+            SimulationJob(
+                variant, weather, label=text, output_dir=text, parameters=parameters, **options
+            )
+        )
+    return jobs
+
+
+def set_field(doc: IDFDocument, path: str, value: Any) -> None:
+    """Set ``"ObjectType:Name:field"`` in ``doc`` by the field's name.
+
+    Raises:
+        StudyError: No such object, or the model layer cannot set that field by name.
+    """
+    head, _, field = path.rpartition(":")
+    parts = head.split(":")
+    for cut in range(len(parts) - 1, 0, -1):
+        obj_type, name = ":".join(parts[:cut]), ":".join(parts[cut:])
+        if obj_type in doc:
+            break
+    else:
+        raise StudyError(
+            f"parameter {path!r} does not name a field as ObjectType:Name:field of this model"
+        )
+    matches = [o for o in doc[obj_type] if o.name.lower() == name.lower()]
+    if not matches:
+        names = ", ".join(o.name for o in doc[obj_type])
+        raise StudyError(f"parameter {path!r}: no {obj_type} named {name!r} (there are: {names})")
+    obj = matches[0]
+    try:
+        getattr(obj, field)
+    except AttributeError:
+        raise StudyError(
+            f"parameter {path!r}: {obj_type} has no field {field!r} the model can set by name; "
+            "pass edit= (a callable that edits the model) instead"
+        ) from None
+    setattr(obj, field, value)
+
+
+def parse_grid_option(text: str) -> tuple[str, list[Any]]:
+    """``"NAME=0.05,0.1"`` -> ``("NAME", [0.05, 0.1])``: values read as JSON, else as strings.
+
+    Raises:
+        ValueError: No ``=``, no name or no value.
+    """
+    name, sep, values = text.partition("=")
+    if not sep or not name.strip() or not values.strip():
+        raise ValueError(f"--param {text!r} must look like NAME=VALUE1,VALUE2,...")
+    return name.strip(), [_value(v.strip()) for v in values.split(",")]
+
+
+def _value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def resolve_edit(reference: str) -> Edit:
+    """The function named ``"package.module:function"``.
+
+    Raises:
+        ValueError: The reference is malformed or names nothing callable.
+    """
+    module_name, sep, attribute = reference.partition(":")
+    if not sep or not module_name or not attribute:
+        raise ValueError(f"--edit {reference!r} must look like package.module:function")
+    try:
+        target: Any = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            target = getattr(target, part)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"--edit {reference!r}: {exc}") from None
+    if not callable(target):
+        raise ValueError(f"--edit {reference!r} is not a function")
+    edit: Edit = target
+    return edit

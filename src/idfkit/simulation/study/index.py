@@ -1,0 +1,233 @@
+"""The job index of a study: written once by `write_study`, read by every worker."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path, PurePath, PurePosixPath
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
+
+import idfkit
+from idfkit.document import IDFDocument, load_idf
+from idfkit.exceptions import StudyError
+from idfkit.simulation.batch import SimulationJob
+from idfkit.simulation.fs.base import FileSystem, join, normalize_path
+from idfkit.simulation.manifest import JobBinding
+from idfkit.simulation.options import RunOptions
+
+__all__ = ["STUDY_INDEX", "JobSpec", "StudyIndex", "load_study", "write_study"]
+
+STUDY_INDEX = "idfkit-study.json"
+
+#: Column names of a study's table that parameters may not take.
+RESERVED_COLUMNS = ("index", "label", "status", "runtime_seconds", "exit_code", "error")
+
+
+class JobSpec(BaseModel):
+    """One job of a study, as a worker reads it. Paths are relative to the study."""
+
+    model_config = ConfigDict(frozen=True)
+
+    index: int
+    label: str
+    output_dir: str
+    model: str
+    weather: str
+    options: RunOptions = RunOptions()
+    parameters: dict[str, JsonValue] = Field(default_factory=dict)
+
+    def binding(self) -> JobBinding:
+        """What a run made for this job records in its manifest.
+
+        The model and weather digests are those in the stored inputs' names
+        (the study stores them content-addressed); the options digest covers
+        every run option and the parameters, so changing any of them makes an
+        earlier result stale.
+        """
+        options: dict[str, Any] = self.options.as_dict()
+        options["parameters"] = self.parameters
+        digest = hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()
+        return JobBinding(
+            model_sha256=_stem(self.model),
+            weather_sha256=_stem(self.weather),
+            options_sha256=digest,
+        )
+
+
+class StudyIndex(BaseModel):
+    """The job index of a study."""
+
+    model_config = ConfigDict(frozen=True)
+
+    schema_version: int = 1
+    created_at: datetime
+    idfkit_version: str
+    jobs: tuple[JobSpec, ...]
+
+    def parameter_names(self) -> list[str]:
+        """Every parameter name of the study's jobs, in order of first appearance."""
+        return list(dict.fromkeys(name for job in self.jobs for name in job.parameters))
+
+
+def write_study(
+    jobs: Sequence[SimulationJob],
+    fs: FileSystem,
+    study: str | PurePath = "",
+    *,
+    overwrite: bool = False,
+    max_workers: int = 8,
+) -> StudyIndex:
+    """Store ``jobs`` as a study on ``fs``: inputs once each, then the job index.
+
+    Each job's ``output_dir`` (or its label, or ``job-<index>``) names its
+    results folder inside the study; a job's own ``fs`` is not used, since the
+    study's backend holds inputs and results alike. A job's ``parameters``
+    (JSON values) are kept in the index and become columns of the study's
+    table. An existing study is refused unless ``overwrite`` is True.
+
+    Args:
+        jobs: The jobs, in index order.
+        fs: The backend that holds the study.
+        study: The study's folder on ``fs``.
+        overwrite: Replace an existing study's index (results made for jobs
+            that changed then read as stale).
+        max_workers: Threads that upload the inputs.
+
+    Returns:
+        The index as written.
+
+    Raises:
+        StudyError: A study exists already, there are no jobs, two jobs share
+            an output folder, or a parameter is not JSON or names a fixed column.
+        FileNotFoundError: A model or weather file is missing.
+    """
+    root = normalize_path(study)
+    index_path = join(root, STUDY_INDEX)
+    if fs.exists(index_path) and not overwrite:
+        raise StudyError(f"a study already exists at {index_path!r}; pass overwrite=True")
+    if not jobs:
+        raise StudyError("a study needs at least one job")
+    uploads: dict[str, bytes] = {}
+    known: dict[object, str] = {}  # a path read once per call, however many jobs name it
+    specs: list[JobSpec] = []
+    seen_dirs: dict[str, int] = {}
+    for i, job in enumerate(jobs):
+        output_dir = normalize_path(job.output_dir or job.label or f"job-{i:05d}")
+        if not output_dir or PurePosixPath(output_dir).parts[0] == "inputs":
+            raise StudyError(f"job {i}: output_dir {output_dir!r} is not usable in a study")
+        if output_dir in seen_dirs:
+            raise StudyError(
+                f"jobs {seen_dirs[output_dir]} and {i} share output_dir {output_dir!r}"
+            )
+        seen_dirs[output_dir] = i
+        if job.weather is None:
+            raise StudyError(f"job {i} has no weather file; a study job needs one")
+        model_path = _stored(
+            job.model, known, uploads, "inputs/models", partial(_model_bytes, job.model)
+        )
+        weather_path = _stored(
+            job.weather, known, uploads, "inputs/weather", partial(_weather, job.weather, fs, root)
+        )
+        specs.append(
+            JobSpec(
+                index=i,
+                label=job.label or output_dir,
+                output_dir=output_dir,
+                model=model_path,
+                weather=weather_path,
+                parameters=_parameters(i, job.parameters),
+                options=job.options,
+            )
+        )
+
+    def store(item: tuple[str, bytes]) -> None:
+        path = join(root, item[0])
+        if not fs.exists(path):  # content-addressed: an existing file is identical
+            fs.write_bytes(path, item[1])
+
+    with ThreadPoolExecutor(max(1, min(max_workers, len(uploads)))) as pool:
+        list(pool.map(store, uploads.items()))
+    index = StudyIndex(
+        created_at=datetime.now(UTC), idfkit_version=idfkit.__version__, jobs=tuple(specs)
+    )
+    fs.write_text(index_path, index.model_dump_json(indent=1))
+    return index
+
+
+def load_study(fs: FileSystem, study: str | PurePath = "") -> StudyIndex:
+    """Read a study's job index.
+
+    Raises:
+        StudyError: The index is missing or corrupt.
+    """
+    path = join(study, STUDY_INDEX)
+    try:
+        text = fs.read_bytes(path)
+    except FileNotFoundError as exc:
+        raise StudyError(f"no study index at {path!r} on {fs!r}: {exc}") from exc
+    try:
+        return StudyIndex.model_validate_json(text)
+    except ValidationError as exc:
+        raise StudyError(f"the study index at {path!r} is corrupt: {exc}") from None
+
+
+def _stem(path: str) -> str:
+    """``"inputs/models/<sha256>.idf"`` -> ``"<sha256>"`` (the study stores inputs by digest)."""
+    return path.rpartition("/")[2].partition(".")[0]
+
+
+def _parameters(index: int, given: Mapping[str, Any]) -> dict[str, JsonValue]:
+    """A job's parameters as plain JSON values; refused when not JSON or a fixed column's name."""
+    try:
+        plain: dict[str, JsonValue] = json.loads(json.dumps(dict(given), allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise StudyError(f"job {index}: parameters must be JSON values: {exc}") from None
+    for name in plain:
+        if name in RESERVED_COLUMNS or not name:
+            raise StudyError(f"job {index}: {name!r} cannot name a parameter (a fixed column)")
+    return plain
+
+
+def _model_bytes(model: IDFDocument | str | PurePath) -> tuple[bytes, str]:
+    if isinstance(model, IDFDocument):
+        return model.text().encode("utf-8"), model.suffix
+    path = Path(model)
+    if not path.is_file():
+        raise FileNotFoundError(f"model file not found: {path}")
+    load_idf(path)  # refuse unparseable models now, not on a worker later
+    return path.read_bytes(), ".epJSON" if path.suffix.lower() == ".epjson" else ".idf"
+
+
+def _weather(weather: str | PurePath, fs: FileSystem, root: str) -> tuple[bytes, str]:
+    local = Path(weather)
+    if local.is_file():
+        return local.read_bytes(), ".epw"
+    try:
+        return fs.read_bytes(join(root, weather)), ".epw"
+    except (FileNotFoundError, ValueError):
+        raise FileNotFoundError(
+            f"weather file not found: {local} is not a local file nor in the study on {fs!r}"
+        ) from None
+
+
+def _stored(
+    source: object,
+    known: dict[object, str],
+    uploads: dict[str, bytes],
+    folder: str,
+    read: Callable[[], tuple[bytes, str]],
+) -> str:
+    """The content-addressed study path of a model or weather file, read once per path."""
+    key = source if isinstance(source, str | PurePath) else id(source)
+    if key not in known:
+        data, suffix = read()
+        path = f"{folder}/{hashlib.sha256(data).hexdigest()}{suffix}"
+        uploads[path] = data
+        known[key] = path
+    return known[key]

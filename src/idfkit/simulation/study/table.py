@@ -1,0 +1,112 @@
+"""A study's table written out: Parquet (typed columns, units in the metadata), CSV, JSON."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from idfkit.simulation.metrics import is_breakdown
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from idfkit.simulation.study.collect import Collection
+
+__all__ = ["arrow_table", "display_records", "import_pyarrow", "write_csv", "write_json"]
+
+
+def import_pyarrow() -> Any:
+    """pyarrow, or an ImportError naming the extra that installs it."""
+    try:
+        import pyarrow
+        import pyarrow.parquet
+    except ImportError as exc:
+        raise ImportError('Parquet output needs pyarrow: pip install "idfkit[parquet]"') from exc
+    return pyarrow
+
+
+def arrow_table(collection: Collection) -> pa.Table:
+    """The table with one Arrow type per column: metrics float64, parameters as their values."""
+    pa = import_pyarrow()
+    records = collection.records()
+    metrics = set(collection.metrics)
+    fields, arrays = [], []
+    for name in collection.columns:
+        values = [r[name] for r in records]
+        if name in metrics or name == "runtime_seconds":
+            kind = pa.float64()
+        elif name in ("index", "exit_code"):
+            kind = pa.int64()
+        else:
+            kind = _kind(pa, values)
+            if kind == pa.string():
+                values = [_text(v) for v in values]
+        meta = {"units": collection.units[name]} if name in collection.units else None
+        fields.append(pa.field(name, kind, metadata=meta))
+        arrays.append(pa.array(values, type=kind))
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def write_parquet(collection: Collection, path: Path) -> Path:
+    pa = import_pyarrow()
+    pa.parquet.write_table(arrow_table(collection), path)
+    return path
+
+
+def write_csv(collection: Collection, path: Path) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=collection.columns)
+        writer.writeheader()
+        for record in collection.records():
+            writer.writerow({k: _csv_cell(v) for k, v in record.items()})
+    return path
+
+
+def write_json(collection: Collection, path: Path) -> Path:
+    payload = {
+        "counts": collection.counts(),
+        "to_resubmit": collection.to_resubmit,
+        "failed": collection.failed,
+        "units": collection.units,
+        "rows": collection.records(),
+    }
+    path.write_text(json.dumps(payload, indent=1), encoding="utf-8")
+    return path
+
+
+def display_records(collection: Collection) -> list[dict[str, Any]]:
+    """The table for a screen: fuel breakdowns and metrics that are zero everywhere left out."""
+    records = collection.records()
+    hidden = {
+        name
+        for name in collection.metrics
+        if is_breakdown(name) or all(not r[name] for r in records)
+    }
+    return [{k: v for k, v in r.items() if k not in hidden} for r in records]
+
+
+def _kind(pa: Any, values: list[Any]) -> Any:
+    present = [v for v in values if v is not None]
+    if present and all(isinstance(v, bool) for v in present):
+        return pa.bool_()
+    if present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+        return pa.int64()
+    if present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+        return pa.float64()
+    return pa.string()
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list | bool):
+        return json.dumps(value)
+    return value
