@@ -229,7 +229,7 @@ def test_a_cache_is_asked_first_and_filled_after(
 def test_simulation_job_fields_in_idfkit_order() -> None:
     fields = dataclasses.fields(SimulationJob)
     assert [f.name for f in fields][: len(IDFKIT_JOB_FIELDS)] == IDFKIT_JOB_FIELDS
-    assert [f.name for f in fields if f.kw_only] == ["fs", "energyplus"]
+    assert [f.name for f in fields if f.kw_only] == ["fs", "energyplus", "parameters"]
     job = SimulationJob("m.idf", "w.epw", "lbl", "out", False, True, False, "p", "L", True, 60.0)
     assert (job.label, job.output_dir) == ("lbl", "out")
     assert (job.expand_objects, job.annual) == (False, True)

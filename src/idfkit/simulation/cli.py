@@ -169,8 +169,7 @@ def _parser() -> argparse.ArgumentParser:
         help="a parameter and its values (JSON numbers or strings); repeat for more",
     )
     create.add_argument("--edit", metavar="MODULE:FUNCTION", help="edit(model, parameters)")
-    create.add_argument("--annual", action="store_true", help="force annual runs (-a)")
-    create.add_argument("--design-day", action="store_true", help="design days only (-D)")
+    _run_options(create)
     create.add_argument("--overwrite", action="store_true", help="replace an existing study")
     _storage_options(create)
     create.set_defaults(handler=_study_create)
@@ -360,16 +359,17 @@ def _collect(args: argparse.Namespace) -> int:
 
 
 def _study_create(args: argparse.Namespace) -> int:
+    from idfkit.simulation.options import RunOptions
     from idfkit.simulation.study import grid_jobs, parse_grid_option, resolve_edit, write_study
 
+    options = RunOptions.from_mapping(vars(args))
     grid = dict(parse_grid_option(text) for text in args.param)
     jobs = grid_jobs(
         args.model,
         args.weather,
         grid,
         edit=resolve_edit(args.edit) if args.edit else None,
-        annual=args.annual,
-        design_day=args.design_day,
+        **options.as_dict(),
     )
     write_study(jobs, _fs(args.study, args), overwrite=args.overwrite)
     print(f"wrote a study of {len(jobs)} jobs to {args.study}")
