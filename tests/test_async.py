@@ -17,6 +17,7 @@ from idfkit.simulation import (
     EnergyPlusConfig,
     MemoryFileSystem,
     SimulationJob,
+    SimulationProgress,
 )
 from idfkit.simulation.async_batch import (
     SimulationEvent,
@@ -339,7 +340,7 @@ def test_batch_returns_results_in_job_order(
     jobs.append(SimulationJob(box_model, tmp_path / "missing.epw", label="broken"))
     batch = asyncio.run(async_simulate_batch(jobs, energyplus=energyplus, max_concurrent=2))
     assert len(batch) == 3
-    assert [item.label for item in batch] == ["case-0", "case-1", "broken"]
+    assert [row["label"] for row in batch.summary()] == ["case-0", "case-1", "broken"]
     assert [item.success for item in batch] == [True, True, False]
     with pytest.raises(ValueError, match="no jobs"):
         asyncio.run(async_simulate_batch([]))
@@ -364,7 +365,7 @@ def test_leaving_the_stream_early_stops_the_other_jobs(
     first = asyncio.run(main())
     assert first.completed == 1
     assert _energyplus_children() == []
-    finished = [p for p in tmp_path.iterdir() if (p / "eplusout.sql").exists()]
+    finished = [p for p in tmp_path.iterdir() if (p / "eplus.sql").exists()]
     assert len(finished) < 4
 
 
@@ -408,12 +409,12 @@ def test_async_batch_consults_the_cache(
 
     cache = SimulationCache(tmp_path / "cache")
     jobs = _jobs(box_model, weather, tmp_path, 3)
-    lines: list[str] = []
+    events: list[SimulationProgress] = []
     batch = asyncio.run(
         async_simulate_batch(
-            jobs, energyplus=energyplus, max_concurrent=1, cache=cache, on_progress=lines.append
+            jobs, energyplus=energyplus, max_concurrent=1, cache=cache, on_progress=events.append
         )
     )
     assert [item.success for item in batch] == [True, True, True]
     # One EnergyPlus run printed progress; the other two were cache hits.
-    assert sum(1 for line in lines if "EnergyPlus Starting" in line) == 1
+    assert len({event.job_index for event in events}) == 1

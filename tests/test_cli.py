@@ -42,7 +42,7 @@ def test_run_with_relative_paths(project: Path, capsys: pytest.CaptureFixture[st
     assert code == 0, out
     assert out.out.startswith("succeeded: out/r")
     run = project / "out" / "r"
-    assert (run / "eplusout.sql").is_file()
+    assert (run / "eplus.sql").is_file()
     for path in run.iterdir():  # a shared results folder stays readable to the team
         assert stat.S_IMODE(path.stat().st_mode) & 0o044 == 0o044, path.name
 

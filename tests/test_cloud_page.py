@@ -56,7 +56,7 @@ def test_local_filesystem_is_the_default(model: IDFDocument, weather: Path) -> N
     assert isinstance(fs, FileSystem)
     assert result.success
     assert isinstance(result.run_dir, Path)
-    assert (result.run_dir / "eplusout.sql").is_file()
+    assert (result.run_dir / "eplus.sql").is_file()
 
 
 def test_s3_filesystem_sample(endpoint: str, model: IDFDocument, weather: Path) -> None:
@@ -69,7 +69,7 @@ def test_s3_filesystem_sample(endpoint: str, model: IDFDocument, weather: Path) 
 
     assert result.success
     stored = keys("my-simulations")
-    assert "batch-42/run-001/eplusout.sql" in stored
+    assert "batch-42/run-001/eplus.sql" in stored
     assert "batch-42/run-001/idfkit-manifest.json" in stored
     assert all(k.startswith("batch-42/run-001/") for k in stored)
     assert not any(k.endswith(".epw") for k in stored)  # weather is not copied per case

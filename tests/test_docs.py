@@ -54,7 +54,7 @@ def test_cloud_storage_guide_runs_top_to_bottom(
     assert "s3://my-simulations/batch-42/run-001" in out
     assert "<BatchResult 3/3 succeeded>" in out
     assert "8760 C" in out
-    assert "['run-001/eplusout.sql']" in out
+    assert "['run-001/eplus.sql']" in out
     assert "AKIA" not in out  # the repr shown never carries the keys
     assert namespace["local_result"].success
 
@@ -147,11 +147,11 @@ def test_custom_backend_carries_a_real_simulation(
     fs = azure_backend_class(container, prefix="study-001/")
     result = simulate(box_model, weather, output_dir="case-1", fs=fs)
     assert result.success
-    assert "study-001/case-1/eplusout.sql" in container.blobs
-    genuine = container.blobs["study-001/case-1/eplusout.sql"]
-    container.blobs["study-001/case-1/eplusout.sql"] = b"tampered"
+    assert "study-001/case-1/eplus.sql" in container.blobs
+    genuine = container.blobs["study-001/case-1/eplus.sql"]
+    container.blobs["study-001/case-1/eplus.sql"] = b"tampered"
     with pytest.raises(IncompleteResultError, match="differs from its manifest"):
         _ = SimulationResult.from_directory("case-1", fs=fs).sql
-    container.blobs["study-001/case-1/eplusout.sql"] = genuine
+    container.blobs["study-001/case-1/eplus.sql"] = genuine
     again = SimulationResult.from_directory("case-1", fs=fs)
     assert len(again.sql.get_timeseries("Zone Mean Air Temperature", "ZONE 1")) == 8760  # type: ignore[union-attr]

@@ -260,7 +260,7 @@ def test_crash_at_any_point_then_rerun(
     assert reread.manifest is not None and rerun.manifest is not None
     assert reread.manifest.run_id == rerun.manifest.run_id
     # The SQLite file under the new manifest is the new variant's, not the earlier one's.
-    stored_model = load_idf(reread.read_text("in.idf"))
+    stored_model = load_idf(reread.read_text("model.idf"))
     assert stored_model["Material"][0].fields[2] == new_model["Material"][0].fields[2]
 
 
@@ -345,7 +345,7 @@ def test_two_writers_to_one_folder_never_both_succeed(
                 assert stored.manifest is not None
                 assert stored.manifest.run_id == winner.manifest.run_id
                 model = by_hash[stored.manifest.model.sha256]
-                stored_model = load_idf(stored.read_text("in.idf"))
+                stored_model = load_idf(stored.read_text("model.idf"))
                 assert stored_model["Material"][0].fields[2] == model["Material"][0].fields[2]
         tally[seen] += 1
     print(f"\ntwo writers x {TWO_WRITER_TRIALS} on {shared_fs!r}: one success each; {dict(tally)}")

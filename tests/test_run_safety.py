@@ -42,7 +42,7 @@ def project(
 def test_relative_paths_in_local_mode(project: Path, energyplus: EnergyPlusConfig) -> None:
     result = simulate("proj/m.idf", "proj/chicago.epw", output_dir="run-001", energyplus=energyplus)
     assert result.success, result.manifest and result.manifest.error_summary
-    assert (project / "run-001" / "eplusout.sql").is_file()
+    assert (project / "run-001" / "eplus.sql").is_file()
     assert not (project / "run-001" / "run-001").exists()
 
 
@@ -64,7 +64,7 @@ def test_relative_paths_in_a_batch_and_a_study(project: Path, energyplus: Energy
     ]
     batch = simulate_batch(jobs, energyplus=energyplus, max_workers=2)
     assert batch.all_succeeded, batch.summary()
-    assert (project / "batch" / "b" / "eplusout.sql").is_file()
+    assert (project / "batch" / "b" / "eplus.sql").is_file()
 
     study_fs = LocalFileSystem(root="study")
     write_study(jobs[:1], study_fs)
@@ -81,7 +81,7 @@ def test_a_failed_run_always_says_why(tmp_path: Path, box_model: Path, weather: 
     )
     engine.chmod(0o755)
     config = EnergyPlusConfig(
-        executable=engine, version="25.2.0", idd_path=engine.parent, install_dir=engine.parent
+        executable=engine, version=(25, 2, 0), install_dir=engine.parent, idd_path=engine.parent
     )
     result = simulate(box_model, weather, output_dir=tmp_path / "r", energyplus=config)
     assert result.success is False
@@ -93,13 +93,13 @@ def test_a_failed_run_always_says_why(tmp_path: Path, box_model: Path, weather: 
 def test_the_users_model_in_the_output_folder_is_left_alone(
     project: Path, energyplus: EnergyPlusConfig
 ) -> None:
-    (project / "proj" / "in.idf").write_bytes((project / "proj" / "m.idf").read_bytes())
-    before = (project / "proj" / "in.idf").read_bytes()
-    with pytest.raises(FileExistsError, match=r"in\.idf.*model file itself"):
-        simulate("proj/in.idf", "proj/chicago.epw", output_dir="proj", energyplus=energyplus)
-    with pytest.raises(FileExistsError, match=r"in\.idf"):
+    (project / "proj" / "model.idf").write_bytes((project / "proj" / "m.idf").read_bytes())
+    before = (project / "proj" / "model.idf").read_bytes()
+    with pytest.raises(FileExistsError, match=r"model\.idf.*model file itself"):
+        simulate("proj/model.idf", "proj/chicago.epw", output_dir="proj", energyplus=energyplus)
+    with pytest.raises(FileExistsError, match=r"model\.idf"):
         simulate("proj/m.idf", "proj/chicago.epw", output_dir="proj", energyplus=energyplus)
-    with pytest.raises(FileExistsError, match=r"in\.idf"):
+    with pytest.raises(FileExistsError, match=r"model\.idf"):
         simulate(
             "proj/m.idf",
             "proj/chicago.epw",
@@ -107,7 +107,7 @@ def test_the_users_model_in_the_output_folder_is_left_alone(
             fs=LocalFileSystem(root=project),
             energyplus=energyplus,
         )
-    assert (project / "proj" / "in.idf").read_bytes() == before
+    assert (project / "proj" / "model.idf").read_bytes() == before
     assert not (project / "proj" / MANIFEST_NAME).exists()
 
 
@@ -116,8 +116,8 @@ def test_a_run_folder_can_be_run_again_from_its_own_model_copy(
 ) -> None:
     first = simulate("proj/m.idf", "proj/chicago.epw", output_dir="r1", energyplus=energyplus)
     assert first.success
-    again = simulate("r1/in.idf", "proj/chicago.epw", output_dir="r1", energyplus=energyplus)
-    assert again.success and "in.idf" in again.files()
+    again = simulate("r1/model.idf", "proj/chicago.epw", output_dir="r1", energyplus=energyplus)
+    assert again.success and "model.idf" in again.files()
 
 
 # -- issue 9, item 7: two batch jobs may not share a folder ------------------------------

@@ -13,6 +13,7 @@ from idfkit.simulation import (
     EnergyPlusConfig,
     IncompleteResultError,
     SimulationError,
+    SimulationProgress,
     SimulationResult,
     UnknownVariableError,
     simulate,
@@ -51,7 +52,7 @@ def test_annual_run_reports_and_files(annual: SimulationResult) -> None:
     assert annual.errors.completed_successfully and not annual.errors.fatal
     assert "completed successfully" in annual.errors.summary()
     names = annual.files()
-    assert {"eplusout.sql", "eplusout.err", "in.idf"} <= set(names)
+    assert {"eplus.sql", "eplus.err", "model.idf"} <= set(names)
     assert MANIFEST_NAME not in names
     assert isinstance(annual.run_dir, Path) and (annual.run_dir / MANIFEST_NAME).is_file()
     rows = annual.sql.get_tabular_data(  # type: ignore[union-attr]
@@ -98,21 +99,21 @@ def test_model_is_not_mutated_and_sqlite_is_added(
     doc = load_idf(box_model)
     doc.remove(doc["Output:SQLite"][0])
     before = doc.copy()
-    lines: list[str] = []
+    seen: list[SimulationProgress] = []
     result = simulate(
         doc,
         weather,
         output_dir=tmp_path,
         energyplus=energyplus,
         design_day=False,
-        on_progress=lines.append,
+        on_progress=seen.append,
     )
     assert doc == before and "Output:SQLite" not in doc
     assert result.sql is not None
-    assert "Output:SQLite" in load_idf(tmp_path / "in.idf")
-    assert any("Continuing Simulation" in line for line in lines)
-    assert "Writing final SQL reports" in lines
-    assert result.stdout.count("\n") >= len(lines) - 1
+    assert "Output:SQLite" in load_idf(tmp_path / "model.idf")
+    assert any(p.phase == "simulating" for p in seen)
+    assert any(p.phase == "postprocessing" for p in seen)
+    assert "Writing final SQL reports" in result.stdout
 
 
 def test_rejected_model_fails_without_raising(
@@ -188,7 +189,7 @@ def test_rerun_in_same_folder_lists_only_its_own_files(
     (tmp_path / "stale-from-before.txt").write_text("old")
     result = simulate(box_model, weather, output_dir=tmp_path, energyplus=energyplus)
     assert "stale-from-before.txt" not in result.files()
-    assert "eplusout.sql" in result.files()
+    assert "eplus.sql" in result.files()
 
 
 def test_output_prefix_and_bad_options(
@@ -197,7 +198,7 @@ def test_output_prefix_and_bad_options(
     result = simulate(
         box_model, weather, output_dir=tmp_path, energyplus=energyplus, output_prefix="box"
     )
-    assert (tmp_path / "boxout.sql").is_file()
+    assert (tmp_path / "box.sql").is_file()
     again = SimulationResult.from_directory(tmp_path, output_prefix="box")
     assert again.success
     assert result.sql is not None

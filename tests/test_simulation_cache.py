@@ -182,8 +182,8 @@ def _fill_dir(cache: SimulationCache, key: CacheKey) -> str:
 
 
 CORRUPTIONS: dict[str, Callable[[FileSystem, str], None]] = {
-    "changed file": lambda fs, d: fs.write_bytes(f"{d}/eplusout.err", b"not the run's .err"),
-    "missing file": lambda fs, d: fs.remove(f"{d}/eplusout.sql"),
+    "changed file": lambda fs, d: fs.write_bytes(f"{d}/eplus.err", b"not the run's .err"),
+    "missing file": lambda fs, d: fs.remove(f"{d}/eplus.sql"),
 }
 
 

@@ -54,7 +54,7 @@ def test_from_directory_reads_manifest_facts(published: S3FileSystem) -> None:
     assert manifest is not None
     assert manifest.energyplus_version.startswith("25.2")
     assert manifest.weather is not None and manifest.weather.name.endswith(".epw")
-    assert {f.name for f in manifest.files} >= {"eplusout.sql", "eplusout.err", "in.idf"}
+    assert {f.name for f in manifest.files} >= {"eplus.sql", "eplus.err", "model.idf"}
     result.verify(deep=True)
 
 
@@ -77,22 +77,22 @@ def test_missing_directory_is_file_not_found(published: S3FileSystem) -> None:
 
 def test_corrupted_object_is_detected_never_parsed(published: S3FileSystem) -> None:
     copy_run(published, "case-1", "corrupt")
-    published.write_bytes("corrupt/eplusout.sql", b"SQLite format 3\x00 but not really")
+    published.write_bytes("corrupt/eplus.sql", b"SQLite format 3\x00 but not really")
     result = SimulationResult.from_directory("corrupt", fs=published)
     assert result.success  # the run succeeded; what is stored now does not match it
     with pytest.raises(IncompleteResultError, match="differs from its manifest"):
         _ = result.sql
-    with pytest.raises(IncompleteResultError, match=r"eplusout\.sql"):
+    with pytest.raises(IncompleteResultError, match=r"eplus\.sql"):
         result.verify()
 
 
 def test_missing_listed_file_is_incomplete(published: S3FileSystem) -> None:
     copy_run(published, "case-1", "partial")
-    published.remove("partial/eplusout.sql")
+    published.remove("partial/eplus.sql")
     result = SimulationResult.from_directory("partial", fs=published)
     with pytest.raises(IncompleteResultError, match="missing"):
         _ = result.sql
-    with pytest.raises(IncompleteResultError, match=r"eplusout\.sql: missing"):
+    with pytest.raises(IncompleteResultError, match=r"eplus\.sql: missing"):
         result.verify()
 
 
@@ -130,7 +130,7 @@ def test_weather_on_the_backend(published: S3FileSystem, box_model: Path, weathe
     assert result.manifest is not None and result.manifest.weather is not None
     assert result.manifest.weather.name == "chicago.epw"
     assert published.glob("remote-weather", "*.epw") == []
-    with pytest.raises(FileNotFoundError, match=r"nowhere\.epw.*not on"):
+    with pytest.raises(FileNotFoundError, match=r"nowhere\.epw.*nor on"):
         simulate(box_model, "nowhere.epw", output_dir="x", fs=published)
 
 
@@ -195,10 +195,10 @@ class FailingUploads(MemoryFileSystem):
 
 
 def test_failed_upload_never_reads_as_success(box_model: Path, weather: Path) -> None:
-    fs = FailingUploads("eplusout.sql")
-    with pytest.raises(PermissionError, match=r"eplusout\.sql"):
+    fs = FailingUploads("eplus.sql")
+    with pytest.raises(PermissionError, match=r"eplus\.sql"):
         simulate(box_model, weather, output_dir="run", fs=fs)
-    assert fs.exists("run/eplusout.err")  # other files made it
+    assert fs.exists("run/eplus.err")  # other files made it
     result = SimulationResult.from_directory("run", fs=fs)
     with pytest.raises(IncompleteResultError, match="never finished publishing"):
         _ = result.success

@@ -200,7 +200,7 @@ def test_cli_run_to_s3_and_ls(
     assert cli(["run", str(box_model), str(weather), "--output", url, *args]) == 0
     assert "succeeded" in capsys.readouterr().out
     assert cli(["ls", f"s3://{fs.bucket}/batch-1/run-001", "--pattern", "*.sql", *args]) == 0
-    assert capsys.readouterr().out.split() == ["eplusout.sql"]
+    assert capsys.readouterr().out.split() == ["eplus.sql"]
     assert SimulationResult.from_directory("batch-1/run-001", fs=fs).success
 
 
@@ -226,13 +226,12 @@ def test_dask_local_cluster_runs_a_batch_to_s3(
         worker_pids = set(client.run(os.getpid).values())
         batch = simulate_batch(jobs, executor=client.get_executor(), fs=fs)
     assert batch.all_succeeded, batch.summary()
-    assert [o.label for o in batch] == [f"case-{i}" for i in range(4)]
+    assert [row["label"] for row in batch.summary()] == [f"case-{i}" for i in range(4)]
     assert os.getpid() not in worker_pids
-    for outcome in batch:
-        assert outcome.result is not None
-        ts = outcome.result.sql.get_timeseries("Zone Mean Air Temperature", "ZONE 1")  # type: ignore[union-attr]
+    for result in batch:
+        ts = result.sql.get_timeseries("Zone Mean Air Temperature", "ZONE 1")  # type: ignore[union-attr]
         assert len(ts) == 8760
-    assert fs.exists("case-3/eplusout.sql")
+    assert fs.exists("case-3/eplus.sql")
 
 
 def _worker_env(index: int, variable: str) -> dict[str, str]:

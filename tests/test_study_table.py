@@ -125,7 +125,7 @@ def test_parameters_and_metrics_are_in_each_manifest(study: Path) -> None:
 def test_time_series_across_runs(study: Path, tmp_path: Path) -> None:
     fs = LocalFileSystem(study)
     # Job 2's SQLite file is damaged after publishing: it must be skipped, not read.
-    sql = study / "insulation-2" / "eplusout.sql"
+    sql = study / "insulation-2" / "eplus.sql"
     data = bytearray(sql.read_bytes())
     data[-100] ^= 0xFF
     sql.write_bytes(bytes(data))
@@ -280,7 +280,7 @@ def test_study_create_cli(
         {"insulation_m": 0.1, "orient": 0},
         {"insulation_m": 0.1, "orient": 90},
     ]
-    assert all(j.annual for j in plan.jobs)
+    assert all(j.options.annual for j in plan.jobs)
     assert cli(args) == 2  # exists already
     assert "overwrite" in capsys.readouterr().err
     assert cli([*args, "--overwrite"]) == 0

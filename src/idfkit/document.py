@@ -499,7 +499,7 @@ class IDFDocument:
         """Simulate this model (see `idfkit.simulation.simulate`)."""
         from idfkit.simulation import simulate
 
-        return simulate(self, weather, **kwargs)  # type: ignore[arg-type]
+        return simulate(self, weather, **kwargs)
 
     # -- copy and write -------------------------------------------------------
     def copy(self) -> IDFDocument:

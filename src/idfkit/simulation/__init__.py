@@ -23,7 +23,7 @@ from idfkit.simulation.async_batch import (
     async_simulate_batch_stream,
 )
 from idfkit.simulation.async_runner import async_simulate
-from idfkit.simulation.batch import BatchResult, JobOutcome, SimulationJob, simulate_batch
+from idfkit.simulation.batch import BatchResult, SimulationJob, simulate_batch
 from idfkit.simulation.energyplus import EnergyPlusConfig, find_energyplus
 from idfkit.simulation.fs import (
     AsyncFileSystem,
@@ -39,6 +39,7 @@ from idfkit.simulation.fs import (
     SupportsStat,
 )
 from idfkit.simulation.manifest import RunManifest
+from idfkit.simulation.options import RunOptions
 from idfkit.simulation.outputs import OutputVariableIndex
 from idfkit.simulation.parsers import (
     CSVColumn,
@@ -91,7 +92,6 @@ __all__ = [
     "HTMLResult",
     "HTMLTable",
     "IncompleteResultError",
-    "JobOutcome",
     "LocalFileSystem",
     "MemoryFileSystem",
     "OutputMeter",
@@ -100,6 +100,7 @@ __all__ = [
     "ProgressParser",
     "ResultNotFoundError",
     "RunManifest",
+    "RunOptions",
     "S3FileSystem",
     "SQLResult",
     "SimulationCache",

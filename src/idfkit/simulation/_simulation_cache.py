@@ -193,9 +193,9 @@ class SimulationCache:
         Raises:
             FileNotFoundError: If `weather` or a model path does not exist.
         """
-        from idfkit.simulation.runner import _prepare_model
+        from idfkit.simulation._staging import prepare_model
 
-        model_text = _prepare_model(model).text()
+        model_text = prepare_model(model).text()
         if energyplus_version is None:
             from idfkit.simulation.energyplus import find_energyplus
 

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from idfkit.simulation.async_runner import progress_on_loop, run_cancellable, sync_filesystem
 from idfkit.simulation.batch import BatchResult, SimulationJob, _prepare, run_job
 from idfkit.simulation.energyplus import EnergyPlusConfig, find_energyplus
+from idfkit.simulation.result import SimulationResult
 
 if TYPE_CHECKING:
     from idfkit.simulation._simulation_cache import SimulationCache
     from idfkit.simulation.fs.async_ import AsyncFileSystem
     from idfkit.simulation.fs.base import FileSystem
-    from idfkit.simulation.result import SimulationResult
 
 __all__ = ["SimulationEvent", "async_simulate_batch", "async_simulate_batch_stream"]
 
@@ -70,11 +72,17 @@ async def async_simulate_batch(
     Raises:
         ValueError: If `jobs` is empty or `max_concurrent` is below 1.
     """
-    outcomes: dict[int, Any] = {}
+    started = time.perf_counter()
+    outcomes: dict[int, tuple[SimulationResult, str]] = {}
     stream = _stream(jobs, energyplus, max_concurrent, cache, fs, on_progress)
     async for index, outcome, _ in stream:
         outcomes[index] = outcome
-    return BatchResult([outcomes[i] for i in range(len(jobs))])
+    return BatchResult(
+        [outcomes[i][0] for i in range(len(jobs))],
+        time.perf_counter() - started,
+        labels=[job.label for job in jobs],
+        errors=[outcomes[i][1] for i in range(len(jobs))],
+    )
 
 
 async def async_simulate_batch_stream(
@@ -108,38 +116,16 @@ async def async_simulate_batch_stream(
         ValueError: If `jobs` is empty or `max_concurrent` is below 1.
     """
     stream = _stream(jobs, energyplus, max_concurrent, cache, fs, on_progress)
-    async for index, outcome, completed in stream:
-        yield SimulationEvent(index, outcome.label, outcome.result, completed, len(jobs))
+    async for index, (result, _), completed in stream:
+        label = jobs[index].label or f"job-{index}"
+        yield SimulationEvent(index, label, result, completed, len(jobs))
 
 
 def _run_job(
     job: SimulationJob, index: int, cache: SimulationCache | None, on_progress: Any
-) -> Any:
+) -> tuple[SimulationResult, str]:
     """`run_job`, consulting `cache` and reporting progress when given."""
-    if cache is None and on_progress is None:
-        return run_job(job, index)
-    from idfkit.simulation.batch import JobOutcome, _error_outcome
-    from idfkit.simulation.runner import simulate
-
-    try:
-        result = simulate(
-            job.model,
-            job.weather,
-            output_dir=job.output_dir,
-            energyplus=job.energyplus,
-            annual=job.annual,
-            design_day=job.design_day,
-            output_prefix=job.output_prefix,
-            timeout=job.timeout,
-            extra_args=job.extra_args,
-            on_progress=on_progress,
-            fs=job.fs,
-            label=job.label,
-            cache=cache,
-        )
-    except Exception as exc:  # noqa: BLE001 - recorded in the outcome, as run_job does
-        return _error_outcome(index, job.label, exc)
-    return JobOutcome(index=index, label=job.label, result=result)
+    return run_job(job, index, cache, on_progress)
 
 
 async def _stream(
@@ -149,7 +135,7 @@ async def _stream(
     cache: SimulationCache | None,
     fs: FileSystem | AsyncFileSystem | None,
     on_progress: Callable[[Any], Any] | None,
-) -> AsyncIterator[tuple[int, Any, int]]:
+) -> AsyncIterator[tuple[int, tuple[SimulationResult, str], int]]:
     """(index, outcome, completed) per job as each finishes; pending jobs stop on exit."""
     if not jobs:
         raise ValueError("no jobs to run")
@@ -160,14 +146,14 @@ async def _stream(
     config = (
         energyplus
         if isinstance(energyplus, EnergyPlusConfig)
-        else await asyncio.to_thread(find_energyplus, energyplus)
+        else await asyncio.to_thread(partial(find_energyplus, path=energyplus))
     )
     shared_fs = sync_filesystem(fs, loop)
     prepared = [_prepare(job, i, shared_fs, config) for i, job in enumerate(jobs)]
     progress = progress_on_loop(on_progress, loop)
     gate = asyncio.Semaphore(limit)
 
-    async def one(index: int, job: SimulationJob) -> tuple[int, Any]:
+    async def one(index: int, job: SimulationJob) -> tuple[int, tuple[SimulationResult, str]]:
         async with gate:
             return index, await run_cancellable(_run_job, job, index, cache, progress)
 

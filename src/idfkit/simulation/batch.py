@@ -1,238 +1,232 @@
-"""Many simulations on one machine, or on any ``concurrent.futures.Executor``."""
+"""Many simulations on one machine, or on any `concurrent.futures.Executor`."""
 
 from __future__ import annotations
 
-import html
 import os
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
 from dataclasses import KW_ONLY, dataclass, field, replace
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any
 
 from idfkit.document import IDFDocument
+from idfkit.simulation._batch_result import BatchResult
 from idfkit.simulation._job_context import JobContext, job_context
 from idfkit.simulation.energyplus import EnergyPlusConfig, find_energyplus
 from idfkit.simulation.fs.base import FileSystem, normalize_path
 from idfkit.simulation.fs.local import LocalFileSystem
+from idfkit.simulation.options import OutputSuffix, RunOptions
 from idfkit.simulation.result import SimulationResult
 from idfkit.simulation.runner import simulate
 
 if TYPE_CHECKING:
-    import pandas as pd
+    from idfkit.simulation.progress import SimulationProgress
 
-__all__ = ["BatchResult", "JobOutcome", "SimulationJob", "simulate_batch"]
+__all__ = ["BatchResult", "SimulationJob", "simulate_batch"]
 
 
 @dataclass(frozen=True)
 class SimulationJob:
     """One simulation to run: the arguments of `simulate`, kept for later.
 
-    Jobs pickle (models, paths and every built-in FileSystem do), so they
-    can be sent to a process pool or a Dask cluster.
+    The fields after `output_dir` are the run options (see `RunOptions`,
+    available as `job.options`); they are checked when the job is made. Jobs
+    pickle (models, paths and every built-in FileSystem do), so they can be
+    sent to a process pool or a Dask cluster.
+
+    Attributes:
+        model: An `IDFDocument` or the path of a model file.
+        weather: A weather file (local, or a path on the job's backend); None
+            for design days only.
+        label: A name for the job in reports and progress.
+        output_dir: Where the results go; on a backend, the label (or
+            `job-<index>`) when None.
+        fs: The backend for the results; the batch's `fs` when None.
+        energyplus: The installation to use; the batch's when None.
+        parameters: What makes this job a variant (insulation thickness,
+            say); kept in the run's manifest and in a study's table.
     """
 
     model: IDFDocument | str | PurePath
-    weather: str | PurePath
-    _: KW_ONLY
+    weather: str | PurePath | None = None
     label: str = ""
     output_dir: str | PurePath | None = None
-    fs: FileSystem | None = None
-    energyplus: EnergyPlusConfig | str | Path | None = None
+    expand_objects: bool = True
     annual: bool = False
     design_day: bool = False
     output_prefix: str = "eplus"
+    output_suffix: OutputSuffix = "C"
+    readvars: bool = False
     timeout: float = 3600.0
-    extra_args: tuple[str, ...] = field(default=())
+    preprocessor_timeout: float | None = None
+    extra_args: tuple[str, ...] | None = None
+    _: KW_ONLY
+    fs: FileSystem | None = None
+    energyplus: EnergyPlusConfig | str | Path | None = None
     parameters: Mapping[str, Any] = field(default_factory=dict)
 
-    def run(self) -> SimulationResult:
-        """Run this job now, in this process; its ``parameters`` go into the run's manifest."""
+    def __post_init__(self) -> None:
+        if self.extra_args is not None and not isinstance(self.extra_args, tuple):
+            checked = RunOptions(extra_args=self.extra_args).extra_args
+            object.__setattr__(self, "extra_args", checked)
+        _ = self.options  # refuse unusable options now, not when the job runs
+
+    @property
+    def options(self) -> RunOptions:
+        """The job's run options as one value."""
+        return RunOptions.from_mapping(self)
+
+    def run(
+        self,
+        *,
+        cache: Any = None,
+        on_progress: Callable[[SimulationProgress], Any] | None = None,
+    ) -> SimulationResult:
+        """Run this job now, in this process; its `parameters` go into the run's manifest."""
         with job_context(JobContext(parameters=self.parameters)):
-            return self._simulate()
-
-    def _simulate(self) -> SimulationResult:
-        return simulate(
-            self.model,
-            self.weather,
-            output_dir=self.output_dir,
-            energyplus=self.energyplus,
-            annual=self.annual,
-            design_day=self.design_day,
-            output_prefix=self.output_prefix,
-            timeout=self.timeout,
-            extra_args=self.extra_args,
-            fs=self.fs,
-            label=self.label,
-        )
+            return simulate(
+                self.model,
+                self.weather,
+                output_dir=self.output_dir,
+                energyplus=self.energyplus,
+                fs=self.fs,
+                label=self.label,
+                cache=cache,
+                on_progress=on_progress,
+                options=self.options,
+            )
 
 
-@dataclass(frozen=True)
-class JobOutcome:
-    """What became of one job: its result, or the error that stopped it."""
-
-    index: int
-    label: str
-    result: SimulationResult | None
-    error: str = ""
-    error_type: str = ""
-
-    @property
-    def success(self) -> bool:
-        return self.result is not None and self.result.success
-
-    @property
-    def status(self) -> str:
-        if self.result is None:
-            return "error"
-        return "succeeded" if self.result.success else "failed"
-
-    @property
-    def runtime_seconds(self) -> float | None:
-        return self.result.runtime_seconds if self.result is not None else None
-
-    def summary_row(self) -> dict[str, Any]:
-        detail = self.error
-        if self.result is not None and not self.result.success:
-            detail = self.result.errors.summary().splitlines()[0]
-        return {
-            "index": self.index,
-            "label": self.label,
-            "status": self.status,
-            "runtime_seconds": self.runtime_seconds,
-            "error": detail,
-        }
-
-
-class BatchResult(Sequence[JobOutcome]):
-    """Outcomes in the order the jobs were given."""
-
-    def __init__(self, outcomes: Sequence[JobOutcome]) -> None:
-        self._outcomes = list(outcomes)
-
-    @overload
-    def __getitem__(self, index: int) -> JobOutcome: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[JobOutcome]: ...
-    def __getitem__(self, index: int | slice) -> JobOutcome | list[JobOutcome]:
-        return self._outcomes[index]
-
-    def __len__(self) -> int:
-        return len(self._outcomes)
-
-    def __iter__(self) -> Iterator[JobOutcome]:
-        return iter(self._outcomes)
-
-    @property
-    def succeeded(self) -> list[JobOutcome]:
-        return [o for o in self._outcomes if o.success]
-
-    @property
-    def failed(self) -> list[JobOutcome]:
-        return [o for o in self._outcomes if not o.success]
-
-    @property
-    def all_succeeded(self) -> bool:
-        return all(o.success for o in self._outcomes)
-
-    def summary(self) -> list[dict[str, Any]]:
-        """One row per job: index, label, status, runtime_seconds, error."""
-        return [o.summary_row() for o in self._outcomes]
-
-    def to_dataframe(self) -> pd.DataFrame:
-        """The summary as a DataFrame (needs pandas)."""
-        try:
-            import pandas as pd
-        except ImportError as exc:
-            raise ImportError('to_dataframe() needs pandas: pip install "idfkit[pandas]"') from exc
-        return pd.DataFrame(self.summary()).set_index("index")
-
-    def __repr__(self) -> str:
-        return f"<BatchResult {len(self.succeeded)}/{len(self)} succeeded>"
-
-    def _repr_html_(self) -> str:
-        return rows_to_html(self.summary(), caption=repr(self)[1:-1])
-
-
-def rows_to_html(rows: Sequence[dict[str, Any]], *, caption: str) -> str:
-    """A plain HTML table of uniform dict rows, for Jupyter."""
-    if not rows:
-        return f"<p>{html.escape(caption)} (empty)</p>"
-    head = "".join(f"<th>{html.escape(str(k))}</th>" for k in rows[0])
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row.values()) + "</tr>"
-        for row in rows
-    )
-    return f"<table><caption>{html.escape(caption)}</caption><tr>{head}</tr>{body}</table>"
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    return str(value)
-
-
-Progress = Callable[[int, int, JobOutcome], None]
+#: `progress(completed=, total=, label=, success=)`, called as each job finishes.
+Progress = Callable[..., None]
 
 
 def simulate_batch(
     jobs: Sequence[SimulationJob],
     *,
-    max_workers: int | None = None,
-    executor: Executor | None = None,
-    fs: FileSystem | None = None,
     energyplus: EnergyPlusConfig | str | Path | None = None,
+    max_workers: int | None = None,
+    cache: Any = None,
     progress: Progress | bool | None = None,
+    fs: FileSystem | None = None,
+    on_progress: Callable[[SimulationProgress], Any] | None = None,
+    executor: Executor | None = None,
 ) -> BatchResult:
-    """Run ``jobs`` concurrently; one job's failure never stops the others.
+    """Run `jobs` concurrently; one job's failure never stops the others.
 
-    By default a thread pool of ``max_workers`` (the number of CPUs) runs
-    them; ``executor`` takes any ``concurrent.futures.Executor`` instead (a
-    process pool, or Dask's ``Client.get_executor()``). ``fs`` is the backend
-    for jobs that name none; such jobs need an ``output_dir``, taken from the
-    label when missing. ``progress`` is a callback ``(done, total, outcome)``,
-    or True for a tqdm bar (a line per job without tqdm).
+    Args:
+        jobs: The simulations to run.
+        energyplus: The installation for jobs that name none.
+        max_workers: Threads of the default pool (the number of CPUs).
+        cache: A `SimulationCache` given to every job.
+        progress: Called as `progress(completed=, total=, label=, success=)`
+            when each job ends; True draws a tqdm bar (a line per job without tqdm).
+        fs: The backend for jobs that name none; such jobs need an
+            `output_dir`, taken from the label (or `job-<index>`) when missing.
+        on_progress: Given each job's `SimulationProgress`, with `job_index`
+            and `job_label` set.
+        executor: Any `concurrent.futures.Executor` to use instead of the
+            thread pool (a process pool, Dask's `Client.get_executor()`).
+
+    Returns:
+        One result per job, in the order given. A job that could not run
+        (a missing file, say) has a result with `success` False and the
+        error in `stderr`.
+
+    Raises:
+        ValueError: Two jobs would write the same output folder (nothing runs).
     """
-    config = energyplus if isinstance(energyplus, EnergyPlusConfig) else find_energyplus(energyplus)
+    started = time.perf_counter()
+    config = _engine(energyplus)
     prepared = [_prepare(job, i, fs, config) for i, job in enumerate(jobs)]
     _refuse_shared_folders(prepared)
     report = _progress_reporter(progress, len(prepared))
-    outcomes: list[JobOutcome | None] = [None] * len(prepared)
+    results: list[SimulationResult | None] = [None] * len(prepared)
+    errors: list[str] = [""] * len(prepared)
     own_pool = executor is None
     pool = executor or ThreadPoolExecutor(max_workers or os.cpu_count() or 1)
     try:
-        futures: dict[Future[JobOutcome], int] = {
-            pool.submit(run_job, job, i): i for i, job in enumerate(prepared)
+        futures: dict[Future[tuple[SimulationResult, str]], int] = {
+            pool.submit(run_job, job, i, cache, _job_progress(on_progress, i, job)): i
+            for i, job in enumerate(prepared)
         }
         for done, future in enumerate(as_completed(futures), start=1):
             i = futures[future]
             try:
-                outcome = future.result()
+                results[i], errors[i] = future.result()
             except BaseException as exc:  # noqa: BLE001 - a worker that died, not the job
-                outcome = _error_outcome(i, prepared[i].label, exc)
-            outcomes[i] = outcome
-            report(done, outcome)
+                results[i], errors[i] = failed_result(prepared[i], exc)
+            result = results[i]
+            assert result is not None
+            report(done, prepared[i].label or f"job-{i}", not errors[i] and result.success)
     finally:
         if own_pool:
             pool.shutdown(wait=True, cancel_futures=True)
         report.close()
-    return BatchResult([o for o in outcomes if o is not None])
-
-
-def run_job(job: SimulationJob, index: int) -> JobOutcome:
-    """Run one job and capture any error as data (a top-level function, so it pickles)."""
-    try:
-        return JobOutcome(index=index, label=job.label, result=job.run())
-    except Exception as exc:  # noqa: BLE001 - recorded in the outcome, by design
-        return _error_outcome(index, job.label, exc)
-
-
-def _error_outcome(index: int, label: str, exc: BaseException) -> JobOutcome:
-    return JobOutcome(
-        index=index, label=label, result=None, error=str(exc), error_type=type(exc).__name__
+    return BatchResult(
+        tuple(r for r in results if r is not None),
+        time.perf_counter() - started,
+        labels=[job.label for job in prepared],
+        errors=errors,
     )
+
+
+def run_job(
+    job: SimulationJob,
+    index: int,
+    cache: Any = None,
+    on_progress: Callable[[SimulationProgress], Any] | None = None,
+) -> tuple[SimulationResult, str]:
+    """Run one job; an error becomes a failed result (a top-level function, so it pickles)."""
+    try:
+        return job.run(cache=cache, on_progress=on_progress), ""
+    except Exception as exc:  # noqa: BLE001 - recorded in the result, by design
+        return failed_result(job, exc)
+
+
+def failed_result(job: SimulationJob, exc: BaseException) -> tuple[SimulationResult, str]:
+    """A result for a job that could not run: not a success, the error in `stderr`."""
+    message = f"{type(exc).__name__}: {exc}"
+    if job.output_dir is not None:
+        where: str | Path = os.fspath(job.output_dir)
+    else:  # a folder that was never made, so nothing is read from it
+        where = Path(tempfile.gettempdir()) / f"idfkit-not-run-{uuid.uuid4().hex[:12]}"
+    result = SimulationResult(
+        where,
+        success=False,
+        exit_code=None,
+        stdout="",
+        stderr=message,
+        runtime_seconds=0.0,
+        output_prefix=job.output_prefix,
+        fs=job.fs,
+    )
+    return result, message
+
+
+class _JobProgress:
+    """Passes a job's progress on, marked with the job (picklable when the callback is)."""
+
+    def __init__(self, callback: Callable[[SimulationProgress], Any], index: int, label: str):
+        self.callback, self.index, self.label = callback, index, label
+
+    def __call__(self, progress: SimulationProgress) -> None:
+        self.callback(replace(progress, job_index=self.index, job_label=self.label))
+
+
+def _job_progress(
+    callback: Callable[[SimulationProgress], Any] | None, index: int, job: SimulationJob
+) -> _JobProgress | None:
+    return None if callback is None else _JobProgress(callback, index, job.label or f"job-{index}")
+
+
+def _engine(energyplus: EnergyPlusConfig | str | Path | None) -> EnergyPlusConfig:
+    if isinstance(energyplus, EnergyPlusConfig):
+        return energyplus
+    return find_energyplus(path=energyplus)
 
 
 def _prepare(
@@ -249,7 +243,7 @@ def _prepare(
     # (a process pool or a Dask worker may run elsewhere).
     if isinstance(job.model, str | PurePath):
         changes["model"] = Path(job.model).absolute()
-    if Path(job.weather).is_file():
+    if job.weather is not None and Path(job.weather).is_file():
         changes["weather"] = Path(job.weather).absolute()
     if (job.fs or fs) is None and job.output_dir is not None and str(job.output_dir).strip():
         changes["output_dir"] = Path(job.output_dir).absolute()
@@ -301,12 +295,12 @@ class _Reporter:
         self.callback = callback
         self.bar = bar
 
-    def __call__(self, done: int, outcome: JobOutcome) -> None:
+    def __call__(self, done: int, label: str, success: bool) -> None:
         if self.bar is not None:
             self.bar.update(1)
-            self.bar.set_postfix_str(f"{outcome.label or outcome.index}: {outcome.status}")
+            self.bar.set_postfix_str(f"{label}: {'succeeded' if success else 'failed'}")
         if self.callback is not None:
-            self.callback(done, self.total, outcome)
+            self.callback(completed=done, total=self.total, label=label, success=success)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -325,5 +319,5 @@ def _progress_reporter(progress: Progress | bool | None, total: int) -> _Reporte
     return _Reporter(total, None, tqdm(total=total, desc="simulations", unit="run"))
 
 
-def _print_line(done: int, total: int, outcome: JobOutcome) -> None:
-    print(f"[{done}/{total}] {outcome.label or outcome.index}: {outcome.status}", flush=True)
+def _print_line(*, completed: int, total: int, label: str, success: bool) -> None:
+    print(f"[{completed}/{total}] {label}: {'succeeded' if success else 'failed'}", flush=True)

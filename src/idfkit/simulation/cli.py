@@ -116,14 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("model", help="an .idf or .epJSON file")
     run.add_argument("weather", help="an .epw file (local, or a path inside --output's storage)")
     run.add_argument("--output", "-o", required=True, help="s3://bucket/prefix/run-001 or a folder")
-    period = run.add_mutually_exclusive_group()
-    period.add_argument("--annual", action="store_true", help="force an annual run (-a)")
-    period.add_argument(
-        "--design-day",
-        action="store_true",
-        help="design days only (-D); not with --annual, which runs the weather file's year",
-    )
-    run.add_argument("--timeout", type=float, default=3600.0, help="seconds (default 3600)")
+    _run_options(run)
     _storage_options(run)
     run.set_defaults(handler=_run)
 
@@ -176,8 +169,7 @@ def _parser() -> argparse.ArgumentParser:
         help="a parameter and its values (JSON numbers or strings); repeat for more",
     )
     create.add_argument("--edit", metavar="MODULE:FUNCTION", help="edit(model, parameters)")
-    create.add_argument("--annual", action="store_true", help="force annual runs (-a)")
-    create.add_argument("--design-day", action="store_true", help="design days only (-D)")
+    _run_options(create)
     create.add_argument("--overwrite", action="store_true", help="replace an existing study")
     _storage_options(create)
     create.set_defaults(handler=_study_create)
@@ -204,6 +196,40 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--plot", default="idfkit-demo.png", help="PNG file to write")
     demo.set_defaults(handler=_demo)
     return parser
+
+
+def _run_options(parser: argparse.ArgumentParser) -> None:
+    """One flag per field of `RunOptions`, named and described by it."""
+    from typing import get_args
+
+    from idfkit.simulation.options import OutputSuffix, RunOptions
+
+    group = parser.add_argument_group("run options")
+    period = group.add_mutually_exclusive_group()  # EnergyPlus refuses -a with -D
+    defaults = RunOptions()
+    for name in RunOptions.names():
+        flag, default = f"--{name.replace('_', '-')}", getattr(defaults, name)
+        text = RunOptions.help(name)
+        where = period if name in ("annual", "design_day") else group
+        if default is True:
+            where.add_argument(
+                f"--no-{name.replace('_', '-')}",
+                dest=name,
+                action="store_false",
+                help=f"do not {text}",
+            )
+        elif default is False:
+            where.add_argument(flag, action="store_true", help=text)
+        elif name == "extra_args":
+            where.add_argument(
+                "--extra-arg", dest=name, action="append", default=[], metavar="ARG", help=text
+            )
+        elif name == "output_suffix":
+            where.add_argument(flag, choices=get_args(OutputSuffix), default=default, help=text)
+        elif isinstance(default, float) or name.endswith("timeout"):
+            where.add_argument(flag, type=float, default=default, metavar="SECONDS", help=text)
+        else:
+            where.add_argument(flag, default=default, help=text)
 
 
 def _storage_options(parser: argparse.ArgumentParser) -> None:
@@ -248,8 +274,10 @@ def _split_output(location: str, args: argparse.Namespace) -> tuple[FileSystem, 
 
 
 def _run(args: argparse.Namespace) -> int:
+    from idfkit.simulation.options import RunOptions
     from idfkit.simulation.runner import simulate
 
+    options = RunOptions.from_mapping(vars(args))
     if not Path(args.model).is_file():
         raise _UsageError(f"model file not found: {args.model}")
     fs, leaf = _split_output(args.output, args)
@@ -264,9 +292,7 @@ def _run(args: argparse.Namespace) -> int:
         weather,
         output_dir=leaf,
         fs=fs,
-        annual=args.annual,
-        design_day=args.design_day,
-        timeout=args.timeout,
+        options=options,
     )
     status = "succeeded" if result.success else "failed"
     print(f"{status}: {args.output} ({result.runtime_seconds or 0:.1f} s)")
@@ -333,16 +359,17 @@ def _collect(args: argparse.Namespace) -> int:
 
 
 def _study_create(args: argparse.Namespace) -> int:
+    from idfkit.simulation.options import RunOptions
     from idfkit.simulation.study import grid_jobs, parse_grid_option, resolve_edit, write_study
 
+    options = RunOptions.from_mapping(vars(args))
     grid = dict(parse_grid_option(text) for text in args.param)
     jobs = grid_jobs(
         args.model,
         args.weather,
         grid,
         edit=resolve_edit(args.edit) if args.edit else None,
-        annual=args.annual,
-        design_day=args.design_day,
+        **options.as_dict(),
     )
     write_study(jobs, _fs(args.study, args), overwrite=args.overwrite)
     print(f"wrote a study of {len(jobs)} jobs to {args.study}")

@@ -69,7 +69,7 @@ def run_demo(
 
         print(
             f"2. Running them as cloud workers would (one job index each), "
-            f"EnergyPlus {config.version}"
+            f"EnergyPlus {config.version_string}"
         )
         _run_workers(fs, len(plan.jobs), workers)
 

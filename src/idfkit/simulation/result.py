@@ -196,8 +196,12 @@ class SimulationResult:
 
     @property
     def exit_code(self) -> int | None:
-        """EnergyPlus's exit code: as given, else from the manifest, else None (unknown)."""
-        if self._given[1] is not None:
+        """EnergyPlus's exit code: as given, else from the manifest, else None (unknown).
+
+        A result made with `success` given (a job that never ran, say) reads
+        nothing: its exit code is what was given, None included.
+        """
+        if self._given[1] is not None or self._given[0] is not None:
             return self._given[1]
         manifest = self.manifest
         return manifest.exit_code if manifest is not None else None
@@ -207,6 +211,8 @@ class SimulationResult:
         """The run's wall time: as given, else from the manifest, else 0.0 (unknown)."""
         if self._given[2] is not None:
             return self._given[2]
+        if self._given[0] is not None:
+            return 0.0
         manifest = self.manifest
         return manifest.runtime_seconds if manifest is not None else 0.0
 

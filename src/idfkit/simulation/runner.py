@@ -1,199 +1,352 @@
-"""``simulate()``: stage the inputs, run EnergyPlus locally, publish the outputs."""
+"""`simulate()`: stage the inputs, run EnergyPlus locally, publish the outputs."""
 
 from __future__ import annotations
 
 import hashlib
-import math
-import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 import idfkit
-from idfkit.document import IDFDocument, load_idf
-from idfkit.exceptions import IncompleteResultError
+from idfkit.document import IDFDocument
+from idfkit.exceptions import MigrationError
 from idfkit.simulation._job_context import manifest_extras
-from idfkit.simulation._process import ProgressCallback, run_process
-from idfkit.simulation._publish import (
-    Snapshot,
-    changed_files,
-    mark_publishing,
-    publish,
-    snapshot,
+from idfkit.simulation._process import run_process
+from idfkit.simulation._publish import Snapshot, changed_files, mark_publishing, publish, snapshot
+from idfkit.simulation._staging import (
+    ModelInput,
+    local_output_dir,
+    local_weather,
+    prepare_model,
+    refuse_foreign_file,
+    remote_output_dir,
+    stage_weather,
 )
+from idfkit.simulation._tools import expand_model_text, needs_expansion, run_readvars
 from idfkit.simulation.energyplus import EnergyPlusConfig, find_energyplus
-from idfkit.simulation.fs.base import FileSystem, download_file, join, normalize_path
+from idfkit.simulation.filenames import output_name
+from idfkit.simulation.fs.base import FileSystem
 from idfkit.simulation.fs.local import LocalFileSystem
-from idfkit.simulation.manifest import (
-    MANIFEST_NAME,
-    InputRecord,
-    ManifestFile,
-    PublishingMarker,
-    RunManifest,
-    hash_file,
-    read_manifest,
-)
-from idfkit.simulation.parsers.err import ErrorReport, parse_err
+from idfkit.simulation.manifest import InputRecord, ManifestFile, PublishingMarker, RunManifest
+from idfkit.simulation.options import OutputSuffix, RunOptions
+from idfkit.simulation.parsers.err import ErrorReport
 from idfkit.simulation.result import SimulationResult
 
 if TYPE_CHECKING:
-    from idfkit.simulation._simulation_cache import SimulationCache
+    from idfkit.simulation.progress import SimulationProgress
 
-__all__ = ["simulate"]
+__all__ = ["ProgressCallback", "simulate"]
 
-ModelInput = IDFDocument | str | PurePath
+#: What `on_progress` takes: a callable given each `SimulationProgress`, or `"tqdm"`.
+ProgressCallback = Callable[["SimulationProgress"], Any] | Literal["tqdm"]
 
 
 def simulate(
     model: ModelInput,
-    weather: str | PurePath,
+    weather: str | PurePath | None = None,
     *,
     output_dir: str | PurePath | None = None,
     energyplus: EnergyPlusConfig | str | Path | None = None,
+    expand_objects: bool = True,
     annual: bool = False,
     design_day: bool = False,
     output_prefix: str = "eplus",
+    output_suffix: OutputSuffix = "C",
+    readvars: bool = False,
     timeout: float = 3600.0,
+    preprocessor_timeout: float | None = None,
     extra_args: Sequence[str] | None = None,
-    on_progress: ProgressCallback | None = None,
+    cache: Any = None,
     fs: FileSystem | None = None,
+    on_progress: ProgressCallback | None = None,
+    auto_migrate: bool = False,
     label: str = "",
-    cache: SimulationCache | None = None,
+    options: RunOptions | None = None,
 ) -> SimulationResult:
     """Run one EnergyPlus simulation and return its result.
 
     Without `fs` the run happens in `output_dir` (a new temporary folder when
-    None). With `fs`, EnergyPlus runs in a local temporary folder, every output
-    is uploaded to `output_dir` on `fs` and a manifest is written last; the
-    temporary folder is always removed. Relative paths are taken from the
-    caller's working directory.
+    None). With `fs`, `output_dir` is required: EnergyPlus runs in a local
+    temporary folder, every output is uploaded to `output_dir` on `fs` and a
+    manifest is written last; the temporary folder is always removed.
+    Relative paths are taken from the caller's working directory. Every
+    argument is checked before anything is written, and a run never
+    overwrites a file that no run wrote.
 
     Args:
         model: An `IDFDocument` (never modified) or the path of an .idf or
-            .epJSON file. `Output:SQLite` is added to the run's copy when missing.
-        weather: A local weather file or, with `fs`, a path on it.
-        output_dir: Where the run's files go: a local folder, or a folder on `fs`
-            (required with `fs`).
-        energyplus: An `EnergyPlusConfig`, an install folder, or None to find one.
-        annual: Run the annual simulation (`-a`).
-        design_day: Run the design days only (`-D`).
-        output_prefix: The prefix of EnergyPlus's output file names.
-        timeout: Seconds before EnergyPlus is killed; finite and positive.
-        extra_args: Further EnergyPlus command-line arguments.
-        on_progress: Called with each line EnergyPlus prints.
-        fs: The storage backend for the results; None for local disk.
+            .epJSON file. The run's copy gets `Output:SQLite` when missing.
+        weather: A local .epw file or, with `fs`, a path on it; None for a
+            run of design days only.
+        output_dir: Where the run's files go (a local folder, or a folder on `fs`).
+        energyplus: The installation to use, or its path; found when None.
+        expand_objects: Run ExpandObjects first when the model needs it.
+        annual: Force a run of the weather file's run period (`-a`).
+        design_day: Simulate the design days only (`-D`).
+        output_prefix: The output file prefix (`-p`).
+        output_suffix: The output naming style (`-s`): `"C"` gives `eplus.sql`, ...
+        readvars: Convert the .eso and .mtr outputs to CSV with ReadVarsESO.
+        timeout: Seconds EnergyPlus may run before it is stopped.
+        preprocessor_timeout: Seconds each preprocessor may run (default `timeout`).
+        extra_args: More EnergyPlus command-line arguments.
+        cache: A `SimulationCache` (anything with `compute_key`, `get` and
+            `put`): a hit is returned without running EnergyPlus, and a
+            successful run is stored.
+        fs: The storage backend for the outputs; None for local disk.
+        on_progress: A callable given each `SimulationProgress`, or `"tqdm"`
+            for a progress bar.
+        auto_migrate: Accept a model of an older EnergyPlus version by
+            migrating it; raises `MigrationError` where that is not possible.
         label: A name for the run, kept in its manifest.
-        cache: A `SimulationCache`: a run of the same model, weather and options
-            already cached is placed in `output_dir` without EnergyPlus, and a
-            new successful run is added to it.
+        options: All the run options as one `RunOptions`, instead of the
+            keywords `expand_objects` to `extra_args`.
 
     Returns:
-        The run's `SimulationResult`; `success` is False when EnergyPlus
-        rejected the model.
+        The run's result. A run that EnergyPlus rejects has `success` False.
 
     Raises:
-        SimulationError: EnergyPlus timed out or could not be started.
+        SimulationError: EnergyPlus did not finish within `timeout`.
         FileNotFoundError: The model or weather file does not exist.
-        ValueError: An argument is unusable (checked before anything is written).
+        FileExistsError: `output_dir` holds a file the run would overwrite that no run wrote.
+        ValueError: An option EnergyPlus cannot use.
+        MigrationError: The model is of another version and cannot be migrated.
     """
-    # Every argument is checked before anything is written: a refused run never
-    # replaces the manifest of an earlier good run with its marker.
-    checked_args = _check_extra_args(extra_args)
-    doc = _prepare_model(model)
-    config = energyplus if isinstance(energyplus, EnergyPlusConfig) else find_energyplus(energyplus)
-    options = _RunOptions(config, annual, design_day, output_prefix, timeout, checked_args, label)
-    if cache is not None:
-        key = cache.compute_key(
-            doc,
-            weather,
-            annual=annual,
-            design_day=design_day,
-            output_prefix=output_prefix,
-            extra_args=tuple(extra_args or ()),
-            energyplus_version=config.version,
-            fs=fs,
-        )
-        hit = cache.restore(key, output_dir, fs=fs, label=label)
+    run_options = _one_options(
+        options,
+        expand_objects=expand_objects,
+        annual=annual,
+        design_day=design_day,
+        output_prefix=output_prefix,
+        output_suffix=output_suffix,
+        readvars=readvars,
+        timeout=timeout,
+        preprocessor_timeout=preprocessor_timeout,
+        extra_args=extra_args,
+    )
+    if not isinstance(label, str) or "\x00" in label:
+        raise ValueError(f"label {label!r} must be text without NUL bytes")
+    _check_progress(on_progress)
+    doc = prepare_model(model)
+    config = _engine(energyplus)
+    _check_version(doc, config, auto_migrate)
+    key = _cache_key(cache, doc, weather, run_options, config, fs)
+    if key is not None:
+        hit = _cached(cache, key, output_dir, fs, label)
         if hit is not None:
             return hit
-        result = simulate(
-            doc,
-            weather,
-            output_dir=output_dir,
-            energyplus=config,
-            annual=annual,
-            design_day=design_day,
-            output_prefix=output_prefix,
-            timeout=timeout,
-            extra_args=extra_args,
-            on_progress=on_progress,
-            fs=fs,
-            label=label,
-        )
-        cache.store(key, result)
-        return result
-    model_name = f"in{doc.suffix}"
-    if fs is None:
-        weather_path = _local_weather(weather)
-        run_dir = _local_output_dir(output_dir)
-        if run_dir is not None:
-            _refuse_foreign_file(LocalFileSystem(root=run_dir), "", model_name, model)
-        return _simulate_local(doc, weather_path, run_dir, options, on_progress)
-    remote_dir = _require_output_dir(output_dir)
-    with tempfile.TemporaryDirectory(prefix="idfkit-") as tmp:
-        weather_path = _stage_weather(weather, fs, Path(tmp))
-        if isinstance(fs, LocalFileSystem):  # where the user's own files live; free to check
-            _refuse_foreign_file(fs, remote_dir, model_name, model)
-        run_dir = Path(tmp) / "run"
-        run_dir.mkdir()
-        marker = _marker(label)
-        claim = mark_publishing(fs, remote_dir, marker)
-        outcome = _run(doc, weather_path, run_dir, options, on_progress, marker)
-        files = changed_files(run_dir, {})
-        manifest = publish(fs, remote_dir, files, outcome.manifest_maker, claim=claim)
-    # None: another run writing the same folder finished last; the result reads what stands there.
-    return SimulationResult(
-        remote_dir,
+    run = _Run(doc, config, run_options, label, f"model{doc.suffix}")
+    with _progress_lines(on_progress) as lines:
+        if fs is None:
+            result = _simulate_local(run, model, weather, output_dir, lines)
+        else:
+            result = _simulate_on(run, fs, model, weather, output_dir, lines)
+    if key is not None and result.success:
+        store = getattr(cache, "store", None) or cache.put  # store(): a failure only logs
+        store(key, result)
+    return result
+
+
+def _one_options(options: RunOptions | None, **given: Any) -> RunOptions:
+    """`options`, or the keywords as a `RunOptions`; never both."""
+    if options is None:
+        return RunOptions(**given)
+    if not isinstance(options, RunOptions):
+        raise TypeError(f"options must be a RunOptions, not {type(options).__name__}")
+    defaults = RunOptions().as_dict()
+    given["extra_args"] = tuple(given["extra_args"] or ())
+    changed = sorted(name for name, value in given.items() if value != defaults[name])
+    if changed:
+        raise TypeError(f"pass run options as options= or as keywords, not both ({changed})")
+    return options
+
+
+def _cache_key(
+    cache: Any,
+    doc: IDFDocument,
+    weather: str | PurePath | None,
+    options: RunOptions,
+    config: EnergyPlusConfig,
+    fs: FileSystem | None,
+) -> Any:
+    """The run's cache key, or None without a cache.
+
+    This package's `SimulationCache` keys on every option, the engine and the
+    backend; any other object with idfkit's `compute_key`, `get` and `put`
+    is asked with idfkit's options.
+    """
+    if cache is None:
+        return None
+    idfkit_options = {
+        name: getattr(options, name)
+        for name in ("expand_objects", "annual", "design_day", "output_suffix", "readvars")
+    }
+    idfkit_options["extra_args"] = options.extra_args
+    if not hasattr(cache, "restore"):
+        return cache.compute_key(doc, weather, **idfkit_options)
+    return cache.compute_key(
+        doc,
+        weather,
+        **idfkit_options,
+        output_prefix=options.output_prefix,
+        energyplus_version=config.version,
         fs=fs,
-        output_prefix=output_prefix,
-        stdout=outcome.stdout,
-        stderr=outcome.stderr,
-        manifest=manifest,
     )
 
 
-@dataclass(frozen=True)
-class _RunOptions:
-    config: EnergyPlusConfig
-    annual: bool
-    design_day: bool
-    output_prefix: str
-    timeout: float
-    extra_args: tuple[str, ...]
-    label: str
+def _cached(
+    cache: Any, key: Any, output_dir: str | PurePath | None, fs: FileSystem | None, label: str
+) -> SimulationResult | None:
+    """A cached run: placed in `output_dir` where the cache can (`restore`), else as kept."""
+    restore = getattr(cache, "restore", None)
+    hit = restore(key, output_dir, fs=fs, label=label) if restore else cache.get(key)
+    return hit  # type: ignore[no-any-return]
 
-    def __post_init__(self) -> None:
-        prefix = self.output_prefix
-        if (
-            not isinstance(prefix, str)
-            or not prefix.strip()
-            or prefix in (".", "..")
-            or any(c in prefix for c in "/\\\x00")
-        ):
-            raise ValueError(f"output_prefix {prefix!r} must be a plain file-name prefix")
-        _check_timeout("timeout", self.timeout)
-        if self.annual and self.design_day:
-            raise ValueError(
-                "annual and design_day cannot both be set: EnergyPlus runs either the "
-                "weather-file run periods (annual) or the design days only"
-            )
-        if "\x00" in self.label:
-            raise ValueError(f"label {self.label!r} holds a NUL byte")
+
+def _engine(energyplus: EnergyPlusConfig | str | Path | None) -> EnergyPlusConfig:
+    if isinstance(energyplus, EnergyPlusConfig):
+        return energyplus
+    return find_energyplus(path=energyplus)
+
+
+def _check_version(doc: IDFDocument, config: EnergyPlusConfig, auto_migrate: bool) -> None:
+    """A model of another version runs only where it can be migrated (and is asked to be)."""
+    version = tuple(getattr(doc, "version", ()) or ())[:2]
+    if not version or version == config.version[:2] or not auto_migrate:
+        return
+    found = ".".join(map(str, version))
+    if version > config.version[:2]:
+        raise MigrationError(
+            f"the model is for EnergyPlus {found}, newer than {config.version_string}; "
+            "models cannot be migrated to an older version",
+            from_version=version,
+            to_version=config.version,
+        )
+    raise MigrationError(
+        f"cannot migrate the model from EnergyPlus {found} to {config.version_string}: "
+        f"the installation at {config.install_dir} has no IDFVersionUpdater transition "
+        "programs. Migrate it with EnergyPlus's IDFVersionUpdater, or run it with a "
+        f"matching EnergyPlus (find_energyplus(version={found!r}))",
+        from_version=version,
+        to_version=config.version,
+    )
+
+
+# -- progress ---------------------------------------------------------------------------
+def _check_progress(on_progress: object) -> None:
+    if on_progress is not None and on_progress != "tqdm" and not callable(on_progress):
+        raise TypeError(f"on_progress must be a callable or 'tqdm', not {on_progress!r}")
+
+
+@contextmanager
+def _progress_lines(on_progress: ProgressCallback | None) -> Iterator[Callable[[str], None] | None]:
+    """A callback for EnergyPlus's output lines that reports `SimulationProgress`."""
+    if on_progress is None:
+        yield None
+        return
+    from idfkit.simulation.progress import ProgressParser, tqdm_progress
+
+    parser = ProgressParser()
+
+    def feed(report: Callable[[SimulationProgress], Any]) -> Callable[[str], None]:
+        def line(text: str) -> None:
+            progress = parser.parse_line(text)
+            if progress is not None:
+                report(progress)
+
+        return line
+
+    if on_progress == "tqdm":
+        with tqdm_progress() as bar:
+            yield feed(bar)
+    else:
+        assert callable(on_progress)
+        yield feed(on_progress)
+
+
+# -- one run ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Run:
+    """Everything fixed about a run before its folder is touched."""
+
+    doc: IDFDocument
+    config: EnergyPlusConfig
+    options: RunOptions
+    label: str
+    model_name: str
+
+    def name(self, kind: Any) -> str:
+        return output_name(kind, self.options.output_prefix, self.options.output_suffix)
+
+    def result(self, where: str | Path, fs: FileSystem | None, **known: Any) -> SimulationResult:
+        return SimulationResult(
+            where,
+            fs=fs,
+            output_prefix=self.options.output_prefix,
+            output_suffix=self.options.output_suffix,
+            **known,
+        )
+
+
+def _simulate_local(
+    run: _Run,
+    model: ModelInput,
+    weather: str | PurePath | None,
+    output_dir: str | PurePath | None,
+    lines: Callable[[str], None] | None,
+) -> SimulationResult:
+    weather_path = local_weather(weather)
+    chosen = local_output_dir(output_dir)
+    if chosen is not None:
+        refuse_foreign_file(LocalFileSystem(root=chosen), "", run.model_name, model)
+    run_dir = Path(tempfile.mkdtemp(prefix="idfkit-")) if chosen is None else chosen
+    run_dir.mkdir(parents=True, exist_ok=True)
+    local = LocalFileSystem(root=run_dir)
+    try:
+        marker = _marker(run.label)
+        claim = mark_publishing(local, "", marker)
+        outcome = _execute(run, weather_path, run_dir, lines, marker)
+    except BaseException:
+        if chosen is None:
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    files = changed_files(run_dir, outcome.before)
+    manifest = publish(local, "", files, outcome.manifest_maker, upload=False, claim=claim)
+    assert manifest is not None  # without uploads there is nothing to settle
+    return run.result(
+        run_dir, None, manifest=manifest, stdout=outcome.stdout, stderr=outcome.stderr
+    )
+
+
+def _simulate_on(
+    run: _Run,
+    fs: FileSystem,
+    model: ModelInput,
+    weather: str | PurePath | None,
+    output_dir: str | PurePath | None,
+    lines: Callable[[str], None] | None,
+) -> SimulationResult:
+    remote_dir = remote_output_dir(output_dir)
+    with tempfile.TemporaryDirectory(prefix="idfkit-") as tmp:
+        weather_path = stage_weather(weather, fs, Path(tmp))
+        if isinstance(fs, LocalFileSystem):  # where the user's own files live; free to check
+            refuse_foreign_file(fs, remote_dir, run.model_name, model)
+        run_dir = Path(tmp) / "run"
+        run_dir.mkdir()
+        marker = _marker(run.label)
+        claim = mark_publishing(fs, remote_dir, marker)
+        outcome = _execute(run, weather_path, run_dir, lines, marker)
+        files = changed_files(run_dir, {})
+        manifest = publish(fs, remote_dir, files, outcome.manifest_maker, claim=claim)
+    # None: another run writing the same folder finished last; the result reads what stands there.
+    return run.result(
+        remote_dir, fs, manifest=manifest, stdout=outcome.stdout, stderr=outcome.stderr
+    )
 
 
 @dataclass(frozen=True)
@@ -214,79 +367,51 @@ class _ManifestMaker:
         return RunManifest.model_validate({**self.fields, "files": files})
 
 
-def _simulate_local(
-    doc: IDFDocument,
-    weather: Path,
-    output_dir: Path | None,
-    options: _RunOptions,
-    on_progress: ProgressCallback | None,
-) -> SimulationResult:
-    made_here = output_dir is None
-    run_dir = Path(tempfile.mkdtemp(prefix="idfkit-")) if output_dir is None else output_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
-    local = LocalFileSystem(root=run_dir)
-    try:
-        marker = _marker(options.label)
-        claim = mark_publishing(local, "", marker)
-        outcome = _run(doc, weather, run_dir, options, on_progress, marker)
-    except BaseException:
-        if made_here:
-            shutil.rmtree(run_dir, ignore_errors=True)
-        raise
-    files = changed_files(run_dir, outcome.before)
-    manifest = publish(local, "", files, outcome.manifest_maker, upload=False, claim=claim)
-    assert manifest is not None  # without uploads there is nothing to settle
-    return SimulationResult(
-        run_dir,
-        output_prefix=options.output_prefix,
-        manifest=manifest,
-        stdout=outcome.stdout,
-        stderr=outcome.stderr,
-    )
-
-
-def _run(
-    doc: IDFDocument,
-    weather: Path,
+def _execute(
+    run: _Run,
+    weather: Path | None,
     run_dir: Path,
-    options: _RunOptions,
-    on_progress: ProgressCallback | None,
+    lines: Callable[[str], None] | None,
     marker: PublishingMarker,
 ) -> _Outcome:
+    options, config = run.options, run.config
     before = snapshot(run_dir)
-    model_path = run_dir / f"in{doc.suffix}"
-    model_text = doc.text()
+    model_text = run.doc.text()
+    expand = options.expand_objects and needs_expansion(run.doc.types())
+    if expand and run.doc.format == "idf":
+        model_text = expand_model_text(model_text, config, timeout=options.preprocessor_seconds)
+        expand = False  # done here, with its own time limit
+    model_path = run_dir / run.model_name
     model_path.write_text(model_text, encoding="utf-8")
-    config = options.config
-    command = [str(config.executable), "-w", str(weather), "-d", str(run_dir)]
-    command += ["-p", options.output_prefix]
-    if options.annual:
-        command.append("-a")
-    if options.design_day:
-        command.append("-D")
-    if any(t.lower().startswith("hvactemplate:") for t in doc.types()):
-        command.append("-x")
-    command += [*options.extra_args, str(model_path)]
-    outcome = run_process(command, cwd=run_dir, timeout=options.timeout, on_progress=on_progress)
+    command = [
+        str(config.executable),
+        *options.energyplus_args(output_dir=run_dir, weather=weather, expand=expand),
+        str(model_path),
+    ]
+    outcome = run_process(command, cwd=run_dir, timeout=options.timeout, on_progress=lines)
+    err_file = run_dir / run.name("err")
+    report = ErrorReport.from_file(err_file) if err_file.is_file() else None
+    success = outcome.exit_code == 0 and (report is None or _completed(report))
+    if success and options.readvars:
+        pairs = [(run.name("eso"), run.name("csv")), (run.name("mtr"), run.name("meter_csv"))]
+        run_readvars(config, run_dir, pairs, timeout=options.preprocessor_seconds)
     finished = datetime.now(UTC)
-    err_file = run_dir / f"{options.output_prefix}out.err"
-    report = parse_err(err_file.read_text(errors="replace")) if err_file.is_file() else None
-    success = outcome.exit_code == 0 and (report is None or report.completed_successfully)
     summary = _error_summary(report, outcome.stdout, outcome.stderr)
     if outcome.exit_code < 0:
         summary = f"EnergyPlus was killed by signal {-outcome.exit_code}. {summary}"
     maker = _ManifestMaker(
         run_id=marker.run_id,
-        label=options.label,
+        label=run.label,
         success=success,
         exit_code=outcome.exit_code,
         runtime_seconds=outcome.runtime_seconds,
-        energyplus_version=config.version,
+        energyplus_version=config.version_string,
         output_prefix=options.output_prefix,
+        output_suffix=options.output_suffix,
         model=InputRecord(
             name=model_path.name, sha256=hashlib.sha256(model_text.encode()).hexdigest()
         ),
-        weather=InputRecord(name=weather.name, sha256=hash_file(weather)[1]),
+        weather=_weather_record(weather),
         started_at=marker.started_at,
         finished_at=finished,
         idfkit_version=idfkit.__version__,
@@ -296,14 +421,32 @@ def _run(
     return _Outcome(outcome.stdout, outcome.stderr, before, maker)
 
 
+def _completed(report: ErrorReport) -> bool:
+    return bool(report.simulation_complete) and not report.fatal
+
+
+def _weather_record(weather: Path | None) -> InputRecord | None:
+    if weather is None:
+        return None
+    with weather.open("rb") as fh:
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()
+    return InputRecord(name=weather.name, sha256=digest)
+
+
 def _error_summary(report: ErrorReport | None, stdout: str, stderr: str) -> str:
-    """The .err summary; when it names no error, EnergyPlus's own last words too."""
-    summary = report.summary() if report is not None else ""
+    """Why a run failed: the .err counts and first serious messages, else EnergyPlus's words."""
+    lines: list[str] = []
+    if report is not None:
+        lines.append(report.summary())
+        serious = [("Fatal", m) for m in report.fatal] + [("Severe", m) for m in report.severe]
+        for severity, message in serious[:3]:
+            text = str(getattr(message, "message", message)).strip()
+            lines.append(f"{severity}: {text.splitlines()[0] if text else ''}")
     if report is None or not (report.fatal or report.severe):
         tail = _tail(stderr) or _tail(stdout)
         if tail:
-            summary = f"{summary}\nEnergyPlus said:\n{tail}" if summary else tail
-    return summary or "EnergyPlus wrote no error file and no output"
+            lines += ["EnergyPlus said:", tail] if lines else [tail]
+    return "\n".join(lines) or "EnergyPlus wrote no error file and no output"
 
 
 def _tail(text: str, lines: int = 8, chars: int = 800) -> str:
@@ -313,132 +456,3 @@ def _tail(text: str, lines: int = 8, chars: int = 800) -> str:
 
 def _marker(label: str) -> PublishingMarker:
     return PublishingMarker(run_id=uuid.uuid4().hex, label=label, started_at=datetime.now(UTC))
-
-
-def _prepare_model(model: ModelInput) -> IDFDocument:
-    if isinstance(model, IDFDocument):
-        doc = model.copy()
-    elif isinstance(model, (str, PurePath)):
-        path = Path(model)
-        if not path.is_file():
-            raise FileNotFoundError(f"model file not found: {path}")
-        doc = load_idf(path)
-    else:
-        raise TypeError(f"model must be an IDFDocument or a path, not {type(model).__name__}")
-    if "Output:SQLite" not in doc:
-        if doc.format == "idf":
-            doc.add("Output:SQLite", "SimpleAndTabular")
-        else:
-            doc.add("Output:SQLite", option_type="SimpleAndTabular")
-    return doc
-
-
-def _local_weather(weather: str | PurePath) -> Path:
-    path = Path(weather)
-    if not path.is_file():
-        raise FileNotFoundError(f"weather file not found: {path}")
-    # Absolute: EnergyPlus runs with the run folder as its working directory.
-    return path.absolute()
-
-
-def _local_output_dir(output_dir: str | PurePath | None) -> Path | None:
-    """The run folder as an absolute path (relative ones are taken from the caller's cwd)."""
-    if output_dir is None:
-        return None
-    text = os.fspath(output_dir)
-    if not text.strip():
-        raise ValueError("output_dir is empty; pass a folder or None for a temporary one")
-    if "\x00" in text:
-        raise ValueError(f"output_dir {text!r} holds a NUL byte")
-    return Path(text).absolute()
-
-
-def _check_extra_args(extra_args: Sequence[str] | None) -> tuple[str, ...]:
-    if isinstance(extra_args, str):
-        raise TypeError(f"extra_args must be a sequence of strings, not the string {extra_args!r}")
-    checked = tuple(extra_args or ())
-    for arg in checked:
-        if not isinstance(arg, str):
-            raise TypeError(f"extra_args holds {arg!r}, not a string")
-        if "\x00" in arg:
-            raise ValueError(f"extra_args holds {arg!r}, which has a NUL byte")
-    return checked
-
-
-def _check_timeout(name: str, value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a number of seconds, not {value!r}")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive, finite number of seconds, not {value!r}")
-
-
-def _refuse_foreign_file(fs: FileSystem, folder: str, name: str, model: ModelInput) -> None:
-    """Refuse a run whose model copy would replace a file that no earlier run wrote.
-
-    A run never modifies or deletes a file it did not create: if ``folder``
-    already holds ``name`` (the user's own model, say), the run stops here,
-    before anything is written.
-    """
-    target = join(folder, name)
-    if not fs.exists(target) or _written_by_a_run(fs, folder, name):
-        return
-    same = (
-        isinstance(model, str | PurePath)
-        and isinstance(fs, LocalFileSystem)
-        and fs.root is not None
-        and _same_file(Path(model), fs.root / target)
-    )
-    raise FileExistsError(
-        f"the output folder already holds {name}"
-        + (" (the model file itself)" if same else "")
-        + ", which the run would overwrite with its copy of the model. No earlier run "
-        "wrote that file, so it is left alone: choose another output_dir."
-    )
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
-def _written_by_a_run(fs: FileSystem, folder: str, name: str) -> bool:
-    """Whether ``name`` in ``folder`` belongs to a run of this package (per its manifest)."""
-    try:
-        found = read_manifest(fs.read_bytes(join(folder, MANIFEST_NAME)))
-    except (FileNotFoundError, IncompleteResultError):
-        return False
-    if isinstance(found, PublishingMarker):
-        return True  # a run that stopped before publishing: the folder is a run folder
-    return found.file(name) is not None
-
-
-def _stage_weather(weather: str | PurePath, fs: FileSystem, tmp: Path) -> Path:
-    """A local weather file: the path itself if it is local, else a download from ``fs``."""
-    local = Path(weather)
-    if local.is_file():
-        return local.absolute()
-    try:
-        remote = normalize_path(weather)
-        on_fs = bool(remote) and fs.exists(remote)
-    except ValueError:
-        on_fs = False
-    if not on_fs:
-        raise FileNotFoundError(
-            f"weather file not found: {local} is not a local file and {str(weather)!r} "
-            f"is not on {fs!r}"
-        )
-    target = tmp / "weather" / PurePath(remote).name
-    target.parent.mkdir()
-    download_file(fs, remote, target)
-    return target
-
-
-def _require_output_dir(output_dir: str | PurePath | None) -> str:
-    if output_dir is None:
-        raise ValueError("output_dir is required when fs is given (where on fs to put the run)")
-    normalized = normalize_path(output_dir)
-    if not normalized:
-        raise ValueError(f"output_dir {str(output_dir)!r} is empty; name a folder on the backend")
-    return normalized

@@ -10,7 +10,7 @@ from pathlib import Path, PurePath, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 
 from idfkit.exceptions import IncompleteResultError
-from idfkit.simulation.batch import rows_to_html
+from idfkit.simulation._batch_result import rows_to_html
 from idfkit.simulation.fs.base import FileSystem, join, normalize_path
 from idfkit.simulation.manifest import MANIFEST_NAME, RunManifest, read_manifest
 from idfkit.simulation.study import table

@@ -19,13 +19,11 @@ from idfkit.exceptions import StudyError
 from idfkit.simulation.batch import SimulationJob
 from idfkit.simulation.fs.base import FileSystem, join, normalize_path
 from idfkit.simulation.manifest import JobBinding
+from idfkit.simulation.options import RunOptions
 
-__all__ = ["RUN_OPTIONS", "STUDY_INDEX", "JobSpec", "StudyIndex", "load_study", "write_study"]
+__all__ = ["STUDY_INDEX", "JobSpec", "StudyIndex", "load_study", "write_study"]
 
 STUDY_INDEX = "idfkit-study.json"
-
-#: The options of simulate() that a job carries to its worker unchanged.
-RUN_OPTIONS = ("annual", "design_day", "output_prefix", "timeout", "extra_args")
 
 #: Column names of a study's table that parameters may not take.
 RESERVED_COLUMNS = ("index", "label", "status", "runtime_seconds", "exit_code", "error")
@@ -41,11 +39,7 @@ class JobSpec(BaseModel):
     output_dir: str
     model: str
     weather: str
-    annual: bool = False
-    design_day: bool = False
-    output_prefix: str = "eplus"
-    timeout: float = 3600.0
-    extra_args: tuple[str, ...] = ()
+    options: RunOptions = RunOptions()
     parameters: dict[str, JsonValue] = Field(default_factory=dict)
 
     def binding(self) -> JobBinding:
@@ -56,7 +50,7 @@ class JobSpec(BaseModel):
         every run option and the parameters, so changing any of them makes an
         earlier result stale.
         """
-        options = {name: getattr(self, name) for name in RUN_OPTIONS}
+        options: dict[str, Any] = self.options.as_dict()
         options["parameters"] = self.parameters
         digest = hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()
         return JobBinding(
@@ -132,6 +126,8 @@ def write_study(
                 f"jobs {seen_dirs[output_dir]} and {i} share output_dir {output_dir!r}"
             )
         seen_dirs[output_dir] = i
+        if job.weather is None:
+            raise StudyError(f"job {i} has no weather file; a study job needs one")
         model_path = _stored(
             job.model, known, uploads, "inputs/models", partial(_model_bytes, job.model)
         )
@@ -146,7 +142,7 @@ def write_study(
                 model=model_path,
                 weather=weather_path,
                 parameters=_parameters(i, job.parameters),
-                **{name: getattr(job, name) for name in RUN_OPTIONS},
+                options=job.options,
             )
         )
 

@@ -15,7 +15,7 @@ from idfkit.simulation.manifest import JobBinding
 from idfkit.simulation.metrics import MetricsHook
 from idfkit.simulation.result import SimulationResult
 from idfkit.simulation.runner import simulate
-from idfkit.simulation.study.index import RUN_OPTIONS, JobSpec, load_study
+from idfkit.simulation.study.index import JobSpec, load_study
 
 __all__ = ["WorkerOutcome", "run_study_job"]
 
@@ -74,7 +74,8 @@ def run_study_job(
     out = join(root, spec.output_dir)
     binding = spec.binding()
     if not force:
-        existing = SimulationResult.from_directory(out, fs=fs, output_prefix=spec.output_prefix)
+        prefix = spec.options.output_prefix
+        existing = SimulationResult.from_directory(out, fs=fs, output_prefix=prefix)
         if _succeeded(existing, binding):
             return WorkerOutcome(spec, "skipped", existing)
     with tempfile.TemporaryDirectory(prefix="idfkit-worker-") as tmp:
@@ -91,7 +92,7 @@ def run_study_job(
                 fs=fs,
                 energyplus=energyplus,
                 label=spec.label,
-                **{name: getattr(spec, name) for name in RUN_OPTIONS},
+                options=spec.options,
             )
     return WorkerOutcome(spec, "ran", result)
 
