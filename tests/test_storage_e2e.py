@@ -252,6 +252,33 @@ def test_retry_configuration() -> None:
     assert fs.client.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 7}
 
 
+def test_other_boto3_client_keywords_are_passed_on(moto_server: Any) -> None:
+    """idfkit's `**boto_kwargs`: any boto3.client keyword, a Config merged over ours."""
+    from botocore.config import Config
+
+    from idfkit.simulation.fs import AsyncS3FileSystem
+
+    bucket = unique_bucket()
+    fs = S3FileSystem(
+        bucket,
+        "p",
+        endpoint_url=moto_server.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="k",
+        aws_secret_access_key="s",
+        max_attempts=3,
+        use_ssl=False,
+        config=Config(user_agent_extra="study-42", read_timeout=7),
+    )
+    config = fs.client.meta.config
+    assert (config.user_agent_extra, config.read_timeout) == ("study-42", 7)
+    assert config.retries == {"mode": "standard", "total_max_attempts": 3}
+    fs.client.create_bucket(Bucket=bucket)
+    fs.write_text("a.txt", "hi")
+    assert pickle.loads(pickle.dumps(fs)).read_text("a.txt") == "hi"
+    assert AsyncS3FileSystem(bucket, "p", verify=False).sync._boto_kwargs == {"verify": False}
+
+
 def test_glob_paginates_past_a_thousand_keys() -> None:
     with mock_aws():
         bucket = unique_bucket()

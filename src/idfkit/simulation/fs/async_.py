@@ -152,13 +152,13 @@ class AsyncS3FileSystem(AsyncFileSystemAdapter):
     Args:
         bucket: The bucket name.
         prefix: Key prefix below which every path lives (`"project-x/batch-42/"`).
-        **options: Passed to `S3FileSystem` (`endpoint_url`, `region_name`,
-            credentials, `retry_mode`, ...).
+        **boto_kwargs: Passed to `S3FileSystem` (`endpoint_url`, `region_name`,
+            credentials, `retry_mode`, or any `boto3.client` keyword).
     """
 
     sync: S3FileSystem
 
-    def __init__(self, bucket: str, prefix: str = "", **options: Any) -> None:
+    def __init__(self, bucket: str, prefix: str = "", **boto_kwargs: Any) -> None:
         from idfkit.simulation.fs.s3 import S3FileSystem
 
-        super().__init__(S3FileSystem(bucket, prefix, **options))
+        super().__init__(S3FileSystem(bucket, prefix, **boto_kwargs))

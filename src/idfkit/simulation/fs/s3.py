@@ -90,6 +90,9 @@ class S3FileSystem:
             ``If-None-Match`` on uploads (AWS S3 and moto do). Set it to
             False for a server that ignores them; publishing then relies on
             one writer per folder.
+        **boto_kwargs: Any other keyword of `boto3.client("s3", ...)`
+            (`verify`, `use_ssl`, `config`, ...), as idfkit takes them; a
+            botocore `Config` given here is merged over the settings above.
     """
 
     def __init__(
@@ -113,6 +116,7 @@ class S3FileSystem:
         multipart_chunksize: int = 8 * _MiB,
         checksum: Literal["when_supported", "when_required"] = "when_supported",
         conditional_writes: bool = True,
+        **boto_kwargs: Any,
     ) -> None:
         if not isinstance(bucket, str) or not _BUCKET_RE.match(bucket) or ".." in bucket:
             raise ValueError(
@@ -138,6 +142,7 @@ class S3FileSystem:
         self.multipart_chunksize = multipart_chunksize
         self.checksum = checksum
         self.conditional_writes = conditional_writes
+        self._boto_kwargs = dict(boto_kwargs)
         self._init_process_state()
 
     def _init_process_state(self) -> None:
@@ -212,10 +217,14 @@ class S3FileSystem:
             request_checksum_calculation=self.checksum,
             response_checksum_validation=self.checksum,
         )
+        extra = dict(self._boto_kwargs)
+        if extra.get("config") is not None:
+            config = config.merge(extra["config"])
+        extra["config"] = config
         _REDACTOR.install()
         if self._user_session is not None:
             return self._user_session.client(
-                "s3", endpoint_url=self.endpoint_url, region_name=self.region_name, config=config
+                "s3", endpoint_url=self.endpoint_url, region_name=self.region_name, **extra
             )
         return _shared_client(
             endpoint_url=self.endpoint_url,
@@ -223,7 +232,7 @@ class S3FileSystem:
             aws_access_key_id=_reveal(self._access_key),
             aws_secret_access_key=_reveal(self._secret_key),
             aws_session_token=_reveal(self._session_token),
-            config=config,
+            **extra,
         )
 
     def _transfer_config(self) -> Any:
