@@ -502,6 +502,19 @@ class IDFDocument:
         return simulate(self, weather, **kwargs)
 
     # -- copy and write -------------------------------------------------------
+    def expand(self, *, energyplus: Any = None, timeout: float = 120.0) -> IDFDocument:
+        """A copy with the `HVACTemplate:*` objects expanded by EnergyPlus's ExpandObjects.
+
+        See `idfkit.simulation.expand_objects`; this document is not changed.
+
+        Args:
+            energyplus: The `EnergyPlusConfig` to use; found when None.
+            timeout: Seconds ExpandObjects may run.
+        """
+        from idfkit.simulation.expand import expand_objects
+
+        return expand_objects(self, energyplus=energyplus, timeout=timeout)
+
     def copy(self) -> IDFDocument:
         """A deep copy: editing it never changes this document."""
         twin = IDFDocument(

@@ -17,6 +17,7 @@ from idfkit.exceptions import (
     UnknownVariableError,
 )
 from idfkit.simulation._simulation_cache import CacheKey, SimulationCache
+from idfkit.simulation._staging import prep_outputs
 from idfkit.simulation.async_batch import (
     SimulationEvent,
     async_simulate_batch,
@@ -25,6 +26,13 @@ from idfkit.simulation.async_batch import (
 from idfkit.simulation.async_runner import async_simulate
 from idfkit.simulation.batch import BatchResult, SimulationJob, simulate_batch
 from idfkit.simulation.energyplus import EnergyPlusConfig, find_energyplus
+from idfkit.simulation.expand import (
+    expand_objects,
+    needs_ground_heat_preprocessing,
+    run_basement_preprocessor,
+    run_preprocessing,
+    run_slab_preprocessor,
+)
 from idfkit.simulation.fs import (
     AsyncFileSystem,
     AsyncFileSystemAdapter,
@@ -122,7 +130,13 @@ __all__ = [
     "async_simulate",
     "async_simulate_batch",
     "async_simulate_batch_stream",
+    "expand_objects",
     "find_energyplus",
+    "needs_ground_heat_preprocessing",
+    "prep_outputs",
+    "run_basement_preprocessor",
+    "run_preprocessing",
+    "run_slab_preprocessor",
     "simulate",
     "simulate_batch",
     "tqdm_progress",

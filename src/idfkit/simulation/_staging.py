@@ -20,6 +20,7 @@ __all__ = [
     "ModelInput",
     "local_output_dir",
     "local_weather",
+    "prep_outputs",
     "prepare_model",
     "refuse_foreign_file",
     "remote_output_dir",
@@ -40,12 +41,37 @@ def prepare_model(model: ModelInput) -> IDFDocument:
         doc = load_idf(path)
     else:
         raise TypeError(f"model must be an IDFDocument or a path, not {type(model).__name__}")
-    if "Output:SQLite" not in doc:
-        if doc.format == "idf":
-            doc.add("Output:SQLite", "SimpleAndTabular")
-        else:
-            doc.add("Output:SQLite", option_type="SimpleAndTabular")
+    _add_missing(doc, _SQL_OUTPUT)
     return doc
+
+
+#: The output objects every run needs (SQL results), and those `prep_outputs` adds.
+_SQL_OUTPUT = (("Output:SQLite", "option_type", "SimpleAndTabular"),)
+_STANDARD_OUTPUTS = (
+    *_SQL_OUTPUT,
+    ("Output:Table:SummaryReports", "report_name", "AllSummary"),
+    ("Output:VariableDictionary", "key_field", "Regular"),
+)
+
+
+def prep_outputs(model: IDFDocument) -> None:
+    """Add the standard output objects the result readers use, where missing.
+
+    `Output:SQLite` (SimpleAndTabular) for `result.sql`,
+    `Output:Table:SummaryReports` (AllSummary) for the tabular reports, and
+    `Output:VariableDictionary` (Regular) for the .rdd/.mdd files behind
+    `result.variables`. `simulate()` adds only `Output:SQLite` by itself.
+
+    Args:
+        model: The model to change in place.
+    """
+    _add_missing(model, _STANDARD_OUTPUTS)
+
+
+def _add_missing(doc: IDFDocument, outputs: tuple[tuple[str, str, str], ...]) -> None:
+    for obj_type, field_name, value in outputs:
+        if obj_type not in doc:
+            doc.add(obj_type, fields={field_name: value})
 
 
 def local_weather(weather: str | PurePath | None) -> Path | None:

@@ -1,4 +1,4 @@
-"""EnergyPlus's helper programs: ExpandObjects before a run, ReadVarsESO after it."""
+"""EnergyPlus's helper programs: ExpandObjects, Slab and Basement first, ReadVarsESO after."""
 
 from __future__ import annotations
 
@@ -11,10 +11,16 @@ import uuid
 from pathlib import Path
 
 from idfkit.exceptions import ExpandObjectsError, SimulationError
-from idfkit.simulation._process import run_process
+from idfkit.simulation._process import ProcessOutcome, run_process
 from idfkit.simulation.energyplus import EnergyPlusConfig
 
-__all__ = ["EXPANDED_TYPES", "expand_model_text", "needs_expansion", "run_readvars"]
+__all__ = [
+    "EXPANDED_TYPES",
+    "expand_model_text",
+    "needs_expansion",
+    "needs_ground_heat",
+    "run_readvars",
+]
 
 #: Object types (lower case, by prefix) that only ExpandObjects turns into plain objects.
 EXPANDED_TYPES = ("hvactemplate:", "groundheattransfer:")
@@ -25,16 +31,45 @@ def needs_expansion(types: object) -> bool:
     return any(str(t).lower().startswith(EXPANDED_TYPES) for t in types)  # type: ignore[attr-defined]
 
 
-def expand_model_text(text: str, config: EnergyPlusConfig, *, timeout: float) -> str:
-    """The IDF text with its templates expanded by ExpandObjects.
+#: The ground heat-transfer preprocessors: (name, input ExpandObjects writes, output to append).
+GROUND_TOOLS = (
+    ("Slab", "GHTIn.idf", "SLABSurfaceTemps.TXT"),
+    ("Basement", "BasementGHTIn.idf", "EPObjects.TXT"),
+)
+
+
+def needs_ground_heat(types: object) -> bool:
+    """Whether a model with these object types needs the Slab or Basement preprocessor."""
+    wanted = ("groundheattransfer:slab:", "groundheattransfer:basement:")
+    return any(str(t).lower().startswith(wanted) for t in types)  # type: ignore[attr-defined]
+
+
+def expand_model_text(
+    text: str,
+    config: EnergyPlusConfig,
+    *,
+    timeout: float,
+    weather: Path | None = None,
+    ground: tuple[str, ...] = ("Slab", "Basement"),
+) -> str:
+    """The IDF text with its templates expanded, ground temperatures computed.
 
     ExpandObjects reads `in.idf` and `Energy+.idd` from its working folder
-    and writes `expanded.idf`; it runs in a private scratch folder.
+    and writes `expanded.idf`; ground heat-transfer objects become input
+    files for the Slab and Basement programs, whose results are appended to
+    the expanded model. Everything happens in a private scratch folder.
+
+    Args:
+        text: The model as IDF text.
+        config: The installation whose programs to run.
+        timeout: Seconds each program may run.
+        weather: The weather file the ground preprocessors read.
+        ground: Which ground preprocessors may run (`"Slab"`, `"Basement"`).
 
     Raises:
-        ExpandObjectsError: ExpandObjects is missing, failed, reported
-            errors, or asked for a ground-heat preprocessor (Slab, Basement)
-            that is not supported here.
+        ExpandObjectsError: A program is missing, failed or reported
+            errors, or the model needs a ground preprocessor that is not
+            in `ground`, or one without a weather file.
     """
     exe = config.expand_objects_exe
     if exe is None:
@@ -46,12 +81,7 @@ def expand_model_text(text: str, config: EnergyPlusConfig, *, timeout: float) ->
         folder = Path(scratch)
         (folder / "in.idf").write_text(text, encoding="utf-8")
         shutil.copyfile(config.idd_path, folder / "Energy+.idd")
-        try:
-            outcome = run_process([str(runnable(exe))], cwd=folder, timeout=timeout)
-        except SimulationError as exc:
-            raise ExpandObjectsError(
-                f"ExpandObjects {exc}", preprocessor="ExpandObjects", stderr=exc.stderr
-            ) from None
+        outcome = _run_tool("ExpandObjects", exe, folder, timeout)
         err = folder / "expandedidf.err"
         problems = err.read_text(errors="replace").strip() if err.is_file() else ""
         expanded = folder / "expanded.idf"
@@ -63,15 +93,68 @@ def expand_model_text(text: str, config: EnergyPlusConfig, *, timeout: float) ->
                 exit_code=outcome.exit_code,
                 stderr=outcome.stderr,
             )
-        for name, tool in (("GHTIn.idf", "Slab"), ("BasementGHTIn.idf", "Basement")):
-            if (folder / name).is_file():
-                raise ExpandObjectsError(
-                    f"the model's ground heat transfer objects need the {tool} preprocessor, "
-                    "which simulate() does not run; run it first, or model the ground with "
-                    "Site:GroundTemperature objects",
-                    preprocessor=tool,
+        result = expanded.read_text(encoding="utf-8", errors="replace")
+        for tool, needed, produced in GROUND_TOOLS:
+            if (folder / needed).is_file():
+                result += _ground_temperatures(
+                    tool, produced, config, folder, weather, ground, timeout
                 )
-        return expanded.read_text(encoding="utf-8", errors="replace")
+        return result
+
+
+def _ground_temperatures(
+    tool: str,
+    produced: str,
+    config: EnergyPlusConfig,
+    folder: Path,
+    weather: Path | None,
+    allowed: tuple[str, ...],
+    timeout: float,
+) -> str:
+    """Run the Slab or Basement program in `folder`; the IDF objects it writes."""
+    exe, idd = (
+        (config.slab_exe, config.slab_idd)
+        if tool == "Slab"
+        else (config.basement_exe, config.basement_idd)
+    )
+    if tool not in allowed:
+        raise ExpandObjectsError(
+            f"the model's ground heat-transfer objects need the {tool} preprocessor; "
+            "use run_preprocessing() (or simulate(), which runs it)",
+            preprocessor=tool,
+        )
+    if exe is None or idd is None:
+        raise ExpandObjectsError(
+            f"the model's ground heat-transfer objects need the {tool} preprocessor, which "
+            f"{config.install_dir} does not have (PreProcess/GrndTempCalc/{tool}); use an "
+            "EnergyPlus installation that ships it, or model the ground with "
+            "Site:GroundTemperature objects",
+            preprocessor=tool,
+        )
+    if weather is None:
+        raise ExpandObjectsError(
+            f"the {tool} preprocessor needs a weather file; pass weather=", preprocessor=tool
+        )
+    shutil.copyfile(idd, folder / idd.name)
+    shutil.copyfile(weather, folder / "in.epw")
+    outcome = _run_tool(tool, exe, folder, timeout)
+    output = folder / produced
+    if outcome.exit_code != 0 or not output.is_file():
+        raise ExpandObjectsError(
+            f"{tool} failed (exit code {outcome.exit_code}): "
+            + (outcome.stdout.strip()[-500:] or outcome.stderr.strip()[-500:]),
+            preprocessor=tool,
+            exit_code=outcome.exit_code,
+            stderr=outcome.stderr,
+        )
+    return "\n" + output.read_text(encoding="utf-8", errors="replace")
+
+
+def _run_tool(name: str, exe: Path, folder: Path, timeout: float) -> ProcessOutcome:
+    try:
+        return run_process([str(runnable(exe))], cwd=folder, timeout=timeout)
+    except SimulationError as exc:
+        raise ExpandObjectsError(f"{name} {exc}", preprocessor=name, stderr=exc.stderr) from None
 
 
 def run_readvars(

@@ -379,7 +379,9 @@ def _execute(
     model_text = run.doc.text()
     expand = options.expand_objects and needs_expansion(run.doc.types())
     if expand and run.doc.format == "idf":
-        model_text = expand_model_text(model_text, config, timeout=options.preprocessor_seconds)
+        model_text = expand_model_text(
+            model_text, config, timeout=options.preprocessor_seconds, weather=weather
+        )
         expand = False  # done here, with its own time limit
     model_path = run_dir / run.model_name
     model_path.write_text(model_text, encoding="utf-8")

