@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from idfkit.document import IDFDocument
     from idfkit.simulation._simulation_cache import SimulationCache
     from idfkit.simulation.energyplus import EnergyPlusConfig
+    from idfkit.simulation.options import RunOptions
     from idfkit.simulation.result import SimulationResult
 
 __all__ = ["async_simulate"]
@@ -51,6 +52,7 @@ async def async_simulate(
     on_progress: Callable[[Any], Any] | Literal["tqdm"] | None = None,
     auto_migrate: bool = False,
     label: str = "",
+    options: RunOptions | None = None,
 ) -> SimulationResult:
     """Run one simulation without blocking the event loop; the awaitable twin of `simulate`.
 
@@ -83,6 +85,8 @@ async def async_simulate(
         on_progress: Called with each progress event, or `"tqdm"` for a bar.
         auto_migrate: Migrate an older model to the engine's version first.
         label: A name for the run, recorded in its manifest.
+        options: All the run options as one `RunOptions`, instead of the
+            keywords `expand_objects` to `extra_args`.
 
     Returns:
         The run's `SimulationResult`.
@@ -93,7 +97,10 @@ async def async_simulate(
     from idfkit.simulation.runner import simulate
 
     loop = asyncio.get_running_loop()
-    options = _given(
+    return await run_cancellable(
+        simulate,
+        model,
+        weather,
         output_dir=output_dir,
         energyplus=energyplus,
         expand_objects=expand_objects,
@@ -110,27 +117,8 @@ async def async_simulate(
         on_progress=progress_on_loop(on_progress, loop),
         auto_migrate=auto_migrate,
         label=label,
+        options=options,
     )
-    return await run_cancellable(simulate, model, weather, **options)
-
-
-_SIMULATE_DEFAULTS: dict[str, Any] = {
-    "expand_objects": True,
-    "output_suffix": "C",
-    "readvars": False,
-    "preprocessor_timeout": None,
-    "cache": None,
-    "auto_migrate": False,
-}
-
-
-def _given(**options: Any) -> dict[str, Any]:
-    """The options to pass on: those `simulate` may not know yet are passed only when set."""
-    return {
-        k: v
-        for k, v in options.items()
-        if k not in _SIMULATE_DEFAULTS or v != _SIMULATE_DEFAULTS[k]
-    }
 
 
 async def run_cancellable(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
