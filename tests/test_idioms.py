@@ -16,6 +16,7 @@ from idfkit import (
     save_idf,
     write_idf,
 )
+from idfkit.exceptions import IDFParseError
 from idfkit.simulation import simulate
 
 
@@ -124,3 +125,31 @@ def test_an_edit_survives_simulate(path: Path, weather: Path) -> None:
     assert result.success
     written = load_idf(next(result.run_dir.glob("*.idf")))
     assert written["Material"]["Insulation"].thickness == 0.15
+
+
+def test_documents_key_dicts_and_caches_as_in_idfkit(path: Path) -> None:
+    """idfkit documents compare and hash by identity: usable as dict keys and in lru_cache."""
+    from functools import lru_cache
+
+    doc = load_idf(path)
+    twin = doc.copy()
+    assert doc == doc and doc != twin  # a copy is another document, however alike
+    variants = {doc: "base", twin: "copy"}
+    assert variants[doc] == "base" and len({doc, twin, doc}) == 2
+
+    @lru_cache
+    def zones(model: IDFDocument) -> int:
+        return len(model["Zone"])
+
+    assert zones(doc) == zones(doc) == 1 and zones.cache_info().hits == 1
+
+
+def test_a_stray_semicolon_is_an_empty_statement(tmp_path: Path) -> None:
+    """idfkit loads `Zone, B;;` and a lone `;`; a field list without a type is still refused."""
+    model = tmp_path / "m.idf"
+    model.write_text("Version,25.2;\nZone, B;;\n;\nZone, C;;;\n")
+    doc = load_idf(model)
+    assert [z.name for z in doc["Zone"]] == ["B", "C"] and not doc.diagnostics
+    model.write_text("Version,25.2;\n, B;\n")
+    with pytest.raises(IDFParseError, match="no type before"):
+        load_idf(model)

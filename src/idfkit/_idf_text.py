@@ -115,6 +115,8 @@ def _finish(
     filepath: str | None,
     problems: list[ParseDiagnostic],
 ) -> Record | None:
+    if not obj_type and not values:
+        return None  # a stray ';' (as in "Zone, A;;"): an empty statement, skipped
     if not obj_type:
         problems.append(
             ParseDiagnostic(

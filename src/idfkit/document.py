@@ -586,19 +586,6 @@ class IDFDocument:
         else:
             save_idf(self, filepath, encoding, output_type)
 
-    def __eq__(self, other: object) -> bool:
-        """Same format and the same objects, in order, with the same field text."""
-        if not isinstance(other, IDFDocument):
-            return NotImplemented
-        from idfkit.writers import format_value
-
-        def content(doc: IDFDocument) -> list[tuple[str, list[str]]]:
-            return [(o._type.lower(), [format_value(v) for v in o._values]) for o in doc.objects]
-
-        return self.format == other.format and content(self) == content(other)
-
-    __hash__ = None  # type: ignore[assignment]
-
     def __reduce__(self) -> tuple[Any, ...]:
         # Objects travel as plain values; the schema is found again on the other side.
         schema_path = self._schema.path if self._schema is not None else self._schema_path
