@@ -59,7 +59,7 @@ def test_every_error_pickles_with_its_details() -> None:
         for name in e.__all__
         if inspect.isclass(getattr(e, name)) and issubclass(getattr(e, name), Exception)
     }
-    assert len(errors) == 26
+    assert len(errors) == 27
     special: dict[type[Exception], Exception] = {
         e.IDFParseError: e.IDFParseError("bad field", [e.ParseDiagnostic("bad", "m.idf", line=12)]),
         e.SimulationError: e.SimulationError("timed out", stderr="partial stderr", exit_code=-9),

@@ -12,7 +12,7 @@ import pytest
 
 import idfkit.simulation.config as idfkit_config
 from idfkit import load_idf
-from idfkit.exceptions import EnergyPlusNotFoundError, MigrationError
+from idfkit.exceptions import EnergyPlusNotFoundError, MigrationError, SimulationError
 from idfkit.simulation import (
     BatchResult,
     EnergyPlusConfig,
@@ -139,7 +139,7 @@ def test_idfkit_names_and_progress(
     assert result.sql is not None
     assert all(isinstance(p, SimulationProgress) for p in seen)
     phases = [p.phase for p in seen]
-    assert "simulating" in phases and phases[-1] in ("postprocessing", "complete")
+    assert "simulating" in phases and phases[-1] == "complete" and seen[-1].percent == 100
     legacy = simulate(
         box_model,
         weather,
@@ -155,9 +155,36 @@ def test_tqdm_progress_bar(
 ) -> None:
     result = simulate(design_days, design_day=True, energyplus=energyplus, on_progress="tqdm")
     assert result.success
-    assert "%" in capsys.readouterr().err
-    with pytest.raises(TypeError, match="on_progress"):
+    assert "100/100%" in capsys.readouterr().err  # the bar ends full, as idfkit's does
+    with pytest.raises(ValueError, match="on_progress"):  # idfkit's error for an unknown name
         simulate(design_days, design_day=True, energyplus=energyplus, on_progress="bar")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="on_progress"):
+        simulate(design_days, design_day=True, energyplus=energyplus, on_progress=3)  # type: ignore[arg-type]
+
+
+def test_idfkit_errors_for_run_setup(
+    design_days: Path, energyplus: EnergyPlusConfig, tmp_path: Path
+) -> None:
+    """What idfkit raises as `SimulationError` is a `SimulationError` here too."""
+    with pytest.raises(SimulationError, match="weather file not found") as missing:
+        simulate(design_days, tmp_path / "nowhere.epw", energyplus=energyplus)
+    assert isinstance(missing.value, FileNotFoundError)
+    for options in ({}, {"annual": True}):
+        with pytest.raises(SimulationError, match="weather file is required"):
+            simulate(design_days, None, energyplus=energyplus, output_dir=tmp_path, **options)
+    assert not any(tmp_path.iterdir())  # refused before anything was written
+
+    def boom(progress: SimulationProgress) -> None:
+        raise RuntimeError("callback failed")
+
+    with pytest.raises(SimulationError, match="RuntimeError: callback failed") as failed:
+        simulate(design_days, design_day=True, energyplus=energyplus, on_progress=boom)
+    assert isinstance(failed.value.__cause__, RuntimeError)
+    with pytest.raises(ValueError, match="must not be empty"):
+        simulate_batch([], energyplus=energyplus)
+    error = SimulationError("EnergyPlus failed", exit_code=1, stderr="bad input\n")
+    assert str(error) == "EnergyPlus failed (exit code 1)\nstderr: bad input"
+    assert str(SimulationError("x")) == "x"
 
 
 def test_design_days_without_a_weather_file(

@@ -67,6 +67,7 @@ __all__ = [
     "ValidationFailedError",
     "VersionMismatchError",
     "VersionNotFoundError",
+    "WeatherFileNotFoundError",
 ]
 
 
@@ -395,7 +396,8 @@ class EnergyPlusNotFoundError(IdfKitError, FileNotFoundError):
 class SimulationError(IdfKitError, RuntimeError):
     """A simulation could not be carried out (timeout, engine crash, bad setup).
 
-    ``stderr`` holds what EnergyPlus had written to standard error so far.
+    ``stderr`` holds what EnergyPlus had written to standard error so far; as
+    in idfkit, the text of the error adds the exit code and that output.
     """
 
     def __init__(self, message: str, stderr: str = "", exit_code: int | None = None) -> None:
@@ -405,7 +407,19 @@ class SimulationError(IdfKitError, RuntimeError):
         self.exit_code = exit_code
 
     def __str__(self) -> str:
-        return self.message
+        text = self.message
+        if self.exit_code is not None:
+            text += f" (exit code {self.exit_code})"
+        if self.stderr and self.stderr.strip():
+            text += f"\nstderr: {self.stderr.strip()[-2000:]}"
+        return text
+
+
+class WeatherFileNotFoundError(SimulationError, FileNotFoundError):
+    """The weather file of a run does not exist (or a run needs one and has none).
+
+    A `SimulationError`, as idfkit raises it, and a `FileNotFoundError`.
+    """
 
 
 class UnknownVariableError(IdfKitError, KeyError):

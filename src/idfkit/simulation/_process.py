@@ -43,9 +43,11 @@ def run_process(
     timeout: float,
     on_progress: ProgressCallback | None = None,
 ) -> ProcessOutcome:
-    """Run ``command`` to completion, streaming stdout lines to ``on_progress``.
+    """Run ``command`` to completion, streaming its output lines to ``on_progress``.
 
-    On timeout, on an exception from ``on_progress`` and on any interruption
+    An exception from ``on_progress`` becomes a `SimulationError` (as in
+    idfkit), with the callback's own error as its cause. On timeout, on
+    such an exception and on any interruption
     of the caller (KeyboardInterrupt included) the whole process group is
     killed and reaped before this returns or raises, so no EnergyPlus process
     outlives the call.
@@ -68,11 +70,16 @@ def run_process(
     out_lines: list[str] = []
     err_lines: list[str] = []
     callback_errors: list[BaseException] = []
+    one_at_a_time = threading.Lock()  # lines of both streams reach the callback in turn
 
     def pump(stream: IO[str], sink: list[str], callback: ProgressCallback | None) -> None:
         for line in stream:
             sink.append(line)
-            if callback is not None and not callback_errors:
+            if callback is None:
+                continue
+            with one_at_a_time:
+                if callback_errors:
+                    continue
                 try:
                     callback(line.rstrip("\r\n"))
                 except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
@@ -84,7 +91,8 @@ def run_process(
     assert proc.stderr is not None
     readers = [
         threading.Thread(target=pump, args=(proc.stdout, out_lines, on_progress), daemon=True),
-        threading.Thread(target=pump, args=(proc.stderr, err_lines, None), daemon=True),
+        # EnergyPlus says "EnergyPlus Completed Successfully" on standard error
+        threading.Thread(target=pump, args=(proc.stderr, err_lines, on_progress), daemon=True),
     ]
     for reader in readers:
         reader.start()
@@ -104,7 +112,14 @@ def run_process(
         raise
     _join(readers)
     if callback_errors:
-        raise callback_errors[0]
+        failure = callback_errors[0]
+        if not isinstance(failure, Exception):  # KeyboardInterrupt, SystemExit: as they are
+            raise failure
+        raise SimulationError(
+            f"the progress callback raised {type(failure).__name__}: {failure}; "
+            "EnergyPlus was stopped",
+            stderr="".join(err_lines),
+        ) from failure
     return ProcessOutcome(
         exit_code=exit_code,
         stdout="".join(out_lines),

@@ -11,7 +11,7 @@ import os
 from pathlib import Path, PurePath
 
 from idfkit.document import IDFDocument, load_idf
-from idfkit.exceptions import IncompleteResultError
+from idfkit.exceptions import IncompleteResultError, WeatherFileNotFoundError
 from idfkit.simulation.fs.base import FileSystem, download_file, join, normalize_path
 from idfkit.simulation.fs.local import LocalFileSystem
 from idfkit.simulation.manifest import MANIFEST_NAME, PublishingMarker, read_manifest
@@ -80,7 +80,7 @@ def local_weather(weather: str | PurePath | None) -> Path | None:
         return None
     path = Path(weather)
     if not path.is_file():
-        raise FileNotFoundError(f"weather file not found: {path}")
+        raise WeatherFileNotFoundError(f"weather file not found: {path.absolute()}")
     return path.absolute()
 
 
@@ -97,7 +97,7 @@ def stage_weather(weather: str | PurePath | None, fs: FileSystem, tmp: Path) -> 
     except ValueError:
         on_fs = False
     if not on_fs:
-        raise FileNotFoundError(
+        raise WeatherFileNotFoundError(
             f"weather file not found: {local} is neither a local file nor on the output backend"
         )
     target = tmp / "weather" / PurePath(remote).name

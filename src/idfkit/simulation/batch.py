@@ -137,8 +137,11 @@ def simulate_batch(
         error in `stderr`.
 
     Raises:
-        ValueError: Two jobs would write the same output folder (nothing runs).
+        ValueError: `jobs` is empty, or two jobs would write the same output
+            folder (nothing runs).
     """
+    if not jobs:
+        raise ValueError("jobs must not be empty: there is nothing to run")
     started = time.perf_counter()
     config = _engine(energyplus)
     prepared = [_prepare(job, i, fs, config) for i, job in enumerate(jobs)]

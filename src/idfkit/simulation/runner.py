@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import idfkit
 from idfkit.document import IDFDocument
-from idfkit.exceptions import MigrationError
+from idfkit.exceptions import MigrationError, WeatherFileNotFoundError
 from idfkit.simulation._job_context import manifest_extras
 from idfkit.simulation._process import run_process
 from idfkit.simulation._publish import Snapshot, changed_files, mark_publishing, publish, snapshot
@@ -111,8 +111,12 @@ def simulate(
         The run's result. A run that EnergyPlus rejects has `success` False.
 
     Raises:
-        SimulationError: EnergyPlus did not finish within `timeout`.
-        FileNotFoundError: The model or weather file does not exist.
+        SimulationError: EnergyPlus did not finish within `timeout`, or the
+            `on_progress` callback raised (EnergyPlus is stopped).
+        WeatherFileNotFoundError: The weather file does not exist, or none
+            was given for a run that is not of design days only (a
+            `SimulationError` and a `FileNotFoundError`).
+        FileNotFoundError: The model file does not exist.
         FileExistsError: `output_dir` holds a file the run would overwrite that no run wrote.
         ValueError: An option EnergyPlus cannot use.
         MigrationError: The model is of another version and cannot be migrated.
@@ -131,6 +135,11 @@ def simulate(
     )
     if not isinstance(label, str) or "\x00" in label:
         raise ValueError(f"label {label!r} must be text without NUL bytes")
+    if weather is None and not (run_options.design_day and not run_options.annual):
+        raise WeatherFileNotFoundError(
+            "a weather file is required unless the run is of design days only "
+            "(design_day=True); pass the path of an .epw file as weather"
+        )
     _check_progress(on_progress)
     doc = prepare_model(model)
     config = _engine(energyplus)
@@ -239,7 +248,9 @@ def _check_version(doc: IDFDocument, config: EnergyPlusConfig, auto_migrate: boo
 
 # -- progress ---------------------------------------------------------------------------
 def _check_progress(on_progress: object) -> None:
-    if on_progress is not None and on_progress != "tqdm" and not callable(on_progress):
+    if isinstance(on_progress, str) and on_progress != "tqdm":
+        raise ValueError(f"on_progress must be a callable or 'tqdm', not {on_progress!r}")
+    if on_progress is not None and not isinstance(on_progress, str) and not callable(on_progress):
         raise TypeError(f"on_progress must be a callable or 'tqdm', not {on_progress!r}")
 
 
