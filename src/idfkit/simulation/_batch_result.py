@@ -6,6 +6,7 @@ import html
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
+from idfkit._optional import optional_import
 from idfkit.simulation.result import SimulationResult
 
 if TYPE_CHECKING:
@@ -90,11 +91,9 @@ class BatchResult(Sequence[SimulationResult]):
 
     def to_dataframe(self) -> pd.DataFrame:
         """The summary as a DataFrame indexed by job (needs pandas)."""
-        try:
-            import pandas as pd
-        except ImportError as exc:
-            raise ImportError('to_dataframe() needs pandas: pip install "idfkit[pandas]"') from exc
-        return pd.DataFrame(self.summary()).set_index("index")
+        pandas = optional_import("pandas", "to_dataframe()")
+        frame: pd.DataFrame = pandas.DataFrame(self.summary()).set_index("index")
+        return frame
 
     def __repr__(self) -> str:
         return f"<BatchResult {len(self.succeeded)}/{len(self)} succeeded>"

@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from idfkit._optional import install_hint
 from idfkit.document import IDFDocument
 from idfkit.simulation.batch import SimulationJob
 from idfkit.simulation.cli import format_table
@@ -122,7 +123,7 @@ def plot_energy(collection: Collection, target: Path) -> None:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        print('(no plot: pip install "idfkit[plot]")')
+        print(f"(no plot: {install_hint('matplotlib')})")
         return
     rows = [r for r in collection.records() if r["status"] == "succeeded"]
     thickness_cm = [r["insulation_m"] * 100 for r in rows]

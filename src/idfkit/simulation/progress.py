@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Literal
 
+from idfkit._optional import optional_import
+
 __all__ = ["Phase", "ProgressParser", "SimulationProgress", "tqdm_progress"]
 
 Phase = Literal[
@@ -140,10 +142,7 @@ def tqdm_progress(
     Raises:
         ImportError: tqdm is not installed.
     """
-    try:
-        from tqdm.auto import tqdm
-    except ImportError as exc:
-        raise ImportError('tqdm_progress() needs tqdm: pip install "idfkit[progress]"') from exc
+    tqdm = optional_import("tqdm.auto", "tqdm_progress()").tqdm
     bar = tqdm(
         total=100,
         desc=desc,

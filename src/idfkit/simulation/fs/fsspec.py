@@ -1,6 +1,6 @@
 """Any fsspec filesystem (GCS, Azure, memory, ...) as a FileSystem.
 
-fsspec is imported here and nowhere else: ``pip install "idfkit[fsspec]"``
+fsspec is imported here and nowhere else (the `fsspec` extra)
 plus the fsspec plugin of the store (gcsfs, adlfs, ...).
 """
 
@@ -10,17 +10,14 @@ import os
 from pathlib import Path
 from typing import Any
 
+from idfkit._optional import optional_import
 from idfkit.simulation.fs.base import FileInfo, ancestors, matching_paths, normalize_path
 
 __all__ = ["FsspecFileSystem"]
 
 
 def _fsspec() -> Any:
-    try:
-        import fsspec
-    except ImportError as exc:
-        raise ImportError('FsspecFileSystem needs fsspec: pip install "idfkit[fsspec]"') from exc
-    return fsspec
+    return optional_import("fsspec", "FsspecFileSystem")
 
 
 class FsspecFileSystem:

@@ -21,6 +21,7 @@ from typing import IO, Any, Literal
 
 from pydantic import SecretStr
 
+from idfkit._optional import optional_import
 from idfkit.exceptions import BucketNotFoundError, StorageConnectionError, StorageError
 from idfkit.simulation.fs.base import FileInfo, ancestors, matching_paths, normalize_path
 
@@ -46,11 +47,7 @@ _MiB = 1024 * 1024
 
 
 def _boto() -> Any:
-    try:
-        import boto3
-    except ImportError as exc:
-        raise ImportError('S3FileSystem needs boto3: pip install "idfkit[s3]"') from exc
-    return boto3
+    return optional_import("boto3", "S3FileSystem")
 
 
 class S3FileSystem:

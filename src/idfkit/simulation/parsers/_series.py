@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from idfkit._optional import optional_import
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -20,12 +22,10 @@ def series_frame(
     column: str, timestamps: Sequence[datetime], values: Sequence[float]
 ) -> pd.DataFrame:
     """A one-column DataFrame named ``column``, indexed by ``timestamp``."""
-    try:
-        import pandas as pd
-    except ImportError as exc:
-        raise ImportError('to_dataframe() needs pandas: pip install "idfkit[pandas]"') from exc
-    index = pd.DatetimeIndex(list(timestamps), name="timestamp")
-    return pd.DataFrame({column: list(values)}, index=index)
+    pandas = optional_import("pandas", "to_dataframe()")
+    index = pandas.DatetimeIndex(list(timestamps), name="timestamp")
+    frame: pd.DataFrame = pandas.DataFrame({column: list(values)}, index=index)
+    return frame
 
 
 def plot_series(
@@ -51,10 +51,7 @@ def plot_series(
             list(timestamps), list(values), title=title, xlabel="Time", ylabel=ylabel, label=label
         )
     if ax is None:
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError as exc:
-            raise ImportError('plot() needs matplotlib: pip install "idfkit[plot]"') from exc
+        plt = optional_import("matplotlib.pyplot", "plot()")
         figure, ax = plt.subplots(figsize=(10, 4))
     else:
         figure = ax.figure

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 
+from idfkit._optional import optional_import
 from idfkit.exceptions import IncompleteResultError
 from idfkit.simulation._batch_result import rows_to_html
 from idfkit.simulation.fs.base import FileSystem, join, normalize_path
@@ -125,11 +126,9 @@ class Collection:
 
     def to_dataframe(self) -> pd.DataFrame:
         """The table as a DataFrame indexed by job index (needs pandas)."""
-        try:
-            import pandas as pd
-        except ImportError as exc:
-            raise ImportError('to_dataframe() needs pandas: pip install "idfkit[pandas]"') from exc
-        frame = pd.DataFrame(self.records(), columns=self.columns).set_index("index")
+        pandas = optional_import("pandas", "to_dataframe()")
+        frame: pd.DataFrame = pandas.DataFrame(self.records(), columns=self.columns)
+        frame = frame.set_index("index")
         for name in self.metrics:
             frame[name] = frame[name].astype("float64")
         return frame

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from idfkit._optional import optional_import
 from idfkit.simulation.metrics import is_breakdown
 
 if TYPE_CHECKING:
@@ -19,12 +20,8 @@ __all__ = ["arrow_table", "display_records", "import_pyarrow", "write_csv", "wri
 
 def import_pyarrow() -> Any:
     """pyarrow, or an ImportError naming the extra that installs it."""
-    try:
-        import pyarrow
-        import pyarrow.parquet
-    except ImportError as exc:
-        raise ImportError('Parquet output needs pyarrow: pip install "idfkit[parquet]"') from exc
-    return pyarrow
+    optional_import("pyarrow.parquet", "Parquet output")
+    return optional_import("pyarrow", "Parquet output")
 
 
 def arrow_table(collection: Collection) -> pa.Table:
