@@ -40,6 +40,7 @@ from idfkit.simulation.fs.base import (
     file_info,
     join,
     normalize_path,
+    sha256_file,
     upload_file,
 )
 from idfkit.simulation.fs.local import LocalFileSystem
@@ -443,8 +444,7 @@ def _weather_sha256(weather: str | PurePath, fs: FileSystem | None) -> str:
     """The weather file's SHA-256: a local file, else (with `fs`) the file on `fs`."""
     path = Path(weather)
     if path.is_file():
-        with path.open("rb") as fh:
-            return hashlib.file_digest(fh, "sha256").hexdigest()
+        return sha256_file(path)
     if fs is not None:
         remote = normalize_path(weather)
         info = file_info(fs, remote)

@@ -31,7 +31,7 @@ from idfkit.simulation._staging import (
 from idfkit.simulation._tools import expand_model_text, needs_expansion, run_readvars
 from idfkit.simulation.energyplus import EnergyPlusConfig, find_energyplus
 from idfkit.simulation.filenames import output_name
-from idfkit.simulation.fs.base import FileSystem
+from idfkit.simulation.fs.base import FileSystem, sha256_file
 from idfkit.simulation.fs.local import LocalFileSystem
 from idfkit.simulation.manifest import InputRecord, ManifestFile, PublishingMarker, RunManifest
 from idfkit.simulation.options import OutputSuffix, RunOptions
@@ -441,9 +441,7 @@ def _completed(report: ErrorReport) -> bool:
 def _weather_record(weather: Path | None) -> InputRecord | None:
     if weather is None:
         return None
-    with weather.open("rb") as fh:
-        digest = hashlib.file_digest(fh, "sha256").hexdigest()
-    return InputRecord(name=weather.name, sha256=digest)
+    return InputRecord(name=weather.name, sha256=sha256_file(weather))
 
 
 def _error_summary(report: ErrorReport | None, stdout: str, stderr: str) -> str:

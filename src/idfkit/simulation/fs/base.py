@@ -61,11 +61,12 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import Protocol, runtime_checkable
+from typing import IO, Protocol, runtime_checkable
 
 __all__ = [
     "FileInfo",
     "FileSystem",
+    "HashingReader",
     "SupportsConditionalWrite",
     "SupportsLocalTransfer",
     "SupportsStat",
@@ -74,6 +75,7 @@ __all__ = [
     "join",
     "matching_paths",
     "normalize_path",
+    "sha256_file",
     "upload_file",
 ]
 
@@ -302,6 +304,26 @@ def sha256_file(path: Path) -> str:
     """The SHA-256 hex digest of a local file, read in pieces."""
     with path.open("rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+class HashingReader:
+    """A file read once, front to back, hashed on the way.
+
+    For copies that hash what they copy (a local write, a managed S3
+    upload); it is not seekable, so readers take it in order.
+    """
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.digest = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.raw.read(size)
+        self.digest.update(chunk)
+        return chunk
+
+    def seekable(self) -> bool:
+        return False
 
 
 def download_file(fs: FileSystem, path: str | Path, local_path: str | Path) -> None:

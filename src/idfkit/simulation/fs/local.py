@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import stat
@@ -17,7 +16,13 @@ try:
 except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
-from idfkit.simulation.fs.base import FileInfo, matching_paths, normalize_path
+from idfkit.simulation.fs.base import (
+    FileInfo,
+    HashingReader,
+    matching_paths,
+    normalize_path,
+    sha256_file,
+)
 
 __all__ = ["LocalFileSystem"]
 
@@ -132,18 +137,16 @@ class LocalFileSystem:
     # -- capabilities ----------------------------------------------------
     def put_file(self, local_path: str | Path, path: str | Path) -> str:
         target = self._local_file(path)
-        digest = hashlib.sha256()
         fd, tmp = _partial(target)
         try:
             with open(local_path, "rb") as src, os.fdopen(fd, "wb") as dst:
-                while chunk := src.read(_CHUNK):  # one read: copied and hashed together
-                    digest.update(chunk)
-                    dst.write(chunk)
+                reader = HashingReader(src)  # one read: copied and hashed together
+                shutil.copyfileobj(reader, dst, _CHUNK)
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        return digest.hexdigest()
+        return reader.digest.hexdigest()
 
     def get_file(self, path: str | Path, local_path: str | Path) -> None:
         source = self._local(path)
@@ -153,10 +156,8 @@ class LocalFileSystem:
 
     def stat(self, path: str | Path) -> FileInfo:
         local = self._local(path)
-        st = local.stat()
-        with local.open("rb") as fh:  # local reads are cheap next to any transfer
-            digest = hashlib.file_digest(fh, "sha256").hexdigest()
-        return FileInfo(size=st.st_size, version=_version(st), sha256=digest)
+        st = local.stat()  # local reads are cheap next to any transfer: hash it
+        return FileInfo(size=st.st_size, version=_version(st), sha256=sha256_file(local))
 
     def write_bytes_if(
         self,

@@ -23,7 +23,13 @@ from pydantic import SecretStr
 
 from idfkit._optional import optional_import
 from idfkit.exceptions import BucketNotFoundError, StorageConnectionError, StorageError
-from idfkit.simulation.fs.base import FileInfo, ancestors, matching_paths, normalize_path
+from idfkit.simulation.fs.base import (
+    FileInfo,
+    HashingReader,
+    ancestors,
+    matching_paths,
+    normalize_path,
+)
 
 __all__ = ["S3FileSystem"]
 
@@ -360,7 +366,7 @@ class S3FileSystem:
 
     def _upload_stream(self, stream: IO[bytes], key: str) -> str:
         """A managed (multipart) upload read once from ``stream``; returns its SHA-256."""
-        reader = _HashingReader(stream)
+        reader = HashingReader(stream)
         extra = {"ChecksumAlgorithm": "SHA256"} if self.checksum == "when_supported" else {}
         self.client.upload_fileobj(
             reader, self.bucket, key, ExtraArgs=extra, Config=self._transfer_config()
@@ -702,23 +708,6 @@ def _folder_of(key: str, prefix: str) -> str:
     """The folder key (ending in ``/``, or the prefix itself) that holds ``key``."""
     folder, sep, _ = key.rpartition("/")
     return f"{folder}/" if sep and len(folder) >= len(prefix) else prefix
-
-
-class _HashingReader:
-    """A file read once, front to back, hashed on the way (not seekable, so the
-    managed upload reads it in order)."""
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        self.raw = raw
-        self.digest = hashlib.sha256()
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self.raw.read(size)
-        self.digest.update(chunk)
-        return chunk
-
-    def seekable(self) -> bool:
-        return False
 
 
 _SHARED: dict[str, Any] = {"pid": -1, "session": None}
