@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from idfkit._optional import optional_import
+from idfkit.simulation.display import rows_to_html
 from idfkit.simulation.result import SimulationResult
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["BatchResult", "rows_to_html"]
+__all__ = ["BatchResult"]
 
 
 class BatchResult(Sequence[SimulationResult]):
@@ -111,23 +111,3 @@ def _why(result: SimulationResult) -> str:
     manifest = getattr(result, "manifest", None)
     summary = getattr(manifest, "error_summary", "") or result.stderr
     return summary.strip().splitlines()[0] if summary.strip() else ""
-
-
-def rows_to_html(rows: Sequence[dict[str, Any]], *, caption: str) -> str:
-    """A plain HTML table of uniform dict rows, for Jupyter."""
-    if not rows:
-        return f"<p>{html.escape(caption)} (empty)</p>"
-    head = "".join(f"<th>{html.escape(str(k))}</th>" for k in rows[0])
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row.values()) + "</tr>"
-        for row in rows
-    )
-    return f"<table><caption>{html.escape(caption)}</caption><tr>{head}</tr>{body}</table>"
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    return str(value)

@@ -28,6 +28,7 @@ from idfkit.exceptions import (
     StorageConnectionError,
     StudyError,
 )
+from idfkit.simulation.display import rows_to_text
 from idfkit.simulation.fs.base import FileSystem
 from idfkit.simulation.fs.local import LocalFileSystem
 
@@ -351,7 +352,7 @@ def _collect(args: argparse.Namespace) -> int:
         }
         print(json.dumps(payload, indent=2))
     else:
-        print(format_table(collection.display_records()))
+        print(rows_to_text(collection.display_records()))
         print(", ".join(f"{n} {s}" for s, n in collection.counts().items()))
         if collection.to_resubmit:
             print("to resubmit: " + ",".join(str(i) for i in collection.to_resubmit))
@@ -423,36 +424,6 @@ def _demo(args: argparse.Namespace) -> int:
         workers=args.workers,
         plot=Path(args.plot) if args.plot else None,
     )
-
-
-def format_table(rows: Sequence[dict[str, Any]]) -> str:
-    """Rows of dicts as aligned plain text (numbers right-aligned)."""
-    if not rows:
-        return "(no rows)"
-    header = list(rows[0])
-    cells = [[_text(row[k]) for k in header] for row in rows]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
-    numeric = [
-        all(isinstance(row[k], int | float) or row[k] is None for row in rows) for k in header
-    ]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    for c in cells:
-        lines.append(
-            "  ".join(
-                v.rjust(w) if num else v.ljust(w)
-                for v, w, num in zip(c, widths, numeric, strict=True)
-            ).rstrip()
-        )
-    return "\n".join(lines)
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    return str(value)
 
 
 if __name__ == "__main__":  # pragma: no cover

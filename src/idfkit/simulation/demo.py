@@ -18,7 +18,7 @@ from typing import Any
 from idfkit._optional import install_hint
 from idfkit.document import IDFDocument
 from idfkit.simulation.batch import SimulationJob
-from idfkit.simulation.cli import format_table
+from idfkit.simulation.display import rows_to_text
 from idfkit.simulation.energyplus import find_energyplus
 from idfkit.simulation.examples import example_model
 from idfkit.simulation.fs.base import FileSystem
@@ -77,7 +77,7 @@ def run_demo(
         print("3. Collecting the study's table from the bucket (one manifest read per run)")
         collection = collect_results(fs)
         print()
-        print(format_table(study_table(collection)))
+        print(rows_to_text(study_table(collection)))
         print()
         print(", ".join(f"{n} {s}" for s, n in collection.counts().items()))
         if plot is not None:
