@@ -342,8 +342,13 @@ def test_batch_returns_results_in_job_order(
     assert len(batch) == 3
     assert [row["label"] for row in batch.summary()] == ["case-0", "case-1", "broken"]
     assert [item.success for item in batch] == [True, True, False]
-    with pytest.raises(ValueError, match="no jobs"):
+    with pytest.raises(ValueError, match="must not be empty"):
         asyncio.run(async_simulate_batch([]))
+    shared = [
+        SimulationJob(box_model, weather, label=n, output_dir=tmp_path / "same") for n in "ab"
+    ]
+    with pytest.raises(ValueError, match=r"jobs 0 \(a\) and 1 \(b\) share the output folder"):
+        asyncio.run(async_simulate_batch(shared, energyplus=energyplus))
     with pytest.raises(ValueError, match="max_concurrent"):
         asyncio.run(async_simulate_batch(jobs, max_concurrent=0))
 
@@ -417,4 +422,5 @@ def test_async_batch_consults_the_cache(
     )
     assert [item.success for item in batch] == [True, True, True]
     # One EnergyPlus run printed progress; the other two were cache hits.
-    assert len({event.job_index for event in events}) == 1
+    # (each event names its job, as in simulate_batch)
+    assert {(event.job_index, event.job_label) for event in events} == {(0, jobs[0].label)}

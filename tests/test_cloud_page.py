@@ -12,7 +12,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from idfkit import IDFDocument, load_idf
+from idfkit import IDFDocument, SimulationError, load_idf
 from idfkit.simulation import (
     EnergyPlusConfig,
     FileSystem,
@@ -242,6 +242,7 @@ def test_energyplus_runs_locally_and_temp_dirs_are_removed(
     assert not simulate(rejected_model, weather, output_dir="bad", fs=fs).success
     with pytest.raises(Exception, match="did not finish"):
         simulate(model, weather, output_dir="slow", fs=fs, timeout=0.1)
-    with pytest.raises(ZeroDivisionError):
+    with pytest.raises(SimulationError, match="progress callback raised") as failed:
         simulate(model, weather, output_dir="boom", fs=fs, on_progress=lambda line: 1 / 0)
+    assert isinstance(failed.value.__cause__, ZeroDivisionError)
     assert list(scratch.iterdir()) == []

@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from idfkit.simulation.async_runner import progress_on_loop, run_cancellable, sync_filesystem
-from idfkit.simulation.batch import BatchResult, SimulationJob, _prepare, run_job
+from idfkit.simulation.batch import (
+    BatchResult,
+    SimulationJob,
+    _job_progress,
+    _prepare,
+    _refuse_shared_folders,
+    run_job,
+)
 from idfkit.simulation.energyplus import EnergyPlusConfig, find_energyplus
 from idfkit.simulation.result import SimulationResult
 
@@ -121,13 +128,6 @@ async def async_simulate_batch_stream(
         yield SimulationEvent(index, label, result, completed, len(jobs))
 
 
-def _run_job(
-    job: SimulationJob, index: int, cache: SimulationCache | None, on_progress: Any
-) -> tuple[SimulationResult, str]:
-    """`run_job`, consulting `cache` and reporting progress when given."""
-    return run_job(job, index, cache, on_progress)
-
-
 async def _stream(
     jobs: Sequence[SimulationJob],
     energyplus: EnergyPlusConfig | str | Path | None,
@@ -138,7 +138,7 @@ async def _stream(
 ) -> AsyncIterator[tuple[int, tuple[SimulationResult, str], int]]:
     """(index, outcome, completed) per job as each finishes; pending jobs stop on exit."""
     if not jobs:
-        raise ValueError("no jobs to run")
+        raise ValueError("jobs must not be empty: there is nothing to run")
     limit = max_concurrent if max_concurrent is not None else min(len(jobs), os.cpu_count() or 1)
     if limit < 1:
         raise ValueError(f"max_concurrent must be at least 1, not {max_concurrent}")
@@ -150,12 +150,14 @@ async def _stream(
     )
     shared_fs = sync_filesystem(fs, loop)
     prepared = [_prepare(job, i, shared_fs, config) for i, job in enumerate(jobs)]
+    _refuse_shared_folders(prepared)
     progress = progress_on_loop(on_progress, loop)
     gate = asyncio.Semaphore(limit)
 
     async def one(index: int, job: SimulationJob) -> tuple[int, tuple[SimulationResult, str]]:
         async with gate:
-            return index, await run_cancellable(_run_job, job, index, cache, progress)
+            marked = _job_progress(progress if callable(progress) else None, index, job)
+            return index, await run_cancellable(run_job, job, index, cache, marked)
 
     tasks = [asyncio.ensure_future(one(i, job)) for i, job in enumerate(prepared)]
     try:
