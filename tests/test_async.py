@@ -347,7 +347,7 @@ def test_batch_returns_results_in_job_order(
     shared = [
         SimulationJob(box_model, weather, label=n, output_dir=tmp_path / "same") for n in "ab"
     ]
-    with pytest.raises(ValueError, match=r"jobs 0 \(a\) and 1 \(b\) share the output folder"):
+    with pytest.raises(ValueError, match=r"jobs 0 \('a'\) and 1 \('b'\) share the output folder"):
         asyncio.run(async_simulate_batch(shared, energyplus=energyplus))
     with pytest.raises(ValueError, match="max_concurrent"):
         asyncio.run(async_simulate_batch(jobs, max_concurrent=0))
