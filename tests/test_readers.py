@@ -405,6 +405,30 @@ def test_output_variable_index(run: SimulationResult, box_model: Path, tmp_path:
     assert "Zone Air Relative Humidity" in doc.to_epjson()
 
 
+REGULAR_RDD = """Program Version,EnergyPlus, Version 25.2.0-cf7368216c, YMD=2026.12.01 10:55,
+Var Type (reported time step),Var Report Type,Variable Name [Units]
+Zone,Average,Site Outdoor Air Drybulb Temperature [C]
+HVAC,Sum,Zone Ideal Loads Zone Total Heating Energy [J]
+"""
+REGULAR_MDD = """Program Version,EnergyPlus, Version 25.2.0-cf7368216c, YMD=2026.12.01 10:55,
+Var Type (reported time step),Var Report Type,Variable Name [Units]
+Zone,Meter,EnergyTransfer:Facility [J]
+"""
+
+
+def test_regular_style_dictionaries_skip_their_column_header(tmp_path: Path) -> None:
+    """`Output:VariableDictionary, Regular` files start with a header line, which names nothing."""
+    (tmp_path / "eplus.rdd").write_text(REGULAR_RDD)
+    (tmp_path / "eplus.mdd").write_text(REGULAR_MDD)
+    index = OutputVariableIndex.from_files(tmp_path / "eplus.rdd", tmp_path / "eplus.mdd")
+    assert index.variables == (
+        OutputVariable("*", "Site Outdoor Air Drybulb Temperature", "hourly", "C"),
+        OutputVariable("*", "Zone Ideal Loads Zone Total Heating Energy", "hourly", "J"),
+    )
+    assert index.meters == (OutputMeter("EnergyTransfer:Facility", "hourly", "J"),)
+    assert index.search("Variable Name") == []
+
+
 def test_progress_of_the_real_run(run: SimulationResult) -> None:
     parser = ProgressParser()
     events = [e for line in run.stdout.splitlines() if (e := parser.parse_line(line)) is not None]
