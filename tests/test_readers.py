@@ -255,12 +255,20 @@ def test_error_report_messages_by_severity() -> None:
     assert "NO SUCH CONSTRUCTION" in report.severe[0]  # messages still read like strings
     assert report.has_fatal and report.has_severe and report.error_count == 2
     assert not report.simulation_complete and not report.completed_successfully
-    assert report.summary().splitlines() == [
+    # idfkit's summary is the counts and the outcome, nothing more ...
+    assert report.summary() == (
+        "Fatal: 1, Severe: 1, Warnings: 1, Info: 1\nSimulation: terminated with fatal error(s)"
+    )
+    # ... and describe() names the serious messages below it.
+    assert report.describe().splitlines() == [
         "Fatal: 1, Severe: 1, Warnings: 1, Info: 1",
         "Simulation: terminated with fatal error(s)",
         "Fatal: Program terminates.",
         "Severe: Bad construction NO SUCH CONSTRUCTION",
     ]
+    assert report.describe(max_messages=1).splitlines()[-1] == "Fatal: Program terminates."
+    severe_only = ErrorReport.from_string("   ** Severe  ** S1\n   ** Severe  ** S2\n")
+    assert severe_only.summary() == "Fatal: 0, Severe: 2, Warnings: 0, Info: 0"
     assert report.raw_text == ERR
     empty = ErrorReport()
     assert empty.summary() == "Fatal: 0, Severe: 0, Warnings: 0, Info: 0"
