@@ -335,8 +335,53 @@ def test_html_tables_by_report_and_title(run: SimulationResult, sql: SQLResult) 
     by_display = report.tablesbyreport("Annual Building Utility Performance Summary")
     assert by_display == report.tablesbyreport("AnnualBuildingUtilityPerformanceSummary")
     assert table in by_display and all(t.report_name == table.report_name for t in by_display)
+    # idfkit's groups: a table titled "... Summary" starts one; EnergyPlus's reports stay whole.
+    water = report.tablebyname("Water Source Summary")
+    assert water is not None and water.report_name == "Water Source Summary"
+    assert water not in by_display
+    assert water.report == table.report == "Annual Building Utility Performance Summary"
+    whole = report.tables_in_report("AnnualBuildingUtilityPerformanceSummary")
+    assert whole[: len(by_display)] == by_display and water in whole
+    zone_group = [t.title for t in report.tablesbyreport("Zone Summary")]
+    assert zone_group[0] == "Zone Summary" and "Zone Information" in zone_group
     assert report.titletable()[0] == (report[0].title, report[0].rows)
     assert report.tablebyname("No Such Table") is None
+
+
+HTML_TABLE = "<table><tr><td></td><td>A</td></tr><tr><td>r</td><td>1</td></tr></table>"
+HTML_GROUPS = f"""<html><body>
+<b>Before Anything</b><br><br>{HTML_TABLE}
+<p>Report:<b> Energy Meters</b></p><p>For:<b> Entire Facility</b></p>
+<b>First</b><br><br>{HTML_TABLE}
+<b>lower summary</b><br><br>{HTML_TABLE}
+<b>Summary of Things</b><br><br>{HTML_TABLE}
+<b>Monthly Summary </b><br><br>{HTML_TABLE}
+<b>Plain</b><br><br>{HTML_TABLE}
+<p>Some <b>Bold Summary</b> in a paragraph</p>
+<b>Next</b><br><br>{HTML_TABLE}
+<table><tr><td><b>Cell Summary</b></td><td>A</td></tr></table>
+<b>Tabular Report</b><br><br>{HTML_TABLE}
+</body></html>"""
+
+
+def test_html_groups_tables_as_idfkit_does() -> None:
+    """Groups start at bold headings ending in `Summary`/`Report` (measured on idfkit 1.1.1)."""
+    report = HTMLResult.from_string(HTML_GROUPS)
+    assert [(t.report_name, t.title) for t in report] == [
+        ("", "Before Anything"),
+        ("", "First"),
+        ("", "lower summary"),
+        ("", "Summary of Things"),
+        ("Monthly Summary", "Monthly Summary"),
+        ("Monthly Summary", "Plain"),
+        ("Bold Summary", "Next"),
+        ("Bold Summary", "Next"),  # a bold cell inside a table is no heading
+        ("Tabular Report", "Tabular Report"),
+    ]
+    assert [t.title for t in report.tablesbyreport("Monthly Summary")] == ["Monthly Summary", "Plain"]
+    assert report.tablesbyreport("Energy Meters") == []
+    assert len(report.tables_in_report("EnergyMeters")) == 8
+    assert {(t.report, t.for_string) for t in report.tables[1:]} == {("Energy Meters", "Entire Facility")}
 
 
 def test_eso_columns_match_the_sql_file(
