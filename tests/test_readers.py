@@ -378,10 +378,15 @@ def test_html_groups_tables_as_idfkit_does() -> None:
         ("Bold Summary", "Next"),  # a bold cell inside a table is no heading
         ("Tabular Report", "Tabular Report"),
     ]
-    assert [t.title for t in report.tablesbyreport("Monthly Summary")] == ["Monthly Summary", "Plain"]
+    assert [t.title for t in report.tablesbyreport("Monthly Summary")] == [
+        "Monthly Summary",
+        "Plain",
+    ]
     assert report.tablesbyreport("Energy Meters") == []
     assert len(report.tables_in_report("EnergyMeters")) == 8
-    assert {(t.report, t.for_string) for t in report.tables[1:]} == {("Energy Meters", "Entire Facility")}
+    assert {(t.report, t.for_string) for t in report.tables[1:]} == {
+        ("Energy Meters", "Entire Facility")
+    }
 
 
 def test_eso_columns_match_the_sql_file(

@@ -131,7 +131,7 @@ LEGACY_CSV = "Date/Time,ZONE 1:Zone Mean Air Temperature [C](Hourly)\n 01/01  01
 def test_legacy_names_resolve_with_either_prefix(
     style_runs: dict[str, Path], tmp_path: Path, prefix: str
 ) -> None:
-    """EnergyPlus's default names (`eplusout.sql`, `eplustbl.htm`, ...) read as `eplus` or `eplusout`."""
+    """EnergyPlus's default names (`eplusout.sql`, `eplustbl.htm`) read as `eplus` or `eplusout`."""
     folder = tmp_path / "legacy"
     shutil.copytree(style_runs["L"], folder)
     (folder / "eplusout.csv").write_text(LEGACY_CSV)
@@ -167,7 +167,7 @@ def test_without_a_manifest_an_unfinished_run_has_no_exit_code(
     shutil.copytree(style_runs["C"], folder)
     (folder / "eplus.err").write_text(
         "   **  Fatal  ** GetInput: errors found\n"
-        "   ************* EnergyPlus Terminated--Fatal Error Detected. 0 Warning; 0 Severe Errors;\n"
+        "   ************* EnergyPlus Terminated--Fatal Error Detected. 0 Warning;\n"
     )
     result = SimulationResult.from_directory(folder)
     assert not result.success and result.exit_code is None  # unknown, not 0
