@@ -47,6 +47,16 @@ def test_run_with_relative_paths(project: Path, capsys: pytest.CaptureFixture[st
         assert stat.S_IMODE(path.stat().st_mode) & 0o044 == 0o044, path.name
 
 
+def test_a_failed_run_names_its_cause(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copy(Path(__file__).parent / "data" / "rejected.idf", project / "bad.idf")
+    code = main(["run", "bad.idf", "chicago.epw", "-o", "out/bad"])
+    out = capsys.readouterr().out
+    assert code != 0, out
+    assert out.startswith("failed: out/bad")
+    assert "Simulation: terminated with fatal error(s)" in out
+    assert 'Severe: BuildingSurface:Detailed="ONLY WALL"' in out  # the cause, not just counts
+
+
 def test_missing_inputs_are_bad_arguments(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

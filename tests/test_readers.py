@@ -255,12 +255,20 @@ def test_error_report_messages_by_severity() -> None:
     assert "NO SUCH CONSTRUCTION" in report.severe[0]  # messages still read like strings
     assert report.has_fatal and report.has_severe and report.error_count == 2
     assert not report.simulation_complete and not report.completed_successfully
-    assert report.summary().splitlines() == [
+    # idfkit's summary is the counts and the outcome, nothing more ...
+    assert report.summary() == (
+        "Fatal: 1, Severe: 1, Warnings: 1, Info: 1\nSimulation: terminated with fatal error(s)"
+    )
+    # ... and describe() names the serious messages below it.
+    assert report.describe().splitlines() == [
         "Fatal: 1, Severe: 1, Warnings: 1, Info: 1",
         "Simulation: terminated with fatal error(s)",
         "Fatal: Program terminates.",
         "Severe: Bad construction NO SUCH CONSTRUCTION",
     ]
+    assert report.describe(max_messages=1).splitlines()[-1] == "Fatal: Program terminates."
+    severe_only = ErrorReport.from_string("   ** Severe  ** S1\n   ** Severe  ** S2\n")
+    assert severe_only.summary() == "Fatal: 0, Severe: 2, Warnings: 0, Info: 0"
     assert report.raw_text == ERR
     empty = ErrorReport()
     assert empty.summary() == "Fatal: 0, Severe: 0, Warnings: 0, Info: 0"
@@ -327,8 +335,58 @@ def test_html_tables_by_report_and_title(run: SimulationResult, sql: SQLResult) 
     by_display = report.tablesbyreport("Annual Building Utility Performance Summary")
     assert by_display == report.tablesbyreport("AnnualBuildingUtilityPerformanceSummary")
     assert table in by_display and all(t.report_name == table.report_name for t in by_display)
+    # idfkit's groups: a table titled "... Summary" starts one; EnergyPlus's reports stay whole.
+    water = report.tablebyname("Water Source Summary")
+    assert water is not None and water.report_name == "Water Source Summary"
+    assert water not in by_display
+    assert water.report == table.report == "Annual Building Utility Performance Summary"
+    whole = report.tables_in_report("AnnualBuildingUtilityPerformanceSummary")
+    assert whole[: len(by_display)] == by_display and water in whole
+    zone_group = [t.title for t in report.tablesbyreport("Zone Summary")]
+    assert zone_group[0] == "Zone Summary" and "Zone Information" in zone_group
     assert report.titletable()[0] == (report[0].title, report[0].rows)
     assert report.tablebyname("No Such Table") is None
+
+
+HTML_TABLE = "<table><tr><td></td><td>A</td></tr><tr><td>r</td><td>1</td></tr></table>"
+HTML_GROUPS = f"""<html><body>
+<b>Before Anything</b><br><br>{HTML_TABLE}
+<p>Report:<b> Energy Meters</b></p><p>For:<b> Entire Facility</b></p>
+<b>First</b><br><br>{HTML_TABLE}
+<b>lower summary</b><br><br>{HTML_TABLE}
+<b>Summary of Things</b><br><br>{HTML_TABLE}
+<b>Monthly Summary </b><br><br>{HTML_TABLE}
+<b>Plain</b><br><br>{HTML_TABLE}
+<p>Some <b>Bold Summary</b> in a paragraph</p>
+<b>Next</b><br><br>{HTML_TABLE}
+<table><tr><td><b>Cell Summary</b></td><td>A</td></tr></table>
+<b>Tabular Report</b><br><br>{HTML_TABLE}
+</body></html>"""
+
+
+def test_html_groups_tables_as_idfkit_does() -> None:
+    """Groups start at bold headings ending in `Summary`/`Report` (measured on idfkit 1.1.1)."""
+    report = HTMLResult.from_string(HTML_GROUPS)
+    assert [(t.report_name, t.title) for t in report] == [
+        ("", "Before Anything"),
+        ("", "First"),
+        ("", "lower summary"),
+        ("", "Summary of Things"),
+        ("Monthly Summary", "Monthly Summary"),
+        ("Monthly Summary", "Plain"),
+        ("Bold Summary", "Next"),
+        ("Bold Summary", "Next"),  # a bold cell inside a table is no heading
+        ("Tabular Report", "Tabular Report"),
+    ]
+    assert [t.title for t in report.tablesbyreport("Monthly Summary")] == [
+        "Monthly Summary",
+        "Plain",
+    ]
+    assert report.tablesbyreport("Energy Meters") == []
+    assert len(report.tables_in_report("EnergyMeters")) == 8
+    assert {(t.report, t.for_string) for t in report.tables[1:]} == {
+        ("Energy Meters", "Entire Facility")
+    }
 
 
 def test_eso_columns_match_the_sql_file(
@@ -403,6 +461,30 @@ def test_output_variable_index(run: SimulationResult, box_model: Path, tmp_path:
     assert index.add_all_to_model(doc, frequency="Hourly", filter_pattern=pattern) == 2
     assert (len(doc["Output:Variable"]), len(doc["Output:Meter"])) == (2, 1)
     assert "Zone Air Relative Humidity" in doc.to_epjson()
+
+
+REGULAR_RDD = """Program Version,EnergyPlus, Version 25.2.0-cf7368216c, YMD=2026.12.01 10:55,
+Var Type (reported time step),Var Report Type,Variable Name [Units]
+Zone,Average,Site Outdoor Air Drybulb Temperature [C]
+HVAC,Sum,Zone Ideal Loads Zone Total Heating Energy [J]
+"""
+REGULAR_MDD = """Program Version,EnergyPlus, Version 25.2.0-cf7368216c, YMD=2026.12.01 10:55,
+Var Type (reported time step),Var Report Type,Variable Name [Units]
+Zone,Meter,EnergyTransfer:Facility [J]
+"""
+
+
+def test_regular_style_dictionaries_skip_their_column_header(tmp_path: Path) -> None:
+    """`Output:VariableDictionary, Regular` files start with a header line, which names nothing."""
+    (tmp_path / "eplus.rdd").write_text(REGULAR_RDD)
+    (tmp_path / "eplus.mdd").write_text(REGULAR_MDD)
+    index = OutputVariableIndex.from_files(tmp_path / "eplus.rdd", tmp_path / "eplus.mdd")
+    assert index.variables == (
+        OutputVariable("*", "Site Outdoor Air Drybulb Temperature", "hourly", "C"),
+        OutputVariable("*", "Zone Ideal Loads Zone Total Heating Energy", "hourly", "J"),
+    )
+    assert index.meters == (OutputMeter("EnergyTransfer:Facility", "hourly", "J"),)
+    assert index.search("Variable Name") == []
 
 
 def test_progress_of_the_real_run(run: SimulationResult) -> None:

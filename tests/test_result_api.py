@@ -12,7 +12,7 @@ import pytest
 
 from idfkit.exceptions import IncompleteResultError, ResultNotFoundError
 from idfkit.simulation import EnergyPlusConfig, SimulationResult, simulate
-from idfkit.simulation.filenames import detect_suffix, output_name, output_names
+from idfkit.simulation.filenames import detect_naming, detect_suffix, output_name, output_names
 from idfkit.simulation.fs.local import LocalFileSystem
 from idfkit.simulation.fs.memory import MemoryFileSystem
 from idfkit.simulation.manifest import MANIFEST_NAME
@@ -81,6 +81,13 @@ def test_output_name_table() -> None:
     assert output_name("sqlite_err", "eplus", "L") == "sqlite.err"
     assert detect_suffix("eplus", ["in.idf", "notes.txt"]) is None
     assert detect_suffix("eplus", ["eplus.sql"]) == "C"  # C and D name it alike: C wins
+    legacy = ["eplusout.sql", "eplusout.err", "eplustbl.htm", "sqlite.err"]
+    assert detect_naming("eplusout", legacy) == ("eplus", "L")  # eplusout.* means eplus, -s L
+    assert detect_naming("eplus", legacy) == ("eplus", "L")
+    assert detect_naming("eplusout", ["eplusout.sql"]) == ("eplusout", "C")  # same names
+    assert detect_naming("eplusout", legacy, ["C"]) == ("eplusout", "C")
+    assert detect_naming("out", legacy[:3]) is None  # "" is no prefix
+    assert detect_suffix("eplusout", legacy) == "C"  # detect_suffix keeps the prefix as given
     with pytest.raises(ValueError, match="output_suffix"):
         output_name("sql", "eplus", "X")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="kind"):
@@ -109,11 +116,63 @@ def test_from_directory_reads_every_style(style_runs: dict[str, Path], suffix: s
         assert path == folder / output_name(kind, "eplus", suffix)  # type: ignore[arg-type]
         assert path.is_absolute() and path.is_file()
     assert result.csv_path is None  # ReadVarsESO was not run
-    assert result.success and result.exit_code is None and result.runtime_seconds == 0.0
+    # No manifest: a run whose .err says it completed counts as exit code 0, as in idfkit.
+    assert result.success and result.exit_code == 0 and result.runtime_seconds == 0.0
     assert result.manifest is None
     assert result.sql is not None
     assert result.sql.get_timeseries("Zone Mean Air Temperature").values
     assert result.errors.completed_successfully
+
+
+LEGACY_CSV = "Date/Time,ZONE 1:Zone Mean Air Temperature [C](Hourly)\n 01/01  01:00:00,20.5\n"
+
+
+@pytest.mark.parametrize("prefix", ["eplus", "eplusout"])
+def test_legacy_names_resolve_with_either_prefix(
+    style_runs: dict[str, Path], tmp_path: Path, prefix: str
+) -> None:
+    """EnergyPlus's default names (`eplusout.sql`, `eplustbl.htm`) read as `eplus` or `eplusout`."""
+    folder = tmp_path / "legacy"
+    shutil.copytree(style_runs["L"], folder)
+    (folder / "eplusout.csv").write_text(LEGACY_CSV)
+    result = SimulationResult.from_directory(folder, output_prefix=prefix)
+    assert (result.output_prefix, result.output_suffix) == (prefix, "L")
+    expected = {
+        "sql_path": "eplusout.sql",
+        "err_path": "eplusout.err",
+        "eso_path": "eplusout.eso",
+        "mtr_path": "eplusout.mtr",
+        "rdd_path": "eplusout.rdd",
+        "mdd_path": "eplusout.mdd",
+        "csv_path": "eplusout.csv",
+        "html_path": "eplustbl.htm",
+    }
+    assert {attr: getattr(result, attr) for attr in expected} == {
+        attr: folder / name for attr, name in expected.items()
+    }
+    assert result.output_name("sqlite_err") == "sqlite.err"
+    assert result.output_name("meter_csv") == "eplusmtr.csv"
+    assert result.html is not None and result.html.tablebyname("Site and Source Energy")
+    assert result.csv is not None and result.csv.get_column("Zone Mean Air Temperature")
+    assert result.eso is not None and result.mtr is not None
+    assert result.variables is not None and result.variables.variables
+    assert result.sql is not None and result.errors.simulation_complete
+    assert result.success and result.exit_code == 0
+
+
+def test_without_a_manifest_an_unfinished_run_has_no_exit_code(
+    style_runs: dict[str, Path], tmp_path: Path
+) -> None:
+    folder = tmp_path / "failed"
+    shutil.copytree(style_runs["C"], folder)
+    (folder / "eplus.err").write_text(
+        "   **  Fatal  ** GetInput: errors found\n"
+        "   ************* EnergyPlus Terminated--Fatal Error Detected. 0 Warning;\n"
+    )
+    result = SimulationResult.from_directory(folder)
+    assert not result.success and result.exit_code is None  # unknown, not 0
+    (folder / "eplus.err").unlink()
+    assert SimulationResult.from_directory(folder).exit_code is None
 
 
 def test_from_directory_relative_path_is_absolute(

@@ -298,7 +298,7 @@ def _run(args: argparse.Namespace) -> int:
     status = "succeeded" if result.success else "failed"
     print(f"{status}: {args.output} ({result.runtime_seconds or 0:.1f} s)")
     if not result.success:
-        print(result.errors.summary())
+        print(result.errors.describe())
     return EXIT_OK if result.success else EXIT_FAILED
 
 
@@ -315,7 +315,7 @@ def _worker(args: argparse.Namespace) -> int:
     )
     print(f"job {index} ({outcome.spec.label}): {word}")
     if not outcome.success:
-        print(outcome.result.errors.summary())
+        print(outcome.result.errors.describe())
     return EXIT_OK if outcome.success else EXIT_FAILED
 
 

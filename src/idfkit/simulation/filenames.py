@@ -15,8 +15,10 @@ suffix style (`-s`):
 | `sqlite_err` | `sqlite.err` | `eplusSqlite.err` | `eplus-sqlite.err` |
 
 The runner uses `output_name` to find what it asked EnergyPlus for, and a
-reader uses `detect_suffix` on the names a folder holds, or on its
-manifest's file list, to read folders written in any style.
+reader uses `detect_naming` on the names a folder holds, or on its
+manifest's file list, to read folders written in any style. Legacy names
+are found whether the reader is told the prefix `eplus` (EnergyPlus's `-p`)
+or `eplusout` (what the plain names start with).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Literal, get_args
 __all__ = [
     "OutputKind",
     "OutputSuffix",
+    "detect_naming",
     "detect_suffix",
     "output_name",
     "output_names",
@@ -68,7 +71,8 @@ _STYLED: dict[str, tuple[str, dict[str, str]]] = {
 }
 """Kinds with a qualifier of their own in each style."""
 
-_PLAIN_PART = {"L": "out", "C": "", "D": ""}
+_LEGACY_PART = "out"
+_PLAIN_PART = {"L": _LEGACY_PART, "C": "", "D": ""}
 _SUFFIXES: tuple[OutputSuffix, ...] = get_args(OutputSuffix)
 _KINDS: tuple[OutputKind, ...] = get_args(OutputKind)
 
@@ -115,11 +119,44 @@ def detect_suffix(prefix: str, names: Iterable[str]) -> OutputSuffix | None:
         The style with the most matching names (`C` wins a tie, then `L`),
         or None when no name of any style is present.
     """
+    found = detect_naming(prefix, names, allow_legacy_alias=False)
+    return found[1] if found is not None else None
+
+
+def detect_naming(
+    prefix: str,
+    names: Iterable[str],
+    suffixes: Iterable[OutputSuffix] = _SUFFIXES,
+    *,
+    allow_legacy_alias: bool = True,
+) -> tuple[str, OutputSuffix] | None:
+    """The prefix and suffix style whose file names best match `names`.
+
+    A prefix that ends in `out` (`eplusout`, as the legacy plain names
+    start) is also tried as the legacy style of the prefix without it, so
+    `detect_naming("eplusout", ["eplusout.sql", "eplustbl.htm"])` gives
+    `("eplus", "L")`, whose table name is `eplustbl.htm`.
+
+    Args:
+        prefix: The output prefix the caller was told.
+        names: File names present in a run folder (or listed in its manifest).
+        suffixes: The styles to consider (e.g. only the one a manifest declares).
+        allow_legacy_alias: Whether to try `prefix` minus `out` in the legacy style.
+
+    Returns:
+        `(prefix, suffix)` with the most matching names (ties go to the
+        earlier of `C`, `L`, `D`, then the alias), or None when nothing matches.
+    """
+    allowed = [s for s in _SUFFIXES if s in set(suffixes)]
+    candidates = [(prefix, suffix) for suffix in allowed]
+    stem = prefix.removesuffix(_LEGACY_PART)
+    if allow_legacy_alias and "L" in allowed and stem and stem != prefix:
+        candidates.append((stem, "L"))
     present = set(names)
-    best: OutputSuffix | None = None
+    best: tuple[str, OutputSuffix] | None = None
     best_score = 0
-    for suffix in _SUFFIXES:
-        score = sum(name in present for name in output_names(prefix, suffix).values())
+    for candidate in candidates:
+        score = sum(name in present for name in output_names(*candidate).values())
         if score > best_score:
-            best, best_score = suffix, score
+            best, best_score = candidate, score
     return best

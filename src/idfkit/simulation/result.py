@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from idfkit.exceptions import IncompleteResultError, ResultNotFoundError, StorageError
 from idfkit.simulation import _fetch
-from idfkit.simulation.filenames import OutputKind, OutputSuffix, detect_suffix, output_name
+from idfkit.simulation.filenames import OutputKind, OutputSuffix, detect_naming, output_name
 from idfkit.simulation.fs.base import FileSystem, file_info, join, normalize_path
 from idfkit.simulation.fs.local import LocalFileSystem
 from idfkit.simulation.manifest import (
@@ -37,7 +37,7 @@ class _UnsetMarker:
 
 _UNSET: Any = object()
 T = TypeVar("T")
-_LAZY = ("_manifest", "_sql", "_suffix")
+_LAZY = ("_manifest", "_sql", "_naming")
 
 
 class SimulationResult:
@@ -99,7 +99,7 @@ class SimulationResult:
         self.migration_report = migration_report
         self._given = (success, exit_code, runtime_seconds)
         self._manifest = manifest if manifest is not None else _UNSET
-        self._suffix: Any = output_suffix if output_suffix else _UNSET
+        self._naming: Any = (output_prefix, output_suffix) if output_suffix else _UNSET
         self._sql: SQLResult | Any | None = _UNSET
         self._errors: ErrorReport | None = None
         self._readers: dict[str, Any] = {}
@@ -196,15 +196,21 @@ class SimulationResult:
 
     @property
     def exit_code(self) -> int | None:
-        """EnergyPlus's exit code: as given, else from the manifest, else None (unknown).
+        """EnergyPlus's exit code: as given, else from the manifest, else inferred from the .err.
 
-        A result made with `success` given (a job that never ran, say) reads
-        nothing: its exit code is what was given, None included.
+        A folder without a manifest (written by idfkit 1.1.1 or by EnergyPlus
+        itself) records no exit code: it is `0` when its .err file says
+        `EnergyPlus Completed Successfully` with no fatal error, and None
+        (unknown) otherwise. A result made with `success` given (a job that
+        never ran, say) reads nothing: its exit code is what was given, None
+        included.
         """
         if self._given[1] is not None or self._given[0] is not None:
             return self._given[1]
         manifest = self.manifest
-        return manifest.exit_code if manifest is not None else None
+        if manifest is not None:
+            return manifest.exit_code
+        return 0 if self.errors.completed_successfully else None
 
     @property
     def runtime_seconds(self) -> float:
@@ -219,14 +225,19 @@ class SimulationResult:
     @property
     def output_suffix(self) -> OutputSuffix:
         """The suffix style of the output names: as given, else detected, else `"C"`."""
+        return self._resolved_naming()[1]
+
+    def _resolved_naming(self) -> tuple[str, OutputSuffix]:
+        """The prefix and style the files are named with (`eplusout` may mean `eplus`, `L`)."""
         with self._lock:
-            if self._suffix is _UNSET:
+            if self._naming is _UNSET:
                 manifest = self.manifest
-                declared = getattr(manifest, "output_suffix", None)
-                detected = detect_suffix(self.output_prefix, self.files())
-                self._suffix = declared or detected or "C"
-            suffix: OutputSuffix = self._suffix
-            return suffix
+                declared: OutputSuffix | None = getattr(manifest, "output_suffix", None)
+                styles: tuple[OutputSuffix, ...] = (declared,) if declared else ("C", "L", "D")
+                found = detect_naming(self.output_prefix, self.files(), styles)
+                self._naming = found or (self.output_prefix, declared or "C")
+            naming: tuple[str, OutputSuffix] = self._naming
+            return naming
 
     def files(self) -> list[str]:
         """Names of the run's files: the manifest's list, or what the directory holds."""
@@ -266,7 +277,7 @@ class SimulationResult:
     # -- files -----------------------------------------------------------
     def output_name(self, kind: OutputKind) -> str:
         """The file name of one output kind (e.g. `"sql"`) in this run's naming style."""
-        return output_name(kind, self.output_prefix, self.output_suffix)
+        return output_name(kind, *self._resolved_naming())
 
     def _path(self, name: str) -> str:
         return join(self._dir, name)

@@ -127,14 +127,13 @@ class ErrorReport:
         """EnergyPlus said it completed, and reported no fatal error."""
         return self.simulation_complete and not self.fatal
 
-    def summary(self, max_messages: int = 3) -> str:
-        """The counts, then the outcome, then the first fatal and severe messages.
+    def summary(self) -> str:
+        """The counts and the outcome, in idfkit's format.
 
-        The first lines are idfkit's:
         `Fatal: 0, Severe: 0, Warnings: 0, Info: 0`, then `Warmup: converged`
-        and `Simulation: completed successfully` (or `terminated with fatal
-        error(s)`) when they apply. Up to `max_messages` lines follow, one per
-        fatal or severe message, so a failure's summary names its cause.
+        and `Simulation: completed successfully` (or `Simulation: terminated
+        with fatal error(s)`), each on its own line and only when it applies.
+        `describe()` adds the messages themselves.
         """
         lines = [
             f"Fatal: {self.fatal_count}, Severe: {self.severe_count}, "
@@ -146,9 +145,20 @@ class ErrorReport:
             lines.append("Simulation: completed successfully")
         elif self.fatal:
             lines.append("Simulation: terminated with fatal error(s)")
-        serious = [*self.fatal, *self.severe][:max_messages]
-        lines += [f"{m.severity}: {m.message}" for m in serious]
         return "\n".join(lines)
+
+    def describe(self, max_messages: int = 3) -> str:
+        """`summary()`, then the first fatal and severe messages, so a failure names its cause.
+
+        Args:
+            max_messages: How many messages to add at most, fatal first, one
+                line each (`Fatal: ...`, `Severe: ...`).
+
+        Returns:
+            The summary lines followed by up to `max_messages` message lines.
+        """
+        serious = [*self.fatal, *self.severe][:max_messages]
+        return "\n".join([self.summary(), *(f"{m.severity}: {m.message}" for m in serious)])
 
 
 def parse_err(text: str) -> ErrorReport:

@@ -1,4 +1,12 @@
-"""The tabular HTML report (`eplustbl.htm`, `eplusTable.htm`): its tables by report and title."""
+"""The tabular HTML report (`eplustbl.htm`, `eplusTable.htm`): its tables by report and title.
+
+Two groupings of the tables are kept. `report_name` and `tablesbyreport` are
+idfkit's: a bold heading outside a table whose text ends in `Summary` or
+`Report` (a report's own `Report:` line, or a table title such as `Zone
+Summary` or `Water Source Summary`) starts a group that lasts until the next
+such heading. `report` and `tables_in_report` follow EnergyPlus's `Report:`
+lines exactly.
+"""
 
 from __future__ import annotations
 
@@ -22,9 +30,17 @@ class HTMLTable:
     header: list[str]
     rows: list[list[str]]
     report_name: str = ""
-    """The report's display name, e.g. `Annual Building Utility Performance Summary`."""
+    """idfkit's group: the last bold heading ending in `Summary` or `Report`.
+
+    Usually the report's display name (`Annual Building Utility Performance
+    Summary`), but a table titled `Water Source Summary` starts a group of
+    its own, and a report named otherwise (`Energy Meters`) joins the group
+    before it, as in idfkit.
+    """
     for_string: str = ""
     """What the report is for, e.g. `Entire Facility`."""
+    report: str = ""
+    """The report the table is in, from EnergyPlus's `Report:` line."""
 
     def to_dict(self) -> dict[str, dict[str, str]]:
         """`{row name: {column header: cell}}` over the rows below the header row."""
@@ -70,17 +86,28 @@ class HTMLResult:
         return next((t for t in self.tables if t.title.lower() == wanted), None)
 
     def tablesbyreport(self, report_name: str) -> list[HTMLTable]:
-        """The tables of one report, named as displayed or as in the SQL file.
+        """The tables of one group as idfkit forms it (see `HTMLTable.report_name`).
 
+        Named as displayed or as in the SQL file:
         `"Annual Building Utility Performance Summary"` and
-        `"AnnualBuildingUtilityPerformanceSummary"` name the same report.
+        `"AnnualBuildingUtilityPerformanceSummary"` name the same group.
+        `tables_in_report` gives a report's tables as EnergyPlus lists them.
         """
         wanted = _squashed(report_name)
         return [t for t in self.tables if _squashed(t.report_name) == wanted]
 
+    def tables_in_report(self, report: str) -> list[HTMLTable]:
+        """Every table under one `Report:` heading (named as displayed or as in the SQL file)."""
+        wanted = _squashed(report)
+        return [t for t in self.tables if _squashed(t.report) == wanted]
+
     def titletable(self) -> list[tuple[str, list[list[str]]]]:
         """`(title, rows)` for every table."""
         return [(t.title, t.rows) for t in self.tables]
+
+
+_GROUP_ENDINGS = ("Summary", "Report")
+"""A bold heading ending so (case-sensitive) starts one of idfkit's table groups."""
 
 
 def _squashed(name: str) -> str:
@@ -93,7 +120,7 @@ class _TableParser(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.tables: list[HTMLTable] = []
-        self._report = self._for = self._bold_text = self._paragraph = ""
+        self._report = self._for = self._bold_text = self._paragraph = self._group = ""
         self._in_bold = self._in_paragraph = False
         self._title = ""
         self._rows: list[list[str]] | None = None
@@ -118,12 +145,17 @@ class _TableParser(HTMLParser):
         elif tag == "table" and self._rows is not None:
             rows = [row for row in self._rows if row]
             header = list(rows[0]) if rows else []
-            self.tables.append(HTMLTable(self._title, header, rows, self._report, self._for))
+            self.tables.append(
+                HTMLTable(self._title, header, rows, self._group, self._for, self._report)
+            )
             self._rows = None
         elif tag == "b":
             self._in_bold = False
+            text = self._bold_text.strip()
+            if self._rows is None and text.endswith(_GROUP_ENDINGS):
+                self._group = text
             if not self._in_paragraph and self._rows is None:
-                self._title = self._bold_text.strip()
+                self._title = text
         elif tag == "p":
             self._in_paragraph = False
             label, _, value = self._paragraph.partition(":")

@@ -1,7 +1,9 @@
 """The lists of available outputs: `.rdd` (variables) and `.mdd` (meters).
 
 EnergyPlus writes them in two styles (`Output:VariableDictionary, IDF` or
-`regular`); both are read. Lines in neither style are skipped.
+`regular`); both are read. Lines in neither style, and the column-header line
+of the regular style (`Var Type (reported time step),Var Report Type,Variable
+Name [Units]`), are skipped.
 """
 
 from __future__ import annotations
@@ -24,8 +26,11 @@ _IDF_STYLE = re.compile(
     r"^Output:(?P<type>Variable|Meter|Meter:Cumulative),(?:(?P<key>[^,]*),)?"
     r"(?P<name>[^,;]+),(?P<freq>[^;]*);\s*!-.*?\[(?P<units>[^\]]*)\]\s*$"
 )
-# Regular style: "Zone,Average,Site Outdoor Air Drybulb Temperature [C]"
-_REGULAR_STYLE = re.compile(r"^[^,!]+,(?P<kind>[^,]+),(?P<name>.+?)\s*\[(?P<units>[^\]]*)\]\s*$")
+# Regular style: "Zone,Average,Site Outdoor Air Drybulb Temperature [C]"; the
+# negative lookahead leaves out the style's column-header line.
+_REGULAR_STYLE = re.compile(
+    r"^(?!Var Type\b)[^,!]+,(?P<kind>[^,]+),(?P<name>.+?)\s*\[(?P<units>[^\]]*)\]\s*$"
+)
 _DEFAULT_FREQUENCY = "hourly"
 
 
