@@ -72,7 +72,8 @@ class MatplotlibBackend:
 
     def new_axes(self, size: tuple[float, float] = (10, 4)) -> tuple[Any, Any]:
         """A new figure with one Axes, as `(figure, axes)`."""
-        return self._plt.subplots(figsize=size, layout="constrained")
+        figure, ax = self._plt.subplots(figsize=size, layout="constrained")
+        return figure, ax
 
     def line(
         self,

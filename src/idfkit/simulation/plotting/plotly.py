@@ -6,6 +6,7 @@ and is imported here, when a backend is created, and nowhere else.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,11 +14,10 @@ __all__ = ["PlotlyBackend"]
 
 
 def _graph_objects() -> Any:
-    try:
-        import plotly.graph_objects as go
+    try:  # by name: plotly is optional and ships no stubs for mypy to find
+        return importlib.import_module("plotly.graph_objects")
     except ImportError as exc:
         raise ImportError("the plotly backend needs plotly: pip install plotly") from exc
-    return go
 
 
 class PlotlyBackend:

@@ -114,9 +114,7 @@ def plot_energy_balance(
     """
     chosen = backend if backend is not None else get_default_backend()
     categories, values, unit = end_use_totals(sql)
-    return chosen.bar(
-        categories, values, title=title, xlabel="End Use", ylabel=f"Energy ({unit})"
-    )
+    return chosen.bar(categories, values, title=title, xlabel="End Use", ylabel=f"Energy ({unit})")
 
 
 def comfort_percentages(
