@@ -68,6 +68,13 @@ from idfkit.simulation.parsers import (
     TimeSeriesResult,
     VariableInfo,
 )
+from idfkit.simulation.plotting import (
+    PlotBackend,
+    get_default_backend,
+    plot_comfort_hours,
+    plot_energy_balance,
+    plot_temperature_profile,
+)
 from idfkit.simulation.progress import ProgressParser, SimulationProgress, tqdm_progress
 from idfkit.simulation.result import SimulationResult
 from idfkit.simulation.runner import simulate
@@ -105,6 +112,7 @@ __all__ = [
     "OutputMeter",
     "OutputVariable",
     "OutputVariableIndex",
+    "PlotBackend",
     "ProgressParser",
     "ResultNotFoundError",
     "RunManifest",
@@ -132,7 +140,11 @@ __all__ = [
     "async_simulate_batch_stream",
     "expand_objects",
     "find_energyplus",
+    "get_default_backend",
     "needs_ground_heat_preprocessing",
+    "plot_comfort_hours",
+    "plot_energy_balance",
+    "plot_temperature_profile",
     "prep_outputs",
     "run_basement_preprocessor",
     "run_preprocessing",

@@ -1,7 +1,7 @@
 """What every time series shares: a DataFrame view and a plot.
 
-pandas and matplotlib are imported here, lazily, and nowhere else in the
-parsers; each fails with a message that names the extra to install.
+pandas is imported here, lazily, and nowhere else in the parsers; plots go
+through `idfkit.simulation.plotting`, which owns the plotting libraries.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from idfkit._optional import optional_import
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from idfkit.simulation.plotting.backend import PlotBackend
 
 __all__ = ["plot_series", "series_frame"]
 
@@ -35,29 +37,23 @@ def plot_series(
     label: str,
     ylabel: str,
     title: str | None,
-    backend: Any = None,
+    backend: PlotBackend | None = None,
     ax: Any = None,
     **kwargs: Any,
 ) -> Any:
-    """Draw one series and return the figure.
+    """Draw one series through the plotting module and return the figure.
 
-    ``backend`` is any object with idfkit's plotting method
-    ``line(x, y, *, title, xlabel, ylabel, label)``; without one the series is
-    drawn with matplotlib, on ``ax`` when given, and the matplotlib Figure is
-    returned.
+    `backend.line(...)` draws it when a backend is given, and also when neither
+    `ax` nor matplotlib keyword arguments are (then `get_default_backend()`);
+    otherwise matplotlib draws it on `ax` (a new figure when `ax` is None).
     """
-    if backend is not None:
-        return backend.line(
-            list(timestamps), list(values), title=title, xlabel="Time", ylabel=ylabel, label=label
-        )
+    from idfkit.simulation.plotting.backend import get_default_backend
+    from idfkit.simulation.plotting.matplotlib import MatplotlibBackend, draw_line
+
+    labels: dict[str, Any] = {"title": title, "xlabel": "Time", "ylabel": ylabel}
+    if backend is not None or (ax is None and not kwargs):
+        chosen = backend if backend is not None else get_default_backend()
+        return chosen.line(list(timestamps), list(values), label=label, **labels)
     if ax is None:
-        plt = optional_import("matplotlib.pyplot", "plot()")
-        figure, ax = plt.subplots(figsize=(10, 4))
-    else:
-        figure = ax.figure
-    ax.plot(list(timestamps), list(values), label=kwargs.pop("label", label), **kwargs)
-    ax.set_ylabel(ylabel)
-    ax.set_xlabel("Time")
-    if title is not None:
-        ax.set_title(title)
-    return figure
+        _, ax = MatplotlibBackend().new_axes()
+    return draw_line(ax, timestamps, values, label=kwargs.pop("label", label), **labels, **kwargs)

@@ -17,6 +17,8 @@ from idfkit.simulation.parsers._series import plot_series, series_frame
 if TYPE_CHECKING:
     import pandas as pd
 
+    from idfkit.simulation.plotting.backend import PlotBackend
+
 __all__ = [
     "Environment",
     "EnvironmentInfo",
@@ -108,22 +110,28 @@ class TimeSeriesResult:
         return series_frame(self.variable_name, self.timestamps, self.values)
 
     def plot(
-        self, ax: Any = None, *, backend: Any = None, title: str | None = None, **kwargs: Any
+        self,
+        ax: Any = None,
+        *,
+        backend: PlotBackend | None = None,
+        title: str | None = None,
+        **kwargs: Any,
     ) -> Any:
         """Draw the series and return the figure.
 
         Args:
-            ax: A matplotlib Axes to draw on (a new figure when omitted).
-            backend: An idfkit plotting backend (an object with a `line` method)
-                to draw with instead of matplotlib.
+            ax: A matplotlib Axes to draw on, with matplotlib.
+            backend: A `PlotBackend` (only its `line` method is used); by default
+                `get_default_backend()` (matplotlib, else plotly), unless `ax`
+                or `kwargs` ask for matplotlib.
             title: The plot title; by default the key and the frequency.
             **kwargs: Passed to matplotlib's `Axes.plot`.
 
         Returns:
-            The matplotlib Figure, or whatever the backend's `line` returns.
+            The backend's figure: a matplotlib Figure by default.
 
         Raises:
-            ImportError: matplotlib is needed and not installed.
+            ImportError: no backend is given and no plotting library is installed.
         """
         return plot_series(
             self.timestamps,

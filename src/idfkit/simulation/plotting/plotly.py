@@ -1,0 +1,118 @@
+"""The plotly backend: each chart is a new `plotly.graph_objects.Figure`.
+
+plotly is not a dependency of idfkit; this backend works when it is installed
+and is imported here, when a backend is created, and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from idfkit._optional import optional_import
+
+__all__ = ["PlotlyBackend"]
+
+
+def _graph_objects() -> Any:
+    return optional_import("plotly.graph_objects", "the plotly backend")
+
+
+class PlotlyBackend:
+    """Draws each chart as a new plotly figure (a `PlotBackend`).
+
+    Raises:
+        ImportError: plotly is not installed.
+    """
+
+    def __init__(self) -> None:
+        self._go = _graph_objects()
+
+    def _figure(
+        self, traces: list[Any], title: str | None, xlabel: str | None, ylabel: str | None
+    ) -> Any:
+        figure = self._go.Figure(data=traces)
+        figure.update_layout(title=title, xaxis_title=xlabel, yaxis_title=ylabel)
+        return figure
+
+    def line(
+        self,
+        x: Sequence[Any],
+        y: Sequence[float],
+        *,
+        title: str | None = None,
+        xlabel: str | None = None,
+        ylabel: str | None = None,
+        label: str | None = None,
+    ) -> Any:
+        """One line trace."""
+        trace = self._go.Scatter(x=list(x), y=list(y), mode="lines", name=label)
+        return self._figure([trace], title, xlabel, ylabel)
+
+    def multi_line(
+        self,
+        x: Sequence[Any],
+        y_series: dict[str, Sequence[float]],
+        *,
+        title: str | None = None,
+        xlabel: str | None = None,
+        ylabel: str | None = None,
+    ) -> Any:
+        """One line trace per series over the shared x values."""
+        traces = [
+            self._go.Scatter(x=list(x), y=list(y), mode="lines", name=name)
+            for name, y in y_series.items()
+        ]
+        return self._figure(traces, title, xlabel, ylabel)
+
+    def heatmap(
+        self,
+        data: Sequence[Sequence[float]],
+        *,
+        x_labels: Sequence[str] | None = None,
+        y_labels: Sequence[str] | None = None,
+        title: str | None = None,
+        colorbar_label: str | None = None,
+    ) -> Any:
+        """A heatmap trace, row 0 at the top as in the matplotlib backend."""
+        trace = self._go.Heatmap(
+            z=[list(row) for row in data],
+            x=list(x_labels) if x_labels is not None else None,
+            y=list(y_labels) if y_labels is not None else None,
+            colorscale="Viridis",
+            colorbar={"title": {"text": colorbar_label}},
+        )
+        figure = self._figure([trace], title, None, None)
+        figure.update_yaxes(autorange="reversed")
+        return figure
+
+    def bar(
+        self,
+        categories: Sequence[str],
+        values: Sequence[float],
+        *,
+        title: str | None = None,
+        xlabel: str | None = None,
+        ylabel: str | None = None,
+    ) -> Any:
+        """One bar trace."""
+        trace = self._go.Bar(x=list(categories), y=list(values))
+        return self._figure([trace], title, xlabel, ylabel)
+
+    def stacked_bar(
+        self,
+        categories: Sequence[str],
+        series: dict[str, Sequence[float]],
+        *,
+        title: str | None = None,
+        xlabel: str | None = None,
+        ylabel: str | None = None,
+    ) -> Any:
+        """One bar trace per series, stacked."""
+        traces = [
+            self._go.Bar(x=list(categories), y=list(values), name=name)
+            for name, values in series.items()
+        ]
+        figure = self._figure(traces, title, xlabel, ylabel)
+        figure.update_layout(barmode="stack")
+        return figure
