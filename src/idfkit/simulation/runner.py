@@ -446,13 +446,7 @@ def _weather_record(weather: Path | None) -> InputRecord | None:
 
 def _error_summary(report: ErrorReport | None, stdout: str, stderr: str) -> str:
     """Why a run failed: the .err counts and first serious messages, else EnergyPlus's words."""
-    lines: list[str] = []
-    if report is not None:
-        lines.append(report.summary())
-        serious = [("Fatal", m) for m in report.fatal] + [("Severe", m) for m in report.severe]
-        for severity, message in serious[:3]:
-            text = str(getattr(message, "message", message)).strip()
-            lines.append(f"{severity}: {text.splitlines()[0] if text else ''}")
+    lines = [] if report is None else [report.describe(max_messages=3)]
     if report is None or not (report.fatal or report.severe):
         tail = _tail(stderr) or _tail(stdout)
         if tail:
