@@ -153,3 +153,23 @@ def test_a_stray_semicolon_is_an_empty_statement(tmp_path: Path) -> None:
     model.write_text("Version,25.2;\n, B;\n")
     with pytest.raises(IDFParseError, match="no type before"):
         load_idf(model)
+
+
+def test_update_by_dotted_keys_and_used_schedules(path: Path) -> None:
+    """idfkit's eppy-style `update` and `get_used_schedules`, with its errors."""
+    from idfkit.exceptions import InvalidFieldError
+
+    doc = load_idf(path)
+    doc.update({"Material.Insulation.thickness": 0.2, "zone.zone 1.x_origin": 3})
+    assert doc["Material"]["Insulation"].thickness == 0.2
+    assert doc["Zone"]["ZONE 1"].x_origin == 3
+    with pytest.raises(KeyError, match="No Material named 'Nope'"):
+        doc.update({"Material.Nope.thickness": 1})
+    with pytest.raises(InvalidFieldError, match="nofield"):
+        doc.update({"Material.Insulation.nofield": 1})
+    with pytest.raises(KeyError, match=r"Expected 'ObjectType\.ObjectName\.field_name'"):
+        doc.update({"bad": 1})
+    used = doc.get_used_schedules()
+    assert used == {"HEATING SETPOINT", "COOLING SETPOINT", "DUAL SETPOINT CONTROL"}
+    doc.add("Schedule:Constant", "Unused", schedule_type_limits_name="Fraction", hourly_value=1)
+    assert doc.get_used_schedules() == used

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from idfkit.document import IDFDocument
     from idfkit.objects import IDFObject
 
-__all__ = ["names_in", "referencing", "rename", "target"]
+__all__ = ["names_in", "referencing", "rename", "target", "used_schedules"]
 
 
 def fields(doc: IDFDocument) -> Iterator[tuple[IDFObject, int, tuple[str, ...]]]:
@@ -48,6 +48,18 @@ def referencing(doc: IDFDocument, name: str) -> set[IDFObject]:
 def names_in(doc: IDFDocument, obj: IDFObject) -> set[str]:
     """The names (upper case) that ``obj``'s reference fields point to."""
     return {str(o._values[p]).upper() for o, p, _ in fields(doc) if o is obj}
+
+
+def used_schedules(doc: IDFDocument) -> set[str]:
+    """The names (upper case) of the `Schedule:*` objects that some field refers to."""
+    named = {str(o._values[p]).upper() for o, p, _ in fields(doc)}
+    schedules = {
+        obj.name.upper()
+        for key, coll in doc._collections.items()
+        if key.startswith("schedule:")
+        for obj in coll._objects
+    }
+    return named & schedules
 
 
 def rename(doc: IDFDocument, lists: tuple[str, ...], old_name: str, new_name: str) -> None:

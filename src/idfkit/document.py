@@ -455,6 +455,37 @@ class IDFDocument:
         """The names (upper case) that ``obj``'s reference fields point to."""
         return _references.names_in(self, obj)
 
+    def get_used_schedules(self) -> set[str]:
+        """The names (upper case) of the schedules that some object refers to."""
+        return _references.used_schedules(self)
+
+    def update(self, updates: dict[str, Any]) -> None:
+        """Set fields by `"ObjectType.ObjectName.field_name"` keys, as eppy's `updateidf` does.
+
+        ```python
+        doc.update({"Material.Wall Insulation.thickness": 0.1})
+        ```
+
+        Names that hold a dot cannot be reached this way; set such fields on
+        the object itself.
+
+        Args:
+            updates: The new values, by `"Type.Name.field"` key.
+
+        Raises:
+            KeyError: A key that is not of that form, or no such object.
+            InvalidFieldError: The object type has no such field.
+        """
+        for key, value in updates.items():
+            parts = key.split(".") if isinstance(key, str) else []
+            if len(parts) != 3 or not all(parts):
+                raise KeyError(f"Expected 'ObjectType.ObjectName.field_name', got {key!r}")
+            obj_type, name, field_name = parts
+            obj = self.getobject(obj_type, name)
+            if obj is None:
+                raise KeyError(f"No {obj_type} named {name!r}")
+            setattr(obj, field_name, value)
+
     def find_by_reference(self, obj: IDFObject, field_name: str, value: str) -> IDFObject | None:
         """The object whose name answers a reference field of ``obj``."""
         return _references.target(self, obj, field_name, value)
