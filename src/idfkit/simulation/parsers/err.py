@@ -128,24 +128,17 @@ class ErrorReport:
         return self.simulation_complete and not self.fatal
 
     def summary(self) -> str:
-        """The counts and the outcome, in idfkit's format.
+        """The counts in idfkit's format, and the outcome when it was fatal.
 
-        `Fatal: 0, Severe: 0, Warnings: 0, Info: 0`, then `Warmup: converged`
-        and `Simulation: completed successfully` (or `Simulation: terminated
-        with fatal error(s)`), each on its own line and only when it applies.
-        `describe()` adds the messages themselves.
+        `Fatal: 0, Severe: 0, Warnings: 0, Info: 0`, as idfkit shows a
+        successful run; a fatal error adds `Simulation: terminated with fatal
+        error(s)` on its own line. `describe()` adds the messages themselves.
         """
-        lines = [
+        counts = (
             f"Fatal: {self.fatal_count}, Severe: {self.severe_count}, "
             f"Warnings: {self.warning_count}, Info: {self.info_count}"
-        ]
-        if self.warmup_converged:
-            lines.append("Warmup: converged")
-        if self.simulation_complete:
-            lines.append("Simulation: completed successfully")
-        elif self.fatal:
-            lines.append("Simulation: terminated with fatal error(s)")
-        return "\n".join(lines)
+        )
+        return f"{counts}\nSimulation: terminated with fatal error(s)" if self.fatal else counts
 
     def describe(self, max_messages: int = 3) -> str:
         """`summary()`, then the first fatal and severe messages, so a failure names its cause.
