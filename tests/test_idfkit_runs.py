@@ -261,6 +261,9 @@ def test_simulation_job_fields_in_idfkit_order() -> None:
     assert (job.label, job.output_dir) == ("lbl", "out")
     assert (job.expand_objects, job.annual) == (False, True)
     assert (job.output_prefix, job.output_suffix, job.readvars, job.timeout) == ("p", "L", True, 60)
+    # hashable as idfkit's jobs are (a set of jobs, a dict keyed by job), parameters and all
+    varied = SimulationJob("m.idf", "w.epw", "lbl", parameters={"thickness": 0.1})
+    assert len({job, varied, SimulationJob("m.idf", "w.epw", "lbl", parameters={"t": 1})}) == 3
 
 
 def test_batch_result_is_a_sequence_of_results(

@@ -66,7 +66,7 @@ class SimulationJob:
     _: KW_ONLY
     fs: FileSystem | None = None
     energyplus: EnergyPlusConfig | str | Path | None = None
-    parameters: Mapping[str, Any] = field(default_factory=dict)
+    parameters: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         if self.extra_args is not None and not isinstance(self.extra_args, tuple):
