@@ -50,6 +50,8 @@ _DENIED = {
 _LISTING_TTL = 10.0  # seconds a folder listing stands in for a check before a write
 _LOST_RACE = {"PreconditionFailed", "412", "ConditionalRequestConflict"}
 _MiB = 1024 * 1024
+#: What S3 answers a single CopyObject of an object over 5 GB.
+_TOO_LARGE_TO_COPY_AT_ONCE = ("InvalidRequest", "EntityTooLarge")
 
 
 def _boto() -> Any:
@@ -503,9 +505,16 @@ class S3FileSystem:
             with self._translate("copy", src):
                 self.client.head_object(**source)  # a missing source is still an error
             return
+        from botocore.exceptions import ClientError
+
         target = self._placed_file_key(dst)
         with self._translate("copy", src):
-            self.client.copy(source, self.bucket, target, Config=self._transfer_config())
+            try:  # one request for any object up to 5 GB ...
+                self.client.copy_object(CopySource=source, Bucket=self.bucket, Key=target)
+            except ClientError as exc:  # ... a larger one is copied in parts
+                if _error_code(exc) not in _TOO_LARGE_TO_COPY_AT_ONCE:
+                    raise
+                self.client.copy(source, self.bucket, target, Config=self._transfer_config())
         self._note_written(target)
 
     def glob(self, path: str | Path, pattern: str) -> list[str]:
