@@ -328,7 +328,6 @@ def _simulate_local(
         raise
     files = changed_files(run_dir, outcome.before)
     manifest = publish(local, "", files, outcome.manifest_maker, upload=False, claim=claim)
-    assert manifest is not None  # without uploads there is nothing to settle
     return run.result(
         run_dir, None, manifest=manifest, stdout=outcome.stdout, stderr=outcome.stderr
     )
@@ -354,7 +353,6 @@ def _simulate_on(
         outcome = _execute(run, weather_path, run_dir, lines, marker)
         files = changed_files(run_dir, {})
         manifest = publish(fs, remote_dir, files, outcome.manifest_maker, claim=claim)
-    # None: another run writing the same folder finished last; the result reads what stands there.
     return run.result(
         remote_dir, fs, manifest=manifest, stdout=outcome.stdout, stderr=outcome.stderr
     )
