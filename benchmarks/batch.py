@@ -22,6 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from _synthetic import synthetic_manifest
 from _table import print_table
 
 from idfkit import load_idf
@@ -30,11 +31,7 @@ from idfkit.simulation.examples import example_model
 from idfkit.simulation.fs.base import join
 from idfkit.simulation.manifest import (
     MANIFEST_NAME,
-    InputRecord,
-    JobBinding,
-    ManifestFile,
     PublishingMarker,
-    RunManifest,
 )
 from idfkit.simulation.study import collect_results, write_study
 from idfkit.simulation.testing import LocalS3Server
@@ -70,27 +67,6 @@ def bench_throughput(jobs_count: int) -> None:
         ],
     )
     print(f"\n  speed-up: {serial / parallel:.2f}x (goal: close to {cores}x)")
-
-
-def synthetic_manifest(label: str, success: bool, job: JobBinding) -> str:
-    now = datetime.now(UTC)
-    return RunManifest(
-        run_id=label,
-        label=label,
-        success=success,
-        exit_code=0 if success else 1,
-        runtime_seconds=1.0,
-        energyplus_version="25.2.0",
-        output_prefix="eplus",
-        files=(ManifestFile(name="eplusout.sql", size=7, sha256="0" * 64),),
-        model=InputRecord(name="in.idf", sha256="0" * 64),
-        weather=None,
-        started_at=now,
-        finished_at=now,
-        idfkit_version="bench",
-        error_summary="" if success else "EnergyPlus terminated with a fatal error",
-        job=job,
-    ).to_json()
 
 
 def bench_collection(count: int) -> None:

@@ -22,12 +22,12 @@ import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from _synthetic import synthetic_manifest
 from _table import print_table
 
 from idfkit.simulation import S3FileSystem, find_energyplus
@@ -35,8 +35,6 @@ from idfkit.simulation.examples import example_model
 from idfkit.simulation.fs.base import download_file, join
 from idfkit.simulation.manifest import (
     MANIFEST_NAME,
-    InputRecord,
-    ManifestFile,
     Metric,
     RunManifest,
     hash_file,
@@ -97,7 +95,6 @@ def _in_child(*args: str) -> dict[str, Any]:
 
 
 def _synthetic(spec: JobSpec, success: bool) -> str:
-    now = datetime.now(UTC)
     thickness = float(spec.parameters["insulation_m"])  # type: ignore[arg-type]
     metrics = {
         "heating_kwh": Metric(value=4000 + 400 / thickness, units="kWh"),
@@ -116,25 +113,9 @@ def _synthetic(spec: JobSpec, success: bool) -> str:
             for use in ("interior_lighting", "interior_equipment", "fans", "pumps")
         },
     }
-    return RunManifest(
-        run_id=spec.label,
-        label=spec.label,
-        success=success,
-        exit_code=0 if success else 1,
-        runtime_seconds=1.0,
-        energyplus_version="25.2.0",
-        output_prefix="eplus",
-        files=(ManifestFile(name="eplusout.sql", size=7, sha256="0" * 64),),
-        model=InputRecord(name="in.idf", sha256="0" * 64),
-        weather=None,
-        started_at=now,
-        finished_at=now,
-        idfkit_version="bench",
-        error_summary="" if success else "EnergyPlus terminated with a fatal error",
-        job=spec.binding(),
-        parameters=spec.parameters,
-        metrics=metrics if success else {},
-    ).to_json()
+    return synthetic_manifest(
+        spec.label, success, spec.binding(), parameters=spec.parameters, metrics=metrics
+    )
 
 
 def bench_table(server: LocalS3Server, count: int) -> list[list[object]]:
