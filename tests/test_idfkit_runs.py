@@ -250,6 +250,15 @@ def test_a_cache_is_asked_first_and_filled_after(
         box_model, weather, output_dir=tmp_path / "b", cache=cache, energyplus=energyplus
     )
     assert again is first and not (tmp_path / "b").exists()
+    other = simulate(  # a second miss: another key, stored beside the first
+        box_model,
+        weather,
+        output_dir=tmp_path / "c",
+        cache=cache,
+        energyplus=energyplus,
+        annual=True,
+    )
+    assert other.success and list(cache.store.values()) == [first, other]
 
 
 # -- batches -----------------------------------------------------------------------------

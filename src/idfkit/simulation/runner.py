@@ -19,6 +19,7 @@ from idfkit.exceptions import MigrationError, WeatherFileNotFoundError
 from idfkit.simulation._job_context import manifest_extras
 from idfkit.simulation._process import run_process
 from idfkit.simulation._publish import Snapshot, changed_files, mark_publishing, publish, snapshot
+from idfkit.simulation._simulation_cache import SimulationCache
 from idfkit.simulation._staging import (
     ModelInput,
     local_output_dir,
@@ -156,8 +157,10 @@ def simulate(
         else:
             result = _simulate_on(run, fs, model, weather, output_dir, lines)
     if key is not None and result.success:
-        store = getattr(cache, "store", None) or cache.put  # store(): a failure only logs
-        store(key, result)
+        if isinstance(cache, SimulationCache):
+            cache.store(key, result)  # a failure to store only logs: the run stands
+        else:
+            cache.put(key, result)
     return result
 
 
@@ -196,7 +199,7 @@ def _cache_key(
         for name in ("expand_objects", "annual", "design_day", "output_suffix", "readvars")
     }
     idfkit_options["extra_args"] = options.extra_args
-    if not hasattr(cache, "restore"):
+    if not isinstance(cache, SimulationCache):
         return cache.compute_key(doc, weather, **idfkit_options)
     return cache.compute_key(
         doc,
@@ -211,10 +214,10 @@ def _cache_key(
 def _cached(
     cache: Any, key: Any, output_dir: str | PurePath | None, fs: FileSystem | None, label: str
 ) -> SimulationResult | None:
-    """A cached run: placed in `output_dir` where the cache can (`restore`), else as kept."""
-    restore = getattr(cache, "restore", None)
-    hit = restore(key, output_dir, fs=fs, label=label) if restore else cache.get(key)
-    return hit  # type: ignore[no-any-return]
+    """A cached run: placed in `output_dir` by this package's cache, else as the cache keeps it."""
+    if isinstance(cache, SimulationCache):
+        return cache.restore(key, output_dir, fs=fs, label=label)
+    return cache.get(key)  # type: ignore[no-any-return]
 
 
 def _engine(energyplus: EnergyPlusConfig | str | Path | None) -> EnergyPlusConfig:
