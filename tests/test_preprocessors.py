@@ -18,7 +18,7 @@ import pytest
 
 import idfkit.simulation as sim
 from idfkit import load_idf, new_document
-from idfkit.exceptions import ExpandObjectsError
+from idfkit.exceptions import ExpandObjectsError, SimulationError
 from idfkit.simulation import (
     EnergyPlusConfig,
     expand_objects,
@@ -182,3 +182,40 @@ def test_prep_outputs_adds_what_the_readers_need(
     prep_outputs(empty)
     assert "Output:SQLite" in empty
     assert os.fspath(result.rdd_path).endswith("eplus.rdd")
+
+
+def test_a_failing_preprocessor_leaves_an_earlier_run_untouched(
+    energyplus: EnergyPlusConfig, tmp_path: Path
+) -> None:
+    """Preprocessing happens before the output folder is marked, locally and on a backend."""
+    from idfkit.simulation import LocalFileSystem, SimulationResult
+
+    root = tmp_path / "EnergyPlus"  # an installation without ExpandObjects or ReadVarsESO
+    root.mkdir()
+    for name in ("energyplus", "Energy+.idd", "Energy+.schema.epJSON"):
+        (root / name).symlink_to(energyplus.install_dir / name)
+    bare = EnergyPlusConfig(root / "energyplus", energyplus.version, root, root / "Energy+.idd")
+    model = DATA / "box_templates.idf"
+    local, store = tmp_path / "run", LocalFileSystem(root=tmp_path / "store")
+    assert simulate(model, None, design_day=True, output_dir=local, energyplus=energyplus).success
+    assert simulate(
+        model, None, design_day=True, output_dir="r", fs=store, energyplus=energyplus
+    ).success
+    for where in ({"output_dir": local}, {"output_dir": "r", "fs": store}):
+        with pytest.raises(ExpandObjectsError, match="ExpandObjects"):
+            simulate(model, None, design_day=True, energyplus=bare, **where)  # type: ignore[arg-type]
+        with pytest.raises(SimulationError, match="ReadVarsESO"):
+            simulate(
+                DATA / "box_design_days.idf",
+                None,
+                design_day=True,
+                energyplus=bare,
+                readvars=True,
+                **where,
+            )  # type: ignore[arg-type]
+    for earlier in (
+        SimulationResult.from_directory(local),
+        SimulationResult.from_directory("r", fs=store),
+    ):
+        earlier.verify(deep=True)  # raises IncompleteResultError if the folder was touched
+        assert earlier.success

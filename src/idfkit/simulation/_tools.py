@@ -19,6 +19,7 @@ __all__ = [
     "expand_model_text",
     "needs_expansion",
     "needs_ground_heat",
+    "readvars_program",
     "run_readvars",
 ]
 
@@ -172,10 +173,7 @@ def run_readvars(
     Raises:
         SimulationError: ReadVarsESO is missing, timed out or failed.
     """
-    exe = config.readvars_exe
-    if exe is None:
-        raise SimulationError(f"readvars=True needs ReadVarsESO, which {config.install_dir} lacks")
-    program = str(runnable(exe))
+    program = str(readvars_program(config))
     for source, target in pairs:
         if not (run_dir / source).is_file():
             continue
@@ -189,6 +187,18 @@ def run_readvars(
                 stderr=outcome.stderr,
                 exit_code=outcome.exit_code,
             )
+
+
+def readvars_program(config: EnergyPlusConfig) -> Path:
+    """The ReadVarsESO program to run (checked before a run starts, when `readvars` is asked).
+
+    Raises:
+        SimulationError: The installation has no ReadVarsESO.
+    """
+    exe = config.readvars_exe
+    if exe is None:
+        raise SimulationError(f"readvars=True needs ReadVarsESO, which {config.install_dir} lacks")
+    return runnable(exe)
 
 
 def runnable(program: Path) -> Path:

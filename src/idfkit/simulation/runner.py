@@ -29,7 +29,12 @@ from idfkit.simulation._staging import (
     remote_output_dir,
     stage_weather,
 )
-from idfkit.simulation._tools import expand_model_text, needs_expansion, run_readvars
+from idfkit.simulation._tools import (
+    expand_model_text,
+    needs_expansion,
+    readvars_program,
+    run_readvars,
+)
 from idfkit.simulation.energyplus import EnergyPlusConfig, find_energyplus
 from idfkit.simulation.filenames import output_name
 from idfkit.simulation.fs.base import FileSystem, sha256_file
@@ -145,6 +150,8 @@ def simulate(
     doc = prepare_model(model)
     config = _engine(energyplus)
     _check_version(doc, config, auto_migrate)
+    if run_options.readvars:
+        readvars_program(config)  # a missing ReadVarsESO is said before anything runs
     key = _cache_key(cache, doc, weather, run_options, config, fs)
     if key is not None:
         hit = _cached(cache, key, output_dir, fs, label)
@@ -318,13 +325,14 @@ def _simulate_local(
     chosen = local_output_dir(output_dir)
     if chosen is not None:
         refuse_foreign_file(LocalFileSystem(root=chosen), "", run.model_name, model)
+    text = _model_text(run, weather_path)  # preprocessors fail before the folder is touched
     run_dir = Path(tempfile.mkdtemp(prefix="idfkit-")) if chosen is None else chosen
     run_dir.mkdir(parents=True, exist_ok=True)
     local = LocalFileSystem(root=run_dir)
     try:
         marker = _marker(run.label)
         claim = mark_publishing(local, "", marker)
-        outcome = _execute(run, weather_path, run_dir, lines, marker)
+        outcome = _execute(run, text, weather_path, run_dir, lines, marker)
     except BaseException:
         if chosen is None:
             shutil.rmtree(run_dir, ignore_errors=True)
@@ -349,11 +357,12 @@ def _simulate_on(
         weather_path = stage_weather(weather, fs, Path(tmp))
         if isinstance(fs, LocalFileSystem):  # where the user's own files live; free to check
             refuse_foreign_file(fs, remote_dir, run.model_name, model)
+        text = _model_text(run, weather_path)  # preprocessors fail before the folder is marked
         run_dir = Path(tmp) / "run"
         run_dir.mkdir()
         marker = _marker(run.label)
         claim = mark_publishing(fs, remote_dir, marker)
-        outcome = _execute(run, weather_path, run_dir, lines, marker)
+        outcome = _execute(run, text, weather_path, run_dir, lines, marker)
         files = changed_files(run_dir, {})
         manifest = publish(fs, remote_dir, files, outcome.manifest_maker, claim=claim)
     return run.result(
@@ -379,8 +388,34 @@ class _ManifestMaker:
         return RunManifest.model_validate({**self.fields, "files": files})
 
 
+@dataclass(frozen=True)
+class _ModelText:
+    """The model as EnergyPlus gets it, and whether EnergyPlus must still expand it (`-x`)."""
+
+    text: str
+    expand: bool
+
+
+def _model_text(run: _Run, weather: Path | None) -> _ModelText:
+    """The model's text, run through ExpandObjects (and Slab/Basement) when it needs them.
+
+    An IDF model is expanded here, with its own time limit, so a failing
+    preprocessor raises before any output folder is marked; an epJSON model
+    is left to EnergyPlus's own `-x`.
+    """
+    text = run.doc.text()
+    expand = run.options.expand_objects and needs_expansion(run.doc.types())
+    if expand and run.doc.format == "idf":
+        text = expand_model_text(
+            text, run.config, timeout=run.options.preprocessor_seconds, weather=weather
+        )
+        expand = False
+    return _ModelText(text, expand)
+
+
 def _execute(
     run: _Run,
+    model: _ModelText,
     weather: Path | None,
     run_dir: Path,
     lines: Callable[[str], None] | None,
@@ -388,13 +423,7 @@ def _execute(
 ) -> _Outcome:
     options, config = run.options, run.config
     before = snapshot(run_dir)
-    model_text = run.doc.text()
-    expand = options.expand_objects and needs_expansion(run.doc.types())
-    if expand and run.doc.format == "idf":
-        model_text = expand_model_text(
-            model_text, config, timeout=options.preprocessor_seconds, weather=weather
-        )
-        expand = False  # done here, with its own time limit
+    model_text, expand = model.text, model.expand
     model_path = run_dir / run.model_name
     model_path.write_text(model_text, encoding="utf-8")
     command = [
