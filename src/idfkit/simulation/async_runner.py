@@ -83,7 +83,8 @@ async def async_simulate(
         cache: A `SimulationCache`: a hit places the cached run without EnergyPlus.
         fs: The backend for the results.
         on_progress: Called with each progress event, or `"tqdm"` for a bar.
-        auto_migrate: Migrate an older model to the engine's version first.
+        auto_migrate: As for `simulate`: a model of another version raises
+            `MigrationError` saying how to migrate it.
         label: A name for the run, recorded in its manifest.
         options: All the run options as one `RunOptions`, instead of the
             keywords `expand_objects` to `extra_args`.

@@ -107,8 +107,11 @@ def simulate(
         fs: The storage backend for the outputs; None for local disk.
         on_progress: A callable given each `SimulationProgress`, or `"tqdm"`
             for a progress bar.
-        auto_migrate: Accept a model of an older EnergyPlus version by
-            migrating it; raises `MigrationError` where that is not possible.
+        auto_migrate: idfkit's request to migrate a model of another
+            EnergyPlus version first. This package does not run the
+            IDFVersionUpdater transition programs: such a model raises
+            `MigrationError` saying how to migrate it, before anything runs.
+            Without it the model goes to EnergyPlus as it is.
         label: A name for the run, kept in its manifest.
         options: All the run options as one `RunOptions`, instead of the
             keywords `expand_objects` to `extra_args`.
@@ -234,7 +237,7 @@ def _engine(energyplus: EnergyPlusConfig | str | Path | None) -> EnergyPlusConfi
 
 
 def _check_version(doc: IDFDocument, config: EnergyPlusConfig, auto_migrate: bool) -> None:
-    """A model of another version runs only where it can be migrated (and is asked to be)."""
+    """With `auto_migrate`, a model of another version is refused, saying how to migrate it."""
     version = tuple(getattr(doc, "version", ()) or ())[:2]
     if not version or version == config.version[:2] or not auto_migrate:
         return
@@ -246,11 +249,17 @@ def _check_version(doc: IDFDocument, config: EnergyPlusConfig, auto_migrate: boo
             from_version=version,
             to_version=config.version,
         )
+    updater = config.version_updater_dir
+    where = (
+        f"its transition programs are in {updater}"
+        if updater is not None
+        else f"the installation at {config.install_dir} has no IDFVersionUpdater"
+    )
     raise MigrationError(
         f"cannot migrate the model from EnergyPlus {found} to {config.version_string}: "
-        f"the installation at {config.install_dir} has no IDFVersionUpdater transition "
-        "programs. Migrate it with EnergyPlus's IDFVersionUpdater, or run it with a "
-        f"matching EnergyPlus (find_energyplus(version={found!r}))",
+        f"this package does not run IDFVersionUpdater's transition programs ({where}). "
+        "Migrate it with EnergyPlus's IDFVersionUpdater, or run it with a matching "
+        f"EnergyPlus (find_energyplus(version={found!r}))",
         from_version=version,
         to_version=config.version,
     )
