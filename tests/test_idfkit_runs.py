@@ -219,7 +219,7 @@ def test_auto_migrate_says_when_it_cannot(
     old = tmp_path / "old.idf"
     old.write_text(box_model.read_text().replace("Version, 25.2;", "Version, 9.6;"))
     with pytest.raises(
-        MigrationError, match=r"9\.6 to 25\.2: this package does not run IDFVersionUpdater"
+        MigrationError, match=r"9\.6 to 25\.2\.0: this package does not run IDFVersionUpdater"
     ):
         simulate(old, weather, energyplus=energyplus, auto_migrate=True, output_dir=tmp_path / "o")
     assert not (tmp_path / "o").exists()
