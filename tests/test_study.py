@@ -117,6 +117,34 @@ def test_bad_studies_are_refused(box_model: Path, weather: Path) -> None:
         write_study([SimulationJob(box_model, "nope.epw")], MemoryFileSystem())
 
 
+def test_an_index_read_back_is_checked_field_by_field(box_model: Path, weather: Path) -> None:
+    """The index is untrusted input: another format, a loose type or an unknown field is refused."""
+    fs = MemoryFileSystem()
+    write_study(box_jobs(box_model, weather, 1), fs)
+    good = json.loads(fs.read_text(STUDY_INDEX))
+    assert good["schema_version"] == 2 and load_study(fs).jobs[0].options.timeout == 3600.0
+
+    def stored(change: Any) -> None:
+        index = json.loads(json.dumps(good))
+        change(index, index["jobs"][0])
+        fs.write_text(STUDY_INDEX, json.dumps(index))
+
+    def version_one(index: dict[str, Any], job: dict[str, Any]) -> None:
+        index["schema_version"] = 1  # run options loose on the job, as version 1 kept them
+        job.update(job.pop("options"), annual=True, timeout=60)
+
+    stored(version_one)
+    with pytest.raises(StudyError, match="schema_version 1, and this idfkit reads version 2"):
+        load_study(fs)
+    for field, value in (("annual", "yes"), ("timeout", "5"), ("extra_args", "-x")):
+        stored(lambda index, job, f=field, v=value: job["options"].update({f: v}))
+        with pytest.raises(StudyError, match=rf"(?s)corrupt.*options\.{field}"):
+            load_study(fs)
+    stored(lambda index, job: job.update(annual=True))  # a field a job does not have
+    with pytest.raises(StudyError, match=r"(?s)corrupt.*jobs\.0\.annual"):
+        load_study(fs)
+
+
 def test_incomplete_runs_are_told_apart(box_model: Path, weather: Path) -> None:
     fs = MemoryFileSystem()
     write_study(box_jobs(box_model, weather, 3), fs)

@@ -21,9 +21,20 @@ from idfkit.simulation.fs.base import FileSystem, join, normalize_path
 from idfkit.simulation.manifest import JobBinding
 from idfkit.simulation.options import RunOptions
 
-__all__ = ["STUDY_INDEX", "JobSpec", "StudyIndex", "load_study", "write_study"]
+__all__ = [
+    "STUDY_INDEX",
+    "STUDY_SCHEMA_VERSION",
+    "JobSpec",
+    "StudyIndex",
+    "load_study",
+    "write_study",
+]
 
 STUDY_INDEX = "idfkit-study.json"
+
+#: The version of the index format this package writes and reads. Version 2 keeps
+#: a job's run options as one `options` object (version 1 had them loose).
+STUDY_SCHEMA_VERSION = 2
 
 #: Column names of a study's table that parameters may not take.
 RESERVED_COLUMNS = ("index", "label", "status", "runtime_seconds", "exit_code", "error")
@@ -32,7 +43,7 @@ RESERVED_COLUMNS = ("index", "label", "status", "runtime_seconds", "exit_code", 
 class JobSpec(BaseModel):
     """One job of a study, as a worker reads it. Paths are relative to the study."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, strict=True, extra="forbid")
 
     index: int
     label: str
@@ -63,9 +74,9 @@ class JobSpec(BaseModel):
 class StudyIndex(BaseModel):
     """The job index of a study."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, strict=True, extra="forbid")
 
-    schema_version: int = 1
+    schema_version: int = STUDY_SCHEMA_VERSION
     created_at: datetime
     idfkit_version: str
     jobs: tuple[JobSpec, ...]
@@ -164,13 +175,24 @@ def load_study(fs: FileSystem, study: str | PurePath = "") -> StudyIndex:
     """Read a study's job index.
 
     Raises:
-        StudyError: The index is missing or corrupt.
+        StudyError: The index is missing, of another format version, or
+            corrupt (a field of the wrong type, or one it does not have).
     """
     path = join(study, STUDY_INDEX)
     try:
         text = fs.read_bytes(path)
     except FileNotFoundError as exc:
         raise StudyError(f"no study index at {path!r} on {fs!r}: {exc}") from exc
+    try:
+        version = json.loads(text).get("schema_version")
+    except (ValueError, AttributeError):
+        version = None  # not a JSON object: validation below says what is wrong
+    if isinstance(version, int) and version != STUDY_SCHEMA_VERSION:
+        raise StudyError(
+            f"the study index at {path!r} has schema_version {version}, and this idfkit "
+            f"reads version {STUDY_SCHEMA_VERSION}; write the study again with the idfkit "
+            "that will run it (write_study(..., overwrite=True))"
+        )
     try:
         return StudyIndex.model_validate_json(text)
     except ValidationError as exc:
