@@ -265,3 +265,41 @@ def test_the_getting_started_guide_runs_as_written(
     assert (tmp_path / "run-001" / MANIFEST_NAME).is_file()
     assert (tmp_path / "temperatures.png").stat().st_size > 1000
     assert (tmp_path / "end-uses.png").stat().st_size > 1000
+
+
+@pytest.mark.parametrize("moment", ["while its output readers start", "as it is started"])
+def test_a_ctrl_c_as_energyplus_starts_still_stops_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moment: str
+) -> None:
+    """A KeyboardInterrupt just after the process exists never leaves it running."""
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    from idfkit.simulation import _process
+
+    started: list[subprocess.Popen[str]] = []
+    real_popen, real_start = subprocess.Popen, threading.Thread.start
+
+    def popen(*args: object, **kwargs: object) -> subprocess.Popen[str]:
+        proc = real_popen(*args, **kwargs)  # type: ignore[call-overload]
+        started.append(proc)
+        if moment == "as it is started":
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C inside Popen()
+        return proc  # type: ignore[no-any-return]
+
+    def start(self: threading.Thread) -> None:
+        if moment == "while its output readers start" and started:
+            raise KeyboardInterrupt
+        real_start(self)
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    monkeypatch.setattr(threading.Thread, "start", start)
+    with pytest.raises(KeyboardInterrupt):
+        _process.run_process(
+            [sys.executable, "-c", "import time; time.sleep(60)"], cwd=tmp_path, timeout=120
+        )
+    monkeypatch.undo()
+    assert started and started[0].poll() is not None  # killed and reaped, not left running
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Ctrl-C works again

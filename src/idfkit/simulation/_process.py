@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import IO
 
 from idfkit.exceptions import SimulationError
@@ -56,17 +57,22 @@ def run_process(
     if cancel is not None and cancel.is_set():
         raise RunCancelled("cancelled before EnergyPlus started")
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        list(command),
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        start_new_session=sys.platform != "win32",
-    )
+    held = _hold_ctrl_c()  # a Ctrl-C now waits until EnergyPlus can be stopped with it
+    try:
+        proc = subprocess.Popen(
+            list(command),
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            start_new_session=sys.platform != "win32",
+        )
+    except BaseException:
+        _release_ctrl_c(held, deliver=False)  # the error at hand is what the caller sees
+        raise
     out_lines: list[str] = []
     err_lines: list[str] = []
     callback_errors: list[BaseException] = []
@@ -94,21 +100,21 @@ def run_process(
         # EnergyPlus says "EnergyPlus Completed Successfully" on standard error
         threading.Thread(target=pump, args=(proc.stderr, err_lines, on_progress), daemon=True),
     ]
-    for reader in readers:
-        reader.start()
     try:
+        for reader in readers:
+            reader.start()
+        _release_ctrl_c(held)  # a Ctrl-C that came meanwhile is raised here, then handled
         exit_code = _wait(proc, timeout, cancel)
     except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        proc.wait()
-        _join(readers)
+        _stop(proc, readers)
+        _release_ctrl_c(held, deliver=False)
         raise SimulationError(
             f"EnergyPlus did not finish within {timeout:g} s and was stopped",
             stderr="".join(err_lines),
         ) from None
     except BaseException:
-        _kill_group(proc)
-        proc.wait()
+        _stop(proc, readers)
+        _release_ctrl_c(held, deliver=False)  # when the error came before the release
         raise
     _join(readers)
     if callback_errors:
@@ -126,6 +132,50 @@ def run_process(
         stderr="".join(err_lines),
         runtime_seconds=time.perf_counter() - started,
     )
+
+
+@dataclass
+class _HeldCtrlC:
+    previous: Callable[[int, FrameType | None], object]
+    pending: list[int]
+
+
+def _hold_ctrl_c() -> _HeldCtrlC | None:
+    """Defer Ctrl-C (SIGINT) while EnergyPlus starts; None where it cannot be deferred.
+
+    A KeyboardInterrupt raised inside `Popen()` would lose the child: the
+    Popen object never reaches the caller, so nothing could kill it. While
+    held, a Ctrl-C is only noted; `_release_ctrl_c` raises it once the
+    process can be stopped. Only the main thread receives Python's signal
+    handlers, so only there is anything held.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    previous = signal.getsignal(signal.SIGINT)
+    if not callable(previous):  # ignored, or the OS default (which ends the process)
+        return None
+    held = _HeldCtrlC(previous, [])
+    signal.signal(signal.SIGINT, lambda signum, frame: held.pending.append(signum))
+    return held
+
+
+def _release_ctrl_c(held: _HeldCtrlC | None, *, deliver: bool = True) -> None:
+    """Put the caller's SIGINT handler back; if `deliver`, call it for a held Ctrl-C."""
+    if held is None or signal.getsignal(signal.SIGINT) is held.previous:
+        return
+    signal.signal(signal.SIGINT, held.previous)
+    if deliver and held.pending:
+        held.previous(signal.SIGINT, None)  # Python's default raises KeyboardInterrupt
+
+
+def _stop(proc: subprocess.Popen[str], readers: list[threading.Thread]) -> None:
+    """Kill and reap the process, let the readers finish, close its pipes."""
+    _kill_group(proc)
+    proc.wait()
+    _join([reader for reader in readers if reader.ident is not None])
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
 
 
 def _wait(proc: subprocess.Popen[str], timeout: float, cancel: threading.Event | None) -> int:
