@@ -303,3 +303,18 @@ def test_a_ctrl_c_as_energyplus_starts_still_stops_it(
     monkeypatch.undo()
     assert started and started[0].poll() is not None  # killed and reaped, not left running
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Ctrl-C works again
+
+
+def test_a_batch_job_that_never_ran_reads_nothing_of_an_earlier_run(
+    tmp_path: Path, box_model: Path, weather: Path, energyplus: EnergyPlusConfig
+) -> None:
+    """Its result points nowhere: the earlier run left in its output_dir is not its own."""
+    from idfkit.simulation import SimulationJob, simulate_batch
+
+    folder = tmp_path / "run"
+    assert simulate(box_model, weather, output_dir=folder, energyplus=energyplus).success
+    job = SimulationJob(tmp_path / "missing.idf", weather, "x", folder)
+    (failed,) = simulate_batch([job], energyplus=energyplus)
+    assert not failed.success and "missing.idf" in failed.stderr
+    assert failed.sql is None and failed.files() == [] and failed.errors.error_count == 0
+    assert (folder / "eplus.sql").is_file()  # the earlier run is still there, untouched

@@ -191,21 +191,21 @@ def run_job(
 
 
 def failed_result(job: SimulationJob, exc: BaseException) -> tuple[SimulationResult, str]:
-    """A result for a job that could not run: not a success, the error in `stderr`."""
+    """A result for a job that could not run: not a success, the error in `stderr`.
+
+    It points at a folder that was never made, so its readers find nothing:
+    whatever an earlier run left in the job's `output_dir` is not this job's.
+    """
     message = f"{type(exc).__name__}: {exc}"
-    if job.output_dir is not None:
-        where: str | Path = os.fspath(job.output_dir)
-    else:  # a folder that was never made, so nothing is read from it
-        where = Path(tempfile.gettempdir()) / f"idfkit-not-run-{uuid.uuid4().hex[:12]}"
+    never_made = Path(tempfile.gettempdir()) / f"idfkit-not-run-{uuid.uuid4().hex[:12]}"
     result = SimulationResult(
-        where,
+        never_made,
         success=False,
         exit_code=None,
         stdout="",
         stderr=message,
         runtime_seconds=0.0,
         output_prefix=job.output_prefix,
-        fs=job.fs,
     )
     return result, message
 

@@ -158,7 +158,8 @@ class SimulationResult:
         """The run manifest, or None for a plain EnergyPlus directory.
 
         Raises:
-            ResultNotFoundError: The directory holds nothing.
+            ResultNotFoundError: The directory holds nothing (unless the result
+                was made as a failure, such as a batch job that never ran).
             IncompleteResultError: A run there never finished publishing, or
                 its manifest is invalid.
         """
@@ -173,9 +174,9 @@ class SimulationResult:
         try:
             text = self.fs.read_bytes(path)
         except FileNotFoundError:
-            if self._dir_is_empty():
+            if self._dir_is_empty() and self._given[0] is not False:
                 raise ResultNotFoundError(f"no simulation result at {self._where()}") from None
-            return None
+            return None  # a plain EnergyPlus folder, or a result made as a failure (never ran)
         found = read_manifest(text, where=self._where(MANIFEST_NAME))
         if isinstance(found, PublishingMarker):
             raise IncompleteResultError(
@@ -389,13 +390,22 @@ class SimulationResult:
 
     @property
     def errors(self) -> ErrorReport:
-        """The parsed .err file (an empty report when there is none)."""
+        """The parsed .err file (an empty report when there is none).
+
+        Raises:
+            ResultNotFoundError: Nothing is at the result's location (unless
+                the result was made as a failure, such as a batch job that
+                never ran: its report is empty).
+        """
         with self._lock:
             if self._errors is None:
                 try:
                     self._errors = parse_err(self.read_text(self.output_name("err")))
                 except FileNotFoundError as exc:
-                    if isinstance(exc, ResultNotFoundError) or self._dir_is_empty():
+                    known_failed = self._given[0] is False  # e.g. a batch job that never ran
+                    if not known_failed and (
+                        isinstance(exc, ResultNotFoundError) or self._dir_is_empty()
+                    ):
                         raise ResultNotFoundError(
                             f"no simulation result at {self._where()}"
                         ) from exc
