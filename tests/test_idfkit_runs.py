@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import dataclasses
 import inspect
 from pathlib import Path
@@ -24,6 +25,7 @@ from idfkit.simulation import (
     simulate,
     simulate_batch,
 )
+from idfkit.simulation.async_batch import async_simulate_batch
 from idfkit.simulation.cli import _parser
 from idfkit.simulation.progress import SimulationProgress
 from idfkit.simulation.study import JobSpec, load_study, write_study
@@ -182,6 +184,11 @@ def test_idfkit_errors_for_run_setup(
     assert isinstance(failed.value.__cause__, RuntimeError)
     with pytest.raises(ValueError, match="must not be empty"):
         simulate_batch([], energyplus=energyplus)
+    one = [SimulationJob(design_days, None, "dd", tmp_path / "dd", design_day=True)]
+    with pytest.raises(ValueError, match="progress=True"):  # refused, not failing every job
+        simulate_batch(one, energyplus=energyplus, on_progress="tqdm")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="progress=True"):
+        asyncio.run(async_simulate_batch(one, energyplus=energyplus, on_progress="tqdm"))
     error = SimulationError("EnergyPlus failed", exit_code=1, stderr="bad input\n")
     assert str(error) == "EnergyPlus failed (exit code 1)\nstderr: bad input"
     assert str(SimulationError("x")) == "x"

@@ -18,6 +18,7 @@ from idfkit.simulation.batch import (
     _job_progress,
     _prepare,
     _refuse_shared_folders,
+    check_job_progress,
     run_job,
 )
 from idfkit.simulation.energyplus import EnergyPlusConfig, find_energyplus
@@ -139,6 +140,7 @@ async def _stream(
     """(index, outcome, completed) per job as each finishes; pending jobs stop on exit."""
     if not jobs:
         raise ValueError("jobs must not be empty: there is nothing to run")
+    check_job_progress(on_progress)
     limit = max_concurrent if max_concurrent is not None else min(len(jobs), os.cpu_count() or 1)
     if limit < 1:
         raise ValueError(f"max_concurrent must be at least 1, not {max_concurrent}")

@@ -137,11 +137,12 @@ def simulate_batch(
         error in `stderr`.
 
     Raises:
-        ValueError: `jobs` is empty, or two jobs would write the same output
-            folder (nothing runs).
+        ValueError: `jobs` is empty, `on_progress` is a name such as
+            `"tqdm"`, or two jobs would write the same output folder (nothing runs).
     """
     if not jobs:
         raise ValueError("jobs must not be empty: there is nothing to run")
+    check_job_progress(on_progress)
     started = time.perf_counter()
     config = _engine(energyplus)
     prepared = [_prepare(job, i, fs, config) for i, job in enumerate(jobs)]
@@ -208,6 +209,17 @@ def failed_result(job: SimulationJob, exc: BaseException) -> tuple[SimulationRes
         output_prefix=job.output_prefix,
     )
     return result, message
+
+
+def check_job_progress(on_progress: object) -> None:
+    """A batch's `on_progress` is a callable (a bar over the whole batch is `progress=True`)."""
+    if isinstance(on_progress, str):
+        raise ValueError(
+            f"a batch's on_progress takes a callable, not {on_progress!r}; "
+            "for a progress bar over the batch, pass progress=True"
+        )
+    if on_progress is not None and not callable(on_progress):
+        raise TypeError(f"on_progress must be a callable, not {on_progress!r}")
 
 
 class _JobProgress:
