@@ -157,8 +157,30 @@ def test_a_failing_ground_program_is_an_error(
 ) -> None:
     bad_weather = tmp_path / "empty.epw"
     bad_weather.write_text("")
-    with pytest.raises(ExpandObjectsError, match=r"Slab failed \(exit code 3\): missing in.epw"):
+    with pytest.raises(
+        ExpandObjectsError, match=r"Slab failed \(exit code 3, no output\): missing in"
+    ):
         run_preprocessing(load_idf(slab_model), energyplus=with_slab, weather=bad_weather)
+
+
+@pytest.mark.parametrize(
+    ("writes", "error"),
+    [
+        (
+            "Output:PreprocessorMessage, Slab, Fatal, Bad slab geometry;",
+            r"Fatal, Bad slab geometry",
+        ),
+        ("", r"no output"),
+    ],
+)
+def test_a_ground_program_that_reports_failure_is_an_error(
+    slab_model: str, with_slab: EnergyPlusConfig, weather: Path, writes: str, error: str
+) -> None:
+    """Exit code 0 is not enough: an empty output or a fatal preprocessor message stops the run."""
+    slab = with_slab.install_dir / "PreProcess" / "GrndTempCalc" / "Slab"
+    slab.write_text(f"#!/bin/sh\nprintf '%s\\n' '{writes}' > SLABSurfaceTemps.TXT\n")
+    with pytest.raises(ExpandObjectsError, match=error):
+        run_slab_preprocessor(load_idf(slab_model), energyplus=with_slab, weather=weather)
 
 
 def test_prep_outputs_adds_what_the_readers_need(
@@ -219,3 +241,38 @@ def test_a_failing_preprocessor_leaves_an_earlier_run_untouched(
     ):
         earlier.verify(deep=True)  # raises IncompleteResultError if the folder was touched
         assert earlier.success
+
+
+@pytest.mark.parametrize(
+    ("says", "fails"),
+    [("Warning:  In HVACTemplate:Zone:IdealLoadsAirSystem, a note", False), ("Severe:  bad", True)],
+)
+def test_expandobjects_warnings_go_on_and_severe_errors_stop(
+    templates: str,
+    energyplus: EnergyPlusConfig,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    says: str,
+    fails: bool,
+) -> None:
+    """As idfkit: ExpandObjects' warnings do not fail a model; severe errors do, naming them."""
+    root = tmp_path / "EnergyPlus"
+    root.mkdir()
+    for name in ("energyplus", "Energy+.idd", "Energy+.schema.epJSON"):
+        (root / name).symlink_to(energyplus.install_dir / name)
+    stand_in = root / "ExpandObjects"  # does what the real one does, then says `says`
+    stand_in.write_text(
+        f"#!/bin/sh\n{energyplus.install_dir / 'ExpandObjects'} || exit $?\n"
+        f"printf '%s\\n' '{says}' > expandedidf.err\n"
+    )
+    stand_in.chmod(0o755)
+    config = EnergyPlusConfig(root / "energyplus", energyplus.version, root, root / "Energy+.idd")
+    doc = load_idf(templates)
+    if fails:
+        with pytest.raises(ExpandObjectsError, match="ExpandObjects failed: Severe:  bad"):
+            expand_objects(doc, energyplus=config)
+        return
+    with caplog.at_level("WARNING", logger="idfkit.simulation._tools"):
+        expanded = expand_objects(doc, energyplus=config)
+    assert "ZoneHVAC:IdealLoadsAirSystem" in expanded
+    assert "a note" in caplog.text

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -31,6 +33,11 @@ def needs_expansion(types: object) -> bool:
     """Whether a model with these object types needs ExpandObjects before EnergyPlus."""
     return any(str(t).lower().startswith(EXPANDED_TYPES) for t in types)  # type: ignore[attr-defined]
 
+
+_LOG = logging.getLogger(__name__)
+
+#: The lines of ExpandObjects' `expandedidf.err` that stop a run (others are warnings).
+_SERIOUS = re.compile(r"\s*(severe|fatal|error)\b", re.IGNORECASE)
 
 #: The ground heat-transfer preprocessors: (name, input ExpandObjects writes, output to append).
 GROUND_TOOLS = (
@@ -84,7 +91,11 @@ def expand_model_text(
         shutil.copyfile(config.idd_path, folder / "Energy+.idd")
         outcome = _run_tool("ExpandObjects", exe, folder, timeout)
         err = folder / "expandedidf.err"
-        problems = err.read_text(errors="replace").strip() if err.is_file() else ""
+        said = err.read_text(errors="replace").splitlines() if err.is_file() else []
+        problems = "\n".join(line for line in said if _SERIOUS.match(line)).strip()
+        for line in said:
+            if line.strip() and not _SERIOUS.match(line):
+                _LOG.warning("ExpandObjects: %s", line.strip())  # a warning: the run goes on
         expanded = folder / "expanded.idf"
         if outcome.exit_code != 0 or problems or not expanded.is_file():
             raise ExpandObjectsError(
@@ -140,15 +151,19 @@ def _ground_temperatures(
     shutil.copyfile(weather, folder / "in.epw")
     outcome = _run_tool(tool, exe, folder, timeout)
     output = folder / produced
-    if outcome.exit_code != 0 or not output.is_file():
+    text = output.read_text(encoding="utf-8", errors="replace") if output.is_file() else ""
+    fatal = re.search(r"Output:PreprocessorMessage[^;]*\bFatal\b[^;]*;", text, re.IGNORECASE)
+    if outcome.exit_code != 0 or not text.strip() or fatal:
+        said = fatal.group(0) if fatal else (outcome.stdout.strip() or outcome.stderr.strip())
         raise ExpandObjectsError(
-            f"{tool} failed (exit code {outcome.exit_code}): "
-            + (outcome.stdout.strip()[-500:] or outcome.stderr.strip()[-500:]),
+            f"{tool} failed (exit code {outcome.exit_code}"
+            + (", no output" if not text.strip() else "")
+            + f"): {said[-500:]}",
             preprocessor=tool,
             exit_code=outcome.exit_code,
             stderr=outcome.stderr,
         )
-    return "\n" + output.read_text(encoding="utf-8", errors="replace")
+    return "\n" + text
 
 
 def _run_tool(name: str, exe: Path, folder: Path, timeout: float) -> ProcessOutcome:
