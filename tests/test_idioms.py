@@ -173,3 +173,7 @@ def test_update_by_dotted_keys_and_used_schedules(path: Path) -> None:
     assert used == {"HEATING SETPOINT", "COOLING SETPOINT", "DUAL SETPOINT CONTROL"}
     doc.add("Schedule:Constant", "Unused", schedule_type_limits_name="Fraction", hourly_value=1)
     assert doc.get_used_schedules() == used
+    # only schedule fields count: a limits object or a zone of the same name marks nothing
+    doc.add("Schedule:Constant", "Fraction", hourly_value=1)
+    doc.add("Schedule:Constant", "Zone 1", hourly_value=1)
+    assert doc.get_used_schedules() == used

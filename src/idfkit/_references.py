@@ -51,8 +51,16 @@ def names_in(doc: IDFDocument, obj: IDFObject) -> set[str]:
 
 
 def used_schedules(doc: IDFDocument) -> set[str]:
-    """The names (upper case) of the `Schedule:*` objects that some field refers to."""
-    named = {str(o._values[p]).upper() for o, p, _ in fields(doc)}
+    """The names (upper case) of the `Schedule:*` objects that some schedule field refers to.
+
+    Only fields that draw from a schedule list count, so a zone or a
+    `ScheduleTypeLimits` that shares a schedule's name does not mark it used.
+    """
+    named = {
+        str(o._values[p]).upper()
+        for o, p, lists in fields(doc)
+        if any(_is_schedule_list(name) for name in lists)
+    }
     schedules = {
         obj.name.upper()
         for key, coll in doc._collections.items()
@@ -60,6 +68,11 @@ def used_schedules(doc: IDFDocument) -> set[str]:
         for obj in coll._objects
     }
     return named & schedules
+
+
+def _is_schedule_list(name: str) -> bool:
+    lowered = name.lower()
+    return "schedule" in lowered and "scheduletypelimits" not in lowered
 
 
 def rename(doc: IDFDocument, lists: tuple[str, ...], old_name: str, new_name: str) -> None:
