@@ -344,3 +344,26 @@ def test_keys_with_url_characters_round_trip(moto_server: Any) -> None:
     raw = moto_server.filesystem(bucket, create=False)
     assert raw.read_bytes("exp#2?v=%2F/run/out.txt") == b"ok"
     assert fs.glob("", "*") == ["run"]
+
+
+def test_only_the_size_limit_sends_a_copy_to_the_multipart_route(moto_server: Any) -> None:
+    """One CopyObject per copy; the part-by-part copy only for S3's answer to a copy over 5 GB."""
+    from botocore.exceptions import ClientError
+
+    from idfkit.simulation.fs.s3 import _too_large_to_copy_at_once
+
+    def error(code: str, message: str) -> ClientError:
+        return ClientError({"Error": {"Code": code, "Message": message}}, "CopyObject")
+
+    limit = "The specified copy source is larger than the maximum allowable size for a copy source"
+    assert _too_large_to_copy_at_once(error("InvalidRequest", f"{limit}: 5368709120"))
+    assert _too_large_to_copy_at_once(error("EntityTooLarge", "too large"))
+    assert not _too_large_to_copy_at_once(error("InvalidRequest", "copy onto itself"))
+    assert not _too_large_to_copy_at_once(error("AccessDenied", limit))
+
+    fs = moto_server.filesystem(unique_bucket())
+    fs.write_bytes("a/x.bin", b"x" * 1000)
+    with count_requests(fs) as seen:
+        fs.copy("a/x.bin", "b/x.bin")
+    assert fs.read_bytes("b/x.bin") == b"x" * 1000
+    assert seen["CopyObject"] == 1 and "UploadPartCopy" not in seen

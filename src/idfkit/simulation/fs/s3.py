@@ -50,8 +50,6 @@ _DENIED = {
 _LISTING_TTL = 10.0  # seconds a folder listing stands in for a check before a write
 _LOST_RACE = {"PreconditionFailed", "412", "ConditionalRequestConflict"}
 _MiB = 1024 * 1024
-#: What S3 answers a single CopyObject of an object over 5 GB.
-_TOO_LARGE_TO_COPY_AT_ONCE = ("InvalidRequest", "EntityTooLarge")
 
 
 def _boto() -> Any:
@@ -512,7 +510,7 @@ class S3FileSystem:
             try:  # one request for any object up to 5 GB ...
                 self.client.copy_object(CopySource=source, Bucket=self.bucket, Key=target)
             except ClientError as exc:  # ... a larger one is copied in parts
-                if _error_code(exc) not in _TOO_LARGE_TO_COPY_AT_ONCE:
+                if not _too_large_to_copy_at_once(exc):
                     raise
                 self.client.copy(source, self.bucket, target, Config=self._transfer_config())
         self._note_written(target)
@@ -747,6 +745,16 @@ def _reveal(secret: SecretStr | None) -> str | None:
 def _error_code(exc: Exception) -> str:
     response = getattr(exc, "response", None)
     return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
+
+
+def _too_large_to_copy_at_once(exc: Exception) -> bool:
+    """S3's answer to one CopyObject of an object over 5 GB (and nothing else)."""
+    response = getattr(exc, "response", None)
+    error = response.get("Error", {}) if isinstance(response, dict) else {}
+    message = str(error.get("Message", "")).lower()
+    return _error_code(exc) == "EntityTooLarge" or (
+        _error_code(exc) == "InvalidRequest" and "larger than the maximum" in message
+    )
 
 
 def _is_404(exc: Exception) -> bool:
