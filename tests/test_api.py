@@ -91,6 +91,23 @@ def test_every_error_pickles_with_its_details() -> None:
     assert (timeout.stderr, timeout.exit_code) == ("err", 3)
 
 
+def test_run_errors_survive_tblib_as_dask_pickles_them() -> None:
+    """tblib (installed by Dask's workers) rebuilds exceptions its own way."""
+    from tblib.pickling_support import pickle_exception
+
+    e = idfkit.exceptions
+    for error in (
+        e.SimulationError("timed out", stderr="partial", exit_code=-9),
+        e.WeatherFileNotFoundError("weather file not found: /x.epw"),
+    ):
+        rebuild, args, *state = pickle_exception(error)
+        copy = rebuild(*args)
+        if state and state[0]:
+            copy.__dict__.update(state[0])
+        assert type(copy) is type(error) and str(copy) == str(error)
+        assert vars(copy) == vars(error)
+
+
 def test_errors_are_also_the_right_builtins() -> None:
     e = idfkit.exceptions
     assert issubclass(e.ResultNotFoundError, FileNotFoundError)

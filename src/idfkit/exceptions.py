@@ -408,6 +408,12 @@ class SimulationError(IdfKitError, RuntimeError):
         self.stderr = stderr
         self.exit_code = exit_code
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # BaseException's own recipe (class, args, state), written out: helpers such
+        # as tblib (under Dask) then rebuild it by calling the class, which also
+        # works for WeatherFileNotFoundError, a RuntimeError and an OSError at once.
+        return (type(self), self.args, self.__dict__)
+
     def __str__(self) -> str:
         text = self.message
         if self.exit_code is not None:
