@@ -16,9 +16,8 @@ from idfkit.simulation.batch import (
     BatchResult,
     SimulationJob,
     _job_progress,
-    _prepare,
-    _refuse_shared_folders,
-    check_job_progress,
+    check_batch,
+    prepare_jobs,
     run_job,
 )
 from idfkit.simulation.energyplus import EnergyPlusConfig, find_energyplus
@@ -138,9 +137,7 @@ async def _stream(
     on_progress: Callable[[Any], Any] | None,
 ) -> AsyncIterator[tuple[int, tuple[SimulationResult, str], int]]:
     """(index, outcome, completed) per job as each finishes; pending jobs stop on exit."""
-    if not jobs:
-        raise ValueError("jobs must not be empty: there is nothing to run")
-    check_job_progress(on_progress)
+    check_batch(jobs, on_progress)
     limit = max_concurrent if max_concurrent is not None else min(len(jobs), os.cpu_count() or 1)
     if limit < 1:
         raise ValueError(f"max_concurrent must be at least 1, not {max_concurrent}")
@@ -151,8 +148,7 @@ async def _stream(
         else await asyncio.to_thread(partial(find_energyplus, path=energyplus))
     )
     shared_fs = sync_filesystem(fs, loop)
-    prepared = [_prepare(job, i, shared_fs, config) for i, job in enumerate(jobs)]
-    _refuse_shared_folders(prepared)
+    prepared = prepare_jobs(jobs, shared_fs, config)
     progress = progress_on_loop(on_progress, loop)
     gate = asyncio.Semaphore(limit)
 

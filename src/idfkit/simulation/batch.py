@@ -20,7 +20,7 @@ from idfkit.simulation.fs.base import FileSystem, normalize_path
 from idfkit.simulation.fs.local import LocalFileSystem
 from idfkit.simulation.options import OutputSuffix, RunOptions
 from idfkit.simulation.result import SimulationResult
-from idfkit.simulation.runner import simulate
+from idfkit.simulation.runner import check_on_progress, simulate
 
 if TYPE_CHECKING:
     from idfkit.simulation.progress import SimulationProgress
@@ -140,13 +140,9 @@ def simulate_batch(
         ValueError: `jobs` is empty, `on_progress` is a name such as
             `"tqdm"`, or two jobs would write the same output folder (nothing runs).
     """
-    if not jobs:
-        raise ValueError("jobs must not be empty: there is nothing to run")
-    check_job_progress(on_progress)
+    check_batch(jobs, on_progress)
     started = time.perf_counter()
-    config = _engine(energyplus)
-    prepared = [_prepare(job, i, fs, config) for i, job in enumerate(jobs)]
-    _refuse_shared_folders(prepared)
+    prepared = prepare_jobs(jobs, fs, _engine(energyplus))
     report = _progress_reporter(progress, len(prepared))
     results: list[SimulationResult | None] = [None] * len(prepared)
     errors: list[str] = [""] * len(prepared)
@@ -211,15 +207,24 @@ def failed_result(job: SimulationJob, exc: BaseException) -> tuple[SimulationRes
     return result, message
 
 
-def check_job_progress(on_progress: object) -> None:
-    """A batch's `on_progress` is a callable (a bar over the whole batch is `progress=True`)."""
-    if isinstance(on_progress, str):
-        raise ValueError(
-            f"a batch's on_progress takes a callable, not {on_progress!r}; "
-            "for a progress bar over the batch, pass progress=True"
-        )
-    if on_progress is not None and not callable(on_progress):
-        raise TypeError(f"on_progress must be a callable, not {on_progress!r}")
+def check_batch(jobs: Sequence[SimulationJob], on_progress: object) -> None:
+    """Refuse an empty batch, or an `on_progress` that is not a callable, before anything runs."""
+    if not jobs:
+        raise ValueError("jobs must not be empty: there is nothing to run")
+    check_on_progress(on_progress, tqdm=False)
+
+
+def prepare_jobs(
+    jobs: Sequence[SimulationJob], fs: FileSystem | None, config: EnergyPlusConfig
+) -> list[SimulationJob]:
+    """The jobs as they will run (engine, backend and folders filled in, paths absolute).
+
+    Raises:
+        ValueError: Two jobs would write the same output folder.
+    """
+    prepared = [_prepare(job, i, fs, config) for i, job in enumerate(jobs)]
+    _refuse_shared_folders(prepared)
+    return prepared
 
 
 class _JobProgress:

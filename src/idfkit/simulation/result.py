@@ -174,7 +174,7 @@ class SimulationResult:
         try:
             text = self.fs.read_bytes(path)
         except FileNotFoundError:
-            if self._dir_is_empty() and self._given[0] is not False:
+            if self._dir_is_empty() and not self._made_as_failure:
                 raise ResultNotFoundError(f"no simulation result at {self._where()}") from None
             return None  # a plain EnergyPlus folder, or a result made as a failure (never ran)
         found = read_manifest(text, where=self._where(MANIFEST_NAME))
@@ -194,6 +194,11 @@ class SimulationResult:
         if manifest is not None:
             return manifest.success
         return self.errors.completed_successfully
+
+    @property
+    def _made_as_failure(self) -> bool:
+        """Made with `success=False` (a batch job that never ran): no folder is owed."""
+        return self._given[0] is False
 
     @property
     def exit_code(self) -> int | None:
@@ -402,8 +407,7 @@ class SimulationResult:
                 try:
                     self._errors = parse_err(self.read_text(self.output_name("err")))
                 except FileNotFoundError as exc:
-                    known_failed = self._given[0] is False  # e.g. a batch job that never ran
-                    if not known_failed and (
+                    if not self._made_as_failure and (
                         isinstance(exc, ResultNotFoundError) or self._dir_is_empty()
                     ):
                         raise ResultNotFoundError(

@@ -47,7 +47,7 @@ from idfkit.simulation.result import SimulationResult
 if TYPE_CHECKING:
     from idfkit.simulation.progress import SimulationProgress
 
-__all__ = ["ProgressCallback", "simulate"]
+__all__ = ["ProgressCallback", "check_on_progress", "simulate"]
 
 #: What `on_progress` takes: a callable given each `SimulationProgress`, or `"tqdm"`.
 ProgressCallback = Callable[["SimulationProgress"], Any] | Literal["tqdm"]
@@ -144,12 +144,12 @@ def simulate(
     )
     if not isinstance(label, str) or "\x00" in label:
         raise ValueError(f"label {label!r} must be text without NUL bytes")
-    if weather is None and not (run_options.design_day and not run_options.annual):
+    if weather is None and not run_options.design_day:  # (RunOptions refuses annual with it)
         raise WeatherFileNotFoundError(
             "a weather file is required unless the run is of design days only "
             "(design_day=True); pass the path of an .epw file as weather"
         )
-    _check_progress(on_progress)
+    check_on_progress(on_progress, tqdm=True)
     doc = prepare_model(model)
     config = _engine(energyplus)
     _check_version(doc, config, auto_migrate)
@@ -266,11 +266,24 @@ def _check_version(doc: IDFDocument, config: EnergyPlusConfig, auto_migrate: boo
 
 
 # -- progress ---------------------------------------------------------------------------
-def _check_progress(on_progress: object) -> None:
-    if isinstance(on_progress, str) and on_progress != "tqdm":
-        raise ValueError(f"on_progress must be a callable or 'tqdm', not {on_progress!r}")
-    if on_progress is not None and not isinstance(on_progress, str) and not callable(on_progress):
-        raise TypeError(f"on_progress must be a callable or 'tqdm', not {on_progress!r}")
+def check_on_progress(on_progress: object, *, tqdm: bool) -> None:
+    """Refuse an `on_progress` that is neither None nor a callable (nor `"tqdm"`, if allowed).
+
+    Args:
+        on_progress: What the caller gave.
+        tqdm: Whether the name `"tqdm"` is accepted (by `simulate`; a batch
+            draws its bar with `progress=True` instead).
+
+    Raises:
+        ValueError: Another name, as idfkit raises it.
+        TypeError: Neither a name nor a callable.
+    """
+    wanted = "a callable or 'tqdm'" if tqdm else "a callable (a batch's bar is progress=True)"
+    if isinstance(on_progress, str):
+        if not (tqdm and on_progress == "tqdm"):
+            raise ValueError(f"on_progress must be {wanted}, not {on_progress!r}")
+    elif on_progress is not None and not callable(on_progress):
+        raise TypeError(f"on_progress must be {wanted}, not {on_progress!r}")
 
 
 @contextmanager
