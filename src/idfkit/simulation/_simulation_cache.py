@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
-from idfkit.exceptions import IncompleteResultError
 from idfkit.simulation._fetch import cache_dir as default_cache_root
 from idfkit.simulation._publish import _map, mark_publishing
+from idfkit.simulation.exceptions import IncompleteResultError
 from idfkit.simulation.fs.base import (
     FileSystem,
     download_file,

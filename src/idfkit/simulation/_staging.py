@@ -11,7 +11,7 @@ import os
 from pathlib import Path, PurePath
 
 from idfkit.document import IDFDocument, load_idf
-from idfkit.exceptions import IncompleteResultError, WeatherFileNotFoundError
+from idfkit.simulation.exceptions import IncompleteResultError, WeatherFileNotFoundError
 from idfkit.simulation.fs.base import FileSystem, download_file, join, normalize_path
 from idfkit.simulation.fs.local import LocalFileSystem
 from idfkit.simulation.manifest import MANIFEST_NAME, PublishingMarker, read_manifest

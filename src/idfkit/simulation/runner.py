@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import idfkit
 from idfkit.document import IDFDocument
-from idfkit.exceptions import MigrationError, WeatherFileNotFoundError
+from idfkit.exceptions import MigrationError
 from idfkit.simulation._job_context import manifest_extras
 from idfkit.simulation._process import run_process
 from idfkit.simulation._publish import Snapshot, changed_files, mark_publishing, publish, snapshot
@@ -36,6 +36,7 @@ from idfkit.simulation._tools import (
     run_readvars,
 )
 from idfkit.simulation.energyplus import EnergyPlusConfig, find_energyplus
+from idfkit.simulation.exceptions import WeatherFileNotFoundError
 from idfkit.simulation.filenames import output_name
 from idfkit.simulation.fs.base import FileSystem, sha256_file
 from idfkit.simulation.fs.local import LocalFileSystem

@@ -10,8 +10,8 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from idfkit.document import IDFDocument, load_idf
-from idfkit.exceptions import StudyError
 from idfkit.simulation.batch import SimulationJob
+from idfkit.simulation.exceptions import StudyError
 
 __all__ = ["Edit", "grid_jobs", "parse_grid_option", "resolve_edit", "set_field"]
 

@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 import idfkit
 from idfkit.document import IDFDocument, load_idf
-from idfkit.exceptions import StudyError
 from idfkit.simulation.batch import SimulationJob
+from idfkit.simulation.exceptions import StudyError
 from idfkit.simulation.fs.base import FileSystem, join, normalize_path
 from idfkit.simulation.manifest import JobBinding
 from idfkit.simulation.options import RunOptions
