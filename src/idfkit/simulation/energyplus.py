@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from idfkit._optional import install_hint
 from idfkit.exceptions import EnergyPlusNotFoundError
+from idfkit.simulation._optional import install_hint
 
 __all__ = ["EnergyPlusConfig", "find_energyplus"]
 

@@ -21,7 +21,7 @@ from typing import IO, Any, Literal
 
 from pydantic import SecretStr
 
-from idfkit._optional import optional_import
+from idfkit.simulation._optional import optional_import
 from idfkit.simulation.exceptions import BucketNotFoundError, StorageConnectionError, StorageError
 from idfkit.simulation.fs.base import (
     FileInfo,
