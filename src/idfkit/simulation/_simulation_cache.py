@@ -194,9 +194,10 @@ class SimulationCache:
         Raises:
             FileNotFoundError: If `weather` or a model path does not exist.
         """
+        from idfkit.simulation import _model
         from idfkit.simulation._staging import prepare_model
 
-        model_text = prepare_model(model).text()
+        model_text = _model.model_text(prepare_model(model))
         if energyplus_version is None:
             from idfkit.simulation.energyplus import find_energyplus
 
