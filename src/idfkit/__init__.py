@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from idfkit.document import IDFDocument, load_epjson, load_idf, new_document
+from idfkit._loading import load_epjson, load_idf, new_document
+from idfkit.document import IDFDocument
 from idfkit.exceptions import (
     DanglingReferenceError,
     DuplicateObjectError,
