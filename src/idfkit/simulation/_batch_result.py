@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
-from idfkit._optional import optional_import
+from idfkit.simulation._optional import optional_import
 from idfkit.simulation.display import rows_to_html
 from idfkit.simulation.result import SimulationResult
 

@@ -22,7 +22,7 @@ import uuid
 from collections import OrderedDict
 from pathlib import Path
 
-from idfkit.exceptions import IncompleteResultError, StorageError
+from idfkit.simulation.exceptions import IncompleteResultError, StorageError
 from idfkit.simulation.fs.base import FileSystem, download_file, file_info
 from idfkit.simulation.manifest import ManifestFile, hash_file
 

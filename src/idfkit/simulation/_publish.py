@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from idfkit.exceptions import ConcurrentRunError, IncompleteResultError
+from idfkit.simulation.exceptions import ConcurrentRunError, IncompleteResultError
 from idfkit.simulation.fs.base import FileSystem, SupportsConditionalWrite, join, upload_file
 from idfkit.simulation.manifest import (
     MANIFEST_NAME,

@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
-from idfkit.exceptions import IncompleteResultError
 from idfkit.simulation._fetch import cache_dir as default_cache_root
 from idfkit.simulation._publish import _map, mark_publishing
+from idfkit.simulation.exceptions import IncompleteResultError
 from idfkit.simulation.fs.base import (
     FileSystem,
     download_file,
@@ -194,9 +194,10 @@ class SimulationCache:
         Raises:
             FileNotFoundError: If `weather` or a model path does not exist.
         """
+        from idfkit.simulation import _model
         from idfkit.simulation._staging import prepare_model
 
-        model_text = prepare_model(model).text()
+        model_text = _model.model_text(prepare_model(model))
         if energyplus_version is None:
             from idfkit.simulation.energyplus import find_energyplus
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 from pathlib import Path, PurePath
 
-from idfkit.document import IDFDocument, load_idf
-from idfkit.exceptions import IncompleteResultError, WeatherFileNotFoundError
+from idfkit.document import IDFDocument
+from idfkit.simulation._model import load_model
+from idfkit.simulation.exceptions import IncompleteResultError, WeatherFileNotFoundError
 from idfkit.simulation.fs.base import FileSystem, download_file, join, normalize_path
 from idfkit.simulation.fs.local import LocalFileSystem
 from idfkit.simulation.manifest import MANIFEST_NAME, PublishingMarker, read_manifest
@@ -38,7 +39,7 @@ def prepare_model(model: ModelInput) -> IDFDocument:
         path = Path(model)
         if not path.is_file():
             raise FileNotFoundError(f"model file not found: {path}")
-        doc = load_idf(path)
+        doc = load_model(path)
     else:
         raise TypeError(f"model must be an IDFDocument or a path, not {type(model).__name__}")
     _add_missing(doc, _SQL_OUTPUT)

@@ -21,14 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import idfkit
-from idfkit.exceptions import (
-    BucketNotFoundError,
-    EnergyPlusNotFoundError,
-    IdfkitError,
-    StorageConnectionError,
-    StudyError,
-)
+from idfkit.exceptions import EnergyPlusNotFoundError, IdfKitError
 from idfkit.simulation.display import rows_to_text
+from idfkit.simulation.exceptions import BucketNotFoundError, StorageConnectionError, StudyError
 from idfkit.simulation.fs.base import FileSystem
 from idfkit.simulation.fs.local import LocalFileSystem
 
@@ -45,7 +40,7 @@ _EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (ValueError, EXIT_USAGE),
     (TypeError, EXIT_USAGE),
     (OSError, EXIT_TROUBLE),
-    (IdfkitError, EXIT_TROUBLE),
+    (IdfKitError, EXIT_TROUBLE),
 )
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 

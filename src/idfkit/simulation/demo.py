@@ -15,8 +15,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from idfkit._optional import install_hint
 from idfkit.document import IDFDocument
+from idfkit.simulation._optional import install_hint
 from idfkit.simulation.batch import SimulationJob
 from idfkit.simulation.display import rows_to_text
 from idfkit.simulation.energyplus import find_energyplus

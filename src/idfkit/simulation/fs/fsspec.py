@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from idfkit._optional import optional_import
+from idfkit.simulation._optional import optional_import
 from idfkit.simulation.fs.base import FileInfo, ancestors, matching_paths, normalize_path
 
 __all__ = ["FsspecFileSystem"]

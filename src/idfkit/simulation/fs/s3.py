@@ -21,8 +21,8 @@ from typing import IO, Any, Literal
 
 from pydantic import SecretStr
 
-from idfkit._optional import optional_import
-from idfkit.exceptions import BucketNotFoundError, StorageConnectionError, StorageError
+from idfkit.simulation._optional import optional_import
+from idfkit.simulation.exceptions import BucketNotFoundError, StorageConnectionError, StorageError
 from idfkit.simulation.fs.base import (
     FileInfo,
     HashingReader,

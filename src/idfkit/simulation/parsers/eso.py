@@ -175,7 +175,7 @@ class ESOResult:
         """
         column = self.get_column(variable_name, key_value, frequency, environment_index)
         if column is None:
-            from idfkit.exceptions import UnknownVariableError
+            from idfkit.simulation.exceptions import UnknownVariableError
 
             raise UnknownVariableError(
                 f"Variable not found: {variable_name!r} (key={key_value or '*'!r})"

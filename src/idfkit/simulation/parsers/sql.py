@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from idfkit.exceptions import UnknownVariableError
+from idfkit.simulation.exceptions import UnknownVariableError
 from idfkit.simulation.parsers._series import plot_series, series_frame
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from idfkit._optional import install_hint
+from idfkit.simulation._optional import install_hint
 from idfkit.simulation.plotting.matplotlib import MatplotlibBackend
 from idfkit.simulation.plotting.plotly import PlotlyBackend
 

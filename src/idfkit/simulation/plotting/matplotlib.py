@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from idfkit._optional import optional_import
+from idfkit.simulation._optional import optional_import
 
 __all__ = ["MatplotlibBackend", "draw_line"]
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 
-from idfkit._optional import optional_import
-from idfkit.exceptions import IncompleteResultError
+from idfkit.simulation._optional import optional_import
 from idfkit.simulation.display import rows_to_html
+from idfkit.simulation.exceptions import IncompleteResultError
 from idfkit.simulation.fs.base import FileSystem, join, normalize_path
 from idfkit.simulation.manifest import MANIFEST_NAME, RunManifest, read_manifest
 from idfkit.simulation.study import table

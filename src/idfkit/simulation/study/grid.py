@@ -9,9 +9,10 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePath
 from typing import Any
 
-from idfkit.document import IDFDocument, load_idf
-from idfkit.exceptions import StudyError
+from idfkit.document import IDFDocument
+from idfkit.simulation._model import load_model
 from idfkit.simulation.batch import SimulationJob
+from idfkit.simulation.exceptions import StudyError
 
 __all__ = ["Edit", "grid_jobs", "parse_grid_option", "resolve_edit", "set_field"]
 
@@ -54,7 +55,7 @@ def grid_jobs(
         StudyError: The grid is empty, a parameter has no values, or a field
             cannot be set by name.
     """
-    base = model.copy() if isinstance(model, IDFDocument) else load_idf(Path(model))
+    base = model.copy() if isinstance(model, IDFDocument) else load_model(Path(model))
     if not grid:
         raise StudyError("the grid names no parameter")
     for name, values in grid.items():

@@ -14,9 +14,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 import idfkit
-from idfkit.document import IDFDocument, load_idf
-from idfkit.exceptions import StudyError
+from idfkit.document import IDFDocument
+from idfkit.simulation._model import load_model, model_text
 from idfkit.simulation.batch import SimulationJob
+from idfkit.simulation.exceptions import StudyError
 from idfkit.simulation.fs.base import FileSystem, join, normalize_path
 from idfkit.simulation.manifest import JobBinding
 from idfkit.simulation.options import RunOptions
@@ -218,11 +219,11 @@ def _parameters(index: int, given: Mapping[str, Any]) -> dict[str, JsonValue]:
 
 def _model_bytes(model: IDFDocument | str | PurePath) -> tuple[bytes, str]:
     if isinstance(model, IDFDocument):
-        return model.text().encode("utf-8"), model.suffix
+        return model_text(model).encode("utf-8"), ".idf"
     path = Path(model)
     if not path.is_file():
         raise FileNotFoundError(f"model file not found: {path}")
-    load_idf(path)  # refuse unparseable models now, not on a worker later
+    load_model(path)  # refuse unparseable models now, not on a worker later
     return path.read_bytes(), ".epJSON" if path.suffix.lower() == ".epjson" else ".idf"
 
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from idfkit._optional import optional_import
+from idfkit.simulation._optional import optional_import
 from idfkit.simulation.metrics import is_breakdown
 
 if TYPE_CHECKING:

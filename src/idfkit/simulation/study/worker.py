@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath, PurePosixPath
 from typing import Literal
 
-from idfkit.exceptions import IncompleteResultError, StudyError
 from idfkit.simulation._job_context import JobContext, job_context
 from idfkit.simulation.energyplus import EnergyPlusConfig
+from idfkit.simulation.exceptions import IncompleteResultError, StudyError
 from idfkit.simulation.fs.base import FileSystem, download_file, join, normalize_path
 from idfkit.simulation.manifest import JobBinding
 from idfkit.simulation.metrics import MetricsHook

@@ -1,7 +1,8 @@
 """Optional dependencies: the one place that imports them and says how to install them.
 
-`import idfkit` needs none of them; a feature that does imports its package
-through `optional_import`, which names the extra to install when it is missing.
+`import idfkit.simulation` needs none of them; a feature that does imports its
+package through `optional_import`, which says, in the words idfkit uses, what
+needs the package and which extra installs it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from types import ModuleType
 
 __all__ = ["EXTRAS", "install_hint", "optional_import"]
 
-#: The extra of this package that installs each optional top-level package.
+#: The extra of idfkit that installs each optional top-level package.
 EXTRAS = {
     "boto3": "s3",
     "botocore": "s3",
@@ -19,19 +20,23 @@ EXTRAS = {
     "fsspec": "fsspec",
     "matplotlib": "plot",
     "pandas": "pandas",
+    "plotly": "plotly",
     "pyarrow": "parquet",
     "tqdm": "progress",
 }
 
 
 def install_hint(package: str) -> str:
-    """The command that installs `package` (a top-level name in `EXTRAS`) with this package."""
+    """The command that installs `package` (a top-level name in `EXTRAS`) with idfkit."""
     extra = EXTRAS.get(package)
-    return f'pip install "idfkit[{extra}]"' if extra else f"pip install {package}"
+    return f"pip install idfkit[{extra}]" if extra else f"pip install {package}"
 
 
 def optional_import(module: str, feature: str) -> ModuleType:
     """`module`, imported, or an ImportError that says what needs it and how to install it.
+
+    The message reads ``pandas is required for to_dataframe(). Install it
+    with: pip install idfkit[pandas]``, as idfkit words it.
 
     Args:
         module: The module to import, such as `"pandas"` or `"matplotlib.pyplot"`.
@@ -44,4 +49,6 @@ def optional_import(module: str, feature: str) -> ModuleType:
         return importlib.import_module(module)
     except ImportError as exc:
         package = module.partition(".")[0]
-        raise ImportError(f"{feature} needs {package}: {install_hint(package)}") from exc
+        raise ImportError(
+            f"{package} is required for {feature}. Install it with: {install_hint(package)}"
+        ) from exc
