@@ -8,6 +8,7 @@ never overwrites a file it did not write.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path, PurePath
 
 from idfkit.document import IDFDocument, load_idf
@@ -23,6 +24,7 @@ __all__ = [
     "prep_outputs",
     "prepare_model",
     "refuse_foreign_file",
+    "refuse_foreign_files",
     "remote_output_dir",
     "stage_weather",
 ]
@@ -137,20 +139,47 @@ def refuse_foreign_file(fs: FileSystem, folder: str, name: str, model: ModelInpu
     Raises:
         FileExistsError: `folder` holds `name`, and no run of this package wrote it.
     """
-    target = join(folder, name)
-    if not fs.exists(target) or _written_by_a_run(fs, folder, name):
+    refuse_foreign_files(fs, folder, [name], model)
+
+
+def refuse_foreign_files(
+    fs: FileSystem, folder: str, names: Sequence[str], model: ModelInput | None = None
+) -> None:
+    """Refuse to place `names` in `folder` where one would replace a file no run wrote.
+
+    Every run and every cache hit asks this before it marks the folder. It
+    looks only on local disk, where the user's own files live: on another
+    backend it would cost a request per name.
+
+    Args:
+        fs: The backend of the folder.
+        folder: The run folder on `fs`.
+        names: The files about to be written there.
+        model: The model being run, to say so when it is the file at stake.
+
+    Raises:
+        FileExistsError: `folder` holds one of `names`, and no run of this package wrote it.
+    """
+    if not isinstance(fs, LocalFileSystem):
         return
+    present = [n for n in names if fs.exists(join(folder, n))]
+    foreign = [n for n in present if not _written_by_a_run(fs, folder, n)]
+    if not foreign:
+        return
+    name = foreign[0]
+    target = join(folder, name)
     same = (
         isinstance(model, str | PurePath)
-        and isinstance(fs, LocalFileSystem)
         and fs.root is not None
         and _same_file(Path(model), fs.root / target)
     )
+    what = name if len(foreign) == 1 else f"{', '.join(foreign[:5])}"
     raise FileExistsError(
-        f"the output folder already holds {name}"
+        f"the output folder already holds {what}"
         + (" (the model file itself)" if same else "")
-        + ", which the run would overwrite with its copy of the model. No earlier run "
-        "wrote that file, so it is left alone: choose another output_dir."
+        + ", which the run would overwrite. No earlier run wrote "
+        + ("that file" if len(foreign) == 1 else "those files")
+        + ", so it is left alone: choose another output_dir."
     )
 
 

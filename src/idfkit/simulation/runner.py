@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import shutil
 import tempfile
 import uuid
@@ -19,7 +20,7 @@ from idfkit.exceptions import MigrationError, WeatherFileNotFoundError
 from idfkit.simulation._job_context import manifest_extras
 from idfkit.simulation._process import run_process
 from idfkit.simulation._publish import Snapshot, changed_files, mark_publishing, publish, snapshot
-from idfkit.simulation._simulation_cache import SimulationCache
+from idfkit.simulation._simulation_cache import SimulationCache, external_files
 from idfkit.simulation._staging import (
     ModelInput,
     local_output_dir,
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
     from idfkit.simulation.progress import SimulationProgress
 
 __all__ = ["ProgressCallback", "check_on_progress", "simulate"]
+
+log = logging.getLogger(__name__)
 
 #: What `on_progress` takes: a callable given each `SimulationProgress`, or `"tqdm"`.
 ProgressCallback = Callable[["SimulationProgress"], Any] | Literal["tqdm"]
@@ -103,7 +106,9 @@ def simulate(
         extra_args: More EnergyPlus command-line arguments.
         cache: A `SimulationCache` (anything with `compute_key`, `get` and
             `put`): a hit is returned without running EnergyPlus, and a
-            successful run is stored.
+            successful run is stored. A model that reads files the key
+            cannot cover (a Python plugin, co-simulation, an external file
+            by a relative path) runs uncached, and a warning says why.
         fs: The storage backend for the outputs; None for local disk.
         on_progress: A callable given each `SimulationProgress`, or `"tqdm"`
             for a progress bar.
@@ -203,6 +208,10 @@ def _cache_key(
     is asked with idfkit's options.
     """
     if cache is None:
+        return None
+    _, uncacheable = external_files(doc)
+    if uncacheable is not None:
+        log.warning("the run is not cached: %s", uncacheable)
         return None
     idfkit_options = {
         name: getattr(options, name)
@@ -377,8 +386,7 @@ def _simulate_on(
     remote_dir = remote_output_dir(output_dir)
     with tempfile.TemporaryDirectory(prefix="idfkit-") as tmp:
         weather_path = stage_weather(weather, fs, Path(tmp))
-        if isinstance(fs, LocalFileSystem):  # where the user's own files live; free to check
-            refuse_foreign_file(fs, remote_dir, run.model_name, model)
+        refuse_foreign_file(fs, remote_dir, run.model_name, model)
         text = _model_text(run, weather_path)  # preprocessors fail before the folder is marked
         run_dir = Path(tmp) / "run"
         run_dir.mkdir()
