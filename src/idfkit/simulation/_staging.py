@@ -13,9 +13,11 @@ from pathlib import Path, PurePath
 
 from idfkit.document import IDFDocument, load_idf
 from idfkit.exceptions import IncompleteResultError, WeatherFileNotFoundError
+from idfkit.simulation._job_context import wants_key_metrics
 from idfkit.simulation.fs.base import FileSystem, download_file, join, normalize_path
 from idfkit.simulation.fs.local import LocalFileSystem
 from idfkit.simulation.manifest import MANIFEST_NAME, PublishingMarker, read_manifest
+from idfkit.simulation.metrics import add_metric_outputs
 
 __all__ = [
     "ModelInput",
@@ -23,6 +25,7 @@ __all__ = [
     "local_weather",
     "prep_outputs",
     "prepare_model",
+    "prepare_run_model",
     "refuse_foreign_file",
     "refuse_foreign_files",
     "remote_output_dir",
@@ -34,6 +37,15 @@ ModelInput = IDFDocument | str | PurePath
 
 def prepare_model(model: ModelInput) -> IDFDocument:
     """The run's own copy of the model, with `Output:SQLite` added when missing."""
+    return prepare_run_model(model)[0]
+
+
+def prepare_run_model(model: ModelInput) -> tuple[IDFDocument, list[str]]:
+    """The run's own copy of the model, and what was added to it beyond `Output:SQLite`.
+
+    A study job's run also gets the outputs its key metrics read
+    (`add_metric_outputs`); the user's model is never changed.
+    """
     if isinstance(model, IDFDocument):
         doc = model.copy()
     elif isinstance(model, str | PurePath):
@@ -44,7 +56,7 @@ def prepare_model(model: ModelInput) -> IDFDocument:
     else:
         raise TypeError(f"model must be an IDFDocument or a path, not {type(model).__name__}")
     _add_missing(doc, _SQL_OUTPUT)
-    return doc
+    return doc, add_metric_outputs(doc) if wants_key_metrics() else []
 
 
 #: The output objects every run needs (SQL results), and those `prep_outputs` adds.

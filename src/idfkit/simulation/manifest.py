@@ -190,6 +190,10 @@ class RunManifest(BaseModel):
     host: str = ""  # the machine that published the run
     parameters: dict[str, JsonValue] = Field(default_factory=dict)
     metrics: dict[str, Metric] = Field(default_factory=dict)
+    #: What the run added to its copy of the model so that the key metrics can be read.
+    added_outputs: tuple[str, ...] = ()
+    #: Why a study run has no key metrics, when it has none ("" otherwise).
+    metrics_note: str = ""
 
     @model_validator(mode="after")
     def _names_unique(self) -> RunManifest:

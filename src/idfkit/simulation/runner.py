@@ -25,7 +25,7 @@ from idfkit.simulation._staging import (
     ModelInput,
     local_output_dir,
     local_weather,
-    prepare_model,
+    prepare_run_model,
     refuse_foreign_file,
     remote_output_dir,
     stage_weather,
@@ -155,7 +155,7 @@ def simulate(
             "(design_day=True); pass the path of an .epw file as weather"
         )
     check_on_progress(on_progress, tqdm=True)
-    doc = prepare_model(model)
+    doc, added_outputs = prepare_run_model(model)
     config = _engine(energyplus)
     _check_version(doc, config, auto_migrate)
     if run_options.readvars:
@@ -165,7 +165,7 @@ def simulate(
         hit = _cached(cache, key, output_dir, fs, label)
         if hit is not None:
             return hit
-    run = _Run(doc, config, run_options, label, f"model{doc.suffix}")
+    run = _Run(doc, config, run_options, label, f"model{doc.suffix}", tuple(added_outputs))
     with _progress_lines(on_progress) as lines:
         if fs is None:
             result = _simulate_local(run, model, weather, output_dir, lines)
@@ -331,6 +331,7 @@ class _Run:
     options: RunOptions
     label: str
     model_name: str
+    added_outputs: tuple[str, ...] = ()  # what the run added to its copy for the key metrics
 
     def name(self, kind: Any) -> str:
         return output_name(kind, self.options.output_prefix, self.options.output_suffix)
@@ -489,6 +490,7 @@ def _execute(
         finished_at=finished,
         idfkit_version=idfkit.__version__,
         error_summary="" if success else summary,
+        added_outputs=run.added_outputs,
         **manifest_extras(run_dir, options.output_prefix),
     )
     return _Outcome(outcome.stdout, outcome.stderr, before, maker)

@@ -239,7 +239,7 @@ def job_state(fs: FileSystem, out: str, spec: JobSpec) -> tuple[Status, RunManif
     if found.job != spec.binding():
         return "stale", None, _stale_reason(found, spec)
     if found.success:
-        return "succeeded", found, ""
+        return "succeeded", found, found.metrics_note  # why it has no metrics, if it has none
     return "failed", found, found.error_summary.splitlines()[0] if found.error_summary else ""
 
 
