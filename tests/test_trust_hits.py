@@ -316,9 +316,7 @@ def test_8_a_deeply_nested_manifest_is_incomplete_everywhere(
     box_model: Path, weather: Path
 ) -> None:
     fs = MemoryFileSystem()
-    write_study(
-        [SimulationJob(box_model, weather, label=n) for n in ("a", "b")], fs, "s"
-    )
+    write_study([SimulationJob(box_model, weather, label=n) for n in ("a", "b")], fs, "s")
     _stored_run(fs, "s/a", {"eplus.err": OK_ERR}, job=load_study(fs, "s").jobs[0].binding())
     fs.write_bytes(f"s/b/{MANIFEST_NAME}", b"[" * 200_000)
     with pytest.raises(IncompleteResultError, match=rf"s/b/{MANIFEST_NAME}.*deeper"):
@@ -526,7 +524,12 @@ def test_16_collect_escapes_terminal_controls(
     binding = load_study(fs, "").jobs[0].binding()
     crafted = "\x1b]0;owned\x07\x1b[2J\x9b31m boom"
     _stored_run(
-        fs, "evil", {"eplus.err": FATAL_ERR}, success=False, exit_code=1, job=binding,
+        fs,
+        "evil",
+        {"eplus.err": FATAL_ERR},
+        success=False,
+        exit_code=1,
+        job=binding,
         error_summary=crafted,
     )
     assert cli(["collect", str(tmp_path / "study")]) == 1

@@ -189,9 +189,9 @@ def load_study(fs: FileSystem, study: str | PurePath = "") -> StudyIndex:
     except FileNotFoundError as exc:
         raise StudyError(f"no study index at {path!r} on {fs!r}: {exc}") from exc
     try:
-        raw = bounded_json(text, where=f"the study index at {path!r}", max_bytes=MAX_INDEX_BYTES)
+        raw = bounded_json(text, where=repr(path), max_bytes=MAX_INDEX_BYTES)
     except IncompleteResultError as exc:
-        raise StudyError(str(exc)) from None
+        raise StudyError(f"the study index at {path!r} is corrupt: {exc}") from None
     version = raw.get("schema_version") if isinstance(raw, dict) else None
     if isinstance(version, int) and version != STUDY_SCHEMA_VERSION:
         raise StudyError(
