@@ -1,4 +1,4 @@
-"""Trust, part 2 (issue 16): cache hits, readers and study inputs under the same guarantees as a run.
+"""Trust, part 2 (issue 16): cache hits, readers and study inputs, guarded as a run is.
 
 Each test names the item of the issue it covers. Most build their folders by
 hand (a manifest and files on a real backend) so that no EnergyPlus run is
@@ -40,8 +40,8 @@ from idfkit.simulation.manifest import (
 )
 from idfkit.simulation.metrics import METRIC_REPORTS
 from idfkit.simulation.study import collect_results, load_study, run_study_job, write_study
-from idfkit.simulation.study.collect import Collection, CollectedRow
-from idfkit.simulation.testing import ACCESS_KEY, SECRET_KEY, LocalS3Server
+from idfkit.simulation.study.collect import CollectedRow, Collection
+from idfkit.simulation.testing import ACCESS_KEY, SECRET_KEY
 from idfkit.simulation.testing.contract import CapabilityContract
 from tests.faults import FaultProxy, Request
 
@@ -305,7 +305,7 @@ def test_7_verify_deep_reads_the_stored_objects() -> None:
     result.read_text("eplus.err")  # a checked copy now sits in the local cache
     result.verify(deep=True)
     fs.write_bytes("run/eplus.err", OK_ERR.replace(b"0 Warning", b"9 Warning"))  # same size
-    with pytest.raises(IncompleteResultError, match="eplus.err"):
+    with pytest.raises(IncompleteResultError, match=r"eplus\.err"):
         SimulationResult.from_directory("run", fs=fs).verify(deep=True)
 
 
@@ -400,7 +400,7 @@ def _unreliable_fsspec() -> Any:
     memory = pytest.importorskip("fsspec.implementations.memory")
 
     class Unreliable(memory.MemoryFileSystem):  # type: ignore[misc, name-defined]
-        """fsspec's real memory store, answering 403 under ``denied/`` and failing under ``down/``."""
+        """fsspec's memory store, answering 403 under ``denied/``, unreachable under ``down/``."""
 
         refusing = True
 
