@@ -54,8 +54,8 @@ _HEX = frozenset("0123456789abcdef")
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 #: The deepest nesting of brackets a stored JSON document may have.
 MAX_JSON_DEPTH = 64
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_A_BRACKET = re.compile(rb"[^\[\]{}]+")
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 def bounded_json(
@@ -89,8 +89,11 @@ def bounded_json(
             f"{where} is {len(data):,} bytes, more than the {max_bytes:,} a stored "
             "JSON document may hold; not read"
         )
+    # Brackets outside strings: with every escape pair gone, quotes delimit the strings.
+    unescaped = _ESCAPE.sub(b"", data) if b"\\" in data else data
+    outside = b"".join(unescaped.split(b'"')[0::2])
     depth = 0
-    for char in _NOT_A_BRACKET.sub(b"", _JSON_STRING.sub(b"", data)):
+    for char in outside.translate(None, _NOT_BRACKETS):
         depth += 1 if char in b"[{" else -1
         if depth > max_depth:
             raise IncompleteResultError(f"{where} nests deeper than {max_depth} levels; not read")
