@@ -303,18 +303,17 @@ class SimulationCache:
         entry = self._intact_entry(key)
         if entry is None:
             return None
-        names = [f.name for f in entry.manifest.files]
         chosen = local_output_dir(output_dir) if fs is None else None
         if fs is None:
-            if chosen is not None:
-                refuse_foreign_files(LocalFileSystem(root=chosen), "", names)
             run_dir = Path(tempfile.mkdtemp(prefix="idfkit-")) if chosen is None else chosen
-            run_dir.mkdir(parents=True, exist_ok=True)
             dst_fs: FileSystem = LocalFileSystem(root=run_dir)
             dst_dir = ""
         else:
             dst_fs, dst_dir = fs, remote_output_dir(output_dir)
-            refuse_foreign_files(dst_fs, dst_dir, names)
+        # The run's own checks and commit, in the run's order: nothing is written before this.
+        refuse_foreign_files(dst_fs, dst_dir, [f.name for f in entry.manifest.files])
+        if fs is None:
+            run_dir.mkdir(parents=True, exist_ok=True)
         marker = PublishingMarker(
             run_id=uuid.uuid4().hex, label=label, started_at=datetime.now(UTC)
         )
