@@ -324,6 +324,11 @@ def test_8_a_deeply_nested_manifest_is_incomplete_everywhere(
     collection = collect_results(fs, "s")
     assert [r.status for r in collection.rows] == ["succeeded", "incomplete"]
     assert "deeper" in collection.rows[1].error
+    from idfkit.simulation.study.worker import _succeeded  # the worker's skip check
+
+    assert not _succeeded(
+        SimulationResult.from_directory("s/b", fs=fs), load_study(fs, "s").jobs[1].binding()
+    )
     big = b'{"a": "' + b"x" * (5 * 1024 * 1024) + b'"}'
     fs.write_bytes(f"s/b/{MANIFEST_NAME}", big)
     with pytest.raises(IncompleteResultError, match="bytes"):
