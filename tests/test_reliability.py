@@ -169,8 +169,9 @@ def crash_rule(point: str) -> Any:
     puts = Counter[str]()
 
     def rule(request: Request) -> str | None:
-        if request.method != "PUT":
-            return None
+        headers = {name.lower() for name in request.headers}
+        if request.method != "PUT" or "if-none-match" in headers:
+            return None  # (a marker's create-only attempt: refused here, the folder has a run)
         is_manifest = MANIFEST_NAME in request.path
         puts["manifest" if is_manifest else "file"] += 1
         if point == "before anything is stored" and is_manifest and puts["manifest"] == 1:

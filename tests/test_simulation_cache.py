@@ -265,7 +265,11 @@ def test_concurrent_fills_never_mix(
     assert errors == []
     placed = cache.restore(key, tmp_path / "out")
     assert placed is not None and placed.manifest is not None
-    winner = next(r for r in two_runs if r.manifest.label == placed.manifest.label)  # type: ignore[union-attr]
+    # The placed run is labelled for the job that asked (none); the entry keeps the fill's.
+    assert placed.manifest.label == ""
+    stored = cache.get(key)
+    assert stored is not None and stored.manifest is not None
+    winner = next(r for r in two_runs if r.manifest.label == stored.manifest.label)  # type: ignore[union-attr]
     assert _digests(placed) == _digests(winner)  # one whole fill, never a mix
     # Whatever other fill folders a lost race leaves behind are whole, never partial.
     current = _fill_dir(cache, key)

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from idfkit.simulation.manifest import JobBinding
-from idfkit.simulation.metrics import MetricsHook, read_metrics, sql_output
+from idfkit.simulation.manifest import JobBinding, Metric
+from idfkit.simulation.metrics import MetricsHook, metrics_gap, read_metrics, sql_output
 from idfkit.simulation.parsers.sql import SQLResult
 
-__all__ = ["JobContext", "job_context", "manifest_extras"]
+__all__ = ["JobContext", "job_context", "job_fields", "manifest_extras", "wants_key_metrics"]
 
 
 @dataclass(frozen=True)
@@ -45,16 +45,32 @@ def job_context(context: JobContext) -> Iterator[None]:
         _CURRENT.reset(token)
 
 
+def wants_key_metrics() -> bool:
+    """Whether the run being prepared is a study job's, which always carries the key metrics."""
+    context = _CURRENT.get()
+    return context is not None and context.binding is not None
+
+
+def job_fields() -> dict[str, object]:
+    """The manifest fields that describe the job asking for a run: its binding, its parameters.
+
+    A run and a cache hit both take them from here, so a manifest always
+    describes the job that asked, never the one a cached run was made for.
+    """
+    context = _CURRENT.get() or JobContext()
+    return {"job": context.binding, "parameters": dict(context.parameters)}
+
+
 def manifest_extras(run_dir: Path, output_prefix: str) -> dict[str, object]:
     """The manifest fields that come from the job and the run's SQLite output in ``run_dir``."""
     context = _CURRENT.get() or JobContext()
-    extras: dict[str, object] = {}
-    if context.binding is not None:
-        extras["job"] = context.binding
-    if context.parameters:
-        extras["parameters"] = dict(context.parameters)
+    extras: dict[str, object] = job_fields()
     path = sql_output(run_dir, output_prefix)
+    metrics: dict[str, Metric] = {}
     if path is not None:
         with SQLResult(path) as sql:
-            extras["metrics"] = read_metrics(sql, context.metrics)
+            metrics = read_metrics(sql, context.metrics)
+        extras["metrics"] = metrics
+    if context.binding is not None:  # a study's table says why a run has no metrics
+        extras["metrics_note"] = metrics_gap(path, metrics)
     return extras

@@ -32,15 +32,18 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from idfkit.simulation._fetch import cache_dir as default_cache_root
-from idfkit.simulation._publish import _map, mark_publishing
+from idfkit.simulation._job_context import job_fields
+from idfkit.simulation._publish import _map, mark_publishing, publish_placed
 from idfkit.simulation.exceptions import IncompleteResultError
 from idfkit.simulation.fs.base import (
     FileSystem,
+    SupportsLocalPath,
     download_file,
     file_info,
     join,
     normalize_path,
     sha256_file,
+    store_identity,
     upload_file,
 )
 from idfkit.simulation.fs.local import LocalFileSystem
@@ -49,6 +52,7 @@ from idfkit.simulation.manifest import (
     ManifestFile,
     PublishingMarker,
     RunManifest,
+    bounded_json,
     hash_file,
 )
 from idfkit.simulation.result import SimulationResult
@@ -56,7 +60,7 @@ from idfkit.simulation.result import SimulationResult
 if TYPE_CHECKING:
     from idfkit.document import IDFDocument
 
-__all__ = ["CacheKey", "SimulationCache"]
+__all__ = ["CacheKey", "SimulationCache", "external_files"]
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +176,10 @@ class SimulationCache:
 
         The model is taken as it will run (a copy, with `Output:SQLite`
         added when missing), so a model that differs only by that object has
-        the same key. The weather file counts by its bytes, not its path.
+        the same key. The weather file counts by its bytes, not its path, and
+        so does every external file the model reads (`Schedule:File` CSVs,
+        `Table:Lookup` data, window data files, FMUs, ASHRAE 205
+        representations): a change to one of them is another key.
 
         Args:
             model: The model, or the path of an .idf/.epJSON file.
@@ -193,11 +200,18 @@ class SimulationCache:
 
         Raises:
             FileNotFoundError: If `weather` or a model path does not exist.
+            ValueError: The model reads a file the key cannot cover (a Python
+                plugin, co-simulation, or an external file by a relative
+                path or one that does not exist); `external_files` says which.
         """
         from idfkit.simulation import _model
         from idfkit.simulation._staging import prepare_model
 
-        model_text = _model.model_text(prepare_model(model))
+        doc = prepare_model(model)
+        external, reason = external_files(doc)
+        if reason is not None:
+            raise ValueError(f"this model cannot be cached: {reason}")
+        model_text = _model.model_text(doc)
         if energyplus_version is None:
             from idfkit.simulation.energyplus import find_energyplus
 
@@ -216,6 +230,7 @@ class SimulationCache:
             "extra_args": [str(arg) for arg in extra_args or ()],
             "output_prefix": output_prefix,
             "energyplus": energyplus_version,
+            "external_files": external,
         }
         text = json.dumps(record, sort_keys=True, separators=(",", ":"))
         return CacheKey(hashlib.sha256(text.encode("utf-8")).hexdigest())
@@ -255,10 +270,14 @@ class SimulationCache:
     ) -> SimulationResult | None:
         """Place the cached run for `key` in `output_dir`, as if it had just run there.
 
-        On the cache's own backend (the same `FileSystem` object, or two S3
-        filesystems on the same bucket and prefix) each file is copied
-        server-side; otherwise it is downloaded or uploaded. Files go first,
-        a manifest last, so an interrupted restore reads as incomplete.
+        A hit is published exactly as a run is: on local disk it refuses to
+        replace a file that no run wrote, then it marks the folder, places
+        the files, and commits its manifest only if its marker still stands
+        (a run that took the folder over meanwhile wins, and this raises
+        `ConcurrentRunError`). On the cache's own store each file is copied
+        server-side; otherwise it is downloaded or uploaded, and checked.
+        The new manifest describes the job that asked: its label (even
+        empty), its study binding and its parameters, never the cached run's.
 
         Args:
             key: A key from `compute_key`.
@@ -270,28 +289,39 @@ class SimulationCache:
         Returns:
             The placed result, or None on a miss (nothing stands for `key`,
             or the entry was corrupt and has been dropped).
+
+        Raises:
+            FileExistsError: The local folder holds a file the hit would
+                replace that no run wrote.
+            ConcurrentRunError: Another run took the folder over meanwhile.
         """
+        from idfkit.simulation._staging import (
+            local_output_dir,
+            refuse_foreign_files,
+            remote_output_dir,
+        )
+
         entry = self._intact_entry(key)
         if entry is None:
             return None
-        made_here = fs is None and output_dir is None
+        chosen = local_output_dir(output_dir) if fs is None else None
         if fs is None:
-            run_dir = (
-                Path(tempfile.mkdtemp(prefix="idfkit-")) if output_dir is None else Path(output_dir)
-            )
-            run_dir.mkdir(parents=True, exist_ok=True)
+            run_dir = Path(tempfile.mkdtemp(prefix="idfkit-")) if chosen is None else chosen
             dst_fs: FileSystem = LocalFileSystem(root=run_dir)
             dst_dir = ""
         else:
-            if output_dir is None or not normalize_path(output_dir):
-                raise ValueError("output_dir is required when fs is given (where to place the run)")
-            dst_fs, dst_dir = fs, normalize_path(output_dir)
+            dst_fs, dst_dir = fs, remote_output_dir(output_dir)
+        # The run's own checks and commit, in the run's order: nothing is written before this.
+        refuse_foreign_files(dst_fs, dst_dir, [f.name for f in entry.manifest.files])
+        if fs is None:
+            run_dir.mkdir(parents=True, exist_ok=True)
         marker = PublishingMarker(
             run_id=uuid.uuid4().hex, label=label, started_at=datetime.now(UTC)
         )
-        mark_publishing(dst_fs, dst_dir, marker)
+        claim = mark_publishing(dst_fs, dst_dir, marker)
         src_dir = self._fill_dir(key, entry.fill)
-        try:
+
+        def place() -> tuple[ManifestFile, ...]:
             with tempfile.TemporaryDirectory(prefix="idfkit-") as tmp:
                 _map(
                     lambda f: _transfer(
@@ -299,15 +329,27 @@ class SimulationCache:
                     ),
                     entry.manifest.files,
                 )
+            return entry.manifest.files
+
+        def describe(files: tuple[ManifestFile, ...]) -> RunManifest:
+            return entry.manifest.model_copy(
+                update={
+                    "run_id": marker.run_id,
+                    "label": label,
+                    "host": "",
+                    "started_at": marker.started_at,
+                    "files": files,
+                    **job_fields(),
+                }
+            )
+
+        try:
+            manifest = publish_placed(dst_fs, dst_dir, place, describe, claim=claim)
         except (FileNotFoundError, IncompleteResultError):
             # The entry changed under us (dropped or refilled by another worker): a miss.
-            if made_here:
+            if chosen is None and fs is None:
                 shutil.rmtree(run_dir, ignore_errors=True)
             return None
-        manifest = entry.manifest.model_copy(
-            update={"run_id": marker.run_id, "label": label or entry.manifest.label}
-        )
-        dst_fs.write_text(join(dst_dir, MANIFEST_NAME), manifest.to_json())
         if fs is None:
             return SimulationResult(
                 run_dir, output_prefix=manifest.output_prefix, manifest=manifest
@@ -407,8 +449,9 @@ class SimulationCache:
         except FileNotFoundError:
             return None
         try:
+            bounded_json(data, where=pointer)
             entry = _Entry.model_validate_json(data)
-        except ValidationError:
+        except (ValidationError, IncompleteResultError):
             _remove_quietly(self.fs, pointer)
             return None
         if entry.key != key.hex_digest:
@@ -441,6 +484,67 @@ class SimulationCache:
                 local.rmdir()
 
 
+#: Object types that read a file named in a field, by that field: the key covers its bytes.
+EXTERNAL_FILE_FIELDS: dict[str, str] = {
+    "Schedule:File": "file_name",
+    "Schedule:File:Shading": "file_name",
+    "Construction:WindowDataFile": "file_name",
+    "Table:IndependentVariable": "external_file_name",
+    "Table:Lookup": "external_file_name",
+    "ExternalInterface:FunctionalMockupUnitImport": "fmu_file_name",
+    "Coil:DX:ASHRAE205:Performance": "representation_file_name",
+    "Chiller:Electric:ASHRAE205": "representation_file_name",
+}
+#: Object types whose run depends on what no key can cover, and why.
+UNCACHEABLE_TYPES: dict[str, str] = {
+    "PythonPlugin:Instance": "Python plugin modules, found on a search path at run time",
+    "ExternalInterface": "co-simulation with another program (ExternalInterface)",
+    "ExternalInterface:FunctionalMockupUnitExport:From:Variable": "an exported FMU's co-simulation",
+    "ExternalInterface:FunctionalMockupUnitExport:To:Schedule": "an exported FMU's co-simulation",
+    "ExternalInterface:FunctionalMockupUnitExport:To:Actuator": "an exported FMU's co-simulation",
+    "ExternalInterface:FunctionalMockupUnitExport:To:Variable": "an exported FMU's co-simulation",
+}
+
+
+def external_files(doc: IDFDocument) -> tuple[list[list[str]], str | None]:
+    """The external files a model reads, each with its SHA-256, or why they cannot be keyed.
+
+    EnergyPlus runs in a scratch folder, so a file named by a relative path
+    is not the caller's file: only absolute paths to existing files are
+    keyed, by their bytes.
+
+    Args:
+        doc: The model as it will run.
+
+    Returns:
+        ``[object type, object name, path, sha256]`` for each file, sorted,
+        and None; or the files found so far and the reason the model cannot
+        be cached.
+    """
+    from idfkit.simulation._model import object_types
+
+    present = object_types(doc)
+    for obj_type, why in UNCACHEABLE_TYPES.items():
+        if obj_type in present:
+            return [], f"it uses {why}, which the cache key cannot cover"
+    found: list[list[str]] = []
+    for obj_type, field in EXTERNAL_FILE_FIELDS.items():
+        if obj_type not in present:
+            continue
+        for obj in doc[obj_type]:
+            value = str(getattr(obj, field, "") or "").strip()
+            if not value:
+                continue
+            path = Path(value)
+            what = f"{obj_type} {obj.name!r} reads {value!r}"
+            if not path.is_absolute():
+                return [], f"{what}, a relative path (EnergyPlus runs in a scratch folder)"
+            if not path.is_file():
+                return [], f"{what}, which does not exist"
+            found.append([obj_type, str(obj.name), value, sha256_file(path)])
+    return sorted(found), None
+
+
 def _weather_sha256(weather: str | PurePath, fs: FileSystem | None) -> str:
     """The weather file's SHA-256: a local file, else (with `fs`) the file on `fs`."""
     path = Path(weather)
@@ -468,21 +572,16 @@ def _holds(fs: FileSystem, path: str, expected: ManifestFile) -> bool:
 
 
 def _local_path(fs: FileSystem, path: str) -> Path | None:
-    """Where `path` on `fs` lies on local disk, if it does."""
-    if not isinstance(fs, LocalFileSystem):
-        return None
-    return fs.root / normalize_path(path) if fs.root is not None else Path(path)
+    """Where `path` on `fs` lies on local disk, if it does (the backend says, under its rules)."""
+    return fs.local_path(path) if isinstance(fs, SupportsLocalPath) else None
 
 
 def _same_store(a: FileSystem, b: FileSystem) -> bool:
     """Whether a path on `a` names the same object on `b`, so `b.copy` can copy server-side."""
     if a is b:
         return True
-    from idfkit.simulation.fs.s3 import S3FileSystem
-
-    if isinstance(a, S3FileSystem) and isinstance(b, S3FileSystem):
-        return (a.bucket, a.prefix, a.endpoint_url) == (b.bucket, b.prefix, b.endpoint_url)
-    return False
+    identity = store_identity(a)
+    return identity is not None and identity == store_identity(b)
 
 
 def _transfer(

@@ -8,14 +8,17 @@ never overwrites a file it did not write.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path, PurePath
 
 from idfkit.document import IDFDocument
+from idfkit.simulation._job_context import wants_key_metrics
 from idfkit.simulation._model import load_model
 from idfkit.simulation.exceptions import IncompleteResultError, WeatherFileNotFoundError
 from idfkit.simulation.fs.base import FileSystem, download_file, join, normalize_path
 from idfkit.simulation.fs.local import LocalFileSystem
 from idfkit.simulation.manifest import MANIFEST_NAME, PublishingMarker, read_manifest
+from idfkit.simulation.metrics import add_metric_outputs
 
 __all__ = [
     "ModelInput",
@@ -23,7 +26,9 @@ __all__ = [
     "local_weather",
     "prep_outputs",
     "prepare_model",
+    "prepare_run_model",
     "refuse_foreign_file",
+    "refuse_foreign_files",
     "remote_output_dir",
     "stage_weather",
 ]
@@ -33,6 +38,15 @@ ModelInput = IDFDocument | str | PurePath
 
 def prepare_model(model: ModelInput) -> IDFDocument:
     """The run's own copy of the model, with `Output:SQLite` added when missing."""
+    return prepare_run_model(model)[0]
+
+
+def prepare_run_model(model: ModelInput) -> tuple[IDFDocument, list[str]]:
+    """The run's own copy of the model, and what was added to it beyond `Output:SQLite`.
+
+    A study job's run also gets the outputs its key metrics read
+    (`add_metric_outputs`); the user's model is never changed.
+    """
     if isinstance(model, IDFDocument):
         doc = model.copy()
     elif isinstance(model, str | PurePath):
@@ -43,7 +57,7 @@ def prepare_model(model: ModelInput) -> IDFDocument:
     else:
         raise TypeError(f"model must be an IDFDocument or a path, not {type(model).__name__}")
     _add_missing(doc, _SQL_OUTPUT)
-    return doc
+    return doc, add_metric_outputs(doc) if wants_key_metrics() else []
 
 
 #: The output objects every run needs (SQL results), and those `prep_outputs` adds.
@@ -138,20 +152,47 @@ def refuse_foreign_file(fs: FileSystem, folder: str, name: str, model: ModelInpu
     Raises:
         FileExistsError: `folder` holds `name`, and no run of this package wrote it.
     """
-    target = join(folder, name)
-    if not fs.exists(target) or _written_by_a_run(fs, folder, name):
+    refuse_foreign_files(fs, folder, [name], model)
+
+
+def refuse_foreign_files(
+    fs: FileSystem, folder: str, names: Sequence[str], model: ModelInput | None = None
+) -> None:
+    """Refuse to place `names` in `folder` where one would replace a file no run wrote.
+
+    Every run and every cache hit asks this before it marks the folder. It
+    looks only on local disk, where the user's own files live: on another
+    backend it would cost a request per name.
+
+    Args:
+        fs: The backend of the folder.
+        folder: The run folder on `fs`.
+        names: The files about to be written there.
+        model: The model being run, to say so when it is the file at stake.
+
+    Raises:
+        FileExistsError: `folder` holds one of `names`, and no run of this package wrote it.
+    """
+    if not isinstance(fs, LocalFileSystem):
         return
+    present = [n for n in names if fs.exists(join(folder, n))]
+    foreign = [n for n in present if not _written_by_a_run(fs, folder, n)]
+    if not foreign:
+        return
+    name = foreign[0]
+    target = join(folder, name)
     same = (
         isinstance(model, str | PurePath)
-        and isinstance(fs, LocalFileSystem)
         and fs.root is not None
         and _same_file(Path(model), fs.root / target)
     )
+    what = name if len(foreign) == 1 else f"{', '.join(foreign[:5])}"
     raise FileExistsError(
-        f"the output folder already holds {name}"
+        f"the output folder already holds {what}"
         + (" (the model file itself)" if same else "")
-        + ", which the run would overwrite with its copy of the model. No earlier run "
-        "wrote that file, so it is left alone: choose another output_dir."
+        + ", which the run would overwrite. No earlier run wrote "
+        + ("that file" if len(foreign) == 1 else "those files")
+        + ", so it is left alone: choose another output_dir."
     )
 
 

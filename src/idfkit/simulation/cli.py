@@ -43,6 +43,34 @@ _EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (IdfKitError, EXIT_TROUBLE),
 )
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+#: Characters a terminal may act on: C0 and C1 controls, DEL, and bidirectional overrides.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str, *, newlines: bool = True) -> str:
+    """Stored text made harmless to print: each control character shown as its escape.
+
+    Manifests, .err files and study indexes come from storage, so a crafted
+    one could otherwise send escape sequences to the user's terminal.
+
+    Args:
+        text: The text to print.
+        newlines: Keep line breaks (and tabs); False escapes them too (a table cell).
+    """
+    pattern = _CONTROL if newlines else re.compile(f"[\t\n{_CONTROL.pattern[1:-1]}]")
+    return pattern.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+def _safe_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            terminal_safe(str(k), newlines=False): (
+                terminal_safe(v, newlines=False) if isinstance(v, str) else v
+            )
+            for k, v in row.items()
+        }
+        for row in rows
+    ]
 
 
 class _UsageError(Exception):
@@ -293,7 +321,7 @@ def _run(args: argparse.Namespace) -> int:
     status = "succeeded" if result.success else "failed"
     print(f"{status}: {args.output} ({result.runtime_seconds or 0:.1f} s)")
     if not result.success:
-        print(result.errors.describe())
+        print(terminal_safe(result.errors.describe()))
     return EXIT_OK if result.success else EXIT_FAILED
 
 
@@ -308,9 +336,9 @@ def _worker(args: argparse.Namespace) -> int:
         if outcome.action == "skipped"
         else ("succeeded" if outcome.success else "failed")
     )
-    print(f"job {index} ({outcome.spec.label}): {word}")
+    print(f"job {index} ({terminal_safe(outcome.spec.label, newlines=False)}): {word}")
     if not outcome.success:
-        print(outcome.result.errors.describe())
+        print(terminal_safe(outcome.result.errors.describe()))
     return EXIT_OK if outcome.success else EXIT_FAILED
 
 
@@ -347,7 +375,7 @@ def _collect(args: argparse.Namespace) -> int:
         }
         print(json.dumps(payload, indent=2))
     else:
-        print(rows_to_text(collection.display_records()))
+        print(rows_to_text(_safe_rows(collection.display_records())))
         print(", ".join(f"{n} {s}" for s, n in collection.counts().items()))
         if collection.to_resubmit:
             print("to resubmit: " + ",".join(str(i) for i in collection.to_resubmit))

@@ -12,7 +12,13 @@ from typing import Any, TypeVar
 from idfkit.simulation import _fetch
 from idfkit.simulation.exceptions import IncompleteResultError, ResultNotFoundError, StorageError
 from idfkit.simulation.filenames import OutputKind, OutputSuffix, detect_naming, output_name
-from idfkit.simulation.fs.base import FileSystem, file_info, join, normalize_path
+from idfkit.simulation.fs.base import (
+    FileSystem,
+    SupportsLocalPath,
+    file_info,
+    join,
+    normalize_path,
+)
 from idfkit.simulation.fs.local import LocalFileSystem
 from idfkit.simulation.manifest import (
     MANIFEST_NAME,
@@ -238,10 +244,12 @@ class SimulationResult:
         with self._lock:
             if self._naming is _UNSET:
                 manifest = self.manifest
+                # A manifest records how its run named the files; the caller's prefix is a guess.
+                prefix = manifest.output_prefix if manifest is not None else self.output_prefix
                 declared: OutputSuffix | None = getattr(manifest, "output_suffix", None)
                 styles: tuple[OutputSuffix, ...] = (declared,) if declared else ("C", "L", "D")
-                found = detect_naming(self.output_prefix, self.files(), styles)
-                self._naming = found or (self.output_prefix, declared or "C")
+                found = detect_naming(prefix, self.files(), styles)
+                self._naming = found or (prefix, declared or "C")
             naming: tuple[str, OutputSuffix] = self._naming
             return naming
 
@@ -254,6 +262,10 @@ class SimulationResult:
 
     def verify(self, *, deep: bool = False) -> None:
         """Check that every listed file is there with its size (and, if `deep`, its SHA-256).
+
+        A deep check reads the stored objects themselves: on a remote
+        backend each file is downloaded again and hashed, whatever the local
+        download cache holds.
 
         Raises:
             IncompleteResultError: Naming every file that is missing or wrong.
@@ -268,7 +280,7 @@ class SimulationResult:
                 problems.append(f"{entry.name}: missing")
             elif deep:
                 try:
-                    self.local_path(entry.name)
+                    self._checked_path(entry.name, fresh=True)
                 except IncompleteResultError as exc:
                     problems.append(f"{entry.name}: {exc}")
             else:
@@ -318,15 +330,23 @@ class SimulationResult:
                 manifest entry.
             FileNotFoundError: The name is not among the run's files.
         """
+        return self._checked_path(name, fresh=False)
+
+    def _checked_path(self, name: str, *, fresh: bool) -> Path:
+        """`local_path`; with `fresh`, a remote file is downloaded and checked again."""
         expected = self._expected(name)
-        if isinstance(self.fs, LocalFileSystem) and self.fs.root is not None:
-            local = self.fs.root / self._path(name)
+        if isinstance(self.fs, SupportsLocalPath):
+            # The backend says where its file lies, under its own rules (a link out of
+            # its root is refused there); the reader never builds a local path itself.
+            local = self.fs.local_path(self._path(name))
             if expected is not None:
                 _fetch.check_local(local, expected, where=str(local))
             elif not local.is_file():
                 raise FileNotFoundError(f"no such file: {local}")
             return local
-        return _fetch.fetch(self.fs, self._path(name), expected, where=self._where(name))
+        return _fetch.fetch(
+            self.fs, self._path(name), expected, where=self._where(name), fresh=fresh
+        )
 
     def read_text(self, name: str) -> str:
         """A small output file (e.g. the .err) as text, checked against the manifest."""

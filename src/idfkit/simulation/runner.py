@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import shutil
 import tempfile
 import uuid
@@ -20,12 +21,12 @@ from idfkit.simulation._job_context import manifest_extras
 from idfkit.simulation._model import model_text, object_types
 from idfkit.simulation._process import run_process
 from idfkit.simulation._publish import Snapshot, changed_files, mark_publishing, publish, snapshot
-from idfkit.simulation._simulation_cache import SimulationCache
+from idfkit.simulation._simulation_cache import SimulationCache, external_files
 from idfkit.simulation._staging import (
     ModelInput,
     local_output_dir,
     local_weather,
-    prepare_model,
+    prepare_run_model,
     refuse_foreign_file,
     remote_output_dir,
     stage_weather,
@@ -50,6 +51,8 @@ if TYPE_CHECKING:
     from idfkit.simulation.progress import SimulationProgress
 
 __all__ = ["ProgressCallback", "check_on_progress", "simulate"]
+
+log = logging.getLogger(__name__)
 
 #: What `on_progress` takes: a callable given each `SimulationProgress`, or `"tqdm"`.
 ProgressCallback = Callable[["SimulationProgress"], Any] | Literal["tqdm"]
@@ -105,7 +108,9 @@ def simulate(
         extra_args: More EnergyPlus command-line arguments.
         cache: A `SimulationCache` (anything with `compute_key`, `get` and
             `put`): a hit is returned without running EnergyPlus, and a
-            successful run is stored.
+            successful run is stored. A model that reads files the key
+            cannot cover (a Python plugin, co-simulation, an external file
+            by a relative path) runs uncached, and a warning says why.
         fs: The storage backend for the outputs; None for local disk.
         on_progress: A callable given each `SimulationProgress`, or `"tqdm"`
             for a progress bar.
@@ -152,7 +157,7 @@ def simulate(
             "(design_day=True); pass the path of an .epw file as weather"
         )
     check_on_progress(on_progress, tqdm=True)
-    doc = prepare_model(model)
+    doc, added_outputs = prepare_run_model(model)
     config = _engine(energyplus)
     _check_version(doc, config, auto_migrate)
     if run_options.readvars:
@@ -162,7 +167,7 @@ def simulate(
         hit = _cached(cache, key, output_dir, fs, label)
         if hit is not None:
             return hit
-    run = _Run(doc, config, run_options, label, "model.idf")
+    run = _Run(doc, config, run_options, label, "model.idf", tuple(added_outputs))
     with _progress_lines(on_progress) as lines:
         if fs is None:
             result = _simulate_local(run, model, weather, output_dir, lines)
@@ -205,6 +210,10 @@ def _cache_key(
     is asked with idfkit's options.
     """
     if cache is None:
+        return None
+    _, uncacheable = external_files(doc)
+    if uncacheable is not None:
+        log.warning("the run is not cached: %s", uncacheable)
         return None
     idfkit_options = {
         name: getattr(options, name)
@@ -324,6 +333,7 @@ class _Run:
     options: RunOptions
     label: str
     model_name: str
+    added_outputs: tuple[str, ...] = ()  # what the run added to its copy for the key metrics
 
     def name(self, kind: Any) -> str:
         return output_name(kind, self.options.output_prefix, self.options.output_suffix)
@@ -379,8 +389,7 @@ def _simulate_on(
     remote_dir = remote_output_dir(output_dir)
     with tempfile.TemporaryDirectory(prefix="idfkit-") as tmp:
         weather_path = stage_weather(weather, fs, Path(tmp))
-        if isinstance(fs, LocalFileSystem):  # where the user's own files live; free to check
-            refuse_foreign_file(fs, remote_dir, run.model_name, model)
+        refuse_foreign_file(fs, remote_dir, run.model_name, model)
         text = _model_text(run, weather_path)  # preprocessors fail before the folder is marked
         run_dir = Path(tmp) / "run"
         run_dir.mkdir()
@@ -470,6 +479,7 @@ def _execute(
         finished_at=finished,
         idfkit_version=idfkit.__version__,
         error_summary="" if success else summary,
+        added_outputs=run.added_outputs,
         **manifest_extras(run_dir, options.output_prefix),
     )
     return _Outcome(outcome.stdout, outcome.stderr, before, maker)

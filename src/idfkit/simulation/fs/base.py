@@ -46,7 +46,21 @@ Optional capabilities
     store refuses unless the file is at a given version, which makes
     publishing a run a commit). Callers go through `upload_file`,
     `download_file` and `file_info`, which use a capability when present and
-    fall back to the nine methods.
+    fall back to the nine methods, and through `writes_conditionally`: a
+    backend that has the methods may still switch the capability off with
+    ``conditional_writes = False`` (an S3-compatible server that ignores or
+    refuses conditional requests).
+
+Identity and local files
+    A backend may name the store it reads with ``store_id``, a string equal
+    for two instances exactly when a path names the same object on both
+    (bucket, prefix and endpoint; a root folder). Local copies of its files
+    are then cached by that identity and the file's version; a backend
+    without one has each download cached by its content's hash only. A
+    backend whose files already lie on local disk offers
+    `SupportsLocalPath`, the one way a reader gets a local path for one of
+    them, under the backend's own rules (a symbolic link out of a root is
+    refused like ``..``).
 """
 
 from __future__ import annotations
@@ -68,6 +82,7 @@ __all__ = [
     "FileSystem",
     "HashingReader",
     "SupportsConditionalWrite",
+    "SupportsLocalPath",
     "SupportsLocalTransfer",
     "SupportsStat",
     "download_file",
@@ -76,7 +91,9 @@ __all__ = [
     "matching_paths",
     "normalize_path",
     "sha256_file",
+    "store_identity",
     "upload_file",
+    "writes_conditionally",
 ]
 
 PathLike = str | PurePath
@@ -211,6 +228,31 @@ class SupportsStat(Protocol):
         runs write the same folder at once.
         """
         ...
+
+
+@runtime_checkable
+class SupportsLocalPath(Protocol):
+    """Files that already lie on local disk: their local paths, under the backend's rules."""
+
+    def local_path(self, path: str | Path) -> Path:
+        """The local file that ``path`` names.
+
+        Raises:
+            ValueError: ``path`` leaves the backend's root, by ``..`` or
+                through a symbolic link.
+        """
+        ...
+
+
+def writes_conditionally(fs: object) -> bool:
+    """Whether ``fs`` offers `SupportsConditionalWrite` and has not switched it off."""
+    return isinstance(fs, SupportsConditionalWrite) and getattr(fs, "conditional_writes", True)
+
+
+def store_identity(fs: object) -> str | None:
+    """The identity of the store ``fs`` reads (its ``store_id``), or None when it states none."""
+    found = getattr(fs, "store_id", None)
+    return found if isinstance(found, str) and found else None
 
 
 def normalize_path(path: PathLike) -> str:

@@ -91,8 +91,10 @@ class S3FileSystem:
             none, for servers that reject checksum headers.
         conditional_writes: Whether the server honours ``If-Match`` and
             ``If-None-Match`` on uploads (AWS S3 and moto do). Set it to
-            False for a server that ignores them; publishing then relies on
-            one writer per folder.
+            False for a server that ignores or refuses them: no conditional
+            request is then sent, and publishing relies on one writer per
+            folder. A server that answers 501 to them is named in a
+            `StorageError` when a run marks its folder, before EnergyPlus runs.
         **boto_kwargs: Any other keyword of `boto3.client("s3", ...)`
             (`verify`, `use_ssl`, `config`, ...), as idfkit takes them; a
             botocore `Config` given here is merged over the settings above.
@@ -252,6 +254,11 @@ class S3FileSystem:
     def _key(self, path: str | Path) -> str:
         return self.prefix + normalize_path(path)
 
+    @property
+    def store_id(self) -> str:
+        """Endpoint, bucket and prefix: two instances with these equal name the same objects."""
+        return f"s3:{self.endpoint_url or ''}|{self.bucket}/{self.prefix}"
+
     def url(self, path: str | Path = "") -> str:
         """The ``s3://`` URL of a path."""
         return f"s3://{self.bucket}/{self._key(path)}"
@@ -390,6 +397,17 @@ class S3FileSystem:
         try:
             with self._translate("write", path):
                 return self._put(key, data, hashlib.sha256(data).digest(), **conditions)
+        except StorageError as exc:
+            cause = exc.__cause__
+            if conditions and isinstance(cause, Exception) and _refuses_conditions(cause):
+                endpoint = self.endpoint_url or "the default AWS endpoint"
+                raise StorageError(
+                    f"the S3 server at {endpoint} does not support conditional writes "
+                    f"(it answered {_error_code(cause) or 501} to If-Match/If-None-Match "
+                    f"writing {self.url(path)}); pass S3FileSystem(..., conditional_writes="
+                    "False) to publish with one writer per folder"
+                ) from exc
+            raise
         except FileNotFoundError as exc:
             if isinstance(exc, BucketNotFoundError) or if_match is None:
                 raise
@@ -755,6 +773,15 @@ def _too_large_to_copy_at_once(exc: Exception) -> bool:
     return _error_code(exc) == "EntityTooLarge" or (
         _error_code(exc) == "InvalidRequest" and "larger than the maximum" in message
     )
+
+
+def _refuses_conditions(exc: Exception) -> bool:
+    """A server's answer that it does not implement a conditional request (501)."""
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return False
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return status == 501 or str(response.get("Error", {}).get("Code", "")) == "NotImplemented"
 
 
 def _is_404(exc: Exception) -> bool:

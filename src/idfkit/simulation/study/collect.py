@@ -223,10 +223,15 @@ def job_state(fs: FileSystem, out: str, spec: JobSpec) -> tuple[Status, RunManif
     Returns the status, the manifest when it is the job's own (succeeded or
     failed), and a one-line reason for anything but success.
     """
+    where = join(out, MANIFEST_NAME)
     try:
-        found = read_manifest(fs.read_bytes(join(out, MANIFEST_NAME)), where=out)
+        found = read_manifest(fs.read_bytes(where), where=out)
     except FileNotFoundError:
         return "missing", None, "no manifest"
+    except (IsADirectoryError, NotADirectoryError) as exc:
+        # A stray object below the manifest's path, or a file where the job's folder
+        # should be: this job's folder is not a run, and only this job says so.
+        return "incomplete", None, f"{where} is not a manifest file: {exc}"[:300]
     except IncompleteResultError as exc:
         return "incomplete", None, str(exc)[:300]
     if not isinstance(found, RunManifest):
@@ -234,7 +239,7 @@ def job_state(fs: FileSystem, out: str, spec: JobSpec) -> tuple[Status, RunManif
     if found.job != spec.binding():
         return "stale", None, _stale_reason(found, spec)
     if found.success:
-        return "succeeded", found, ""
+        return "succeeded", found, found.metrics_note  # why it has no metrics, if it has none
     return "failed", found, found.error_summary.splitlines()[0] if found.error_summary else ""
 
 

@@ -17,9 +17,9 @@ import idfkit
 from idfkit.document import IDFDocument
 from idfkit.simulation._model import load_model, model_text
 from idfkit.simulation.batch import SimulationJob
-from idfkit.simulation.exceptions import StudyError
+from idfkit.simulation.exceptions import IncompleteResultError, StudyError
 from idfkit.simulation.fs.base import FileSystem, join, normalize_path
-from idfkit.simulation.manifest import JobBinding
+from idfkit.simulation.manifest import MANIFEST_NAME, JobBinding, bounded_json, hash_file
 from idfkit.simulation.options import RunOptions
 
 __all__ = [
@@ -36,6 +36,12 @@ STUDY_INDEX = "idfkit-study.json"
 #: The version of the index format this package writes and reads. Version 2 keeps
 #: a job's run options as one `options` object (version 1 had them loose).
 STUDY_SCHEMA_VERSION = 2
+
+#: Names at the top of a study that no job folder may take.
+RESERVED_FOLDERS = ("inputs", STUDY_INDEX)
+
+#: The largest study index read back (about a million jobs).
+MAX_INDEX_BYTES = 1024 * 1024 * 1024
 
 #: Column names of a study's table that parameters may not take.
 RESERVED_COLUMNS = ("index", "label", "status", "runtime_seconds", "exit_code", "error")
@@ -131,8 +137,7 @@ def write_study(
     seen_dirs: dict[str, int] = {}
     for i, job in enumerate(jobs):
         output_dir = normalize_path(job.output_dir or job.label or f"job-{i:05d}")
-        if not output_dir or PurePosixPath(output_dir).parts[0] == "inputs":
-            raise StudyError(f"job {i}: output_dir {output_dir!r} is not usable in a study")
+        _check_output_dir(i, output_dir)
         if output_dir in seen_dirs:
             raise StudyError(
                 f"jobs {seen_dirs[output_dir]} and {i} share output_dir {output_dir!r}"
@@ -160,7 +165,7 @@ def write_study(
 
     def store(item: tuple[str, bytes]) -> None:
         path = join(root, item[0])
-        if not fs.exists(path):  # content-addressed: an existing file is identical
+        if not _holds_input(fs, path):  # a file already there is kept only if its digest is right
             fs.write_bytes(path, item[1])
 
     with ThreadPoolExecutor(max(1, min(max_workers, len(uploads)))) as pool:
@@ -185,9 +190,10 @@ def load_study(fs: FileSystem, study: str | PurePath = "") -> StudyIndex:
     except FileNotFoundError as exc:
         raise StudyError(f"no study index at {path!r} on {fs!r}: {exc}") from exc
     try:
-        version = json.loads(text).get("schema_version")
-    except (ValueError, AttributeError):
-        version = None  # not a JSON object: validation below says what is wrong
+        raw = bounded_json(text, where=repr(path), max_bytes=MAX_INDEX_BYTES)
+    except IncompleteResultError as exc:
+        raise StudyError(f"the study index at {path!r} is corrupt: {exc}") from None
+    version = raw.get("schema_version") if isinstance(raw, dict) else None
     if isinstance(version, int) and version != STUDY_SCHEMA_VERSION:
         raise StudyError(
             f"the study index at {path!r} has schema_version {version}, and this idfkit "
@@ -198,6 +204,43 @@ def load_study(fs: FileSystem, study: str | PurePath = "") -> StudyIndex:
         return StudyIndex.model_validate_json(text)
     except ValidationError as exc:
         raise StudyError(f"the study index at {path!r} is corrupt: {exc}") from None
+
+
+def _check_output_dir(index: int, output_dir: str) -> None:
+    """Refuse a job folder that collides with the study's own names (index, inputs, manifests)."""
+    parts = PurePosixPath(output_dir).parts
+    if not parts or parts[0] in RESERVED_FOLDERS or MANIFEST_NAME in parts:
+        raise StudyError(
+            f"job {index}: output_dir {output_dir!r} is not usable in a study: "
+            f"{', '.join(repr(n) for n in (*RESERVED_FOLDERS, MANIFEST_NAME))} are the study's "
+            "own names; give the job another label or output_dir"
+        )
+
+
+def input_digest_problem(data_path: Path, stored: str) -> str | None:
+    """Why a downloaded study input is not the file its digest name promises, or None.
+
+    Args:
+        data_path: The local copy.
+        stored: Its path in the study (``inputs/models/<sha256>.idf``).
+    """
+    _, digest = hash_file(data_path)
+    expected = _stem(stored)
+    if digest == expected:
+        return None
+    return (
+        f"study input {stored!r} holds content with sha256 {digest}, "
+        f"not the {expected} its name promises"
+    )
+
+
+def _holds_input(fs: FileSystem, path: str) -> bool:
+    """Whether the study input at ``path`` exists with the content its digest name promises."""
+    try:
+        data = fs.read_bytes(path)
+    except FileNotFoundError:
+        return False
+    return hashlib.sha256(data).hexdigest() == _stem(path)
 
 
 def _stem(path: str) -> str:

@@ -15,7 +15,7 @@ from idfkit.simulation.manifest import JobBinding
 from idfkit.simulation.metrics import MetricsHook
 from idfkit.simulation.result import SimulationResult
 from idfkit.simulation.runner import simulate
-from idfkit.simulation.study.index import JobSpec, load_study
+from idfkit.simulation.study.index import JobSpec, input_digest_problem, load_study
 
 __all__ = ["WorkerOutcome", "run_study_job"]
 
@@ -81,8 +81,11 @@ def run_study_job(
     with tempfile.TemporaryDirectory(prefix="idfkit-worker-") as tmp:
         model = Path(tmp) / PurePosixPath(spec.model).name
         weather = Path(tmp) / PurePosixPath(spec.weather).name
-        download_file(fs, join(root, spec.model), model)
-        download_file(fs, join(root, spec.weather), weather)
+        for stored, local in ((spec.model, model), (spec.weather, weather)):
+            download_file(fs, join(root, stored), local)
+            problem = input_digest_problem(local, stored)
+            if problem is not None:  # checked after the download, right before the run
+                raise StudyError(f"job {index}: {problem}; write the study again")
         context = JobContext(binding=binding, parameters=spec.parameters, metrics=metrics)
         with job_context(context):
             result = simulate(
