@@ -12,12 +12,17 @@ from pathlib import Path, PurePath
 
 from idfkit.document import IDFDocument, load_idf
 from idfkit.exceptions import IncompleteResultError, WeatherFileNotFoundError
+from idfkit.simulation._arguments import argument_error
 from idfkit.simulation.fs.base import FileSystem, download_file, join, normalize_path
 from idfkit.simulation.fs.local import LocalFileSystem
 from idfkit.simulation.manifest import MANIFEST_NAME, PublishingMarker, read_manifest
 
 __all__ = [
+    "MODEL_SUFFIXES",
+    "WEATHER_SUFFIXES",
     "ModelInput",
+    "check_model_path",
+    "check_weather_path",
     "local_output_dir",
     "local_weather",
     "prep_outputs",
@@ -35,7 +40,7 @@ def prepare_model(model: ModelInput) -> IDFDocument:
     if isinstance(model, IDFDocument):
         doc = model.copy()
     elif isinstance(model, str | PurePath):
-        path = Path(model)
+        path = check_model_path(model)
         if not path.is_file():
             raise FileNotFoundError(f"model file not found: {path}")
         doc = load_idf(path)
@@ -74,11 +79,43 @@ def _add_missing(doc: IDFDocument, outputs: tuple[tuple[str, str, str], ...]) ->
             doc.add(obj_type, fields={field_name: value})
 
 
+#: Suffixes of model files, and of weather files, to tell the two apart when swapped.
+MODEL_SUFFIXES = (".idf", ".imf", ".epjson", ".json")
+WEATHER_SUFFIXES = (".epw",)
+_ORDER = "the model comes first, then the weather file"
+
+
+def check_model_path(model: str | PurePath) -> Path:
+    """``model`` as a Path, refused when it names a weather file (model and weather swapped)."""
+    path = Path(model)
+    if path.suffix.lower() in WEATHER_SUFFIXES:
+        raise argument_error(
+            ValueError,
+            f"{str(model)!r} is a weather file (.epw), given as the model",
+            parameter="model",
+            advice=_ORDER,
+        )
+    return path
+
+
+def check_weather_path(weather: str | PurePath) -> Path:
+    """``weather`` as a Path, refused when it names a model file (model and weather swapped)."""
+    path = Path(weather)
+    if path.suffix.lower() in MODEL_SUFFIXES:
+        raise argument_error(
+            ValueError,
+            f"{str(weather)!r} is a model ({path.suffix}), given as the weather file",
+            parameter="weather",
+            advice=_ORDER + " (.epw)",
+        )
+    return path
+
+
 def local_weather(weather: str | PurePath | None) -> Path | None:
     """The weather file as an absolute path (EnergyPlus runs in the run folder)."""
     if weather is None:
         return None
-    path = Path(weather)
+    path = check_weather_path(weather)
     if not path.is_file():
         raise WeatherFileNotFoundError(f"weather file not found: {path.absolute()}")
     return path.absolute()
@@ -88,7 +125,7 @@ def stage_weather(weather: str | PurePath | None, fs: FileSystem, tmp: Path) -> 
     """A local weather file: the path itself if it is local, else a download from `fs`."""
     if weather is None:
         return None
-    local = Path(weather)
+    local = check_weather_path(weather)
     if local.is_file():
         return local.absolute()
     try:
@@ -146,11 +183,14 @@ def refuse_foreign_file(fs: FileSystem, folder: str, name: str, model: ModelInpu
         and fs.root is not None
         and _same_file(Path(model), fs.root / target)
     )
-    raise FileExistsError(
+    raise argument_error(
+        FileExistsError,
         f"the output folder already holds {name}"
         + (" (the model file itself)" if same else "")
         + ", which the run would overwrite with its copy of the model. No earlier run "
-        "wrote that file, so it is left alone: choose another output_dir."
+        "wrote that file, so it is left alone",
+        parameter="output_dir",
+        advice="choose another output_dir",
     )
 
 

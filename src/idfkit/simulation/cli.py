@@ -28,6 +28,7 @@ from idfkit.exceptions import (
     StorageConnectionError,
     StudyError,
 )
+from idfkit.simulation._arguments import sentence, wrong_argument
 from idfkit.simulation.display import rows_to_text
 from idfkit.simulation.fs.base import FileSystem
 from idfkit.simulation.fs.local import LocalFileSystem
@@ -42,11 +43,25 @@ _TROUBLE = (BucketNotFoundError, StorageConnectionError, PermissionError, Energy
 _EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (StudyError, EXIT_USAGE),
     (FileExistsError, EXIT_USAGE),  # a run that would overwrite a file it did not write
+    (NotADirectoryError, EXIT_USAGE),  # a location that names a file where a folder goes
     (ValueError, EXIT_USAGE),
     (TypeError, EXIT_USAGE),
     (OSError, EXIT_TROUBLE),
     (IdfkitError, EXIT_TROUBLE),
 )
+#: The flag that sets each keyword an error names (`argument_error`), by keyword: the
+#: option's dest, and the advice in the flag's words ({value} is the value as typed).
+_FLAGS: dict[str, tuple[str, str]] = {
+    "overwrite": ("overwrite", "pass --overwrite to replace it"),
+    "edit": (
+        "edit",
+        "or give --edit MODULE:FUNCTION (a function that edits the model) to set it yourself",
+    ),
+    "output_dir": ("output", "choose another --output"),
+    "model": ("model", "the model comes first: MODEL WEATHER"),
+    "weather": ("weather", "the model comes first: MODEL WEATHER"),
+    "endpoint_url": ("endpoint_url", "give --endpoint-url with its scheme: http://{value}"),
+}
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
@@ -71,17 +86,18 @@ def _main(argv: Sequence[str] | None) -> int:
         parser.print_help()
         return EXIT_USAGE
     args.locations = {}  # repr of each FileSystem made here -> the location the user typed
+    command = " ".join(filter(None, (args.command, getattr(args, "study_command", None))))
     try:
         code: int = args.handler(args)
         return code
     except _UsageError as exc:
-        print(f"idfkit-sim {args.command}: {exc}", file=sys.stderr)
+        print(f"idfkit-sim {command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:
         mapped = exit_code_for(exc)
         if mapped is None:
             raise
-        print(f"idfkit-sim {args.command}: {_message(exc, args.locations)}", file=sys.stderr)
+        print(f"idfkit-sim {command}: {_message(exc, args)}", file=sys.stderr)
         return mapped
 
 
@@ -95,9 +111,19 @@ def exit_code_for(exc: BaseException) -> int | None:
     return next((code for kind, code in _EXIT_CODES if isinstance(exc, kind)), None)
 
 
-def _message(exc: BaseException, locations: dict[str, str]) -> str:
-    """The error's text, naming storage as the user typed it rather than as a Python repr."""
+def _message(exc: BaseException, args: argparse.Namespace) -> str:
+    """The error's text in the command's words.
+
+    A keyword the error names is replaced by its flag (`_FLAGS`), and storage
+    is named as the user typed it rather than as a Python repr.
+    """
     text = str(exc) or type(exc).__name__
+    wrong = wrong_argument(exc)
+    if wrong is not None and wrong[0] in _FLAGS:
+        dest, advice = _FLAGS[wrong[0]]
+        if dest in vars(args):
+            text = sentence(wrong[1], advice.format(value=getattr(args, dest)))
+    locations: dict[str, str] = args.locations
     for shown, typed in locations.items():
         text = text.replace(shown, typed)
     return text
@@ -279,18 +305,13 @@ def _run(args: argparse.Namespace) -> int:
     from idfkit.simulation.runner import simulate
 
     options = RunOptions.from_mapping(vars(args))
-    if not Path(args.model).is_file():
-        raise _UsageError(f"model file not found: {args.model}")
     fs, leaf = _split_output(args.output, args)
-    weather = args.weather
-    if not Path(weather).is_file() and not _on(fs, weather):
-        raise _UsageError(
-            f"weather file not found: {weather} (neither a local file nor in "
-            f"{_parent_location(args.output)})"
-        )
+    _check_inputs(args, fs, _parent_location(args.output))
+    if not _SCHEME.match(args.output) and Path(args.output).is_file():
+        raise _UsageError(f"--output {args.output} is a file; name a folder for the run")
     result = simulate(
         args.model,
-        weather,
+        args.weather,
         output_dir=leaf,
         fs=fs,
         options=options,
@@ -365,6 +386,8 @@ def _study_create(args: argparse.Namespace) -> int:
 
     options = RunOptions.from_mapping(vars(args))
     grid = dict(parse_grid_option(text) for text in args.param)
+    fs = _fs(args.study, args)
+    _check_inputs(args, fs, args.study)
     jobs = grid_jobs(
         args.model,
         args.weather,
@@ -372,9 +395,23 @@ def _study_create(args: argparse.Namespace) -> int:
         edit=resolve_edit(args.edit) if args.edit else None,
         **options.as_dict(),
     )
-    write_study(jobs, _fs(args.study, args), overwrite=args.overwrite)
+    write_study(jobs, fs, overwrite=args.overwrite)
     print(f"wrote a study of {len(jobs)} jobs to {args.study}")
     return EXIT_OK
+
+
+def _check_inputs(args: argparse.Namespace, fs: FileSystem, where: str) -> None:
+    """Refuse a missing MODEL or WEATHER (the weather may also be a path on ``fs``)."""
+    from idfkit.simulation._staging import check_model_path, check_weather_path
+
+    check_model_path(args.model)  # a swapped pair is named as such, not as missing
+    check_weather_path(args.weather)
+    if not Path(args.model).is_file():
+        raise _UsageError(f"model file not found: {args.model}")
+    if not Path(args.weather).is_file() and not _on(fs, args.weather):
+        raise _UsageError(
+            f"weather file not found: {args.weather} (neither a local file nor in {where})"
+        )
 
 
 def _on(fs: FileSystem, path: str) -> bool:

@@ -15,7 +15,7 @@ from idfkit.simulation.manifest import JobBinding
 from idfkit.simulation.metrics import MetricsHook
 from idfkit.simulation.result import SimulationResult
 from idfkit.simulation.runner import simulate
-from idfkit.simulation.study.index import JobSpec, load_study
+from idfkit.simulation.study.index import JobSpec, load_study, study_location
 
 __all__ = ["WorkerOutcome", "run_study_job"]
 
@@ -67,7 +67,7 @@ def run_study_job(
     plan = load_study(fs, root)
     if not 0 <= index < len(plan.jobs):
         raise StudyError(
-            f"job index {index} is out of range: the study at {root or '.'!r} has "
+            f"job index {index} is out of range: the study at {study_location(fs, root)} has "
             f"{len(plan.jobs)} jobs (0 to {len(plan.jobs) - 1})"
         )
     spec = plan.jobs[index]
