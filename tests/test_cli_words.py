@@ -189,3 +189,74 @@ def test_collect_shows_the_cause_of_a_failure(folder: Path, weather: Path) -> No
     row = collect.stdout.splitlines()[2]
     assert 'Severe: BuildingSurface:Detailed="ONLY WALL", invalid Construction Name' in row
     assert "Fatal: 1, Severe" not in collect.stdout
+
+
+def _on_a_terminal(folder: Path, *args: str) -> tuple[int, str, str]:
+    """``idfkit-sim ARGS`` with standard error on a terminal: (exit code, stdout, the terminal)."""
+    import fcntl  # POSIX only
+    import struct
+    import termios
+
+    terminal, child_side = os.openpty()
+    # A terminal of 24 lines of 80 columns (a new pseudo-terminal has none, and tqdm
+    # draws nothing in zero columns).
+    fcntl.ioctl(child_side, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "idfkit.simulation", *args],
+        cwd=folder,
+        env={**os.environ, "PYTHONPATH": str(SRC)},
+        stdout=subprocess.PIPE,
+        stderr=child_side,
+    )
+    os.close(child_side)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(terminal, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(terminal)
+    out, _ = proc.communicate(timeout=600)
+    return proc.returncode, out.decode(), shown.decode(errors="replace")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal needs POSIX")
+def test_progress_goes_to_a_terminal_only(folder: Path) -> None:
+    run = ["run", "m.idf", "chicago.epw"]
+    code, out, terminal = _on_a_terminal(folder, *run, "-o", "out/r1")
+    assert code == 0, terminal
+    assert out.startswith("succeeded: out/r1") and "\r" not in out and "%" not in out
+    assert "m.idf" in terminal and "%|" in terminal  # tqdm's bar, with the model's name
+    code, out, terminal = _on_a_terminal(folder, *run, "-o", "out/r2", "--no-progress")
+    assert code == 0 and terminal == "", terminal
+    piped = idfkit_sim(folder, *run, "-o", "out/r3")
+    assert piped.returncode == 0 and piped.stderr == ""
+    assert piped.stdout.startswith("succeeded: out/r3") and "\r" not in piped.stdout
+    create = ["study", "create", "s", "m.idf", "chicago.epw"]
+    assert idfkit_sim(folder, *create, "--param", f"{THICKNESS}=0.1,0.2").returncode == 0
+    code, out, terminal = _on_a_terminal(folder, "worker", "--study", "s", "--index", "0")
+    assert code == 0 and out.startswith("job 0 (job-00000): succeeded"), terminal
+    assert "job 0" in terminal and "%|" in terminal
+    piped = idfkit_sim(folder, "worker", "--study", "s", "--index", "1")
+    assert piped.returncode == 0 and piped.stderr == ""
+    assert piped.stdout == "job 1 (job-00001): succeeded\n"
+
+
+def test_the_demo_prints_one_table_in_one_unit(tmp_path: Path) -> None:
+    demo = idfkit_sim(tmp_path, "demo", "--variants", "2")
+    assert demo.returncode == 0, demo.stderr
+    # Standard error is not a terminal here: no bar anywhere, one line per run instead.
+    assert "\r" not in demo.stdout and "%|" not in demo.stdout and "%|" not in demo.stderr
+    assert "   insulation-2cm: succeeded\n" in demo.stdout
+    lines = demo.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("variant"))
+    assert header.split()[:3] == ["variant", "insulation_cm", "status"]
+    rows = [line.split() for line in lines if line.startswith("insulation-")]
+    assert [row[:3] for row in rows] == [
+        ["insulation-2cm", "2", "succeeded"],
+        ["insulation-4cm", "4", "succeeded"],
+    ]
+    assert (tmp_path / "idfkit-demo.png").stat().st_size > 10_000

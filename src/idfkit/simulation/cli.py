@@ -12,11 +12,13 @@ Exit codes, the same for every command:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.util
 import json
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ from idfkit.simulation._arguments import sentence, wrong_argument
 from idfkit.simulation.display import rows_to_text
 from idfkit.simulation.fs.base import FileSystem
 from idfkit.simulation.fs.local import LocalFileSystem
+from idfkit.simulation.progress import SimulationProgress
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_TROUBLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 INDEX_VARIABLES = ("AWS_BATCH_JOB_ARRAY_INDEX", "JOB_COMPLETION_INDEX")
@@ -144,6 +147,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("weather", help="an .epw file (local, or a path inside --output's storage)")
     run.add_argument("--output", "-o", required=True, help="s3://bucket/prefix/run-001 or a folder")
     _run_options(run)
+    _progress_option(run)
     _storage_options(run)
     run.set_defaults(handler=_run)
 
@@ -157,6 +161,7 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--study", required=True, help="s3://bucket/prefix or a folder")
     worker.add_argument("--index", type=int, default=None, help="the job index N")
     worker.add_argument("--force", action="store_true", help="run even if it already succeeded")
+    _progress_option(worker)
     _storage_options(worker)
     worker.set_defaults(handler=_worker)
 
@@ -259,6 +264,14 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
             where.add_argument(flag, default=default, help=text)
 
 
+def _progress_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (one is drawn on standard error only when it is a terminal)",
+    )
+
+
 def _storage_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--endpoint-url", help="S3-compatible endpoint (default: AWS)")
 
@@ -309,13 +322,15 @@ def _run(args: argparse.Namespace) -> int:
     _check_inputs(args, fs, _parent_location(args.output))
     if not _SCHEME.match(args.output) and Path(args.output).is_file():
         raise _UsageError(f"--output {args.output} is a file; name a folder for the run")
-    result = simulate(
-        args.model,
-        args.weather,
-        output_dir=leaf,
-        fs=fs,
-        options=options,
-    )
+    with _progress(args, Path(args.model).name) as on_progress:
+        result = simulate(
+            args.model,
+            args.weather,
+            output_dir=leaf,
+            fs=fs,
+            options=options,
+            on_progress=on_progress,
+        )
     status = "succeeded" if result.success else "failed"
     print(f"{status}: {args.output} ({result.runtime_seconds or 0:.1f} s)")
     if not result.success:
@@ -328,7 +343,8 @@ def _worker(args: argparse.Namespace) -> int:
 
     index = args.index if args.index is not None else _index_from_environment()
     fs = _fs(args.study, args)
-    outcome = run_study_job(fs, index, force=args.force)
+    with _progress(args, f"job {index}") as on_progress:
+        outcome = run_study_job(fs, index, force=args.force, on_progress=on_progress)
     word = (
         "already succeeded, skipped"
         if outcome.action == "skipped"
@@ -338,6 +354,23 @@ def _worker(args: argparse.Namespace) -> int:
     if not outcome.success:
         print(outcome.result.errors.describe())
     return EXIT_OK if outcome.success else EXIT_FAILED
+
+
+@contextlib.contextmanager
+def _progress(
+    args: argparse.Namespace, desc: str
+) -> Iterator[Callable[[SimulationProgress], None] | None]:
+    """A bar on standard error while EnergyPlus runs, only on a terminal and with tqdm.
+
+    Standard output stays the command's result alone, whatever it is piped to.
+    """
+    if args.no_progress or not sys.stderr.isatty() or importlib.util.find_spec("tqdm") is None:
+        yield None
+        return
+    from idfkit.simulation.progress import tqdm_progress
+
+    with tqdm_progress(desc=desc, file=sys.stderr, leave=False) as update:
+        yield update
 
 
 def _index_from_environment() -> int:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePath, PurePosixPath
-from typing import Literal
+from typing import Any, Literal
 
 from idfkit.exceptions import IncompleteResultError, StudyError
 from idfkit.simulation._job_context import JobContext, job_context
@@ -13,6 +14,7 @@ from idfkit.simulation.energyplus import EnergyPlusConfig
 from idfkit.simulation.fs.base import FileSystem, download_file, join, normalize_path
 from idfkit.simulation.manifest import JobBinding
 from idfkit.simulation.metrics import MetricsHook
+from idfkit.simulation.progress import SimulationProgress
 from idfkit.simulation.result import SimulationResult
 from idfkit.simulation.runner import simulate
 from idfkit.simulation.study.index import JobSpec, load_study, study_location
@@ -41,6 +43,7 @@ def run_study_job(
     force: bool = False,
     energyplus: EnergyPlusConfig | str | Path | None = None,
     metrics: MetricsHook | None = None,
+    on_progress: Callable[[SimulationProgress], Any] | None = None,
 ) -> WorkerOutcome:
     """Run job ``index`` of a study and publish its results into the study.
 
@@ -56,6 +59,7 @@ def run_study_job(
         energyplus: The engine (found automatically when None).
         metrics: A hook that adds the user's own metrics to the manifest
             (see `idfkit.simulation.metrics`).
+        on_progress: A callable given each `SimulationProgress` of the run.
 
     Returns:
         What the worker did, and the job's result.
@@ -93,6 +97,7 @@ def run_study_job(
                 energyplus=energyplus,
                 label=spec.label,
                 options=spec.options,
+                on_progress=on_progress,
             )
     return WorkerOutcome(spec, "ran", result)
 
