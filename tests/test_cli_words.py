@@ -260,3 +260,39 @@ def test_the_demo_prints_one_table_in_one_unit(tmp_path: Path) -> None:
         ["insulation-4cm", "4", "succeeded"],
     ]
     assert (tmp_path / "idfkit-demo.png").stat().st_size > 10_000
+
+
+#: What the installed ``idfkit-sim`` program runs (the console script's own lines).
+CONSOLE_SCRIPT = "import sys; from _idfkit_sim import main; sys.exit(main())"
+RUN = ("run", "m.idf", "chicago.epw", "-o", "out/r")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child needs POSIX")
+@pytest.mark.parametrize("during", ["idfkit.exceptions", "idfkit.simulation.result"])
+def test_ctrl_c_while_loading_exits_130_quietly(folder: Path, during: str) -> None:
+    import signal
+
+    # -X importtime reports each module as it finishes loading: the interrupt lands
+    # while the package is still loading, at a known point (not after a guessed delay).
+    proc = subprocess.Popen(
+        [sys.executable, "-X", "importtime", "-c", CONSOLE_SCRIPT, *RUN],
+        cwd=folder,
+        env={**os.environ, "PYTHONPATH": str(SRC)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if line.rpartition("|")[2].strip() == during:
+            proc.send_signal(signal.SIGINT)
+            break
+    else:
+        proc.kill()
+        proc.communicate()
+        pytest.fail(f"{during} was never imported")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert err.splitlines()[-1] == "idfkit-sim: interrupted"
+    assert out == "" and not (folder / "out").exists()
