@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import sys
 import types
 import urllib.request
@@ -13,11 +15,13 @@ from typing import Any
 import boto3
 import pytest
 
+import idfkit
 from idfkit import load_idf
 from idfkit.simulation import IncompleteResultError, SimulationResult, simulate
 from idfkit.simulation.testing import FileSystemContract, LocalS3Server
 
 ROOT = Path(__file__).parent.parent
+SRC = Path(idfkit.__file__).resolve().parents[1]  # the package under test
 DOCS = ROOT / "docs"
 
 
@@ -59,12 +63,43 @@ def test_cloud_storage_guide_runs_top_to_bottom(
     assert namespace["local_result"].success
 
 
-def test_readme_tour_runs(capsys: pytest.CaptureFixture[str]) -> None:
+def run_alone(block: str, folder: Path) -> subprocess.CompletedProcess[str]:
+    """A code block run as written: a new Python process in a new, empty folder."""
+    folder.mkdir(parents=True)
+    return subprocess.run(
+        [sys.executable, "-c", block],
+        cwd=folder,
+        env={**os.environ, "PYTHONPATH": str(SRC), "MPLBACKEND": "Agg"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_readme_tour_runs(tmp_path: Path) -> None:
     [tour] = python_blocks(ROOT / "README.md")
-    exec(compile(tour, "README.md", "exec"), {})
-    out = capsys.readouterr().out
-    assert "<BatchResult 3/3 succeeded>" in out
-    assert "True 8760 C" in out
+    ran = run_alone(tour, tmp_path / "new")
+    assert ran.returncode == 0, ran.stderr
+    assert "<BatchResult 3/3 succeeded>" in ran.stdout
+    assert "True 8760 C" in ran.stdout
+
+
+GETTING_STARTED = python_blocks("getting-started.md")
+
+
+@pytest.mark.parametrize("number", range(len(GETTING_STARTED)))
+def test_each_getting_started_block_runs_on_its_own(number: int, tmp_path: Path) -> None:
+    block = GETTING_STARTED[number]
+    ran = run_alone(block, tmp_path / "new")
+    assert ran.returncode == 0, f"block {number}:\n{block}\n{ran.stderr}"
+
+
+def test_getting_started_shows_every_example_as_a_block_that_runs() -> None:
+    text = (DOCS / "getting-started.md").read_text(encoding="utf-8")
+    assert "```py\n" not in text  # no sketches: every Python example is run by the test above
+    assert len(GETTING_STARTED) == 6
+    assert "Editing models" in text and 'load_idf(example_model("box"))' in GETTING_STARTED[-1]
 
 
 class ResourceNotFoundError(Exception):

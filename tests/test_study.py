@@ -89,7 +89,8 @@ def test_study_lifecycle_in_memory(box_model: Path, weather: Path, rejected_mode
     assert after.to_resubmit == []
     broken = after.rows[4]
     assert broken.status == "failed"
-    assert "fatal" in broken.error.lower()
+    # The error column names the cause (issue 19, item 8), not the counts.
+    assert broken.error.startswith('Severe: BuildingSurface:Detailed="ONLY WALL"'), broken.error
     assert all(r.runtime_seconds for r in after.rows)
     result = SimulationResult.from_directory("study-001/case-2", fs=fs)
     assert len(result.sql.get_timeseries("Zone Mean Air Temperature", "ZONE 1")) == 8760  # type: ignore[union-attr]
@@ -108,7 +109,7 @@ def test_bad_studies_are_refused(box_model: Path, weather: Path) -> None:
         run_study_job(fs, -1)
     with pytest.raises(StudyError, match="share output_dir"):
         write_study([jobs[0], jobs[0]], MemoryFileSystem())
-    with pytest.raises(StudyError, match="no study index"):
+    with pytest.raises(StudyError, match=r"no study at .* \(it holds no idfkit-study\.json\)"):
         load_study(MemoryFileSystem())
     fs.write_text(STUDY_INDEX, '{"jobs": "truncated')
     with pytest.raises(StudyError, match="corrupt"):
@@ -211,7 +212,8 @@ def test_cli_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
     assert info.value.code == 0
     assert "--output" in capsys.readouterr().out
     assert cli(["collect", str(tmp_path / "nowhere")]) == 2
-    assert "no study index" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"no study at {tmp_path / 'nowhere'} (it holds no idfkit-study.json)" in err
     assert cli(["worker", "--study", str(tmp_path)]) == 2
     assert "AWS_BATCH_JOB_ARRAY_INDEX" in capsys.readouterr().err
     # A missing model is a bad argument (docs/cli.md).

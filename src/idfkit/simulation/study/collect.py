@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["CollectedRow", "Collection", "collect_results", "job_state"]
+
+#: Lines of an error summary that are not messages: the counts, and the outcome.
+_COUNTS = re.compile(r"^Fatal: \d+, Severe: \d+, Warnings: \d+, Info: \d+$")
+_OUTCOMES = ("Simulation: terminated with fatal error(s)",)
 
 Status = Literal["succeeded", "failed", "stale", "missing", "incomplete"]
 STATUSES: tuple[Status, ...] = ("succeeded", "failed", "stale", "incomplete", "missing")
@@ -240,7 +245,23 @@ def job_state(fs: FileSystem, out: str, spec: JobSpec) -> tuple[Status, RunManif
         return "stale", None, _stale_reason(found, spec)
     if found.success:
         return "succeeded", found, found.metrics_note  # why it has no metrics, if it has none
-    return "failed", found, found.error_summary.splitlines()[0] if found.error_summary else ""
+    return "failed", found, first_cause(found.error_summary)
+
+
+def first_cause(summary: str) -> str:
+    """The line of a failed run's error summary that names its cause.
+
+    The first severe message (EnergyPlus's fatal message mostly says only that
+    earlier errors stop the run), else the first fatal one, else the first line
+    of what EnergyPlus said; never the counts line (``Fatal: 1, Severe: 1, ...``).
+    """
+    lines = [line.strip() for line in summary.splitlines() if line.strip()]
+    messages = [line for line in lines if not _COUNTS.match(line) and line not in _OUTCOMES]
+    for severity in ("Severe:", "Fatal:"):
+        found = next((line for line in messages if line.startswith(severity)), None)
+        if found is not None:
+            return found
+    return next((line for line in messages if line != "EnergyPlus said:"), "")
 
 
 def _stale_reason(found: RunManifest, spec: JobSpec) -> str:

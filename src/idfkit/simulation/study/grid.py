@@ -6,11 +6,14 @@ import importlib
 import itertools
 import json
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path, PurePath
+from pathlib import PurePath
 from typing import Any
 
 from idfkit.document import IDFDocument
+from idfkit.exceptions import RangeError
+from idfkit.simulation._arguments import argument_error
 from idfkit.simulation._model import load_model
+from idfkit.simulation._staging import check_model_path, check_weather_path
 from idfkit.simulation.batch import SimulationJob
 from idfkit.simulation.exceptions import StudyError
 
@@ -55,7 +58,8 @@ def grid_jobs(
         StudyError: The grid is empty, a parameter has no values, or a field
             cannot be set by name.
     """
-    base = model.copy() if isinstance(model, IDFDocument) else load_model(Path(model))
+    check_weather_path(weather)
+    base = model.copy() if isinstance(model, IDFDocument) else load_model(check_model_path(model))
     if not grid:
         raise StudyError("the grid names no parameter")
     for name, values in grid.items():
@@ -84,10 +88,11 @@ def grid_jobs(
 
 
 def set_field(doc: IDFDocument, path: str, value: Any) -> None:
-    """Set ``"ObjectType:Name:field"`` in ``doc`` by the field's name.
+    """Set ``"ObjectType:Name:field"`` in ``doc`` by the field's name, checked against the schema.
 
     Raises:
-        StudyError: No such object, or the model layer cannot set that field by name.
+        StudyError: No such object or field (with the closest field names),
+            or a value of the wrong type or out of the field's range.
     """
     head, _, field = path.rpartition(":")
     parts = head.split(":")
@@ -96,8 +101,11 @@ def set_field(doc: IDFDocument, path: str, value: Any) -> None:
         if obj_type in doc:
             break
     else:
-        raise StudyError(
-            f"parameter {path!r} does not name a field as ObjectType:Name:field of this model"
+        raise argument_error(
+            StudyError,
+            f"parameter {path!r} does not name a field as ObjectType:Name:field of this model",
+            parameter="edit",
+            advice=_EDIT_ADVICE,
         )
     matches = [o for o in doc[obj_type] if o.name.lower() == name.lower()]
     if not matches:
@@ -106,12 +114,55 @@ def set_field(doc: IDFDocument, path: str, value: Any) -> None:
     obj = matches[0]
     try:
         getattr(obj, field)
-    except AttributeError:
-        raise StudyError(
-            f"parameter {path!r}: {obj_type} has no field {field!r} the model can set by name; "
-            "pass edit= (a callable that edits the model) instead"
+    except AttributeError as exc:  # InvalidFieldError, with the closest names, is one
+        raise argument_error(
+            StudyError,
+            f"parameter {path!r}: {str(exc).splitlines()[0]}",
+            parameter="edit",
+            advice=_EDIT_ADVICE,
         ) from None
-    setattr(obj, field, value)
+    try:
+        setattr(obj, field, value)
+        fits = obj.checkrange(field)
+    except (RangeError, ValueError) as exc:  # a model layer that checks on set
+        raise StudyError(f"parameter {path!r}: {exc}") from None
+    if not fits:
+        raise StudyError(f"parameter {path!r}: {value!r} {_outside(obj, field)}")
+
+
+#: How a study sets parameters that are not fields (or not fields of the model).
+_EDIT_ADVICE = "or pass edit= (a function that edits the model) to set it yourself"
+
+
+def _outside(obj: Any, field: str) -> str:
+    """Why a value that `checkrange` refused does not fit: the field's bounds, or its type."""
+    bounds = obj.getrange(field)
+    words = {
+        "minimum": ">=",
+        "exclusiveMinimum": ">",
+        "maximum": "<=",
+        "exclusiveMaximum": "<",
+    }
+    shown = " and ".join(f"{words[k]} {v:g}" for k, v in bounds.items() if k in words)
+    if shown and isinstance(_number(obj[field]), float):
+        return f"is out of range for {obj.obj_type} {field} (must be {shown})"
+    if shown:
+        return f"is not a number, as {obj.obj_type} {field} needs (must be {shown})"
+    spec = obj.getfieldidd(field) or {}
+    choices = [str(c) for c in spec.get("enum", ()) if c != ""]
+    if choices:
+        return f"is not one of {obj.obj_type} {field}'s choices: {', '.join(choices)}"
+    return f"does not fit {obj.obj_type} {field} (see its allowed values in the schema)"
+
+
+def _number(value: Any) -> float | None:
+    """``value`` as a float when it reads as a number (booleans do not), else None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def parse_grid_option(text: str) -> tuple[str, list[Any]]:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 import idfkit
 from idfkit.document import IDFDocument
+from idfkit.simulation._arguments import argument_error
 from idfkit.simulation._model import load_model, model_text
 from idfkit.simulation.batch import SimulationJob
 from idfkit.simulation.exceptions import IncompleteResultError, StudyError
@@ -128,7 +129,12 @@ def write_study(
     root = normalize_path(study)
     index_path = join(root, STUDY_INDEX)
     if fs.exists(index_path) and not overwrite:
-        raise StudyError(f"a study already exists at {index_path!r}; pass overwrite=True")
+        raise argument_error(
+            StudyError,
+            f"a study already exists at {study_location(fs, root)}",
+            parameter="overwrite",
+            advice="pass overwrite=True to replace it",
+        )
     if not jobs:
         raise StudyError("a study needs at least one job")
     uploads: dict[str, bytes] = {}
@@ -185,10 +191,13 @@ def load_study(fs: FileSystem, study: str | PurePath = "") -> StudyIndex:
             corrupt (a field of the wrong type, or one it does not have).
     """
     path = join(study, STUDY_INDEX)
+    where = study_location(fs, normalize_path(study))
     try:
         text = fs.read_bytes(path)
     except FileNotFoundError as exc:
-        raise StudyError(f"no study index at {path!r} on {fs!r}: {exc}") from exc
+        # The file alone missing needs no errno text; a missing bucket says so.
+        reason = "" if type(exc) is FileNotFoundError else f": {exc}"
+        raise StudyError(f"no study at {where} (it holds no {STUDY_INDEX}){reason}") from exc
     try:
         raw = bounded_json(text, where=repr(path), max_bytes=MAX_INDEX_BYTES)
     except IncompleteResultError as exc:
@@ -196,14 +205,22 @@ def load_study(fs: FileSystem, study: str | PurePath = "") -> StudyIndex:
     version = raw.get("schema_version") if isinstance(raw, dict) else None
     if isinstance(version, int) and version != STUDY_SCHEMA_VERSION:
         raise StudyError(
-            f"the study index at {path!r} has schema_version {version}, and this idfkit "
+            f"the study index of {where} has schema_version {version}, and this idfkit "
             f"reads version {STUDY_SCHEMA_VERSION}; write the study again with the idfkit "
             "that will run it (write_study(..., overwrite=True))"
         )
     try:
         return StudyIndex.model_validate_json(text)
     except ValidationError as exc:
-        raise StudyError(f"the study index at {path!r} is corrupt: {exc}") from None
+        raise StudyError(f"the study index of {where} is corrupt: {exc}") from None
+
+
+def study_location(fs: FileSystem, root: str) -> str:
+    """A study's place in messages: the backend's repr, and the folder on it if any.
+
+    The command line shows the backend's repr as the location the user typed.
+    """
+    return f"{root!r} on {fs!r}" if root else repr(fs)
 
 
 def _check_output_dir(index: int, output_dir: str) -> None:
