@@ -17,7 +17,7 @@ from idfkit.simulation.fs.s3 import S3FileSystem
 from idfkit.simulation.testing import LocalS3Server
 from idfkit.simulation.testing.contract import FileSystemContract
 from tests.conftest import S3rver, unique_bucket
-from tests.emulators import Azurite, FakeGcs
+from tests.emulators import Azurite
 
 
 def _local_foreign(fs: FileSystem, name: str) -> None:

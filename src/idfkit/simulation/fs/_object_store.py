@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from idfkit.exceptions import BucketNotFoundError
+from idfkit.simulation.exceptions import BucketNotFoundError
 from idfkit.simulation.fs.base import FileInfo, ancestors, matching_paths, normalize_path
 
 __all__ = ["Listing", "ObjectStoreFileSystem", "StoredObject"]
@@ -348,7 +348,9 @@ class ObjectStoreFileSystem:
         self._subfolders[folder] = (time.monotonic(), set(listing.folders))
         if folder != self.prefix:
             # Something is stored below it: it and every folder above it are folders.
-            self._known_dirs.update(self.prefix + a for a in ancestors(folder[len(self.prefix) :] + "x"))
+            self._known_dirs.update(
+                self.prefix + a for a in ancestors(folder[len(self.prefix) :] + "x")
+            )
         return listing
 
     def _note_written(self, key: str) -> None:

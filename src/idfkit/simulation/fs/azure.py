@@ -16,8 +16,8 @@ from typing import IO, Any
 
 from pydantic import SecretStr
 
-from idfkit._optional import optional_import
-from idfkit.exceptions import BucketNotFoundError, StorageConnectionError, StorageError
+from idfkit.simulation._optional import optional_import
+from idfkit.simulation.exceptions import BucketNotFoundError, StorageConnectionError, StorageError
 from idfkit.simulation.fs._object_store import Listing, ObjectStoreFileSystem, StoredObject
 
 __all__ = ["AzureBlobFileSystem"]
@@ -164,7 +164,9 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
                 credential = None  # anonymous: public containers only
             else:
                 credential = DefaultAzureCredential()
-        return blob.ContainerClient(self.account_url, self.container, credential=credential, **options)
+        return blob.ContainerClient(
+            self.account_url, self.container, credential=credential, **options
+        )
 
     # -- the one place where the library's errors become the contract's ---------
     @contextmanager
@@ -193,13 +195,19 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
         raw = getattr(exc, "error_code", "") or ""
         code = str(getattr(raw, "value", raw))
         status = getattr(exc, "status_code", None)
-        kind = next((k for codes, k in _ERRORS if code in codes), None) or _BY_STATUS.get(status or 0)
+        kind = next((k for codes, k in _ERRORS if code in codes), None) or _BY_STATUS.get(
+            status or 0
+        )
         if kind == "container":
-            return BucketNotFoundError(f"Azure container {self.container!r} does not exist ({where})")
+            return BucketNotFoundError(
+                f"Azure container {self.container!r} does not exist ({where})"
+            )
         if kind == "missing":
             return FileNotFoundError(f"no such blob: {where}")
         if kind == "race":
-            return FileExistsError(f"{where} changed meanwhile ({code or status}): another writer came first")
+            return FileExistsError(
+                f"{where} changed meanwhile ({code or status}): another writer came first"
+            )
         if kind == "denied":
             return PermissionError(f"access denied ({code or status}) trying to {action} {where}")
         message = str(getattr(exc, "message", exc)).splitlines()[0][:200]
@@ -207,7 +215,9 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
 
     # -- store requests ----------------------------------------------------------
     def _store_get(self, key: str, sink: IO[bytes]) -> None:
-        downloader = self.client.get_blob_client(key).download_blob(max_concurrency=self.max_concurrency)
+        downloader = self.client.get_blob_client(key).download_blob(
+            max_concurrency=self.max_concurrency
+        )
         downloader.readinto(sink)
 
     def _store_put(
@@ -223,7 +233,9 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
 
         conditions: dict[str, Any] = {"overwrite": not if_none_match}
         if if_match is not None:
-            conditions.update(etag=f'"{_etag(if_match)}"', match_condition=MatchConditions.IfNotModified)
+            conditions.update(
+                etag=f'"{_etag(if_match)}"', match_condition=MatchConditions.IfNotModified
+            )
         reply = self.client.get_blob_client(key).upload_blob(
             data,
             metadata={"sha256": sha256},
@@ -242,7 +254,9 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
                 raise
             return None
         return StoredObject(
-            size=int(props.size), version=_etag(props.etag), sha256=(props.metadata or {}).get("sha256")
+            size=int(props.size),
+            version=_etag(props.etag),
+            sha256=(props.metadata or {}).get("sha256"),
         )
 
     def _store_list(self, folder: str, *, limit: int | None = None) -> Listing:
@@ -262,7 +276,9 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
         return Listing(files, folders)
 
     def _store_any_below(self, folder: str) -> bool:
-        pages = self.client.list_blobs(name_starts_with=folder or None, results_per_page=1).by_page()
+        pages = self.client.list_blobs(
+            name_starts_with=folder or None, results_per_page=1
+        ).by_page()
         return any(True for _ in next(pages, []))
 
     def _store_copy(self, src: str, dst: str) -> None:
@@ -275,7 +291,9 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
             if copy.status in (None, "success"):
                 return
             if copy.status != "pending" or time.monotonic() > deadline:
-                raise StorageError(f"Azure copy to {self.url(dst[len(self.prefix) :])} {copy.status}")
+                raise StorageError(
+                    f"Azure copy to {self.url(dst[len(self.prefix) :])} {copy.status}"
+                )
             time.sleep(0.2)
 
     def _store_delete(self, key: str) -> None:
@@ -306,7 +324,9 @@ def _endpoint_of(connection_string: SecretStr | None) -> str:
     if connection_string is None:
         return "?"
     fields = dict(
-        part.split("=", 1) for part in connection_string.get_secret_value().split(";") if "=" in part
+        part.split("=", 1)
+        for part in connection_string.get_secret_value().split(";")
+        if "=" in part
     )
     if "BlobEndpoint" in fields:
         return fields["BlobEndpoint"]
