@@ -30,6 +30,7 @@ IDFKIT_111 = {
         "ExpandObjectsError",
         "IdfKitError",
         "MigrationError",
+        "RangeError",  # raised by IDFObject.checkrange, as in idfkit 1.1.1
         "SimulationError",
         "VersionMismatchError",
     },
