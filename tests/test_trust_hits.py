@@ -592,3 +592,13 @@ def test_17_runs_outside_a_study_are_left_as_asked(box_model: Path) -> None:
     assert added and "Output:Table:SummaryReports" in copy
     assert "Output:Table:SummaryReports" not in doc  # the caller's model is untouched
     logging.getLogger(__name__).debug("added: %s", json.dumps(added))
+
+
+def test_16_ls_escapes_stored_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from idfkit.simulation.cli import main as cli
+
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "case\x1b[2J\x07.txt").write_bytes(b"x")
+    assert cli(["ls", str(tmp_path / "runs")]) == 0
+    out = capsys.readouterr().out
+    assert "case\\x1b[2J\\x07.txt" in out and "\x1b" not in out and "\x07" not in out

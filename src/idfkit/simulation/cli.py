@@ -109,7 +109,8 @@ def _main(argv: Sequence[str] | None) -> int:
         mapped = exit_code_for(exc)
         if mapped is None:
             raise
-        print(f"idfkit-sim {args.command}: {_message(exc, args.locations)}", file=sys.stderr)
+        text = terminal_safe(_message(exc, args.locations))  # it may quote stored text
+        print(f"idfkit-sim {args.command}: {text}", file=sys.stderr)
         return mapped
 
 
@@ -422,7 +423,7 @@ def _ls(args: argparse.Namespace) -> int:
     fs = _fs(args.location, args)
     names = fs.glob("", args.pattern)
     for path in names:
-        print(path)
+        print(terminal_safe(path, newlines=False))  # stored names, as another tool wrote them
     if names or _is_folder(args.location, fs, args):
         return EXIT_OK
     parent, leaf = _split(args.location, args)
