@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import os
+import pickle
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -121,6 +122,25 @@ def test_1_two_zip_archives_never_share_a_cached_file(tmp_path: Path) -> None:
         archives.append(FsspecFileSystem(fsspec.filesystem("zip", fo=str(path))))
     assert SimulationResult.from_directory("run", fs=archives[0]).success is True
     assert SimulationResult.from_directory("run", fs=archives[1]).success is False
+
+
+def test_1_store_identity_names_endpoint_bucket_prefix_and_root(tmp_path: Path) -> None:
+    from idfkit.simulation.fs.base import store_identity
+
+    def s3(endpoint: str, bucket: str = "results", prefix: str = "p") -> S3FileSystem:
+        return S3FileSystem(bucket, prefix, endpoint_url=endpoint, region_name="us-east-1")
+
+    assert store_identity(s3("http://a:1")) == store_identity(s3("http://a:1"))
+    assert store_identity(s3("http://a:1")) != store_identity(s3("http://b:1"))
+    assert store_identity(s3("http://a:1")) != store_identity(s3("http://a:1", prefix="q"))
+    assert store_identity(s3("http://a:1")) != store_identity(s3("http://a:1", bucket="other"))
+    assert store_identity(LocalFileSystem(tmp_path)) == store_identity(LocalFileSystem(tmp_path))
+    assert store_identity(LocalFileSystem(tmp_path)) != store_identity(
+        LocalFileSystem(tmp_path / "x")
+    )
+    memory = MemoryFileSystem()
+    assert store_identity(memory) != store_identity(MemoryFileSystem())
+    assert store_identity(memory) != store_identity(pickle.loads(pickle.dumps(memory)))
 
 
 # -- 2 and 3. a cache hit is published as a run is ----------------------------------
@@ -592,3 +612,13 @@ def test_17_runs_outside_a_study_are_left_as_asked(box_model: Path) -> None:
     assert added and "Output:Table:SummaryReports" in copy
     assert "Output:Table:SummaryReports" not in doc  # the caller's model is untouched
     logging.getLogger(__name__).debug("added: %s", json.dumps(added))
+
+
+def test_16_ls_escapes_stored_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from idfkit.simulation.cli import main as cli
+
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "case\x1b[2J\x07.txt").write_bytes(b"x")
+    assert cli(["ls", str(tmp_path / "runs")]) == 0
+    out = capsys.readouterr().out
+    assert "case\\x1b[2J\\x07.txt" in out and "\x1b" not in out and "\x07" not in out

@@ -213,20 +213,18 @@ def refuse_foreign_files(
     if not isinstance(fs, LocalFileSystem):
         return
     present = [n for n in names if fs.exists(join(folder, n))]
-    foreign = [n for n in present if not _written_by_a_run(fs, folder, n)]
+    ours = _written_by_runs(fs, folder) if present else None
+    foreign = [n for n in present if ours is not None and n not in ours]
     if not foreign:
         return
-    name = foreign[0]
-    target = join(folder, name)
     same = (
         isinstance(model, str | PurePath)
         and fs.root is not None
-        and _same_file(Path(model), fs.root / target)
+        and _same_file(Path(model), fs.root / join(folder, foreign[0]))
     )
-    what = name if len(foreign) == 1 else f"{', '.join(foreign[:5])}"
     raise argument_error(
         FileExistsError,
-        f"the output folder already holds {what}"
+        f"the output folder already holds {', '.join(foreign[:5])}"
         + (" (the model file itself)" if same else "")
         + ", which the run would overwrite. No earlier run wrote "
         + ("that file" if len(foreign) == 1 else "those files")
@@ -243,12 +241,16 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _written_by_a_run(fs: FileSystem, folder: str, name: str) -> bool:
-    """Whether `name` in `folder` belongs to a run of this package (per its manifest)."""
+def _written_by_runs(fs: FileSystem, folder: str) -> frozenset[str] | None:
+    """The names in `folder` that runs of this package wrote (per its manifest).
+
+    None means every name: a run that stopped before publishing left its
+    marker, so the folder is a run folder.
+    """
     try:
         found = read_manifest(fs.read_bytes(join(folder, MANIFEST_NAME)))
     except (FileNotFoundError, IncompleteResultError):
-        return False
+        return frozenset()
     if isinstance(found, PublishingMarker):
-        return True  # a run that stopped before publishing: the folder is a run folder
-    return found.file(name) is not None
+        return None
+    return frozenset(f.name for f in found.files)

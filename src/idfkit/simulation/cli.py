@@ -117,13 +117,14 @@ def _main(argv: Sequence[str] | None) -> int:
         code: int = args.handler(args)
         return code
     except _UsageError as exc:
-        print(f"idfkit-sim {command}: {exc}", file=sys.stderr)
+        print(f"idfkit-sim {command}: {terminal_safe(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:
         mapped = exit_code_for(exc)
         if mapped is None:
             raise
-        print(f"idfkit-sim {command}: {_message(exc, args)}", file=sys.stderr)
+        text = terminal_safe(_message(exc, args))  # it may quote stored text
+        print(f"idfkit-sim {command}: {text}", file=sys.stderr)
         return mapped
 
 
@@ -487,7 +488,7 @@ def _ls(args: argparse.Namespace) -> int:
     fs = _fs(args.location, args)
     names = fs.glob("", args.pattern)
     for path in names:
-        print(path)
+        print(terminal_safe(path, newlines=False))  # stored names, as another tool wrote them
     if names or _is_folder(args.location, fs, args):
         return EXIT_OK
     parent, leaf = _split(args.location, args)

@@ -88,8 +88,11 @@ _INT64 = range(-(2**63), 2**63)
 
 
 def _kind(pa: Any, values: list[Any]) -> Any:
-    """The column's Arrow type: JSON integers beyond int64 (any size is valid JSON) become
-    text, written exactly, never an error or a rounded float."""
+    """The column's Arrow type for its values.
+
+    A JSON integer may have any size: beyond the int64 range the column is
+    text, each value written exactly, never an error or a rounded float.
+    """
     present = [v for v in values if v is not None]
     if present and all(isinstance(v, bool) for v in present):
         return pa.bool_()
