@@ -237,3 +237,24 @@ def test_the_api_reference_lists_each_object_once() -> None:
     assert twice == []
     study = _documented("idfkit.simulation.study.index", "")
     assert write_study in study  # still documented, in its own module
+
+
+def test_the_notebook_shows_rounded_numbers_and_no_port(tmp_path: Path) -> None:
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    notebook = nbformat.read(DOCS / "examples" / "parametric-study.ipynb", as_version=4)
+    client = nbclient.NotebookClient(
+        notebook, timeout=600, resources={"metadata": {"path": str(tmp_path)}}
+    )
+    client.execute()
+    shown = [
+        output.get("data", {}).get("text/plain") or output.get("text", "")
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+    ]
+    assert shown[0] == "'s3://notebook-study/glazing/'"  # where, without the server's port
+    assert not any("127.0.0.1" in text or "endpoint_url" in text for text in shown)
+    [table] = [text for text in shown if "heating_kwh" in text]
+    numbers = re.findall(r"\d+\.\d+", table)
+    assert numbers and all(len(n.partition(".")[2]) == 1 for n in numbers), table
