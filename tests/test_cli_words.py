@@ -16,6 +16,8 @@ import pytest
 import idfkit
 from idfkit.simulation.batch import SimulationJob
 from idfkit.simulation.fs.local import LocalFileSystem
+from idfkit.simulation.fs.s3 import S3FileSystem
+from idfkit.simulation.options import RunOptions
 from idfkit.simulation.study import write_study
 
 SRC = Path(idfkit.__file__).resolve().parents[1]
@@ -67,9 +69,29 @@ def test_messages_name_the_flags(folder: Path) -> None:
     foreign = idfkit_sim(folder, "run", "m.idf", "chicago.epw", "-o", "out", "--design-day")
     assert foreign.returncode == 2, foreign.stderr
     assert foreign.stderr.endswith("is left alone; choose another --output\n"), foreign.stderr
-    for result in (again, not_a_field, foreign):
+    timeout = idfkit_sim(folder, "run", "m.idf", "chicago.epw", "-o", "r", "--timeout", "-5")
+    assert (timeout.returncode, timeout.stderr) == (
+        2,
+        "idfkit-sim run: --timeout must be a positive, finite number of seconds, not -5.0\n",
+    )
+    prefix = idfkit_sim(folder, "run", "m.idf", "chicago.epw", "-o", "r", "--output-prefix", "a/b")
+    assert (prefix.returncode, prefix.stderr) == (
+        2,
+        "idfkit-sim run: --output-prefix 'a/b' must be a plain file-name prefix\n",
+    )
+    index = folder / "study1" / "idfkit-study.json"
+    index.write_text(index.read_text().replace('"schema_version": 2', '"schema_version": 1'))
+    old = idfkit_sim(folder, "collect", "study1")
+    assert (old.returncode, old.stderr) == (
+        2,
+        "idfkit-sim collect: the study index of study1 has schema_version 1, and this idfkit "
+        "reads version 2; write the study again with the idfkit that will run it "
+        "(idfkit-sim study create ... --overwrite)\n",
+    )
+    for result in (again, not_a_field, foreign, timeout, prefix, old):
         assert "=True" not in result.stderr and "edit=" not in result.stderr
-        assert "output_dir" not in result.stderr
+        assert "output_dir" not in result.stderr and "write_study" not in result.stderr
+        assert ": timeout" not in result.stderr and "output_prefix" not in result.stderr
 
 
 def test_the_python_api_names_its_keywords(box_model: Path, weather: Path) -> None:
@@ -84,6 +106,10 @@ def test_the_python_api_names_its_keywords(box_model: Path, weather: Path) -> No
         write_study(jobs, fs)
     with pytest.raises(StudyError, match=r"or pass edit= \(a function"):
         grid_jobs(box_model, weather, {"insulation": [0.1]})
+    with pytest.raises(ValueError, match=r"^timeout must be a positive, finite number"):
+        RunOptions(timeout=-5)
+    with pytest.raises(ValueError, match=r"^endpoint_url '127.0.0.1:5077' has no scheme; pass"):
+        S3FileSystem("bucket", endpoint_url="127.0.0.1:5077")
 
 
 def test_locations_read_as_typed(folder: Path) -> None:
@@ -168,8 +194,8 @@ def test_an_endpoint_without_a_scheme_says_so(folder: Path) -> None:
     flag = idfkit_sim(folder, "ls", "s3://bucket/x", "--endpoint-url", "127.0.0.1:5077")
     assert (flag.returncode, flag.stderr) == (
         2,
-        "idfkit-sim ls: the endpoint '127.0.0.1:5077' has no scheme; "
-        "give --endpoint-url with its scheme: http://127.0.0.1:5077\n",
+        "idfkit-sim ls: --endpoint-url '127.0.0.1:5077' has no scheme; "
+        "write it with its scheme: http://127.0.0.1:5077\n",
     )
     variable = idfkit_sim(folder, "ls", "s3://bucket/x", env={"AWS_ENDPOINT_URL": "localhost:9"})
     assert (variable.returncode, variable.stderr) == (

@@ -23,7 +23,7 @@ from pydantic import SecretStr
 
 from idfkit._optional import optional_import
 from idfkit.exceptions import BucketNotFoundError, StorageConnectionError, StorageError
-from idfkit.simulation._arguments import argument_error
+from idfkit.simulation._arguments import NAME, argument_error
 from idfkit.simulation.fs.base import (
     FileInfo,
     HashingReader,
@@ -62,7 +62,7 @@ def _check_endpoint(endpoint_url: str | None) -> None:
     if endpoint_url is not None and "://" not in endpoint_url:
         raise argument_error(
             ValueError,
-            f"the endpoint {endpoint_url!r} has no scheme",
+            f"{NAME} {endpoint_url!r} has no scheme",
             parameter="endpoint_url",
             advice=f"pass endpoint_url='http://{endpoint_url}' (or https://)",
         )
