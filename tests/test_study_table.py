@@ -218,7 +218,7 @@ def test_grid_sets_fields_by_name(box_model: Path, weather: Path, tmp_path: Path
     assert {m["WindowMaterial:SimpleGlazingSystem"]["Glazing"].u_factor for m in models} == {1.8}
     assert base["Material"]["Wall Insulation"].thickness == 0.1  # the base model is not touched
     # The model layer's own message, with the closest names (issue 19, item 3).
-    with pytest.raises(StudyError, match="Invalid field 'thicknes'.*did you mean 'thickness'"):
+    with pytest.raises(StudyError, match=r"Invalid field 'thicknes'.*did you mean 'thickness'"):
         grid_jobs(box_model, weather, {"Material:Wall Insulation:thicknes": [0.1]})
     with pytest.raises(
         StudyError, match=r"-1 is out of range for Material thickness \(must be > 0\)"
