@@ -322,3 +322,22 @@ def test_ctrl_c_while_loading_exits_130_quietly(folder: Path, during: str) -> No
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert err.splitlines()[-1] == "idfkit-sim: interrupted"
     assert out == "" and not (folder / "out").exists()
+
+
+def test_the_first_cause_of_a_failure_is_a_message_not_the_counts() -> None:
+    from idfkit.simulation.parsers.err import first_cause
+
+    summary = (
+        "Fatal: 1, Severe: 2, Warnings: 0, Info: 0\n"
+        "Simulation: terminated with fatal error(s)\n"
+        "Fatal: Previous conditions cause termination.\n"
+        "Severe: Invalid Header line in in.epw -- no commas\n"
+        "Severe: a second one"
+    )
+    assert first_cause(summary) == "Severe: Invalid Header line in in.epw -- no commas"
+    fatal_only = "\n".join(summary.splitlines()[:3])
+    assert first_cause(fatal_only) == "Fatal: Previous conditions cause termination."
+    assert first_cause(
+        "Fatal: 0, Severe: 0, Warnings: 0, Info: 0\nEnergyPlus said:\nbus error"
+    ) == ("bus error")
+    assert first_cause("") == ""
