@@ -6,6 +6,7 @@ Every test runs the command as a user does: a new process, in a new folder.
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import idfkit
+from idfkit.simulation._arguments import wrong_argument
 from idfkit.simulation.batch import SimulationJob
 from idfkit.simulation.fs.local import LocalFileSystem
 from idfkit.simulation.fs.s3 import S3FileSystem
@@ -102,8 +104,12 @@ def test_the_python_api_names_its_keywords(box_model: Path, weather: Path) -> No
     fs = MemoryFileSystem()
     jobs = grid_jobs(box_model, weather, {THICKNESS: [0.05]})
     write_study(jobs, fs)
-    with pytest.raises(StudyError, match=r"pass overwrite=True to replace it$"):
+    with pytest.raises(StudyError, match=r"pass overwrite=True to replace it$") as caught:
         write_study(jobs, fs)
+    # What the command line reads travels with the error across processes (Dask, pools).
+    again = pickle.loads(pickle.dumps(caught.value))
+    assert str(again) == str(caught.value)
+    assert wrong_argument(again) == wrong_argument(caught.value) is not None
     with pytest.raises(StudyError, match=r"or pass edit= \(a function"):
         grid_jobs(box_model, weather, {"insulation": [0.1]})
     with pytest.raises(ValueError, match=r"^timeout must be a positive, finite number"):
