@@ -6,6 +6,7 @@ Every test runs the command as a user does: a new process, in a new folder.
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import subprocess
 import sys
@@ -14,8 +15,11 @@ from pathlib import Path
 import pytest
 
 import idfkit
+from idfkit.simulation._arguments import wrong_argument
 from idfkit.simulation.batch import SimulationJob
 from idfkit.simulation.fs.local import LocalFileSystem
+from idfkit.simulation.fs.s3 import S3FileSystem
+from idfkit.simulation.options import RunOptions
 from idfkit.simulation.study import write_study
 
 SRC = Path(idfkit.__file__).resolve().parents[1]
@@ -67,9 +71,29 @@ def test_messages_name_the_flags(folder: Path) -> None:
     foreign = idfkit_sim(folder, "run", "m.idf", "chicago.epw", "-o", "out", "--design-day")
     assert foreign.returncode == 2, foreign.stderr
     assert foreign.stderr.endswith("is left alone; choose another --output\n"), foreign.stderr
-    for result in (again, not_a_field, foreign):
+    timeout = idfkit_sim(folder, "run", "m.idf", "chicago.epw", "-o", "r", "--timeout", "-5")
+    assert (timeout.returncode, timeout.stderr) == (
+        2,
+        "idfkit-sim run: --timeout must be a positive, finite number of seconds, not -5.0\n",
+    )
+    prefix = idfkit_sim(folder, "run", "m.idf", "chicago.epw", "-o", "r", "--output-prefix", "a/b")
+    assert (prefix.returncode, prefix.stderr) == (
+        2,
+        "idfkit-sim run: --output-prefix 'a/b' must be a plain file-name prefix\n",
+    )
+    index = folder / "study1" / "idfkit-study.json"
+    index.write_text(index.read_text().replace('"schema_version": 2', '"schema_version": 1'))
+    old = idfkit_sim(folder, "collect", "study1")
+    assert (old.returncode, old.stderr) == (
+        2,
+        "idfkit-sim collect: the study index of study1 has schema_version 1, and this idfkit "
+        "reads version 2; write the study again with the idfkit that will run it "
+        "(idfkit-sim study create ... --overwrite)\n",
+    )
+    for result in (again, not_a_field, foreign, timeout, prefix, old):
         assert "=True" not in result.stderr and "edit=" not in result.stderr
-        assert "output_dir" not in result.stderr
+        assert "output_dir" not in result.stderr and "write_study" not in result.stderr
+        assert ": timeout" not in result.stderr and "output_prefix" not in result.stderr
 
 
 def test_the_python_api_names_its_keywords(box_model: Path, weather: Path) -> None:
@@ -80,10 +104,18 @@ def test_the_python_api_names_its_keywords(box_model: Path, weather: Path) -> No
     fs = MemoryFileSystem()
     jobs = grid_jobs(box_model, weather, {THICKNESS: [0.05]})
     write_study(jobs, fs)
-    with pytest.raises(StudyError, match=r"pass overwrite=True to replace it$"):
+    with pytest.raises(StudyError, match=r"pass overwrite=True to replace it$") as caught:
         write_study(jobs, fs)
+    # What the command line reads travels with the error across processes (Dask, pools).
+    again = pickle.loads(pickle.dumps(caught.value))
+    assert str(again) == str(caught.value)
+    assert wrong_argument(again) == wrong_argument(caught.value) is not None
     with pytest.raises(StudyError, match=r"or pass edit= \(a function"):
         grid_jobs(box_model, weather, {"insulation": [0.1]})
+    with pytest.raises(ValueError, match=r"^timeout must be a positive, finite number"):
+        RunOptions(timeout=-5)
+    with pytest.raises(ValueError, match=r"^endpoint_url '127.0.0.1:5077' has no scheme; pass"):
+        S3FileSystem("bucket", endpoint_url="127.0.0.1:5077")
 
 
 def test_locations_read_as_typed(folder: Path) -> None:
@@ -168,8 +200,8 @@ def test_an_endpoint_without_a_scheme_says_so(folder: Path) -> None:
     flag = idfkit_sim(folder, "ls", "s3://bucket/x", "--endpoint-url", "127.0.0.1:5077")
     assert (flag.returncode, flag.stderr) == (
         2,
-        "idfkit-sim ls: the endpoint '127.0.0.1:5077' has no scheme; "
-        "give --endpoint-url with its scheme: http://127.0.0.1:5077\n",
+        "idfkit-sim ls: --endpoint-url '127.0.0.1:5077' has no scheme; "
+        "write it with its scheme: http://127.0.0.1:5077\n",
     )
     variable = idfkit_sim(folder, "ls", "s3://bucket/x", env={"AWS_ENDPOINT_URL": "localhost:9"})
     assert (variable.returncode, variable.stderr) == (
@@ -296,3 +328,22 @@ def test_ctrl_c_while_loading_exits_130_quietly(folder: Path, during: str) -> No
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert err.splitlines()[-1] == "idfkit-sim: interrupted"
     assert out == "" and not (folder / "out").exists()
+
+
+def test_the_first_cause_of_a_failure_is_a_message_not_the_counts() -> None:
+    from idfkit.simulation.parsers.err import first_cause
+
+    summary = (
+        "Fatal: 1, Severe: 2, Warnings: 0, Info: 0\n"
+        "Simulation: terminated with fatal error(s)\n"
+        "Fatal: Previous conditions cause termination.\n"
+        "Severe: Invalid Header line in in.epw -- no commas\n"
+        "Severe: a second one"
+    )
+    assert first_cause(summary) == "Severe: Invalid Header line in in.epw -- no commas"
+    fatal_only = "\n".join(summary.splitlines()[:3])
+    assert first_cause(fatal_only) == "Fatal: Previous conditions cause termination."
+    assert first_cause(
+        "Fatal: 0, Severe: 0, Warnings: 0, Info: 0\nEnergyPlus said:\nbus error"
+    ) == ("bus error")
+    assert first_cause("") == ""

@@ -217,8 +217,13 @@ def test_grid_sets_fields_by_name(box_model: Path, weather: Path, tmp_path: Path
     assert [m["Material"]["Wall Insulation"].thickness for m in models] == [0.05, 0.2]
     assert {m["WindowMaterial:SimpleGlazingSystem"]["Glazing"].u_factor for m in models} == {1.8}
     assert base["Material"]["Wall Insulation"].thickness == 0.1  # the base model is not touched
-    with pytest.raises(StudyError, match="no field 'thicknes'"):
+    # The model layer's own message, with the closest names (issue 19, item 3).
+    with pytest.raises(StudyError, match=r"Invalid field 'thicknes'.*did you mean 'thickness'"):
         grid_jobs(box_model, weather, {"Material:Wall Insulation:thicknes": [0.1]})
+    with pytest.raises(
+        StudyError, match=r"-1 is out of range for Material thickness \(must be > 0\)"
+    ):
+        grid_jobs(box_model, weather, {"Material:Wall Insulation:thickness": [0.1, -1]})
 
     target = tmp_path / "by-name"
     args = ["study", "create", str(target), str(box_model), str(weather)]

@@ -24,11 +24,12 @@ from typing import Any
 
 import idfkit
 from idfkit.exceptions import EnergyPlusNotFoundError, IdfKitError
-from idfkit.simulation._arguments import sentence, wrong_argument
+from idfkit.simulation._arguments import wrong_argument
 from idfkit.simulation.display import rows_to_text
 from idfkit.simulation.exceptions import BucketNotFoundError, StorageConnectionError, StudyError
 from idfkit.simulation.fs.base import FileSystem
 from idfkit.simulation.fs.local import LocalFileSystem
+from idfkit.simulation.options import RunOptions
 from idfkit.simulation.progress import SimulationProgress
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_TROUBLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -47,18 +48,27 @@ _EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (OSError, EXIT_TROUBLE),
     (IdfKitError, EXIT_TROUBLE),
 )
-#: The flag that sets each keyword an error names (`argument_error`), by keyword: the
-#: option's dest, and the advice in the flag's words ({value} is the value as typed).
-_FLAGS: dict[str, tuple[str, str]] = {
-    "overwrite": ("overwrite", "pass --overwrite to replace it"),
+#: How the command line spells each keyword an error can name (`argument_error`): the
+#: option's dest (the flag applies when the command has it), the flag or argument as
+#: typed, and the advice in its words ({value}: the value as typed; None keeps the
+#: error's own). Run options are spelled by `_option_flag`.
+_FLAGS: dict[str, tuple[str, str, str | None]] = {
+    "overwrite": ("overwrite", "--overwrite", "pass --overwrite to replace it"),
     "edit": (
         "edit",
+        "--edit",
         "or give --edit MODULE:FUNCTION (a function that edits the model) to set it yourself",
     ),
-    "output_dir": ("output", "choose another --output"),
-    "model": ("model", "the model comes first: MODEL WEATHER"),
-    "weather": ("weather", "the model comes first: MODEL WEATHER"),
-    "endpoint_url": ("endpoint_url", "give --endpoint-url with its scheme: http://{value}"),
+    "output_dir": ("output", "--output", "choose another --output"),
+    "model": ("model", "MODEL", "the model comes first: MODEL WEATHER"),
+    "weather": ("weather", "WEATHER", "the model comes first: MODEL WEATHER"),
+    "endpoint_url": ("endpoint_url", "--endpoint-url", "write it with its scheme: http://{value}"),
+    "study": (
+        "study",
+        "STUDY",
+        "write the study again with the idfkit that will run it "
+        "(idfkit-sim study create ... --overwrite)",
+    ),
 }
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 #: Characters a terminal may act on: C0 and C1 controls, DEL, and bidirectional overrides.
@@ -146,14 +156,31 @@ def _message(exc: BaseException, args: argparse.Namespace) -> str:
     """
     text = str(exc) or type(exc).__name__
     wrong = wrong_argument(exc)
-    if wrong is not None and wrong[0] in _FLAGS:
-        dest, advice = _FLAGS[wrong[0]]
-        if dest in vars(args):
-            text = sentence(wrong[1], advice.format(value=getattr(args, dest)))
+    spelled = _spelling(wrong.parameter) if wrong is not None else None
+    if wrong is not None and spelled is not None and spelled[0] in vars(args):
+        dest, flag, advice = spelled
+        text = wrong.text(flag, advice and advice.format(value=getattr(args, dest)))
     locations: dict[str, str] = args.locations
     for shown, typed in locations.items():
         text = text.replace(shown, typed)
     return text
+
+
+def _spelling(parameter: str) -> tuple[str, str, str | None] | None:
+    """How the command line spells a keyword (see `_FLAGS`), or None if it has no flag."""
+    if parameter in _FLAGS:
+        return _FLAGS[parameter]
+    if parameter in RunOptions.names():
+        return parameter, _option_flag(parameter), None
+    return None
+
+
+def _option_flag(name: str) -> str:
+    """The flag of a run option: ``--timeout``, ``--no-expand-objects``, ``--extra-arg``."""
+    dashed = name.replace("_", "-")
+    if getattr(RunOptions(), name) is True:
+        return f"--no-{dashed}"
+    return "--extra-arg" if name == "extra_args" else f"--{dashed}"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -258,27 +285,22 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
     """One flag per field of `RunOptions`, named and described by it."""
     from typing import get_args
 
-    from idfkit.simulation.options import OutputSuffix, RunOptions
+    from idfkit.simulation.options import OutputSuffix
 
     group = parser.add_argument_group("run options")
     period = group.add_mutually_exclusive_group()  # EnergyPlus refuses -a with -D
     defaults = RunOptions()
     for name in RunOptions.names():
-        flag, default = f"--{name.replace('_', '-')}", getattr(defaults, name)
+        flag, default = _option_flag(name), getattr(defaults, name)
         text = RunOptions.help(name)
         where = period if name in ("annual", "design_day") else group
         if default is True:
-            where.add_argument(
-                f"--no-{name.replace('_', '-')}",
-                dest=name,
-                action="store_false",
-                help=f"do not {text}",
-            )
+            where.add_argument(flag, dest=name, action="store_false", help=f"do not {text}")
         elif default is False:
             where.add_argument(flag, action="store_true", help=text)
         elif name == "extra_args":
             where.add_argument(
-                "--extra-arg", dest=name, action="append", default=[], metavar="ARG", help=text
+                flag, dest=name, action="append", default=[], metavar="ARG", help=text
             )
         elif name == "output_suffix":
             where.add_argument(flag, choices=get_args(OutputSuffix), default=default, help=text)
@@ -338,7 +360,6 @@ def _split_output(location: str, args: argparse.Namespace) -> tuple[FileSystem, 
 
 
 def _run(args: argparse.Namespace) -> int:
-    from idfkit.simulation.options import RunOptions
     from idfkit.simulation.runner import simulate
 
     options = RunOptions.from_mapping(vars(args))
@@ -438,7 +459,6 @@ def _collect(args: argparse.Namespace) -> int:
 
 
 def _study_create(args: argparse.Namespace) -> int:
-    from idfkit.simulation.options import RunOptions
     from idfkit.simulation.study import grid_jobs, parse_grid_option, resolve_edit, write_study
 
     options = RunOptions.from_mapping(vars(args))

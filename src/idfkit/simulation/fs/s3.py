@@ -21,7 +21,7 @@ from typing import IO, Any, Literal
 
 from pydantic import SecretStr
 
-from idfkit.simulation._arguments import argument_error
+from idfkit.simulation._arguments import NAME, argument_error
 from idfkit.simulation._optional import optional_import
 from idfkit.simulation.exceptions import BucketNotFoundError, StorageConnectionError, StorageError
 from idfkit.simulation.fs.base import (
@@ -62,7 +62,7 @@ def _check_endpoint(endpoint_url: str | None) -> None:
     if endpoint_url is not None and "://" not in endpoint_url:
         raise argument_error(
             ValueError,
-            f"the endpoint {endpoint_url!r} has no scheme",
+            f"{NAME} {endpoint_url!r} has no scheme",
             parameter="endpoint_url",
             advice=f"pass endpoint_url='http://{endpoint_url}' (or https://)",
         )

@@ -6,12 +6,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ErrorMessage", "ErrorReport", "parse_err"]
+__all__ = ["ErrorMessage", "ErrorReport", "first_cause", "parse_err"]
 
 _MESSAGE = re.compile(r"^\s*\*\*\s*(Warning|Severe|Fatal)\s*\*\*\s?(.*)$")
 _CONTINUATION = re.compile(r"^\s*\*\*\s+~~~\s+\*\*\s?(.*)$")
 _COMPLETED = "EnergyPlus Completed Successfully"
 _WARMUP_CONVERGED = "warmup converged"
+#: Lines of a failed run's summary that are not messages: the counts, and the outcome.
+_COUNTS = re.compile(r"^Fatal: \d+, Severe: \d+, Warnings: \d+, Info: \d+$")
+_OUTCOMES = ("Simulation: terminated with fatal error(s)", "EnergyPlus said:")
 
 
 @dataclass(frozen=True)
@@ -157,3 +160,19 @@ class ErrorReport:
 def parse_err(text: str) -> ErrorReport:
     """Parse the text of an `.err` file: `ErrorReport.from_string(text)`."""
     return ErrorReport.from_string(text)
+
+
+def first_cause(summary: str) -> str:
+    """The line of a failed run's error summary that names its cause.
+
+    The first severe message (EnergyPlus's fatal message mostly says only that
+    earlier errors stop the run), else the first fatal one, else the first line
+    of what EnergyPlus said; never the counts line (``Fatal: 1, Severe: 1, ...``).
+    """
+    lines = [line.strip() for line in summary.splitlines() if line.strip()]
+    messages = [line for line in lines if not _COUNTS.match(line) and line not in _OUTCOMES]
+    for severity in ("Severe:", "Fatal:"):
+        found = next((line for line in messages if line.startswith(severity)), None)
+        if found is not None:
+            return found
+    return next(iter(messages), "")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +14,7 @@ from idfkit.simulation.display import rows_to_html
 from idfkit.simulation.exceptions import IncompleteResultError
 from idfkit.simulation.fs.base import FileSystem, join, normalize_path
 from idfkit.simulation.manifest import MANIFEST_NAME, RunManifest, read_manifest
+from idfkit.simulation.parsers.err import first_cause
 from idfkit.simulation.study import table
 from idfkit.simulation.study.index import JobSpec, load_study
 
@@ -22,10 +22,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["CollectedRow", "Collection", "collect_results", "job_state"]
-
-#: Lines of an error summary that are not messages: the counts, and the outcome.
-_COUNTS = re.compile(r"^Fatal: \d+, Severe: \d+, Warnings: \d+, Info: \d+$")
-_OUTCOMES = ("Simulation: terminated with fatal error(s)",)
 
 Status = Literal["succeeded", "failed", "stale", "missing", "incomplete"]
 STATUSES: tuple[Status, ...] = ("succeeded", "failed", "stale", "incomplete", "missing")
@@ -246,22 +242,6 @@ def job_state(fs: FileSystem, out: str, spec: JobSpec) -> tuple[Status, RunManif
     if found.success:
         return "succeeded", found, found.metrics_note  # why it has no metrics, if it has none
     return "failed", found, first_cause(found.error_summary)
-
-
-def first_cause(summary: str) -> str:
-    """The line of a failed run's error summary that names its cause.
-
-    The first severe message (EnergyPlus's fatal message mostly says only that
-    earlier errors stop the run), else the first fatal one, else the first line
-    of what EnergyPlus said; never the counts line (``Fatal: 1, Severe: 1, ...``).
-    """
-    lines = [line.strip() for line in summary.splitlines() if line.strip()]
-    messages = [line for line in lines if not _COUNTS.match(line) and line not in _OUTCOMES]
-    for severity in ("Severe:", "Fatal:"):
-        found = next((line for line in messages if line.startswith(severity)), None)
-        if found is not None:
-            return found
-    return next((line for line in messages if line != "EnergyPlus said:"), "")
 
 
 def _stale_reason(found: RunManifest, spec: JobSpec) -> str:

@@ -124,7 +124,7 @@ def set_field(doc: IDFDocument, path: str, value: Any) -> None:
     try:
         setattr(obj, field, value)
         fits = obj.checkrange(field)
-    except (RangeError, ValueError) as exc:  # a model layer that checks on set
+    except (RangeError, ValueError, TypeError) as exc:  # a model layer that checks on set
         raise StudyError(f"parameter {path!r}: {exc}") from None
     if not fits:
         raise StudyError(f"parameter {path!r}: {value!r} {_outside(obj, field)}")

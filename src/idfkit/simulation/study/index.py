@@ -204,10 +204,13 @@ def load_study(fs: FileSystem, study: str | PurePath = "") -> StudyIndex:
         raise StudyError(f"the study index at {path!r} is corrupt: {exc}") from None
     version = raw.get("schema_version") if isinstance(raw, dict) else None
     if isinstance(version, int) and version != STUDY_SCHEMA_VERSION:
-        raise StudyError(
+        raise argument_error(
+            StudyError,
             f"the study index of {where} has schema_version {version}, and this idfkit "
-            f"reads version {STUDY_SCHEMA_VERSION}; write the study again with the idfkit "
-            "that will run it (write_study(..., overwrite=True))"
+            f"reads version {STUDY_SCHEMA_VERSION}",
+            parameter="study",
+            advice="write the study again with the idfkit that will run it "
+            "(write_study(..., overwrite=True))",
         )
     try:
         return StudyIndex.model_validate_json(text)
