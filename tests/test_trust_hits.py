@@ -622,3 +622,28 @@ def test_16_ls_escapes_stored_names(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert cli(["ls", str(tmp_path / "runs")]) == 0
     out = capsys.readouterr().out
     assert "case\\x1b[2J\\x07.txt" in out and "\x1b" not in out and "\x07" not in out
+
+
+def test_1_s3_store_identity_is_the_endpoint_the_client_talks_to() -> None:
+    """Two stores reached through ready clients (or the environment) never share an identity.
+
+    Their identity also ignores how the endpoint was spelled (a trailing slash, case).
+    """
+    import boto3
+
+    from idfkit.simulation.fs.base import store_identity
+
+    def client(endpoint: str) -> Any:
+        return boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+        )
+
+    a = S3FileSystem("results", client=client("http://127.0.0.1:9001"))
+    b = S3FileSystem("results", client=client("http://127.0.0.1:9002"))
+    assert store_identity(a) != store_identity(b)
+    spelled = S3FileSystem("results", endpoint_url="HTTP://127.0.0.1:9001/")
+    assert store_identity(spelled) == store_identity(a)
