@@ -647,3 +647,24 @@ def test_1_s3_store_identity_is_the_endpoint_the_client_talks_to() -> None:
     assert store_identity(a) != store_identity(b)
     spelled = S3FileSystem("results", endpoint_url="HTTP://127.0.0.1:9001/")
     assert store_identity(spelled) == store_identity(a)
+
+
+def test_1_an_fsspec_store_without_version_tokens_is_cached_by_content() -> None:
+    """A plugin that names its store but gives no etag or mtime (HTTP gives ``ETag``)."""
+    memory = pytest.importorskip("fsspec.implementations.memory")
+
+    class Unversioned(memory.MemoryFileSystem):  # type: ignore[misc]
+        store: dict[str, Any] = {}
+        pseudo_dirs = [""]
+        fsid = "unversioned"
+
+        def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
+            found: dict[str, Any] = super().info(path, **kwargs)
+            found.pop("created", None)
+            return found
+
+    fs = FsspecFileSystem(Unversioned(skip_instance_cache=True), root="/store")
+    fs.write_bytes("run/eplus.err", OK_ERR)
+    assert SimulationResult.from_directory("run", fs=fs).success is True
+    fs.write_bytes("run/eplus.err", FATAL_ERR)  # same size, and nothing else tells them apart
+    assert SimulationResult.from_directory("run", fs=fs).success is False

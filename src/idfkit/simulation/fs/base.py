@@ -166,7 +166,11 @@ class SupportsLocalTransfer(Protocol):
 @dataclass(frozen=True)
 class FileInfo:
     """Size in bytes, a token that changes whenever the content changes, and,
-    where the backend knows it without a download, the content's SHA-256."""
+    where the backend knows it without a download, the content's SHA-256.
+
+    An empty ``version`` means the backend has no such token for the file:
+    nothing is then cached by it.
+    """
 
     size: int
     version: str
