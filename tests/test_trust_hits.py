@@ -15,7 +15,7 @@ import pickle
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -576,6 +576,24 @@ def test_17_the_table_says_why_a_run_has_no_metrics(box_model: Path, weather: Pa
     assert row.status == "succeeded" and row.error == note
 
 
+def test_17_a_study_jobs_cache_hit_says_why_it_has_no_metrics() -> None:
+    """The note describes the job that asked, as a hit's label and parameters do (item 9)."""
+    from idfkit.simulation import CacheKey
+
+    store = MemoryFileSystem()
+    cache = SimulationCache(fs=store, prefix="cache")
+    key = CacheKey("e" * 64)
+    _filled_cache(cache, key)  # cached outside a study: no note, and no SQLite output
+    binding = JobBinding(model_sha256="1" * 64, weather_sha256="2" * 64, options_sha256="3" * 64)
+    with job_context(JobContext(binding=binding)):
+        placed = cache.restore(key, "out", fs=store)
+    assert placed is not None and placed.manifest is not None
+    assert placed.manifest.metrics_note == "no metrics: the run wrote no SQLite output"
+    unbound = cache.restore(key, "out2", fs=store)
+    assert unbound is not None and unbound.manifest is not None
+    assert unbound.manifest.metrics_note == ""
+
+
 @pytest.mark.energyplus
 def test_17_a_study_run_adds_the_outputs_its_metrics_need(
     box_model: Path, weather: Path, energyplus: EnergyPlusConfig, tmp_path: Path
@@ -654,8 +672,8 @@ def test_1_an_fsspec_store_without_version_tokens_is_cached_by_content() -> None
     memory = pytest.importorskip("fsspec.implementations.memory")
 
     class Unversioned(memory.MemoryFileSystem):  # type: ignore[misc]
-        store: dict[str, Any] = {}
-        pseudo_dirs = [""]
+        store: ClassVar[dict[str, Any]] = {}
+        pseudo_dirs: ClassVar[list[str]] = [""]
         fsid = "unversioned"
 
         def info(self, path: str, **kwargs: Any) -> dict[str, Any]:

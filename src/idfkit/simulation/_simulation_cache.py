@@ -55,6 +55,7 @@ from idfkit.simulation.manifest import (
     bounded_json,
     hash_file,
 )
+from idfkit.simulation.metrics import sql_names
 from idfkit.simulation.result import SimulationResult
 
 if TYPE_CHECKING:
@@ -331,6 +332,7 @@ class SimulationCache:
             return entry.manifest.files
 
         def describe(files: tuple[ManifestFile, ...]) -> RunManifest:
+            names = sql_names(entry.manifest.output_prefix)
             return entry.manifest.model_copy(
                 update={
                     "run_id": marker.run_id,
@@ -338,7 +340,10 @@ class SimulationCache:
                     "host": "",
                     "started_at": marker.started_at,
                     "files": files,
-                    **job_fields(),
+                    **job_fields(
+                        wrote_sql=any(entry.manifest.file(n) is not None for n in names),
+                        metrics=entry.manifest.metrics,
+                    ),
                 }
             )
 
