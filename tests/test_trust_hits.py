@@ -32,9 +32,7 @@ from idfkit.simulation.fs.memory import MemoryFileSystem
 from idfkit.simulation.fs.s3 import S3FileSystem
 from idfkit.simulation.manifest import (
     MANIFEST_NAME,
-    InputRecord,
     JobBinding,
-    ManifestFile,
     PublishingMarker,
     RunManifest,
     read_manifest,
@@ -45,6 +43,7 @@ from idfkit.simulation.study.collect import CollectedRow, Collection
 from idfkit.simulation.testing import ACCESS_KEY, SECRET_KEY
 from idfkit.simulation.testing.contract import CapabilityContract
 from tests.faults import FaultProxy, Request
+from tests.helpers import made_manifest
 
 OK_ERR = (
     b"Program Version,EnergyPlus\n"
@@ -59,31 +58,8 @@ WIDTH = max(len(OK_ERR), len(FATAL_ERR))
 OK_ERR, FATAL_ERR = OK_ERR.ljust(WIDTH), FATAL_ERR.ljust(WIDTH)  # one size: only content differs
 
 
-def _manifest(files: dict[str, bytes], **overrides: Any) -> RunManifest:
-    now = datetime.now(UTC)
-    fields: dict[str, Any] = {
-        "run_id": "c" * 32,
-        "success": True,
-        "exit_code": 0,
-        "runtime_seconds": 2.0,
-        "energyplus_version": "25.2.0",
-        "output_prefix": "eplus",
-        "files": tuple(
-            ManifestFile(name=name, size=len(data), sha256=hashlib.sha256(data).hexdigest())
-            for name, data in files.items()
-        ),
-        "model": InputRecord(name="model.idf", sha256="0" * 64),
-        "weather": None,
-        "started_at": now,
-        "finished_at": now,
-        "idfkit_version": "test",
-    }
-    fields.update(overrides)
-    return RunManifest(**fields)
-
-
 def _stored_run(fs: Any, folder: str, files: dict[str, bytes], **overrides: Any) -> RunManifest:
-    manifest = _manifest(files, **overrides)
+    manifest = made_manifest(files, **overrides)
     for name, data in files.items():
         fs.write_bytes(join(folder, name), data)
     fs.write_text(join(folder, MANIFEST_NAME), manifest.to_json())
@@ -187,7 +163,7 @@ class _TakenOverOnCopy(MemoryFileSystem):
         if self.other is None and str(dst).startswith("out/"):
             marker = PublishingMarker(run_id="o" * 32, started_at=datetime.now(UTC))
             claim = mark_publishing(self, "out", marker)
-            self.other = _manifest({}, run_id="o" * 32, label="the other run")
+            self.other = made_manifest({}, run_id="o" * 32, label="the other run")
             publish_placed(self, "out", lambda: (), lambda _: self.other, claim=claim)  # type: ignore[arg-type, return-value]
         super().copy(src, dst)
 
@@ -213,7 +189,7 @@ def test_4_the_reader_never_follows_a_link_out_of_the_root(tmp_path: Path) -> No
     outside.write_bytes(OK_ERR)
     listed = tmp_path / "listed"
     listed.mkdir()
-    manifest = _manifest({"eplus.err": OK_ERR})  # the outside file's very bytes
+    manifest = made_manifest({"eplus.err": OK_ERR})  # the outside file's very bytes
     (listed / MANIFEST_NAME).write_text(manifest.to_json())
     (listed / "eplus.err").symlink_to(outside)
     plain = tmp_path / "plain"
@@ -234,7 +210,7 @@ def test_4_sql_path_follows_the_backend_rules(tmp_path: Path) -> None:
     outside.write_bytes(b"not yours")
     run = tmp_path / "run"
     run.mkdir()
-    (run / MANIFEST_NAME).write_text(_manifest({"eplus.sql": b"not yours"}).to_json())
+    (run / MANIFEST_NAME).write_text(made_manifest({"eplus.sql": b"not yours"}).to_json())
     (run / "eplus.sql").symlink_to(outside)
     with pytest.raises(ValueError, match="outside the root"):
         _ = SimulationResult.from_directory(run).sql_path
@@ -406,7 +382,7 @@ def test_10_a_store_that_refuses_conditional_writes(moto_server_fs: S3FileSystem
         plain = _behind_proxy(proxy, moto_server_fs.bucket, conditional_writes=False)
         marker = PublishingMarker(run_id="p" * 32, started_at=datetime.now(UTC))
         claim = mark_publishing(plain, "run", marker)
-        manifest = _manifest({}, run_id="p" * 32)
+        manifest = made_manifest({}, run_id="p" * 32)
         publish_placed(plain, "run", lambda: (), lambda _: manifest, claim=claim)
         assert proxy.counts["501"] == 0  # no conditional request was sent
         stored = SimulationResult.from_directory("run", fs=plain).manifest
