@@ -205,6 +205,25 @@ def test_4_the_reader_never_follows_a_link_out_of_the_root(tmp_path: Path) -> No
         LocalFileSystem(listed).read_bytes("eplus.err")  # the backend's own rule, shared
 
 
+@pytest.mark.parametrize("linked", ["eplus.err", "entry", "fill"])
+def test_4_a_cache_entry_with_a_link_out_of_its_root_is_a_miss(tmp_path: Path, linked: str) -> None:
+    """The cache's own folder follows the backend's rules too: a link out is a corrupt entry."""
+    from idfkit.simulation import CacheKey
+    from idfkit.simulation._simulation_cache import ENTRY_NAME
+
+    cache = SimulationCache(tmp_path / "cache")
+    key = CacheKey("f" * 64)
+    _filled_cache(cache, key)
+    (err,) = (tmp_path / "cache").rglob("eplus.err")
+    inside = {"entry": err.parent.parent / ENTRY_NAME, "fill": err.parent}.get(linked, err)
+    outside = tmp_path / f"outside-{inside.name}"
+    inside.rename(outside)  # the same bytes: only the link is wrong
+    inside.symlink_to(outside)
+    assert cache.get(key) is None
+    assert cache.restore(key, tmp_path / "out") is None
+    assert outside.exists()  # left alone
+
+
 def test_4_sql_path_follows_the_backend_rules(tmp_path: Path) -> None:
     outside = tmp_path / "elsewhere.sql"
     outside.write_bytes(b"not yours")

@@ -415,7 +415,7 @@ class SimulationCache:
         """
         try:
             self.put(key, result)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: the backend refuses a path
             log.warning("could not add the run to %r: %s", self, exc)
 
     def clear(self) -> None:
@@ -450,7 +450,7 @@ class SimulationCache:
         pointer = self._pointer(key)
         try:
             data = self.fs.read_bytes(pointer)
-        except FileNotFoundError:
+        except (FileNotFoundError, ValueError):  # ValueError: the backend refuses the path
             return None
         try:
             bounded_json(data, where=pointer)
@@ -479,10 +479,15 @@ class SimulationCache:
         return None
 
     def _remove_fill(self, key: CacheKey, fill: str) -> None:
+        """Remove a fill's files and folder, as far as the backend lets them be named."""
         folder = self._fill_dir(key, fill)
-        for path in self.fs.glob(folder, "*"):
+        try:
+            paths = self.fs.glob(folder, "*")
+            local = _local_path(self.fs, folder)
+        except ValueError:  # a link out of the cache's root: nothing of it is touched
+            return
+        for path in paths:
             _remove_quietly(self.fs, path)
-        local = _local_path(self.fs, folder)
         if local is not None:  # object stores have no folders to remove
             with contextlib.suppress(OSError):
                 local.rmdir()
@@ -562,13 +567,16 @@ def _weather_sha256(weather: str | PurePath, fs: FileSystem | None) -> str:
 
 
 def _holds(fs: FileSystem, path: str, expected: ManifestFile) -> bool:
-    """Whether `path` holds exactly the content `expected` describes (a deep check)."""
+    """Whether `path` holds exactly the content `expected` describes (a deep check).
+
+    A path the backend refuses (a symbolic link out of its root) holds nothing.
+    """
     try:
         info = file_info(fs, path)
         if info is not None and info.sha256 is not None:
             return info.size == expected.size and info.sha256 == expected.sha256
         data = fs.read_bytes(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, ValueError):
         return False
     return len(data) == expected.size and hashlib.sha256(data).hexdigest() == expected.sha256
 
@@ -610,5 +618,6 @@ def _transfer(
 
 
 def _remove_quietly(fs: FileSystem, path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
+    """Remove ``path`` if it is there and the backend lets it be named (no link out of its root)."""
+    with contextlib.suppress(FileNotFoundError, ValueError):
         fs.remove(path)
