@@ -481,6 +481,19 @@ def test_13_a_stray_object_below_a_manifest_path_costs_one_job(
     assert MANIFEST_NAME in rows[1].error
 
 
+def test_13_a_job_folder_linked_out_of_the_study_costs_one_job(
+    box_model: Path, weather: Path, tmp_path: Path
+) -> None:
+    fs = LocalFileSystem(tmp_path / "study")
+    write_study([SimulationJob(box_model, weather, label=n) for n in ("a", "b")], fs, "s")
+    elsewhere = tmp_path / "elsewhere"
+    _stored_run(LocalFileSystem(elsewhere), "", {"eplus.err": OK_ERR})
+    (tmp_path / "study" / "s" / "b").symlink_to(elsewhere)
+    rows = collect_results(fs, "s").rows
+    assert [r.status for r in rows] == ["missing", "incomplete"]
+    assert "outside" in rows[1].error
+
+
 @pytest.mark.parametrize("label", ["idfkit-study.json", "inputs", f"x/{MANIFEST_NAME}"])
 def test_13_labels_that_collide_with_the_studys_names_are_refused(
     box_model: Path, weather: Path, label: str
