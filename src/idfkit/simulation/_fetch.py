@@ -134,9 +134,9 @@ def fetch(
             return target
         return _download_verified(fs, path, target, expected, where=where)
     store = store_identity(fs)
-    info = file_info(fs, path) if store is not None else None
-    if info is not None and info.version and not fresh:
-        identity = "\0".join((store or "", normalize_path(path), info.version, str(info.size)))
+    info = file_info(fs, path) if store is not None and not fresh else None
+    if store is not None and info is not None and info.version:
+        identity = "\0".join((store, normalize_path(path), info.version, str(info.size)))
         key = hashlib.sha256(identity.encode()).hexdigest()
         target = objects / "unverified" / f"{key}{suffix}"
         if not target.is_file():

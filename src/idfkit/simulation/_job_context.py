@@ -69,7 +69,12 @@ def job_fields(*, wrote_sql: bool, metrics: Mapping[str, Metric]) -> dict[str, o
 
 
 def manifest_extras(run_dir: Path, output_prefix: str) -> dict[str, object]:
-    """The manifest fields that come from the job and the run's SQLite output in ``run_dir``."""
+    """The manifest fields that come from the job and the run's SQLite output in ``run_dir``.
+
+    Args:
+        run_dir: The local folder EnergyPlus ran in.
+        output_prefix: The run's output prefix, which names its SQLite file.
+    """
     context = _CURRENT.get() or JobContext()
     path = sql_output(run_dir, output_prefix)
     metrics: dict[str, Metric] = {}

@@ -26,7 +26,6 @@ __all__ = [
     "prep_outputs",
     "prepare_model",
     "prepare_run_model",
-    "refuse_foreign_file",
     "refuse_foreign_files",
     "remote_output_dir",
     "stage_weather",
@@ -45,6 +44,12 @@ def prepare_run_model(model: ModelInput) -> tuple[IDFDocument, list[str]]:
 
     A study job's run also gets the outputs its key metrics read
     (`add_metric_outputs`); the user's model is never changed.
+
+    Args:
+        model: The model, or the path of an .idf/.epJSON file.
+
+    Returns:
+        The copy, and one line per change made for the key metrics.
     """
     if isinstance(model, IDFDocument):
         doc = model.copy()
@@ -142,26 +147,16 @@ def remote_output_dir(output_dir: str | PurePath | None) -> str:
     return normalized
 
 
-def refuse_foreign_file(fs: FileSystem, folder: str, name: str, model: ModelInput) -> None:
-    """Refuse a run whose model copy would replace a file that no earlier run wrote.
-
-    A run never modifies or deletes a file it did not create: if `folder`
-    already holds `name` (the user's own model, say), the run stops here.
-
-    Raises:
-        FileExistsError: `folder` holds `name`, and no run of this package wrote it.
-    """
-    refuse_foreign_files(fs, folder, [name], model)
-
-
 def refuse_foreign_files(
     fs: FileSystem, folder: str, names: Sequence[str], model: ModelInput | None = None
 ) -> None:
     """Refuse to place `names` in `folder` where one would replace a file no run wrote.
 
-    Every run and every cache hit asks this before it marks the folder. It
-    looks only on local disk, where the user's own files live: on another
-    backend it would cost a request per name.
+    A run never modifies or deletes a file it did not create: if `folder`
+    already holds its model copy's name (the user's own model, say), the run
+    stops here. Every run and every cache hit asks this before it marks the
+    folder. It looks only on local disk, where the user's own files live: on
+    another backend it would cost a request per name.
 
     Args:
         fs: The backend of the folder.

@@ -26,7 +26,7 @@ from idfkit.simulation._staging import (
     local_output_dir,
     local_weather,
     prepare_run_model,
-    refuse_foreign_file,
+    refuse_foreign_files,
     remote_output_dir,
     stage_weather,
 )
@@ -356,7 +356,7 @@ def _simulate_local(
     weather_path = local_weather(weather)
     chosen = local_output_dir(output_dir)
     if chosen is not None:
-        refuse_foreign_file(LocalFileSystem(root=chosen), "", run.model_name, model)
+        refuse_foreign_files(LocalFileSystem(root=chosen), "", [run.model_name], model)
     text = _model_text(run, weather_path)  # preprocessors fail before the folder is touched
     run_dir = Path(tempfile.mkdtemp(prefix="idfkit-")) if chosen is None else chosen
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -387,7 +387,7 @@ def _simulate_on(
     remote_dir = remote_output_dir(output_dir)
     with tempfile.TemporaryDirectory(prefix="idfkit-") as tmp:
         weather_path = stage_weather(weather, fs, Path(tmp))
-        refuse_foreign_file(fs, remote_dir, run.model_name, model)
+        refuse_foreign_files(fs, remote_dir, [run.model_name], model)
         text = _model_text(run, weather_path)  # preprocessors fail before the folder is marked
         run_dir = Path(tmp) / "run"
         run_dir.mkdir()
