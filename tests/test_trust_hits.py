@@ -13,7 +13,7 @@ import logging
 import os
 import pickle
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -362,7 +362,15 @@ def test_9_a_hit_records_the_asking_jobs_parameters_and_label() -> None:
     store = MemoryFileSystem()
     cache = SimulationCache(fs=store, prefix="cache")
     key = CacheKey("d" * 64)
-    _filled_cache(cache, key, label="the cached run", parameters={"insulation_m": 0.3})
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    _filled_cache(
+        cache,
+        key,
+        label="the cached run",
+        parameters={"insulation_m": 0.3},
+        started_at=yesterday,
+        finished_at=yesterday + timedelta(seconds=2),
+    )
     with job_context(JobContext(parameters={"glazing": "triple"})):
         placed = cache.restore(key, "out", fs=store)
     assert placed is not None and placed.manifest is not None
@@ -373,6 +381,9 @@ def test_9_a_hit_records_the_asking_jobs_parameters_and_label() -> None:
     unbound = cache.restore(key, "out2", fs=store, label="mine")
     assert unbound is not None and unbound.manifest is not None
     assert unbound.manifest.parameters == {} and unbound.manifest.label == "mine"
+    # The hit's own times: it started when it marked the folder and finished after.
+    assert placed.manifest.started_at <= placed.manifest.finished_at
+    assert placed.manifest.started_at > datetime.now(UTC) - timedelta(minutes=5)
 
 
 # -- 10. conditional_writes=False is honoured; a refusing store is named ------------

@@ -339,6 +339,7 @@ class SimulationCache:
                     "label": label,
                     "host": "",
                     "started_at": marker.started_at,
+                    "finished_at": datetime.now(UTC),  # the hit's own span, never negative
                     "files": files,
                     **job_fields(
                         wrote_sql=any(entry.manifest.file(n) is not None for n in names),
