@@ -705,3 +705,28 @@ def test_1_an_fsspec_store_without_version_tokens_is_cached_by_content() -> None
     assert SimulationResult.from_directory("run", fs=fs).success is True
     fs.write_bytes("run/eplus.err", FATAL_ERR)  # same size, and nothing else tells them apart
     assert SimulationResult.from_directory("run", fs=fs).success is False
+
+
+class _ChangesAfterStat(MemoryFileSystem):
+    """A store whose version is content-derived (as an S3 ETag is), and whose file
+    changes once between the reader's stat and its download."""
+
+    def __init__(self, then: bytes) -> None:
+        super().__init__()
+        self.then: bytes | None = then
+
+    def stat(self, path: Any) -> FileInfo:
+        data = self.read_bytes(path)
+        info = FileInfo(size=len(data), version=hashlib.md5(data).hexdigest())
+        if self.then is not None:
+            self.write_bytes(path, self.then)  # another writer, right after the stat
+            self.then = None
+        return info
+
+
+def test_1_a_file_that_changes_during_its_download_is_not_cached_by_the_old_version() -> None:
+    fs = _ChangesAfterStat(then=FATAL_ERR)
+    fs.write_bytes("run/eplus.err", OK_ERR)
+    assert SimulationResult.from_directory("run", fs=fs).success is False  # read as it is now
+    fs.write_bytes("run/eplus.err", OK_ERR)  # back to the content of the first stat
+    assert SimulationResult.from_directory("run", fs=fs).success is True
