@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from idfkit.exceptions import IncompleteResultError
+from idfkit.simulation._external_files import external_files
 from idfkit.simulation._fetch import cache_dir as default_cache_root
 from idfkit.simulation._job_context import job_fields
 from idfkit.simulation._publish import _map, mark_publishing, publish_placed
@@ -61,7 +62,7 @@ from idfkit.simulation.result import SimulationResult
 if TYPE_CHECKING:
     from idfkit.document import IDFDocument
 
-__all__ = ["CacheKey", "SimulationCache", "external_files"]
+__all__ = ["CacheKey", "SimulationCache"]
 
 log = logging.getLogger(__name__)
 
@@ -492,65 +493,6 @@ class SimulationCache:
         if local is not None:  # object stores have no folders to remove
             with contextlib.suppress(OSError):
                 local.rmdir()
-
-
-#: Object types that read a file named in a field, by that field: the key covers its bytes.
-EXTERNAL_FILE_FIELDS: dict[str, str] = {
-    "Schedule:File": "file_name",
-    "Schedule:File:Shading": "file_name",
-    "Construction:WindowDataFile": "file_name",
-    "Table:IndependentVariable": "external_file_name",
-    "Table:Lookup": "external_file_name",
-    "ExternalInterface:FunctionalMockupUnitImport": "fmu_file_name",
-    "Coil:DX:ASHRAE205:Performance": "representation_file_name",
-    "Chiller:Electric:ASHRAE205": "representation_file_name",
-}
-#: Object types whose run depends on what no key can cover, and why.
-UNCACHEABLE_TYPES: dict[str, str] = {
-    "PythonPlugin:Instance": "Python plugin modules, found on a search path at run time",
-    "ExternalInterface": "co-simulation with another program (ExternalInterface)",
-    "ExternalInterface:FunctionalMockupUnitExport:From:Variable": "an exported FMU's co-simulation",
-    "ExternalInterface:FunctionalMockupUnitExport:To:Schedule": "an exported FMU's co-simulation",
-    "ExternalInterface:FunctionalMockupUnitExport:To:Actuator": "an exported FMU's co-simulation",
-    "ExternalInterface:FunctionalMockupUnitExport:To:Variable": "an exported FMU's co-simulation",
-}
-
-
-def external_files(doc: IDFDocument) -> tuple[list[list[str]], str | None]:
-    """The external files a model reads, each with its SHA-256, or why they cannot be keyed.
-
-    EnergyPlus runs in a scratch folder, so a file named by a relative path
-    is not the caller's file: only absolute paths to existing files are
-    keyed, by their bytes.
-
-    Args:
-        doc: The model as it will run.
-
-    Returns:
-        ``[object type, object name, path, sha256]`` for each file, sorted,
-        and None; or the files found so far and the reason the model cannot
-        be cached.
-    """
-    present = set(doc.types())
-    for obj_type, why in UNCACHEABLE_TYPES.items():
-        if obj_type in present:
-            return [], f"it uses {why}, which the cache key cannot cover"
-    found: list[list[str]] = []
-    for obj_type, field in EXTERNAL_FILE_FIELDS.items():
-        if obj_type not in present:
-            continue
-        for obj in doc[obj_type]:
-            value = str(getattr(obj, field, "") or "").strip()
-            if not value:
-                continue
-            path = Path(value)
-            what = f"{obj_type} {obj.name!r} reads {value!r}"
-            if not path.is_absolute():
-                return [], f"{what}, a relative path (EnergyPlus runs in a scratch folder)"
-            if not path.is_file():
-                return [], f"{what}, which does not exist"
-            found.append([obj_type, str(obj.name), value, sha256_file(path)])
-    return sorted(found), None
 
 
 def _weather_sha256(weather: str | PurePath, fs: FileSystem | None) -> str:

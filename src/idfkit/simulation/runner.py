@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import idfkit
 from idfkit.document import IDFDocument
 from idfkit.exceptions import MigrationError, WeatherFileNotFoundError
+from idfkit.simulation._external_files import external_files
 from idfkit.simulation._job_context import manifest_extras
 from idfkit.simulation._process import run_process
 from idfkit.simulation._publish import Snapshot, changed_files, mark_publishing, publish, snapshot
-from idfkit.simulation._simulation_cache import SimulationCache, external_files
+from idfkit.simulation._simulation_cache import SimulationCache
 from idfkit.simulation._staging import (
     ModelInput,
     local_output_dir,
