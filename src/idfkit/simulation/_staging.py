@@ -14,8 +14,13 @@ from pathlib import Path, PurePath
 from idfkit.document import IDFDocument, load_idf
 from idfkit.exceptions import IncompleteResultError, WeatherFileNotFoundError
 from idfkit.simulation._job_context import wants_key_metrics
-from idfkit.simulation.fs.base import FileSystem, download_file, join, normalize_path
-from idfkit.simulation.fs.local import LocalFileSystem
+from idfkit.simulation.fs.base import (
+    FileSystem,
+    SupportsLocalPath,
+    download_file,
+    join,
+    normalize_path,
+)
 from idfkit.simulation.manifest import MANIFEST_NAME, PublishingMarker, read_manifest
 from idfkit.simulation.metrics import add_metric_outputs
 
@@ -155,8 +160,9 @@ def refuse_foreign_files(
     A run never modifies or deletes a file it did not create: if `folder`
     already holds its model copy's name (the user's own model, say), the run
     stops here. Every run and every cache hit asks this before it marks the
-    folder. It looks only on local disk, where the user's own files live: on
-    another backend it would cost a request per name.
+    folder. It looks only where files lie on local disk (`SupportsLocalPath`),
+    where the user's own files live: on another backend it would cost a
+    request per name.
 
     Args:
         fs: The backend of the folder.
@@ -167,17 +173,15 @@ def refuse_foreign_files(
     Raises:
         FileExistsError: `folder` holds one of `names`, and no run of this package wrote it.
     """
-    if not isinstance(fs, LocalFileSystem):
+    if not isinstance(fs, SupportsLocalPath):
         return
     present = [n for n in names if fs.exists(join(folder, n))]
     ours = _written_by_runs(fs, folder) if present else None
     foreign = [n for n in present if ours is not None and n not in ours]
     if not foreign:
         return
-    same = (
-        isinstance(model, str | PurePath)
-        and fs.root is not None
-        and _same_file(Path(model), fs.root / join(folder, foreign[0]))
+    same = isinstance(model, str | PurePath) and _same_file(
+        Path(model), fs.local_path(join(folder, foreign[0]))
     )
     raise FileExistsError(
         f"the output folder already holds {', '.join(foreign[:5])}"
