@@ -119,6 +119,77 @@ def test_1_store_identity_names_endpoint_bucket_prefix_and_root(tmp_path: Path) 
     assert store_identity(memory) != store_identity(pickle.loads(pickle.dumps(memory)))
 
 
+def test_1_s3_store_identity_is_the_endpoint_the_client_talks_to() -> None:
+    """Two stores reached through ready clients (or the environment) never share an identity.
+
+    Their identity also ignores how the endpoint was spelled (a trailing slash, case).
+    """
+    import boto3
+
+    from idfkit.simulation.fs.base import store_identity
+
+    def client(endpoint: str) -> Any:
+        return boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+        )
+
+    a = S3FileSystem("results", client=client("http://127.0.0.1:9001"))
+    b = S3FileSystem("results", client=client("http://127.0.0.1:9002"))
+    assert store_identity(a) != store_identity(b)
+    spelled = S3FileSystem("results", endpoint_url="HTTP://127.0.0.1:9001/")
+    assert store_identity(spelled) == store_identity(a)
+
+
+def test_1_an_fsspec_store_without_version_tokens_is_cached_by_content() -> None:
+    """A plugin that names its store but gives no etag or mtime (HTTP gives ``ETag``)."""
+    memory = pytest.importorskip("fsspec.implementations.memory")
+
+    class Unversioned(memory.MemoryFileSystem):  # type: ignore[misc]
+        store: ClassVar[dict[str, Any]] = {}
+        pseudo_dirs: ClassVar[list[str]] = [""]
+        fsid = "unversioned"
+
+        def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
+            found: dict[str, Any] = super().info(path, **kwargs)
+            found.pop("created", None)
+            return found
+
+    fs = FsspecFileSystem(Unversioned(skip_instance_cache=True), root="/store")
+    fs.write_bytes("run/eplus.err", OK_ERR)
+    assert SimulationResult.from_directory("run", fs=fs).success is True
+    fs.write_bytes("run/eplus.err", FATAL_ERR)  # same size, and nothing else tells them apart
+    assert SimulationResult.from_directory("run", fs=fs).success is False
+
+
+class _ChangesAfterStat(MemoryFileSystem):
+    """A store whose version is content-derived (as an S3 ETag is), and whose file
+    changes once between the reader's stat and its download."""
+
+    def __init__(self, then: bytes) -> None:
+        super().__init__()
+        self.then: bytes | None = then
+
+    def stat(self, path: Any) -> FileInfo:
+        data = self.read_bytes(path)
+        info = FileInfo(size=len(data), version=hashlib.md5(data).hexdigest())
+        if self.then is not None:
+            self.write_bytes(path, self.then)  # another writer, right after the stat
+            self.then = None
+        return info
+
+
+def test_1_a_file_that_changes_during_its_download_is_not_cached_by_the_old_version() -> None:
+    fs = _ChangesAfterStat(then=FATAL_ERR)
+    fs.write_bytes("run/eplus.err", OK_ERR)
+    assert SimulationResult.from_directory("run", fs=fs).success is False  # read as it is now
+    fs.write_bytes("run/eplus.err", OK_ERR)  # back to the content of the first stat
+    assert SimulationResult.from_directory("run", fs=fs).success is True
+
+
 # -- 2 and 3. a cache hit is published as a run is ----------------------------------
 
 
@@ -659,74 +730,3 @@ def test_16_ls_escapes_stored_names(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert cli(["ls", str(tmp_path / "runs")]) == 0
     out = capsys.readouterr().out
     assert "case\\x1b[2J\\x07.txt" in out and "\x1b" not in out and "\x07" not in out
-
-
-def test_1_s3_store_identity_is_the_endpoint_the_client_talks_to() -> None:
-    """Two stores reached through ready clients (or the environment) never share an identity.
-
-    Their identity also ignores how the endpoint was spelled (a trailing slash, case).
-    """
-    import boto3
-
-    from idfkit.simulation.fs.base import store_identity
-
-    def client(endpoint: str) -> Any:
-        return boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id=ACCESS_KEY,
-            aws_secret_access_key=SECRET_KEY,
-        )
-
-    a = S3FileSystem("results", client=client("http://127.0.0.1:9001"))
-    b = S3FileSystem("results", client=client("http://127.0.0.1:9002"))
-    assert store_identity(a) != store_identity(b)
-    spelled = S3FileSystem("results", endpoint_url="HTTP://127.0.0.1:9001/")
-    assert store_identity(spelled) == store_identity(a)
-
-
-def test_1_an_fsspec_store_without_version_tokens_is_cached_by_content() -> None:
-    """A plugin that names its store but gives no etag or mtime (HTTP gives ``ETag``)."""
-    memory = pytest.importorskip("fsspec.implementations.memory")
-
-    class Unversioned(memory.MemoryFileSystem):  # type: ignore[misc]
-        store: ClassVar[dict[str, Any]] = {}
-        pseudo_dirs: ClassVar[list[str]] = [""]
-        fsid = "unversioned"
-
-        def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
-            found: dict[str, Any] = super().info(path, **kwargs)
-            found.pop("created", None)
-            return found
-
-    fs = FsspecFileSystem(Unversioned(skip_instance_cache=True), root="/store")
-    fs.write_bytes("run/eplus.err", OK_ERR)
-    assert SimulationResult.from_directory("run", fs=fs).success is True
-    fs.write_bytes("run/eplus.err", FATAL_ERR)  # same size, and nothing else tells them apart
-    assert SimulationResult.from_directory("run", fs=fs).success is False
-
-
-class _ChangesAfterStat(MemoryFileSystem):
-    """A store whose version is content-derived (as an S3 ETag is), and whose file
-    changes once between the reader's stat and its download."""
-
-    def __init__(self, then: bytes) -> None:
-        super().__init__()
-        self.then: bytes | None = then
-
-    def stat(self, path: Any) -> FileInfo:
-        data = self.read_bytes(path)
-        info = FileInfo(size=len(data), version=hashlib.md5(data).hexdigest())
-        if self.then is not None:
-            self.write_bytes(path, self.then)  # another writer, right after the stat
-            self.then = None
-        return info
-
-
-def test_1_a_file_that_changes_during_its_download_is_not_cached_by_the_old_version() -> None:
-    fs = _ChangesAfterStat(then=FATAL_ERR)
-    fs.write_bytes("run/eplus.err", OK_ERR)
-    assert SimulationResult.from_directory("run", fs=fs).success is False  # read as it is now
-    fs.write_bytes("run/eplus.err", OK_ERR)  # back to the content of the first stat
-    assert SimulationResult.from_directory("run", fs=fs).success is True
