@@ -13,9 +13,9 @@ import logging
 import os
 import pickle
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -32,9 +32,7 @@ from idfkit.simulation.fs.memory import MemoryFileSystem
 from idfkit.simulation.fs.s3 import S3FileSystem
 from idfkit.simulation.manifest import (
     MANIFEST_NAME,
-    InputRecord,
     JobBinding,
-    ManifestFile,
     PublishingMarker,
     RunManifest,
     read_manifest,
@@ -45,6 +43,7 @@ from idfkit.simulation.study.collect import CollectedRow, Collection
 from idfkit.simulation.testing import ACCESS_KEY, SECRET_KEY
 from idfkit.simulation.testing.contract import CapabilityContract
 from tests.faults import FaultProxy, Request
+from tests.helpers import made_manifest
 
 OK_ERR = (
     b"Program Version,EnergyPlus\n"
@@ -59,31 +58,8 @@ WIDTH = max(len(OK_ERR), len(FATAL_ERR))
 OK_ERR, FATAL_ERR = OK_ERR.ljust(WIDTH), FATAL_ERR.ljust(WIDTH)  # one size: only content differs
 
 
-def _manifest(files: dict[str, bytes], **overrides: Any) -> RunManifest:
-    now = datetime.now(UTC)
-    fields: dict[str, Any] = {
-        "run_id": "c" * 32,
-        "success": True,
-        "exit_code": 0,
-        "runtime_seconds": 2.0,
-        "energyplus_version": "25.2.0",
-        "output_prefix": "eplus",
-        "files": tuple(
-            ManifestFile(name=name, size=len(data), sha256=hashlib.sha256(data).hexdigest())
-            for name, data in files.items()
-        ),
-        "model": InputRecord(name="model.idf", sha256="0" * 64),
-        "weather": None,
-        "started_at": now,
-        "finished_at": now,
-        "idfkit_version": "test",
-    }
-    fields.update(overrides)
-    return RunManifest(**fields)
-
-
 def _stored_run(fs: Any, folder: str, files: dict[str, bytes], **overrides: Any) -> RunManifest:
-    manifest = _manifest(files, **overrides)
+    manifest = made_manifest(files, **overrides)
     for name, data in files.items():
         fs.write_bytes(join(folder, name), data)
     fs.write_text(join(folder, MANIFEST_NAME), manifest.to_json())
@@ -143,6 +119,77 @@ def test_1_store_identity_names_endpoint_bucket_prefix_and_root(tmp_path: Path) 
     assert store_identity(memory) != store_identity(pickle.loads(pickle.dumps(memory)))
 
 
+def test_1_s3_store_identity_is_the_endpoint_the_client_talks_to() -> None:
+    """Two stores reached through ready clients (or the environment) never share an identity.
+
+    Their identity also ignores how the endpoint was spelled (a trailing slash, case).
+    """
+    import boto3
+
+    from idfkit.simulation.fs.base import store_identity
+
+    def client(endpoint: str) -> Any:
+        return boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+        )
+
+    a = S3FileSystem("results", client=client("http://127.0.0.1:9001"))
+    b = S3FileSystem("results", client=client("http://127.0.0.1:9002"))
+    assert store_identity(a) != store_identity(b)
+    spelled = S3FileSystem("results", endpoint_url="HTTP://127.0.0.1:9001/")
+    assert store_identity(spelled) == store_identity(a)
+
+
+def test_1_an_fsspec_store_without_version_tokens_is_cached_by_content() -> None:
+    """A plugin that names its store but gives no etag or mtime (HTTP gives ``ETag``)."""
+    memory = pytest.importorskip("fsspec.implementations.memory")
+
+    class Unversioned(memory.MemoryFileSystem):  # type: ignore[misc]
+        store: ClassVar[dict[str, Any]] = {}
+        pseudo_dirs: ClassVar[list[str]] = [""]
+        fsid = "unversioned"
+
+        def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
+            found: dict[str, Any] = super().info(path, **kwargs)
+            found.pop("created", None)
+            return found
+
+    fs = FsspecFileSystem(Unversioned(skip_instance_cache=True), root="/store")
+    fs.write_bytes("run/eplus.err", OK_ERR)
+    assert SimulationResult.from_directory("run", fs=fs).success is True
+    fs.write_bytes("run/eplus.err", FATAL_ERR)  # same size, and nothing else tells them apart
+    assert SimulationResult.from_directory("run", fs=fs).success is False
+
+
+class _ChangesAfterStat(MemoryFileSystem):
+    """A store whose version is content-derived (as an S3 ETag is), and whose file
+    changes once between the reader's stat and its download."""
+
+    def __init__(self, then: bytes) -> None:
+        super().__init__()
+        self.then: bytes | None = then
+
+    def stat(self, path: Any) -> FileInfo:
+        data = self.read_bytes(path)
+        info = FileInfo(size=len(data), version=hashlib.md5(data).hexdigest())
+        if self.then is not None:
+            self.write_bytes(path, self.then)  # another writer, right after the stat
+            self.then = None
+        return info
+
+
+def test_1_a_file_that_changes_during_its_download_is_not_cached_by_the_old_version() -> None:
+    fs = _ChangesAfterStat(then=FATAL_ERR)
+    fs.write_bytes("run/eplus.err", OK_ERR)
+    assert SimulationResult.from_directory("run", fs=fs).success is False  # read as it is now
+    fs.write_bytes("run/eplus.err", OK_ERR)  # back to the content of the first stat
+    assert SimulationResult.from_directory("run", fs=fs).success is True
+
+
 # -- 2 and 3. a cache hit is published as a run is ----------------------------------
 
 
@@ -187,7 +234,7 @@ class _TakenOverOnCopy(MemoryFileSystem):
         if self.other is None and str(dst).startswith("out/"):
             marker = PublishingMarker(run_id="o" * 32, started_at=datetime.now(UTC))
             claim = mark_publishing(self, "out", marker)
-            self.other = _manifest({}, run_id="o" * 32, label="the other run")
+            self.other = made_manifest({}, run_id="o" * 32, label="the other run")
             publish_placed(self, "out", lambda: (), lambda _: self.other, claim=claim)  # type: ignore[arg-type, return-value]
         super().copy(src, dst)
 
@@ -213,7 +260,7 @@ def test_4_the_reader_never_follows_a_link_out_of_the_root(tmp_path: Path) -> No
     outside.write_bytes(OK_ERR)
     listed = tmp_path / "listed"
     listed.mkdir()
-    manifest = _manifest({"eplus.err": OK_ERR})  # the outside file's very bytes
+    manifest = made_manifest({"eplus.err": OK_ERR})  # the outside file's very bytes
     (listed / MANIFEST_NAME).write_text(manifest.to_json())
     (listed / "eplus.err").symlink_to(outside)
     plain = tmp_path / "plain"
@@ -229,12 +276,31 @@ def test_4_the_reader_never_follows_a_link_out_of_the_root(tmp_path: Path) -> No
         LocalFileSystem(listed).read_bytes("eplus.err")  # the backend's own rule, shared
 
 
+@pytest.mark.parametrize("linked", ["eplus.err", "entry", "fill"])
+def test_4_a_cache_entry_with_a_link_out_of_its_root_is_a_miss(tmp_path: Path, linked: str) -> None:
+    """The cache's own folder follows the backend's rules too: a link out is a corrupt entry."""
+    from idfkit.simulation import CacheKey
+    from idfkit.simulation._simulation_cache import ENTRY_NAME
+
+    cache = SimulationCache(tmp_path / "cache")
+    key = CacheKey("f" * 64)
+    _filled_cache(cache, key)
+    (err,) = (tmp_path / "cache").rglob("eplus.err")
+    inside = {"entry": err.parent.parent / ENTRY_NAME, "fill": err.parent}.get(linked, err)
+    outside = tmp_path / f"outside-{inside.name}"
+    inside.rename(outside)  # the same bytes: only the link is wrong
+    inside.symlink_to(outside)
+    assert cache.get(key) is None
+    assert cache.restore(key, tmp_path / "out") is None
+    assert outside.exists()  # left alone
+
+
 def test_4_sql_path_follows_the_backend_rules(tmp_path: Path) -> None:
     outside = tmp_path / "elsewhere.sql"
     outside.write_bytes(b"not yours")
     run = tmp_path / "run"
     run.mkdir()
-    (run / MANIFEST_NAME).write_text(_manifest({"eplus.sql": b"not yours"}).to_json())
+    (run / MANIFEST_NAME).write_text(made_manifest({"eplus.sql": b"not yours"}).to_json())
     (run / "eplus.sql").symlink_to(outside)
     with pytest.raises(ValueError, match="outside the root"):
         _ = SimulationResult.from_directory(run).sql_path
@@ -367,7 +433,15 @@ def test_9_a_hit_records_the_asking_jobs_parameters_and_label() -> None:
     store = MemoryFileSystem()
     cache = SimulationCache(fs=store, prefix="cache")
     key = CacheKey("d" * 64)
-    _filled_cache(cache, key, label="the cached run", parameters={"insulation_m": 0.3})
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    _filled_cache(
+        cache,
+        key,
+        label="the cached run",
+        parameters={"insulation_m": 0.3},
+        started_at=yesterday,
+        finished_at=yesterday + timedelta(seconds=2),
+    )
     with job_context(JobContext(parameters={"glazing": "triple"})):
         placed = cache.restore(key, "out", fs=store)
     assert placed is not None and placed.manifest is not None
@@ -378,6 +452,9 @@ def test_9_a_hit_records_the_asking_jobs_parameters_and_label() -> None:
     unbound = cache.restore(key, "out2", fs=store, label="mine")
     assert unbound is not None and unbound.manifest is not None
     assert unbound.manifest.parameters == {} and unbound.manifest.label == "mine"
+    # The hit's own times: it started when it marked the folder and finished after.
+    assert placed.manifest.started_at <= placed.manifest.finished_at
+    assert placed.manifest.started_at > datetime.now(UTC) - timedelta(minutes=5)
 
 
 # -- 10. conditional_writes=False is honoured; a refusing store is named ------------
@@ -406,7 +483,7 @@ def test_10_a_store_that_refuses_conditional_writes(moto_server_fs: S3FileSystem
         plain = _behind_proxy(proxy, moto_server_fs.bucket, conditional_writes=False)
         marker = PublishingMarker(run_id="p" * 32, started_at=datetime.now(UTC))
         claim = mark_publishing(plain, "run", marker)
-        manifest = _manifest({}, run_id="p" * 32)
+        manifest = made_manifest({}, run_id="p" * 32)
         publish_placed(plain, "run", lambda: (), lambda _: manifest, claim=claim)
         assert proxy.counts["501"] == 0  # no conditional request was sent
         stored = SimulationResult.from_directory("run", fs=plain).manifest
@@ -484,6 +561,19 @@ def test_13_a_stray_object_below_a_manifest_path_costs_one_job(
     rows = collect_results(fs, "s").rows
     assert [r.status for r in rows] == ["missing", "incomplete"]
     assert MANIFEST_NAME in rows[1].error
+
+
+def test_13_a_job_folder_linked_out_of_the_study_costs_one_job(
+    box_model: Path, weather: Path, tmp_path: Path
+) -> None:
+    fs = LocalFileSystem(tmp_path / "study")
+    write_study([SimulationJob(box_model, weather, label=n) for n in ("a", "b")], fs, "s")
+    elsewhere = tmp_path / "elsewhere"
+    _stored_run(LocalFileSystem(elsewhere), "", {"eplus.err": OK_ERR})
+    (tmp_path / "study" / "s" / "b").symlink_to(elsewhere)
+    rows = collect_results(fs, "s").rows
+    assert [r.status for r in rows] == ["missing", "incomplete"]
+    assert "outside" in rows[1].error
 
 
 @pytest.mark.parametrize("label", ["idfkit-study.json", "inputs", f"x/{MANIFEST_NAME}"])
@@ -574,6 +664,24 @@ def test_17_the_table_says_why_a_run_has_no_metrics(box_model: Path, weather: Pa
     _stored_run(fs, "s/a", {"eplus.err": OK_ERR}, job=binding, metrics_note=note)
     (row,) = collect_results(fs, "s").rows
     assert row.status == "succeeded" and row.error == note
+
+
+def test_17_a_study_jobs_cache_hit_says_why_it_has_no_metrics() -> None:
+    """The note describes the job that asked, as a hit's label and parameters do (item 9)."""
+    from idfkit.simulation import CacheKey
+
+    store = MemoryFileSystem()
+    cache = SimulationCache(fs=store, prefix="cache")
+    key = CacheKey("e" * 64)
+    _filled_cache(cache, key)  # cached outside a study: no note, and no SQLite output
+    binding = JobBinding(model_sha256="1" * 64, weather_sha256="2" * 64, options_sha256="3" * 64)
+    with job_context(JobContext(binding=binding)):
+        placed = cache.restore(key, "out", fs=store)
+    assert placed is not None and placed.manifest is not None
+    assert placed.manifest.metrics_note == "no metrics: the run wrote no SQLite output"
+    unbound = cache.restore(key, "out2", fs=store)
+    assert unbound is not None and unbound.manifest is not None
+    assert unbound.manifest.metrics_note == ""
 
 
 @pytest.mark.energyplus

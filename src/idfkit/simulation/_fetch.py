@@ -24,6 +24,7 @@ from pathlib import Path
 
 from idfkit.simulation.exceptions import IncompleteResultError, StorageError
 from idfkit.simulation.fs.base import (
+    FileInfo,
     FileSystem,
     download_file,
     file_info,
@@ -112,8 +113,8 @@ def fetch(
     `IncompleteResultError` and is never kept. Without one, a backend that
     names its store (`store_identity`) and versions its files has the copy
     cached under the store's identity, the path and the version, so two
-    stores never share a cached file; any other backend's file is
-    downloaded and kept under its content's hash.
+    stores never share a cached file, if the file is still at that version
+    once downloaded; any other download is kept under its content's hash.
 
     Args:
         fs: The backend holding the file.
@@ -134,15 +135,18 @@ def fetch(
             return target
         return _download_verified(fs, path, target, expected, where=where)
     store = store_identity(fs)
-    info = file_info(fs, path) if store is not None else None
-    if info is not None and not fresh:
-        identity = "\0".join((store or "", normalize_path(path), info.version, str(info.size)))
+    info = file_info(fs, path) if store is not None and not fresh else None
+    if store is not None and info is not None and info.version:
+        identity = "\0".join((store, normalize_path(path), info.version, str(info.size)))
         key = hashlib.sha256(identity.encode()).hexdigest()
         target = objects / "unverified" / f"{key}{suffix}"
-        if not target.is_file():
-            _place(_stage(fs, path, where=where, listed=False), target)
-        return target
-    staging = _stage(fs, path, where=where, listed=False)
+        if target.is_file():
+            return target
+        staging = _stage(fs, path, where=where, listed=False)
+        if _unchanged(fs, path, info):  # else what arrived may not be that version's
+            return _place(staging, target)
+    else:
+        staging = _stage(fs, path, where=where, listed=False)
     digest = file_sha256(staging)
     return _place(staging, objects / digest[:2] / f"{digest}{suffix}")
 
@@ -182,6 +186,14 @@ def _stage(fs: FileSystem, path: str, *, where: str, listed: bool) -> Path:
             raise IncompleteResultError(f"{where} is listed in the manifest but missing") from exc
         raise
     return staging
+
+
+def _unchanged(fs: FileSystem, path: str, info: FileInfo) -> bool:
+    """Whether `path` on `fs` is still at the size and version `info` found."""
+    try:
+        return file_info(fs, path) == info
+    except FileNotFoundError:
+        return False
 
 
 def _place(staging: Path, target: Path) -> Path:

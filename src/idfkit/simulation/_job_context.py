@@ -51,26 +51,34 @@ def wants_key_metrics() -> bool:
     return context is not None and context.binding is not None
 
 
-def job_fields() -> dict[str, object]:
-    """The manifest fields that describe the job asking for a run: its binding, its parameters.
+def job_fields(*, wrote_sql: bool, metrics: Mapping[str, Metric]) -> dict[str, object]:
+    """The manifest fields that describe the job asking for a run.
 
-    A run and a cache hit both take them from here, so a manifest always
-    describes the job that asked, never the one a cached run was made for.
+    Its binding, its parameters and, for a study job, why the run has no
+    key metrics. A run and a cache hit both take them from here, so a
+    manifest always describes the job that asked, never the one a cached
+    run was made for.
+
+    Args:
+        wrote_sql: Whether the run wrote its SQLite output.
+        metrics: The metrics read from it.
     """
     context = _CURRENT.get() or JobContext()
-    return {"job": context.binding, "parameters": dict(context.parameters)}
+    note = metrics_gap(wrote_sql, metrics) if context.binding is not None else ""
+    return {"job": context.binding, "parameters": dict(context.parameters), "metrics_note": note}
 
 
 def manifest_extras(run_dir: Path, output_prefix: str) -> dict[str, object]:
-    """The manifest fields that come from the job and the run's SQLite output in ``run_dir``."""
+    """The manifest fields that come from the job and the run's SQLite output in ``run_dir``.
+
+    Args:
+        run_dir: The local folder EnergyPlus ran in.
+        output_prefix: The run's output prefix, which names its SQLite file.
+    """
     context = _CURRENT.get() or JobContext()
-    extras: dict[str, object] = job_fields()
     path = sql_output(run_dir, output_prefix)
     metrics: dict[str, Metric] = {}
     if path is not None:
         with SQLResult(path) as sql:
             metrics = read_metrics(sql, context.metrics)
-        extras["metrics"] = metrics
-    if context.binding is not None:  # a study's table says why a run has no metrics
-        extras["metrics_note"] = metrics_gap(path, metrics)
-    return extras
+    return {"metrics": metrics, **job_fields(wrote_sql=path is not None, metrics=metrics)}

@@ -96,7 +96,6 @@ def mark_publishing(fs: FileSystem, output_dir: str, marker: PublishingMarker) -
     path = join(output_dir, MANIFEST_NAME)
     data = marker.to_json().encode()
     if writes_conditionally(fs):
-        assert isinstance(fs, SupportsConditionalWrite)
         try:
             # In a new folder this one conditional request is the whole mark, and a
             # store that refuses conditional writes says so now, before anything runs.

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
+from idfkit.simulation._external_files import external_files
 from idfkit.simulation._fetch import cache_dir as default_cache_root
 from idfkit.simulation._job_context import job_fields
 from idfkit.simulation._publish import _map, mark_publishing, publish_placed
@@ -55,12 +56,13 @@ from idfkit.simulation.manifest import (
     bounded_json,
     hash_file,
 )
+from idfkit.simulation.metrics import sql_names
 from idfkit.simulation.result import SimulationResult
 
 if TYPE_CHECKING:
     from idfkit.document import IDFDocument
 
-__all__ = ["CacheKey", "SimulationCache", "external_files"]
+__all__ = ["CacheKey", "SimulationCache"]
 
 log = logging.getLogger(__name__)
 
@@ -332,14 +334,19 @@ class SimulationCache:
             return entry.manifest.files
 
         def describe(files: tuple[ManifestFile, ...]) -> RunManifest:
+            names = sql_names(entry.manifest.output_prefix)
             return entry.manifest.model_copy(
                 update={
                     "run_id": marker.run_id,
                     "label": label,
                     "host": "",
                     "started_at": marker.started_at,
+                    "finished_at": datetime.now(UTC),  # the hit's own span, never negative
                     "files": files,
-                    **job_fields(),
+                    **job_fields(
+                        wrote_sql=any(entry.manifest.file(n) is not None for n in names),
+                        metrics=entry.manifest.metrics,
+                    ),
                 }
             )
 
@@ -411,7 +418,7 @@ class SimulationCache:
         """
         try:
             self.put(key, result)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: the backend refuses a path
             log.warning("could not add the run to %r: %s", self, exc)
 
     def clear(self) -> None:
@@ -446,7 +453,7 @@ class SimulationCache:
         pointer = self._pointer(key)
         try:
             data = self.fs.read_bytes(pointer)
-        except FileNotFoundError:
+        except (FileNotFoundError, ValueError):  # ValueError: the backend refuses the path
             return None
         try:
             bounded_json(data, where=pointer)
@@ -475,74 +482,18 @@ class SimulationCache:
         return None
 
     def _remove_fill(self, key: CacheKey, fill: str) -> None:
+        """Remove a fill's files and folder, as far as the backend lets them be named."""
         folder = self._fill_dir(key, fill)
-        for path in self.fs.glob(folder, "*"):
+        try:
+            paths = self.fs.glob(folder, "*")
+            local = _local_path(self.fs, folder)
+        except ValueError:  # a link out of the cache's root: nothing of it is touched
+            return
+        for path in paths:
             _remove_quietly(self.fs, path)
-        local = _local_path(self.fs, folder)
         if local is not None:  # object stores have no folders to remove
             with contextlib.suppress(OSError):
                 local.rmdir()
-
-
-#: Object types that read a file named in a field, by that field: the key covers its bytes.
-EXTERNAL_FILE_FIELDS: dict[str, str] = {
-    "Schedule:File": "file_name",
-    "Schedule:File:Shading": "file_name",
-    "Construction:WindowDataFile": "file_name",
-    "Table:IndependentVariable": "external_file_name",
-    "Table:Lookup": "external_file_name",
-    "ExternalInterface:FunctionalMockupUnitImport": "fmu_file_name",
-    "Coil:DX:ASHRAE205:Performance": "representation_file_name",
-    "Chiller:Electric:ASHRAE205": "representation_file_name",
-}
-#: Object types whose run depends on what no key can cover, and why.
-UNCACHEABLE_TYPES: dict[str, str] = {
-    "PythonPlugin:Instance": "Python plugin modules, found on a search path at run time",
-    "ExternalInterface": "co-simulation with another program (ExternalInterface)",
-    "ExternalInterface:FunctionalMockupUnitExport:From:Variable": "an exported FMU's co-simulation",
-    "ExternalInterface:FunctionalMockupUnitExport:To:Schedule": "an exported FMU's co-simulation",
-    "ExternalInterface:FunctionalMockupUnitExport:To:Actuator": "an exported FMU's co-simulation",
-    "ExternalInterface:FunctionalMockupUnitExport:To:Variable": "an exported FMU's co-simulation",
-}
-
-
-def external_files(doc: IDFDocument) -> tuple[list[list[str]], str | None]:
-    """The external files a model reads, each with its SHA-256, or why they cannot be keyed.
-
-    EnergyPlus runs in a scratch folder, so a file named by a relative path
-    is not the caller's file: only absolute paths to existing files are
-    keyed, by their bytes.
-
-    Args:
-        doc: The model as it will run.
-
-    Returns:
-        ``[object type, object name, path, sha256]`` for each file, sorted,
-        and None; or the files found so far and the reason the model cannot
-        be cached.
-    """
-    from idfkit.simulation._model import object_types
-
-    present = object_types(doc)
-    for obj_type, why in UNCACHEABLE_TYPES.items():
-        if obj_type in present:
-            return [], f"it uses {why}, which the cache key cannot cover"
-    found: list[list[str]] = []
-    for obj_type, field in EXTERNAL_FILE_FIELDS.items():
-        if obj_type not in present:
-            continue
-        for obj in doc[obj_type]:
-            value = str(getattr(obj, field, "") or "").strip()
-            if not value:
-                continue
-            path = Path(value)
-            what = f"{obj_type} {obj.name!r} reads {value!r}"
-            if not path.is_absolute():
-                return [], f"{what}, a relative path (EnergyPlus runs in a scratch folder)"
-            if not path.is_file():
-                return [], f"{what}, which does not exist"
-            found.append([obj_type, str(obj.name), value, sha256_file(path)])
-    return sorted(found), None
 
 
 def _weather_sha256(weather: str | PurePath, fs: FileSystem | None) -> str:
@@ -560,13 +511,16 @@ def _weather_sha256(weather: str | PurePath, fs: FileSystem | None) -> str:
 
 
 def _holds(fs: FileSystem, path: str, expected: ManifestFile) -> bool:
-    """Whether `path` holds exactly the content `expected` describes (a deep check)."""
+    """Whether `path` holds exactly the content `expected` describes (a deep check).
+
+    A path the backend refuses (a symbolic link out of its root) holds nothing.
+    """
     try:
         info = file_info(fs, path)
         if info is not None and info.sha256 is not None:
             return info.size == expected.size and info.sha256 == expected.sha256
         data = fs.read_bytes(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, ValueError):
         return False
     return len(data) == expected.size and hashlib.sha256(data).hexdigest() == expected.sha256
 
@@ -608,5 +562,6 @@ def _transfer(
 
 
 def _remove_quietly(fs: FileSystem, path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
+    """Remove ``path`` if it is there and the backend lets it be named (no link out of its root)."""
+    with contextlib.suppress(FileNotFoundError, ValueError):
         fs.remove(path)

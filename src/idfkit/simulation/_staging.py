@@ -16,8 +16,13 @@ from idfkit.simulation._arguments import argument_error
 from idfkit.simulation._job_context import wants_key_metrics
 from idfkit.simulation._model import load_model
 from idfkit.simulation.exceptions import IncompleteResultError, WeatherFileNotFoundError
-from idfkit.simulation.fs.base import FileSystem, download_file, join, normalize_path
-from idfkit.simulation.fs.local import LocalFileSystem
+from idfkit.simulation.fs.base import (
+    FileSystem,
+    SupportsLocalPath,
+    download_file,
+    join,
+    normalize_path,
+)
 from idfkit.simulation.manifest import MANIFEST_NAME, PublishingMarker, read_manifest
 from idfkit.simulation.metrics import add_metric_outputs
 
@@ -32,7 +37,6 @@ __all__ = [
     "prep_outputs",
     "prepare_model",
     "prepare_run_model",
-    "refuse_foreign_file",
     "refuse_foreign_files",
     "remote_output_dir",
     "stage_weather",
@@ -51,6 +55,12 @@ def prepare_run_model(model: ModelInput) -> tuple[IDFDocument, list[str]]:
 
     A study job's run also gets the outputs its key metrics read
     (`add_metric_outputs`); the user's model is never changed.
+
+    Args:
+        model: The model, or the path of an .idf/.epJSON file.
+
+    Returns:
+        The copy, and one line per change made for the key metrics.
     """
     if isinstance(model, IDFDocument):
         doc = model.copy()
@@ -180,26 +190,17 @@ def remote_output_dir(output_dir: str | PurePath | None) -> str:
     return normalized
 
 
-def refuse_foreign_file(fs: FileSystem, folder: str, name: str, model: ModelInput) -> None:
-    """Refuse a run whose model copy would replace a file that no earlier run wrote.
-
-    A run never modifies or deletes a file it did not create: if `folder`
-    already holds `name` (the user's own model, say), the run stops here.
-
-    Raises:
-        FileExistsError: `folder` holds `name`, and no run of this package wrote it.
-    """
-    refuse_foreign_files(fs, folder, [name], model)
-
-
 def refuse_foreign_files(
     fs: FileSystem, folder: str, names: Sequence[str], model: ModelInput | None = None
 ) -> None:
     """Refuse to place `names` in `folder` where one would replace a file no run wrote.
 
-    Every run and every cache hit asks this before it marks the folder. It
-    looks only on local disk, where the user's own files live: on another
-    backend it would cost a request per name.
+    A run never modifies or deletes a file it did not create: if `folder`
+    already holds its model copy's name (the user's own model, say), the run
+    stops here. Every run and every cache hit asks this before it marks the
+    folder. It looks only where files lie on local disk (`SupportsLocalPath`),
+    where the user's own files live: on another backend it would cost a
+    request per name.
 
     Args:
         fs: The backend of the folder.
@@ -210,17 +211,15 @@ def refuse_foreign_files(
     Raises:
         FileExistsError: `folder` holds one of `names`, and no run of this package wrote it.
     """
-    if not isinstance(fs, LocalFileSystem):
+    if not isinstance(fs, SupportsLocalPath):
         return
     present = [n for n in names if fs.exists(join(folder, n))]
     ours = _written_by_runs(fs, folder) if present else None
     foreign = [n for n in present if ours is not None and n not in ours]
     if not foreign:
         return
-    same = (
-        isinstance(model, str | PurePath)
-        and fs.root is not None
-        and _same_file(Path(model), fs.root / join(folder, foreign[0]))
+    same = isinstance(model, str | PurePath) and _same_file(
+        Path(model), fs.local_path(join(folder, foreign[0]))
     )
     raise argument_error(
         FileExistsError,

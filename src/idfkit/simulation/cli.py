@@ -72,7 +72,9 @@ _FLAGS: dict[str, tuple[str, str, str | None]] = {
 }
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 #: Characters a terminal may act on: C0 and C1 controls, DEL, and bidirectional overrides.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_ACTIVE = "\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(f"[{_ACTIVE}]")
+_CONTROL_OR_BREAK = re.compile(f"[\t\n{_ACTIVE}]")  # in a table cell, line breaks too
 
 
 def terminal_safe(text: str, *, newlines: bool = True) -> str:
@@ -85,7 +87,7 @@ def terminal_safe(text: str, *, newlines: bool = True) -> str:
         text: The text to print.
         newlines: Keep line breaks (and tabs); False escapes them too (a table cell).
     """
-    pattern = _CONTROL if newlines else re.compile(f"[\t\n{_CONTROL.pattern[1:-1]}]")
+    pattern = _CONTROL if newlines else _CONTROL_OR_BREAK
     return pattern.sub(lambda m: repr(m.group())[1:-1], text)
 
 

@@ -45,6 +45,7 @@ __all__ = [
     "add_metric_outputs",
     "metrics_gap",
     "read_metrics",
+    "sql_names",
     "sql_output",
 ]
 
@@ -59,12 +60,14 @@ _TO_KWH = {"gj": 1e9 / 3.6e6, "mj": 1e6 / 3.6e6, "kwh": 1.0, "wh": 1e-3, "kbtu":
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
+def sql_names(output_prefix: str) -> tuple[str, ...]:
+    """The names a run's SQLite file may have, one per output-name style (``-s``)."""
+    return (f"{output_prefix}out.sql", f"{output_prefix}.sql", f"{output_prefix}-out.sql")
+
+
 def sql_output(run_dir: Path, output_prefix: str) -> Path | None:
-    """The run's SQLite file, whatever output-name style EnergyPlus used (``-s``)."""
-    for name in (f"{output_prefix}out.sql", f"{output_prefix}.sql", f"{output_prefix}-out.sql"):
-        if (run_dir / name).is_file():
-            return run_dir / name
-    return None
+    """The run's SQLite file in ``run_dir``, whatever output-name style EnergyPlus used."""
+    return next((run_dir / n for n in sql_names(output_prefix) if (run_dir / n).is_file()), None)
 
 
 def add_metric_outputs(doc: IDFDocument) -> list[str]:
@@ -117,14 +120,14 @@ def add_metric_outputs(doc: IDFDocument) -> list[str]:
     return changes
 
 
-def metrics_gap(sql_path: Path | None, found: Mapping[str, Metric]) -> str:
+def metrics_gap(wrote_sql: bool, found: Mapping[str, Metric]) -> str:
     """Why a finished run has no energy metrics, or "" when it has them.
 
     Args:
-        sql_path: The run's SQLite output, None when it wrote none.
+        wrote_sql: Whether the run wrote its SQLite output.
         found: The metrics read from it.
     """
-    if sql_path is None:
+    if not wrote_sql:
         return "no metrics: the run wrote no SQLite output"
     if "site_energy_kwh" in found or any(name.endswith("_kwh") for name in found):
         return ""

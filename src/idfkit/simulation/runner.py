@@ -17,17 +17,18 @@ from typing import TYPE_CHECKING, Any, Literal
 import idfkit
 from idfkit.document import IDFDocument
 from idfkit.exceptions import MigrationError
+from idfkit.simulation._external_files import external_files
 from idfkit.simulation._job_context import manifest_extras
 from idfkit.simulation._model import model_text, object_types
 from idfkit.simulation._process import run_process
 from idfkit.simulation._publish import Snapshot, changed_files, mark_publishing, publish, snapshot
-from idfkit.simulation._simulation_cache import SimulationCache, external_files
+from idfkit.simulation._simulation_cache import SimulationCache
 from idfkit.simulation._staging import (
     ModelInput,
     local_output_dir,
     local_weather,
     prepare_run_model,
-    refuse_foreign_file,
+    refuse_foreign_files,
     remote_output_dir,
     stage_weather,
 )
@@ -358,7 +359,7 @@ def _simulate_local(
     weather_path = local_weather(weather)
     chosen = local_output_dir(output_dir)
     if chosen is not None:
-        refuse_foreign_file(LocalFileSystem(root=chosen), "", run.model_name, model)
+        refuse_foreign_files(LocalFileSystem(root=chosen), "", [run.model_name], model)
     text = _model_text(run, weather_path)  # preprocessors fail before the folder is touched
     run_dir = Path(tempfile.mkdtemp(prefix="idfkit-")) if chosen is None else chosen
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -389,7 +390,7 @@ def _simulate_on(
     remote_dir = remote_output_dir(output_dir)
     with tempfile.TemporaryDirectory(prefix="idfkit-") as tmp:
         weather_path = stage_weather(weather, fs, Path(tmp))
-        refuse_foreign_file(fs, remote_dir, run.model_name, model)
+        refuse_foreign_files(fs, remote_dir, [run.model_name], model)
         text = _model_text(run, weather_path)  # preprocessors fail before the folder is marked
         run_dir = Path(tmp) / "run"
         run_dir.mkdir()

@@ -75,7 +75,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import IO, Protocol, runtime_checkable
+from typing import IO, Protocol, TypeGuard, runtime_checkable
 
 __all__ = [
     "FileInfo",
@@ -166,7 +166,11 @@ class SupportsLocalTransfer(Protocol):
 @dataclass(frozen=True)
 class FileInfo:
     """Size in bytes, a token that changes whenever the content changes, and,
-    where the backend knows it without a download, the content's SHA-256."""
+    where the backend knows it without a download, the content's SHA-256.
+
+    An empty ``version`` means the backend has no such token for the file:
+    nothing is then cached by it.
+    """
 
     size: int
     version: str
@@ -237,6 +241,9 @@ class SupportsLocalPath(Protocol):
     def local_path(self, path: str | Path) -> Path:
         """The local file that ``path`` names.
 
+        Args:
+            path: A path on the backend.
+
         Raises:
             ValueError: ``path`` leaves the backend's root, by ``..`` or
                 through a symbolic link.
@@ -244,13 +251,21 @@ class SupportsLocalPath(Protocol):
         ...
 
 
-def writes_conditionally(fs: object) -> bool:
-    """Whether ``fs`` offers `SupportsConditionalWrite` and has not switched it off."""
+def writes_conditionally(fs: object) -> TypeGuard[SupportsConditionalWrite]:
+    """Whether ``fs`` offers `SupportsConditionalWrite` and has not switched it off.
+
+    Args:
+        fs: A backend (``conditional_writes = False`` on it switches the capability off).
+    """
     return isinstance(fs, SupportsConditionalWrite) and getattr(fs, "conditional_writes", True)
 
 
 def store_identity(fs: object) -> str | None:
-    """The identity of the store ``fs`` reads (its ``store_id``), or None when it states none."""
+    """The identity of the store ``fs`` reads (its ``store_id``), or None when it states none.
+
+    Args:
+        fs: A backend.
+    """
     found = getattr(fs, "store_id", None)
     return found if isinstance(found, str) and found else None
 

@@ -30,6 +30,8 @@ _BY_TYPE: tuple[tuple[type[BaseException], type[OSError] | None], ...] = (
     (TimeoutError, StorageConnectionError),
     (OSError, StorageError),
 )
+#: Fields of a plugin's ``info`` that change with the content, by preference (HTTP says ``ETag``).
+_VERSION_FIELDS = ("etag", "ETag", "mtime", "created")
 #: HTTP statuses that plugins carry on their own error types (``status``, ``code``).
 _BY_STATUS: dict[int, type[OSError]] = {
     401: PermissionError,
@@ -203,8 +205,9 @@ class FsspecFileSystem:
                 raise FileNotFoundError(f"no such file: {full}") from None
         if info.get("type") == "directory":
             raise FileNotFoundError(f"no such file: {full} (a directory)")
-        version = info.get("etag") or info.get("mtime") or info.get("created") or ""
-        return FileInfo(size=int(info["size"]), version=f"{version}-{info['size']}")
+        token = next((info[k] for k in _VERSION_FIELDS if info.get(k)), None)
+        version = f"{token}-{info['size']}" if token is not None else ""  # "": no token
+        return FileInfo(size=int(info["size"]), version=version)
 
 
 def _mapped(exc: Exception) -> type[OSError] | None:

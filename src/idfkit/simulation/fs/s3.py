@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
@@ -275,8 +276,15 @@ class S3FileSystem:
 
     @property
     def store_id(self) -> str:
-        """Endpoint, bucket and prefix: two instances with these equal name the same objects."""
-        return f"s3:{self.endpoint_url or ''}|{self.bucket}/{self.prefix}"
+        """Endpoint, bucket and prefix: two instances with these equal name the same objects.
+
+        The endpoint is the one the client talks to (a ready client's, or the
+        environment's), not the argument, which may be unset for either.
+        """
+        endpoint = urlsplit(str(self.client.meta.endpoint_url))
+        host = f"{endpoint.scheme}://{endpoint.netloc}".lower()  # a path may be case-sensitive
+        where = host + endpoint.path.rstrip("/")
+        return f"s3:{where}|{self.bucket}/{self.prefix}"
 
     def url(self, path: str | Path = "") -> str:
         """The ``s3://`` URL of a path."""

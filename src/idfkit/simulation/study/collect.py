@@ -229,9 +229,10 @@ def job_state(fs: FileSystem, out: str, spec: JobSpec) -> tuple[Status, RunManif
         found = read_manifest(fs.read_bytes(where), where=out)
     except FileNotFoundError:
         return "missing", None, "no manifest"
-    except (IsADirectoryError, NotADirectoryError) as exc:
-        # A stray object below the manifest's path, or a file where the job's folder
-        # should be: this job's folder is not a run, and only this job says so.
+    except (IsADirectoryError, NotADirectoryError, ValueError) as exc:
+        # A stray object below the manifest's path, a file where the job's folder
+        # should be, or a folder the backend refuses to name (a link out of its root):
+        # this job's folder is not a run, and only this job says so.
         return "incomplete", None, f"{where} is not a manifest file: {exc}"[:300]
     except IncompleteResultError as exc:
         return "incomplete", None, str(exc)[:300]
