@@ -142,3 +142,20 @@ class TestAzureOnAzurite(FileSystemContract):
     def fs(self, azurite: Azurite) -> FileSystem:
         fs: FileSystem = azurite.filesystem(prefix="project-x/batch-42/")
         return fs
+
+
+def _gcs_foreign(fs: FileSystem, name: str) -> None:
+    from idfkit.simulation.fs.gcs import GCSFileSystem
+
+    assert isinstance(fs, GCSFileSystem)
+    with fs._translate("write", "study"):
+        fs.client.bucket(fs.bucket).blob(fs.prefix + name).upload_from_string(b"foreign")
+
+
+class TestGCSOnFakeGcsServer(FileSystemContract):
+    put_foreign = staticmethod(_gcs_foreign)
+
+    @pytest.fixture
+    def fs(self, fake_gcs: FakeGcs) -> FileSystem:
+        fs: FileSystem = fake_gcs.filesystem(prefix="project-x/batch-42/")
+        return fs
