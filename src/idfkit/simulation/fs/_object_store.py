@@ -24,12 +24,27 @@ from typing import IO, Any
 from idfkit.exceptions import BucketNotFoundError
 from idfkit.simulation.fs.base import FileInfo, ancestors, matching_paths, normalize_path
 
-__all__ = ["Listing", "ObjectStoreFileSystem", "StoredObject"]
+__all__ = ["Listing", "ObjectStoreFileSystem", "StoredObject", "require"]
 
 log = logging.getLogger(__name__)
 
 _LISTING_TTL = 10.0  # seconds a folder listing stands in for a check before a write
 _MiB = 1024 * 1024
+
+
+def require(module: str, feature: str) -> None:
+    """Fail now, naming the extra to install, if ``module`` is missing (without importing it)."""
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except ImportError:  # its parent package is missing
+        found = False
+    if not found:
+        from idfkit._optional import install_hint
+
+        package = module.partition(".")[0]
+        raise ImportError(f"{feature} needs {module}: {install_hint(package)}")
 
 
 @dataclass(frozen=True)
@@ -92,7 +107,7 @@ class ObjectStoreFileSystem:
         raise NotImplementedError
 
     def _store_list(self, folder: str, *, limit: int | None = None) -> Listing:
-        """The files and subfolder names directly in ``folder`` (a key ending in ``/`` or ``""``)."""
+        """The files and subfolders directly in ``folder`` (a key ending in ``/``, or ``""``)."""
         raise NotImplementedError
 
     def _store_any_below(self, folder: str) -> bool:
@@ -116,7 +131,13 @@ class ObjectStoreFileSystem:
         self._known_dirs: set[str] = set()
         self._subfolders: dict[str, tuple[float, set[str]]] = {}
 
-    _PROCESS_STATE = ("_client", "_client_pid", "_client_lock", "_known_dirs", "_subfolders")
+    _PROCESS_STATE: tuple[str, ...] = (
+        "_client",
+        "_client_pid",
+        "_client_lock",
+        "_known_dirs",
+        "_subfolders",
+    )
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -348,7 +369,9 @@ class ObjectStoreFileSystem:
         self._subfolders[folder] = (time.monotonic(), set(listing.folders))
         if folder != self.prefix:
             # Something is stored below it: it and every folder above it are folders.
-            self._known_dirs.update(self.prefix + a for a in ancestors(folder[len(self.prefix) :] + "x"))
+            self._known_dirs.update(
+                self.prefix + a for a in ancestors(folder[len(self.prefix) :] + "x")
+            )
         return listing
 
     def _note_written(self, key: str) -> None:

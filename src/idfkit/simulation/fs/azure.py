@@ -10,7 +10,7 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from idfkit._optional import optional_import
 from idfkit.exceptions import BucketNotFoundError, StorageConnectionError, StorageError
-from idfkit.simulation.fs._object_store import Listing, ObjectStoreFileSystem, StoredObject
+from idfkit.simulation.fs._object_store import Listing, ObjectStoreFileSystem, StoredObject, require
 
 __all__ = ["AzureBlobFileSystem"]
 
@@ -103,6 +103,7 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
                 f"invalid Azure container name {container!r}: 3-63 characters of lowercase "
                 "letters, digits and single '-', starting and ending with a letter or digit"
             )
+        require("azure.storage.blob", "AzureBlobFileSystem")
         from idfkit.simulation.fs.base import normalize_path
 
         self.container = container
@@ -136,7 +137,10 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
 
     def __repr__(self) -> str:
         where = self.account_url or _endpoint_of(self._connection_string)
-        return f"AzureBlobFileSystem(container={self.container!r}, prefix={self.prefix!r}, at={where!r})"
+        return (
+            f"AzureBlobFileSystem(container={self.container!r}, prefix={self.prefix!r}, "
+            f"at={where!r})"
+        )
 
     # -- client ----------------------------------------------------------------
     def _make_client(self) -> Any:
@@ -164,7 +168,9 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
                 credential = None  # anonymous: public containers only
             else:
                 credential = DefaultAzureCredential()
-        return blob.ContainerClient(self.account_url, self.container, credential=credential, **options)
+        return blob.ContainerClient(
+            self.account_url, self.container, credential=credential, **options
+        )
 
     # -- the one place where the library's errors become the contract's ---------
     @contextmanager
@@ -184,8 +190,9 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
         except ClientAuthenticationError as exc:
             raise PermissionError(f"Azure refused the credentials to {action} {where}") from exc
         except (ServiceRequestError, ServiceResponseError) as exc:
+            endpoint = self.account_url or _endpoint_of(self._connection_string)
             raise StorageConnectionError(
-                f"cannot reach Azure Blob endpoint {self.account_url or _endpoint_of(self._connection_string)} "
+                f"cannot reach Azure Blob endpoint {endpoint} "
                 f"to {action} {where} after {self.max_attempts} attempts: {type(exc).__name__}"
             ) from exc
 
@@ -193,13 +200,19 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
         raw = getattr(exc, "error_code", "") or ""
         code = str(getattr(raw, "value", raw))
         status = getattr(exc, "status_code", None)
-        kind = next((k for codes, k in _ERRORS if code in codes), None) or _BY_STATUS.get(status or 0)
+        kind = next((k for codes, k in _ERRORS if code in codes), None) or _BY_STATUS.get(
+            status or 0
+        )
         if kind == "container":
-            return BucketNotFoundError(f"Azure container {self.container!r} does not exist ({where})")
+            return BucketNotFoundError(
+                f"Azure container {self.container!r} does not exist ({where})"
+            )
         if kind == "missing":
             return FileNotFoundError(f"no such blob: {where}")
         if kind == "race":
-            return FileExistsError(f"{where} changed meanwhile ({code or status}): another writer came first")
+            return FileExistsError(
+                f"{where} changed meanwhile ({code or status}): another writer came first"
+            )
         if kind == "denied":
             return PermissionError(f"access denied ({code or status}) trying to {action} {where}")
         message = str(getattr(exc, "message", exc)).splitlines()[0][:200]
@@ -207,7 +220,9 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
 
     # -- store requests ----------------------------------------------------------
     def _store_get(self, key: str, sink: IO[bytes]) -> None:
-        downloader = self.client.get_blob_client(key).download_blob(max_concurrency=self.max_concurrency)
+        downloader = self.client.get_blob_client(key).download_blob(
+            max_concurrency=self.max_concurrency
+        )
         downloader.readinto(sink)
 
     def _store_put(
@@ -223,7 +238,9 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
 
         conditions: dict[str, Any] = {"overwrite": not if_none_match}
         if if_match is not None:
-            conditions.update(etag=f'"{_etag(if_match)}"', match_condition=MatchConditions.IfNotModified)
+            conditions.update(
+                etag=f'"{_etag(if_match)}"', match_condition=MatchConditions.IfNotModified
+            )
         reply = self.client.get_blob_client(key).upload_blob(
             data,
             metadata={"sha256": sha256},
@@ -242,7 +259,9 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
                 raise
             return None
         return StoredObject(
-            size=int(props.size), version=_etag(props.etag), sha256=(props.metadata or {}).get("sha256")
+            size=int(props.size),
+            version=_etag(props.etag),
+            sha256=(props.metadata or {}).get("sha256"),
         )
 
     def _store_list(self, folder: str, *, limit: int | None = None) -> Listing:
@@ -262,7 +281,9 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
         return Listing(files, folders)
 
     def _store_any_below(self, folder: str) -> bool:
-        pages = self.client.list_blobs(name_starts_with=folder or None, results_per_page=1).by_page()
+        pages = self.client.list_blobs(
+            name_starts_with=folder or None, results_per_page=1
+        ).by_page()
         return any(True for _ in next(pages, []))
 
     def _store_copy(self, src: str, dst: str) -> None:
@@ -275,7 +296,9 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
             if copy.status in (None, "success"):
                 return
             if copy.status != "pending" or time.monotonic() > deadline:
-                raise StorageError(f"Azure copy to {self.url(dst[len(self.prefix) :])} {copy.status}")
+                raise StorageError(
+                    f"Azure copy to {self.url(dst[len(self.prefix) :])} {copy.status}"
+                )
             time.sleep(0.2)
 
     def _store_delete(self, key: str) -> None:
@@ -289,11 +312,8 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
         """Create the container (for tests and first runs); no error if it is there."""
         from azure.core.exceptions import ResourceExistsError
 
-        with self._translate("create", ""):
-            try:
-                self.client.create_container()
-            except ResourceExistsError:
-                pass
+        with self._translate("create", ""), suppress(ResourceExistsError):
+            self.client.create_container()
 
 
 def _etag(value: object) -> str:
@@ -306,7 +326,9 @@ def _endpoint_of(connection_string: SecretStr | None) -> str:
     if connection_string is None:
         return "?"
     fields = dict(
-        part.split("=", 1) for part in connection_string.get_secret_value().split(";") if "=" in part
+        part.split("=", 1)
+        for part in connection_string.get_secret_value().split(";")
+        if "=" in part
     )
     if "BlobEndpoint" in fields:
         return fields["BlobEndpoint"]

@@ -9,13 +9,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
 from idfkit._optional import optional_import
 from idfkit.exceptions import BucketNotFoundError, StorageConnectionError, StorageError
-from idfkit.simulation.fs._object_store import Listing, ObjectStoreFileSystem, StoredObject
+from idfkit.simulation.fs._object_store import Listing, ObjectStoreFileSystem, StoredObject, require
 from idfkit.simulation.fs.base import normalize_path
 
 __all__ = ["GCSFileSystem"]
@@ -87,6 +87,7 @@ class GCSFileSystem(ObjectStoreFileSystem):
             )
         if block_size % (256 * 1024):
             raise ValueError(f"block_size {block_size} is not a multiple of 256 KiB")
+        require("google.cloud.storage", "GCSFileSystem")
         self.container = bucket
         normalized = normalize_path(prefix)
         self.prefix = f"{normalized}/" if normalized else ""
@@ -134,7 +135,7 @@ class GCSFileSystem(ObjectStoreFileSystem):
         if credentials is None and self.endpoint_url:
             from google.auth.credentials import AnonymousCredentials
 
-            credentials = AnonymousCredentials()
+            credentials = AnonymousCredentials()  # type: ignore[no-untyped-call]
             options["use_auth_w_custom_endpoint"] = False
         project = self.project or ("<none>" if self.endpoint_url else None)
         return storage.Client(project=project, credentials=credentials, **options)
@@ -187,7 +188,9 @@ class GCSFileSystem(ObjectStoreFileSystem):
         kind = _BY_STATUS.get(status)
         if kind == "missing":
             if not self._bucket_exists():
-                return BucketNotFoundError(f"Cloud Storage bucket {self.container!r} does not exist ({where})")
+                return BucketNotFoundError(
+                    f"Cloud Storage bucket {self.container!r} does not exist ({where})"
+                )
             return FileNotFoundError(f"no such object: {where}")
         if kind == "race":
             return FileExistsError(f"{where} changed meanwhile (412): another writer came first")
@@ -239,7 +242,9 @@ class GCSFileSystem(ObjectStoreFileSystem):
         # replaces", which the library cannot know, so a plain write is sent once.
         retry = self._retry if conditions else None
         if isinstance(data, bytes):
-            blob.upload_from_string(data, timeout=self._timeout, retry=retry, checksum=None, **conditions)
+            blob.upload_from_string(
+                data, timeout=self._timeout, retry=retry, checksum=None, **conditions
+            )
         else:
             blob.chunk_size = self.block_size
             size = os.fstat(data.fileno()).st_size
@@ -277,7 +282,11 @@ class GCSFileSystem(ObjectStoreFileSystem):
 
     def _store_any_below(self, folder: str) -> bool:
         found = self.client.list_blobs(
-            self.container, prefix=folder or None, max_results=1, timeout=self._timeout, retry=self._retry
+            self.container,
+            prefix=folder or None,
+            max_results=1,
+            timeout=self._timeout,
+            retry=self._retry,
         )
         return any(True for _ in found)
 
@@ -287,7 +296,9 @@ class GCSFileSystem(ObjectStoreFileSystem):
         target = bucket.blob(dst)
         token, _, _ = target.rewrite(source, timeout=self._timeout, retry=self._retry)
         while token is not None:  # a large object is copied in several calls
-            token, _, _ = target.rewrite(source, token=token, timeout=self._timeout, retry=self._retry)
+            token, _, _ = target.rewrite(
+                source, token=token, timeout=self._timeout, retry=self._retry
+            )
 
     def _store_delete(self, key: str) -> None:
         self._bucket_handle.blob(key).delete(timeout=self._timeout, retry=self._retry)
@@ -296,15 +307,14 @@ class GCSFileSystem(ObjectStoreFileSystem):
         """Create the bucket (for tests and first runs); no error if it is there."""
         from google.api_core.exceptions import Conflict
 
-        with self._translate("create", ""):
-            try:
-                self.client.create_bucket(self.container, timeout=self._timeout)
-            except Conflict:
-                pass
+        with self._translate("create", ""), suppress(Conflict):
+            self.client.create_bucket(self.container, timeout=self._timeout)
 
 
 def _generation(version: str) -> int:
     try:
         return int(version)
     except ValueError:
-        raise ValueError(f"{version!r} is not a Cloud Storage generation (a whole number)") from None
+        raise ValueError(
+            f"{version!r} is not a Cloud Storage generation (a whole number)"
+        ) from None

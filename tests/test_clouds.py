@@ -1,0 +1,169 @@
+"""Azure Blob and Cloud Storage wherever S3 works: URLs, the CLI, studies, Dask, missing extras."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from idfkit.simulation import AzureBlobFileSystem, GCSFileSystem, SimulationResult, simulate_batch
+from idfkit.simulation.cli import INDEX_VARIABLES
+from idfkit.simulation.cli import main as cli
+from idfkit.simulation.study import collect_results, write_study
+from idfkit.simulation.url import filesystem_from_url
+from tests.emulators import Azurite, FakeGcs, unique_container
+from tests.test_study import box_jobs
+
+
+@pytest.fixture(params=["az", "gs"])
+def cloud(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Any]:
+    """A fresh container on one emulator, reached as a URL through the cloud's own variables."""
+    if request.param == "az":
+        azurite: Azurite = request.getfixturevalue("azurite")
+        monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string)
+        fs = azurite.filesystem()
+    else:
+        fake_gcs: FakeGcs = request.getfixturevalue("fake_gcs")
+        monkeypatch.setenv("STORAGE_EMULATOR_HOST", fake_gcs.host)
+        fs = fake_gcs.filesystem()
+    return f"{request.param}://{fs.container}", fs
+
+
+def test_urls_name_the_new_clouds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", "UseDevelopmentStorage=true")
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", "http://127.0.0.1:9")
+    az = filesystem_from_url("az://results/study-7/")
+    assert isinstance(az, AzureBlobFileSystem)
+    assert (az.container, az.prefix) == ("results", "study-7/")
+    assert az.url("case-1/eplus.sql") == "az://results/study-7/case-1/eplus.sql"
+    gs = filesystem_from_url("gs://results/study-7")
+    assert isinstance(gs, GCSFileSystem)
+    assert (gs.bucket, gs.prefix, gs.endpoint_url) == ("results", "study-7/", "http://127.0.0.1:9")
+    for bad, word in (("az://", "container"), ("gs://", "bucket"), ("az:/", "container")):
+        with pytest.raises(ValueError, match=word):
+            filesystem_from_url(bad)
+    with pytest.raises(ValueError, match="container name"):
+        filesystem_from_url("az://Bad_Name/x")
+
+
+def test_cli_run_and_ls_on_each_cloud(
+    cloud: tuple[str, Any], box_model: Path, weather: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, fs = cloud
+    assert cli(["run", str(box_model), str(weather), "--output", f"{root}/batch-1/run-001"]) == 0
+    assert "succeeded" in capsys.readouterr().out
+    assert cli(["ls", f"{root}/batch-1/run-001", "--pattern", "*.sql"]) == 0
+    assert capsys.readouterr().out.split() == ["eplus.sql"]
+    result = SimulationResult.from_directory("batch-1/run-001", fs=fs)
+    assert result.success
+    assert len(result.sql.get_timeseries("Zone Mean Air Temperature", "ZONE 1")) == 8760  # type: ignore[union-attr]
+    # A container that is not there is storage trouble (3), named as typed.
+    missing = f"{root[:5]}{unique_container()}/study"
+    assert cli(["ls", missing]) == 3
+    err = capsys.readouterr().err
+    assert "does not exist" in err and "FileSystem(" not in err, err
+
+
+@pytest.mark.parametrize("variable", ["SLURM_ARRAY_TASK_ID", "CLOUD_RUN_TASK_INDEX"])
+def test_worker_takes_its_index_from_slurm_and_cloud_run(
+    variable: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert variable in INDEX_VARIABLES
+    for name in INDEX_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(variable, "7")
+    # The index is read before the study: a study that is not there says so after it.
+    code = cli(["worker", "--study", "no-such-study"])
+    err = capsys.readouterr().err
+    assert code == 2 and "no-such-study" in err, err
+    monkeypatch.setenv(variable, "seven")
+    assert cli(["worker", "--study", "no-such-study"]) == 2
+    assert f"{variable}='seven' is not a job index" in capsys.readouterr().err
+
+
+def test_a_cloud_run_worker_runs_its_job_from_cloud_storage(
+    cloud: tuple[str, Any], box_model: Path, weather: Path
+) -> None:
+    root, fs = cloud
+    write_study(box_jobs(box_model, weather, 2), fs, "study")
+    env = {k: v for k, v in os.environ.items() if k not in INDEX_VARIABLES}
+    env["CLOUD_RUN_TASK_INDEX"] = "1"
+    done = subprocess.run(
+        [sys.executable, "-m", "idfkit.simulation", "worker", "--study", f"{root}/study"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "job 1 (case-1)" in done.stdout
+    collected = collect_results(fs, "study")
+    assert [row.status for row in collected.rows] == ["missing", "succeeded"]
+
+
+@pytest.mark.parametrize("scheme", ["az", "gs"])
+def test_a_missing_extra_is_one_line_naming_it(scheme: str, tmp_path: Path) -> None:
+    blocked = {"az": "azure", "gs": "google"}[scheme]
+    script = textwrap.dedent(
+        f"""
+        import sys
+
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                if name == {blocked!r} or name.startswith({blocked!r} + "."):
+                    raise ModuleNotFoundError(name)
+                return None
+
+        sys.meta_path.insert(0, Block())
+        from idfkit.simulation.cli import main
+        sys.exit(main(sys.argv[1:]))
+        """
+    )
+    env = {**os.environ, "AZURE_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true"}
+    done = subprocess.run(
+        [sys.executable, "-c", script, "ls", f"{scheme}://results/study"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    extra = {"az": "azure", "gs": "gcs"}[scheme]
+    assert done.returncode == 3, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert f'pip install "idfkit[{extra}]"' in lines[0]
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_dask_local_cluster_runs_a_batch_to_each_cloud(
+    cloud: tuple[str, Any], box_model: Path, weather: Path
+) -> None:
+    distributed = pytest.importorskip("distributed")
+    _, fs = cloud
+    jobs = box_jobs(box_model, weather, 3)
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            host="127.0.0.1",
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        worker_pids = set(client.run(os.getpid).values())
+        batch = simulate_batch(jobs, executor=client.get_executor(), fs=fs)
+    assert batch.all_succeeded, batch.summary()
+    assert os.getpid() not in worker_pids
+    for i, result in enumerate(batch):
+        assert result.success
+        ts = result.sql.get_timeseries("Zone Mean Air Temperature", "ZONE 1")  # type: ignore[union-attr]
+        assert len(ts) == 8760
+        assert fs.exists(f"case-{i}/eplus.sql")
