@@ -77,6 +77,8 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
         max_concurrency: Blocks sent or fetched at once for a large file.
         multipart_threshold: Size from which files go in blocks.
         block_size: Size of each block.
+        **client_kwargs: Any other keyword of ``ContainerClient`` (a
+            ``transport``, ``proxies``, ``raw_response_hook``, ...).
     """
 
     scheme = "az"
@@ -95,6 +97,7 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
         max_concurrency: int = 8,
         multipart_threshold: int = 16 * _MiB,
         block_size: int = 8 * _MiB,
+        **client_kwargs: Any,
     ) -> None:
         if not isinstance(container, str) or not (
             container == "$root" or _CONTAINER_RE.match(container)
@@ -133,6 +136,7 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
         self.max_concurrency = max_concurrency
         self.multipart_threshold = multipart_threshold
         self.block_size = block_size
+        self._client_kwargs = dict(client_kwargs)
         self._init_process_state()
 
     def __repr__(self) -> str:
@@ -153,6 +157,7 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
             "max_block_size": self.block_size,
             "max_single_get_size": self.multipart_threshold,
             "max_chunk_get_size": self.block_size,
+            **self._client_kwargs,
         }
         if self._connection_string is not None:
             return blob.ContainerClient.from_connection_string(
