@@ -167,3 +167,16 @@ def test_dask_local_cluster_runs_a_batch_to_each_cloud(
         ts = result.sql.get_timeseries("Zone Mean Air Temperature", "ZONE 1")  # type: ignore[union-attr]
         assert len(ts) == 8760
         assert fs.exists(f"case-{i}/eplus.sql")
+
+
+def test_the_demo_runs_its_study_on_each_cloud(
+    cloud: tuple[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, fs = cloud
+    plot = tmp_path / "demo.png"
+    code = cli(["demo", f"{root}/idfkit-demo", "--variants", "2", "--plot", str(plot)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert f"Study location: {root}/idfkit-demo" in out
+    assert "2 succeeded" in out
+    assert collect_results(fs, "idfkit-demo").all_succeeded

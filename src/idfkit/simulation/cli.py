@@ -197,8 +197,15 @@ def _parser() -> argparse.ArgumentParser:
         "arguments an S3 server is started on 127.0.0.1; name a real bucket with an s3:// URL "
         "or --bucket.",
     )
-    demo.add_argument("location", nargs="?", help="s3://bucket/prefix to use instead")
-    demo.add_argument("--endpoint-url", help="S3 endpoint (MinIO, LocalStack, ...)")
+    demo.add_argument(
+        "location",
+        nargs="?",
+        help="s3://bucket/prefix, az://container/prefix or gs://bucket/prefix to use instead",
+    )
+    demo.add_argument(
+        "--endpoint-url",
+        help="S3 endpoint (MinIO, LocalStack, ...), Azure account URL, or GCS emulator",
+    )
     demo.add_argument("--bucket", help="bucket (with --endpoint-url or AWS credentials)")
     demo.add_argument("--prefix", default="idfkit-demo/", help="key prefix (default idfkit-demo/)")
     demo.add_argument("--variants", type=int, default=8, help="number of variants (default 8)")
