@@ -357,7 +357,7 @@ def _no_checksum(options: dict[str, Any]) -> dict[str, Any]:
 def _gone(key: str) -> Exception:
     from google.api_core.exceptions import NotFound
 
-    return NotFound(f"{key} was replaced while it was read")
+    return NotFound(f"{key} was replaced while it was read")  # type: ignore[no-untyped-call]
 
 
 def _generation(version: str) -> int:
