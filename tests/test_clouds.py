@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import os
+import pickle
+import re
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +19,9 @@ from idfkit.simulation import AzureBlobFileSystem, GCSFileSystem, SimulationResu
 from idfkit.simulation.cli import INDEX_VARIABLES
 from idfkit.simulation.cli import main as cli
 from idfkit.simulation.study import collect_results, write_study
+from idfkit.simulation.testing import free_port
 from idfkit.simulation.url import filesystem_from_url
-from tests.emulators import Azurite, FakeGcs, unique_container
+from tests.emulators import AZURITE_ACCOUNT, AZURITE_KEY, Azurite, FakeGcs, unique_container
 from tests.test_study import box_jobs
 
 
@@ -208,3 +213,93 @@ def test_large_files_go_in_parallel_pieces_and_come_back_whole(
     exact.write_bytes(os.urandom(piece))
     upload_file(fs, exact, "run/exact.bin")
     assert fs.read_bytes("run/exact.bin") == exact.read_bytes()
+
+
+def _on(scheme: str, request: pytest.FixtureRequest, container: str, **options: Any) -> Any:
+    """A backend on an emulator's container that may not exist."""
+    if scheme == "az":
+        azurite: Azurite = request.getfixturevalue("azurite")
+        return AzureBlobFileSystem(
+            container, connection_string=azurite.connection_string, max_attempts=1, **options
+        )
+    fake_gcs: FakeGcs = request.getfixturevalue("fake_gcs")
+    return GCSFileSystem(container, endpoint_url=fake_gcs.host, retry_timeout=2, **options)
+
+
+@pytest.mark.parametrize("scheme", ["az", "gs"])
+def test_a_missing_container_is_named_before_energyplus_runs(
+    scheme: str, request: pytest.FixtureRequest, box_model: Path, weather: Path
+) -> None:
+    from idfkit.exceptions import BucketNotFoundError
+    from idfkit.simulation import simulate
+
+    name = unique_container()
+    fs = _on(scheme, request, name)
+    started = time.monotonic()
+    with pytest.raises(BucketNotFoundError, match=name):
+        simulate(box_model, weather, output_dir="run", fs=fs)
+    assert time.monotonic() - started < 5  # refused before EnergyPlus ran
+    for action in (
+        lambda: fs.read_bytes("x"),
+        lambda: fs.exists("x"),
+        lambda: fs.write_bytes("x", b"1"),
+        lambda: fs.glob("", "*"),
+        lambda: fs.version("x"),
+    ):
+        with pytest.raises(BucketNotFoundError, match=name):
+            action()
+
+
+def test_wrong_azure_key_is_a_permission_error(azurite: Azurite) -> None:
+    good = azurite.filesystem()
+    good.write_bytes("f", b"1")
+    wrong = azurite.connection_string.replace(AZURITE_KEY, base64.b64encode(b"x" * 64).decode())
+    bad = AzureBlobFileSystem(good.container, connection_string=wrong, max_attempts=1)
+    for action in (
+        lambda: bad.read_bytes("f"),
+        lambda: bad.write_bytes("g", b"2"),
+        lambda: bad.exists("f"),
+    ):
+        with pytest.raises(PermissionError, match="access denied"):
+            action()
+
+
+@pytest.mark.parametrize("scheme", ["az", "gs"])
+def test_a_refused_endpoint_fails_fast_and_names_it(scheme: str) -> None:
+    from idfkit.exceptions import StorageConnectionError
+
+    endpoint = f"http://127.0.0.1:{free_port()}"
+    if scheme == "az":
+        fs: Any = AzureBlobFileSystem(
+            "any-container",
+            connection_string=(
+                f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};"
+                f"AccountKey={AZURITE_KEY};BlobEndpoint={endpoint}/{AZURITE_ACCOUNT};"
+            ),
+            max_attempts=2,
+            connect_timeout=1,
+        )
+    else:
+        fs = GCSFileSystem("any-bucket", endpoint_url=endpoint, retry_timeout=3, connect_timeout=1)
+    started = time.monotonic()
+    with pytest.raises(StorageConnectionError, match=re.escape(endpoint)) as info:
+        fs.read_bytes("x")
+    assert time.monotonic() - started < 30
+    assert isinstance(info.value, ConnectionError)
+
+
+def test_repr_and_pickle_keep_secrets_out_of_sight() -> None:
+    secret = base64.b64encode(b"not-a-real-key-" * 4).decode()
+    fs = AzureBlobFileSystem(
+        "results",
+        "p/",
+        connection_string=f"AccountName=acct;AccountKey={secret};EndpointSuffix=core.windows.net",
+    )
+    for text in (repr(fs), str(fs)):
+        assert secret not in text
+        assert "acct.blob.core.windows.net" in text
+    clone = pickle.loads(pickle.dumps(fs))
+    assert (clone.container, clone.prefix) == ("results", "p/")
+    assert secret not in repr(clone.__dict__)  # kept as a SecretStr
+    gcs = pickle.loads(pickle.dumps(GCSFileSystem("results", "p/", endpoint_url="http://h:1")))
+    assert (gcs.bucket, gcs.prefix, gcs.endpoint_url) == ("results", "p/", "http://h:1")

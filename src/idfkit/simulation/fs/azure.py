@@ -149,8 +149,17 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
     # -- client ----------------------------------------------------------------
     def _make_client(self) -> Any:
         blob = _blob()
+        # The library's default waits 15 s before its first retry: start at half a second.
+        retries = max(0, self.max_attempts - 1)
+        retry = blob.ExponentialRetry(
+            initial_backoff=0.5, increment_base=2, retry_total=retries, random_jitter_range=1
+        )
         options: dict[str, Any] = {
-            "retry_total": max(0, self.max_attempts - 1),
+            "retry_policy": retry,
+            "retry_total": retries,
+            "retry_connect": retries,
+            "retry_read": retries,
+            "retry_status": retries,
             "connection_timeout": self.connect_timeout,
             "read_timeout": self.read_timeout,
             "max_single_put_size": self.multipart_threshold,
