@@ -62,6 +62,8 @@ class GCSFileSystem(ObjectStoreFileSystem):
         max_concurrency: Ranges fetched at once for a large file.
         multipart_threshold: Size from which files go in pieces.
         block_size: Size of each piece (a multiple of 256 KiB).
+        **client_kwargs: Any other keyword of ``google.cloud.storage.Client``
+            (``client_options``, ``extra_headers``, ``_http``, ...).
     """
 
     scheme = "gs"
@@ -82,6 +84,7 @@ class GCSFileSystem(ObjectStoreFileSystem):
         max_concurrency: int = 8,
         multipart_threshold: int = 16 * _MiB,
         block_size: int = 8 * _MiB,
+        **client_kwargs: Any,
     ) -> None:
         if not isinstance(bucket, str) or not _BUCKET_RE.match(bucket) or ".." in bucket:
             raise ValueError(
@@ -105,6 +108,7 @@ class GCSFileSystem(ObjectStoreFileSystem):
         self.max_concurrency = max_concurrency
         self.multipart_threshold = multipart_threshold
         self.block_size = block_size
+        self._client_kwargs = dict(client_kwargs)
         self._init_process_state()
 
     @property
@@ -126,7 +130,7 @@ class GCSFileSystem(ObjectStoreFileSystem):
     # -- client ----------------------------------------------------------------
     def _make_client(self) -> Any:
         storage = _storage()
-        options: dict[str, Any] = {}
+        options: dict[str, Any] = dict(self._client_kwargs)
         if self.endpoint_url:
             url = self.endpoint_url
             options["client_options"] = {"api_endpoint": url if "://" in url else f"http://{url}"}
