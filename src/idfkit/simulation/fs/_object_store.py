@@ -24,7 +24,7 @@ from typing import IO, Any
 from idfkit.exceptions import BucketNotFoundError
 from idfkit.simulation.fs.base import FileInfo, ancestors, matching_paths, normalize_path
 
-__all__ = ["Listing", "ObjectStoreFileSystem", "StoredObject", "require"]
+__all__ = ["Listing", "ObjectStoreFileSystem", "StoredObject", "read_environment_once", "require"]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,27 @@ def require(module: str, feature: str) -> None:
 
         package = module.partition(".")[0]
         raise ImportError(f"{feature} needs {module}: {install_hint(package)}")
+
+
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+def read_environment_once(session: Any) -> Any:
+    """Spare a ``requests`` session its scan of the environment on every request.
+
+    With ``trust_env`` a session looks up proxy variables (and a CA bundle)
+    for each request, a fifth of the client's CPU per small request. Where no
+    proxy variable is set, the session stops looking and takes the CA bundle
+    variables now; where one is set, it keeps looking, as ``requests`` does.
+    """
+    names = {name.lower() for name in os.environ}
+    if any(name in names for name in _PROXY_VARIABLES):
+        return session
+    session.trust_env = False
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    return session
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,13 @@ from pydantic import SecretStr
 
 from idfkit._optional import optional_import
 from idfkit.exceptions import BucketNotFoundError, StorageConnectionError, StorageError
-from idfkit.simulation.fs._object_store import Listing, ObjectStoreFileSystem, StoredObject, require
+from idfkit.simulation.fs._object_store import (
+    Listing,
+    ObjectStoreFileSystem,
+    StoredObject,
+    read_environment_once,
+    require,
+)
 
 __all__ = ["AzureBlobFileSystem"]
 
@@ -168,6 +174,8 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
             "max_chunk_get_size": self.block_size,
             **self._client_kwargs,
         }
+        if "transport" not in options:
+            options["transport"] = self._transport()
         if self._connection_string is not None:
             return blob.ContainerClient.from_connection_string(
                 self._connection_string.get_secret_value(), self.container, **options
@@ -185,6 +193,17 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
         return blob.ContainerClient(
             self.account_url, self.container, credential=credential, **options
         )
+
+    def _transport(self) -> Any:
+        """The library's requests transport, on a session sized for parallel blocks."""
+        import requests
+        from azure.core.pipeline.transport import RequestsTransport
+
+        session = read_environment_once(requests.Session())
+        pool = max(10, 2 * self.max_concurrency)
+        for scheme in ("http://", "https://"):
+            session.mount(scheme, requests.adapters.HTTPAdapter(pool_maxsize=pool))
+        return RequestsTransport(session=session, session_owner=True)
 
     # -- the one place where the library's errors become the contract's ---------
     @contextmanager

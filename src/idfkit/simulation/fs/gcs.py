@@ -18,7 +18,13 @@ from typing import IO, Any
 
 from idfkit._optional import optional_import
 from idfkit.exceptions import BucketNotFoundError, StorageConnectionError, StorageError
-from idfkit.simulation.fs._object_store import Listing, ObjectStoreFileSystem, StoredObject, require
+from idfkit.simulation.fs._object_store import (
+    Listing,
+    ObjectStoreFileSystem,
+    StoredObject,
+    read_environment_once,
+    require,
+)
 from idfkit.simulation.fs.base import normalize_path
 
 __all__ = ["GCSFileSystem"]
@@ -145,7 +151,10 @@ class GCSFileSystem(ObjectStoreFileSystem):
             credentials = AnonymousCredentials()  # type: ignore[no-untyped-call]
             options["use_auth_w_custom_endpoint"] = False
         project = self.project or ("<none>" if self.endpoint_url else None)
-        return storage.Client(project=project, credentials=credentials, **options)
+        client = storage.Client(project=project, credentials=credentials, **options)
+        if "_http" not in self._client_kwargs:
+            read_environment_once(client._http)
+        return client
 
     @property
     def _bucket_handle(self) -> Any:
