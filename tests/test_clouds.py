@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from idfkit.simulation import AzureBlobFileSystem, GCSFileSystem, SimulationResult, simulate_batch
+from idfkit.simulation import AzureBlobFileSystem, GCSFileSystem, SimulationResult
 from idfkit.simulation.cli import INDEX_VARIABLES
 from idfkit.simulation.cli import main as cli
-from idfkit.simulation.study import collect_results, write_study
+from idfkit.simulation.study import collect_results, run_study_job, write_study
 from idfkit.simulation.testing import free_port
 from idfkit.simulation.url import filesystem_from_url
 from tests.emulators import AZURITE_ACCOUNT, AZURITE_KEY, Azurite, FakeGcs, unique_container
@@ -144,15 +144,20 @@ def test_a_missing_extra_is_one_line_naming_it(scheme: str, tmp_path: Path) -> N
     assert f'pip install "idfkit[{extra}]"' in lines[0]
 
 
+def _run_job(fs: Any, index: int) -> tuple[int, str, bool]:
+    outcome = run_study_job(fs, index, "study")
+    return os.getpid(), outcome.action, outcome.success
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-def test_dask_local_cluster_runs_a_batch_to_each_cloud(
+def test_dask_local_cluster_runs_a_study_on_each_cloud(
     cloud: tuple[str, Any], box_model: Path, weather: Path
 ) -> None:
     distributed = pytest.importorskip("distributed")
     _, fs = cloud
-    jobs = box_jobs(box_model, weather, 3)
+    write_study(box_jobs(box_model, weather, 3), fs, "study")
     with (
         distributed.LocalCluster(
             n_workers=2,
@@ -163,15 +168,16 @@ def test_dask_local_cluster_runs_a_batch_to_each_cloud(
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
-        worker_pids = set(client.run(os.getpid).values())
-        batch = simulate_batch(jobs, executor=client.get_executor(), fs=fs)
-    assert batch.all_succeeded, batch.summary()
-    assert os.getpid() not in worker_pids
-    for i, result in enumerate(batch):
-        assert result.success
+        # The backend travels pickled to each worker process, which makes its own client.
+        done = client.gather(client.map(_run_job, [fs] * 3, range(3), pure=False))
+    assert [(action, ok) for _, action, ok in done] == [("ran", True)] * 3
+    assert os.getpid() not in {pid for pid, _, _ in done}
+    collected = collect_results(fs, "study")
+    assert collected.all_succeeded, collected.counts()
+    for row in collected.rows:
+        result = SimulationResult.from_directory(f"study/{row.output_dir}", fs=fs)
         ts = result.sql.get_timeseries("Zone Mean Air Temperature", "ZONE 1")  # type: ignore[union-attr]
         assert len(ts) == 8760
-        assert fs.exists(f"case-{i}/eplus.sql")
 
 
 def test_the_demo_runs_its_study_on_each_cloud(
