@@ -222,11 +222,8 @@ class ObjectStoreFileSystem:
         with self._translate("check", path):
             if rel and self._store_head(key) is not None:
                 return True
-            if self._store_any_below(f"{key}/" if rel else key):
-                return True
-        if not self._container_exists():
-            raise self._missing_container()
-        return False
+            # A listing in a missing container fails: an empty one means "not found".
+            return self._store_any_below(f"{key}/" if rel else key)
 
     def makedirs(self, path: str | Path, *, exist_ok: bool = False) -> None:
         rel = normalize_path(path)
@@ -316,12 +313,8 @@ class ObjectStoreFileSystem:
         key = self._require_file_key(path)
         folder = _folder_of(key, self.prefix)
         listing = self._list_folder(folder, path)
-        if listing.complete:
-            if key in listing.files:
-                return listing.files[key]
-            if listing.files or listing.folders or self._container_exists():
-                return None
-            raise self._missing_container()
+        if listing.complete:  # (a listing in a missing container fails)
+            return listing.files.get(key)
         with self._translate("check", path):
             found = self._store_head(key)
         return None if found is None else found.version
