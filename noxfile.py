@@ -11,16 +11,17 @@ nox.options.error_on_missing_interpreters = True
 PYTHON = "3.11"
 
 
-def _npm_s3rver(session: nox.Session) -> None:
-    """The independent S3 server the contract tests also run against."""
-    session.run("npm", "ci", "--prefix", "tests/s3rver", "--no-audit", "--no-fund", external=True)
+def _npm_servers(session: nox.Session) -> None:
+    """The storage servers the contract tests also run against: s3rver and Azurite."""
+    for folder in ("tests/s3rver", "tests/azurite"):
+        session.run("npm", "ci", "--prefix", folder, "--no-audit", "--no-fund", external=True)
 
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The test suite, with real EnergyPlus and loopback S3 servers."""
+    """The test suite, with real EnergyPlus, loopback storage servers and a one-node Slurm."""
     session.install("-e", ".[test]")
-    _npm_s3rver(session)
+    _npm_servers(session)
     session.run("pytest", *(session.posargs or ["-q"]))
 
 

@@ -15,7 +15,18 @@ import idfkit.exceptions
 import idfkit.simulation
 import idfkit.simulation.fs
 
-OPTIONAL = ["boto3", "botocore", "s3transfer", "pandas", "matplotlib", "tqdm", "fsspec", "moto"]
+OPTIONAL = [
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "pandas",
+    "matplotlib",
+    "tqdm",
+    "fsspec",
+    "moto",
+    "azure",
+    "google",
+]
 
 
 def test_imports_without_optional_dependencies() -> None:
@@ -29,9 +40,24 @@ def test_imports_without_optional_dependencies() -> None:
         "    fs.client\n"
         "except ImportError as exc:\n"
         "    print(exc)\n"
+        "from idfkit.simulation import AzureBlobFileSystem, GCSFileSystem\n"
+        "for make in (lambda: AzureBlobFileSystem('box-c1', connection_string='x=y'),\n"
+        "             lambda: GCSFileSystem('box-b1')):\n"
+        "    try:\n"
+        "        make()\n"
+        "    except ImportError as exc:\n"
+        "        print(exc)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "pip install idfkit[s3]" in out.stdout
+    assert (
+        "azure is required for AzureBlobFileSystem. Install it with: pip install idfkit[azure]"
+        in out.stdout
+    )
+    assert (
+        "google is required for GCSFileSystem. Install it with: pip install idfkit[gcs]"
+        in out.stdout
+    )
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from idfkit.simulation.fs.s3 import S3FileSystem
 from idfkit.simulation.testing import LocalS3Server
 from idfkit.simulation.testing.contract import FileSystemContract
 from tests.conftest import S3rver, unique_bucket
-from tests.emulators import Azurite
+from tests.emulators import Azurite, FakeGcs
 
 
 def _local_foreign(fs: FileSystem, name: str) -> None:
@@ -141,4 +141,21 @@ class TestAzureOnAzurite(FileSystemContract):
     @pytest.fixture
     def fs(self, azurite: Azurite) -> FileSystem:
         fs: FileSystem = azurite.filesystem(prefix="project-x/batch-42/")
+        return fs
+
+
+def _gcs_foreign(fs: FileSystem, name: str) -> None:
+    from idfkit.simulation.fs.gcs import GCSFileSystem
+
+    assert isinstance(fs, GCSFileSystem)
+    with fs._translate("write", "study"):
+        fs.client.bucket(fs.bucket).blob(fs.prefix + name).upload_from_string(b"foreign")
+
+
+class TestGCSOnFakeGcsServer(FileSystemContract):
+    put_foreign = staticmethod(_gcs_foreign)
+
+    @pytest.fixture
+    def fs(self, fake_gcs: FakeGcs) -> FileSystem:
+        fs: FileSystem = fake_gcs.filesystem(prefix="project-x/batch-42/")
         return fs

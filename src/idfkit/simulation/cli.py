@@ -33,7 +33,14 @@ from idfkit.simulation.options import RunOptions
 from idfkit.simulation.progress import SimulationProgress
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_TROUBLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-INDEX_VARIABLES = ("AWS_BATCH_JOB_ARRAY_INDEX", "JOB_COMPLETION_INDEX")
+#: Where each engine puts a worker's index: AWS Batch array jobs, Kubernetes Indexed
+#: Jobs, Slurm job arrays, Cloud Run jobs (the first one set wins).
+INDEX_VARIABLES = (
+    "AWS_BATCH_JOB_ARRAY_INDEX",
+    "JOB_COMPLETION_INDEX",
+    "SLURM_ARRAY_TASK_ID",
+    "CLOUD_RUN_TASK_INDEX",
+)
 
 #: Storage or engine trouble anywhere in an error's chain wins over how it was wrapped
 #: (a study whose bucket is missing is trouble, not a bad study).
@@ -142,6 +149,8 @@ def _main(argv: Sequence[str] | None) -> int:
 
 def exit_code_for(exc: BaseException) -> int | None:
     """The documented exit code for an error, or None for a bug (shown as a traceback)."""
+    if isinstance(exc, ImportError) and "pip install" in str(exc):
+        return EXIT_TROUBLE  # an optional extra is missing: its message names it
     link: BaseException | None = exc
     while link is not None:
         if isinstance(link, _TROUBLE):
@@ -272,8 +281,15 @@ def _parser() -> argparse.ArgumentParser:
         "arguments an S3 server is started on 127.0.0.1; name a real bucket with an s3:// URL "
         "or --bucket.",
     )
-    demo.add_argument("location", nargs="?", help="s3://bucket/prefix to use instead")
-    demo.add_argument("--endpoint-url", help="S3 endpoint (MinIO, LocalStack, ...)")
+    demo.add_argument(
+        "location",
+        nargs="?",
+        help="s3://bucket/prefix, az://container/prefix or gs://bucket/prefix to use instead",
+    )
+    demo.add_argument(
+        "--endpoint-url",
+        help="S3 endpoint (MinIO, LocalStack, ...), Azure account URL, or GCS emulator",
+    )
     demo.add_argument("--bucket", help="bucket (with --endpoint-url or AWS credentials)")
     demo.add_argument("--prefix", default="idfkit-demo/", help="key prefix (default idfkit-demo/)")
     demo.add_argument("--variants", type=int, default=8, help="number of variants (default 8)")
@@ -321,15 +337,22 @@ def _progress_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _storage_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--endpoint-url", help="S3-compatible endpoint (default: AWS)")
+    parser.add_argument(
+        "--endpoint-url",
+        help="storage endpoint: an S3-compatible server for s3://, an account URL for az://, "
+        "an emulator for gs:// (default: the cloud's own)",
+    )
 
 
 def _fs(location: str, args: argparse.Namespace) -> FileSystem:
     from idfkit.simulation.url import filesystem_from_url
 
     options: dict[str, Any] = {}
-    if location.startswith("s3://") and getattr(args, "endpoint_url", None):
-        options["endpoint_url"] = args.endpoint_url
+    endpoint = getattr(args, "endpoint_url", None)
+    if endpoint and location[:5].lower() in ("s3://", "gs://"):
+        options["endpoint_url"] = endpoint
+    elif endpoint and location[:5].lower() == "az://":
+        options["account_url"] = endpoint
     fs = filesystem_from_url(location, **options)
     locations: dict[str, str] = getattr(args, "locations", {})
     locations[repr(fs)] = location.rstrip("/") or location

@@ -1,7 +1,11 @@
 """``idfkit-sim demo``: the cloud page's three steps on a real parametric study.
 
 With no location it starts moto's S3 server on 127.0.0.1, so it runs on any
-machine; given a bucket it uses that instead.
+machine; given a location (``s3://bucket/prefix``, ``az://container/prefix``,
+``gs://bucket/prefix`` or a folder) or a bucket it uses that instead, with
+each cloud's own credentials (AWS's chain, ``AZURE_STORAGE_CONNECTION_STRING``
+or ``AZURE_STORAGE_ACCOUNT``, Google's chain; ``STORAGE_EMULATOR_HOST`` for a
+Cloud Storage emulator).
 """
 
 from __future__ import annotations
@@ -152,7 +156,10 @@ def _storage(
     if location:
         from idfkit.simulation.url import filesystem_from_url
 
-        options = {"endpoint_url": endpoint_url} if endpoint_url else {}
+        options: dict[str, Any] = {}
+        if endpoint_url:  # for az://, the endpoint is the account's URL
+            key = "account_url" if location[:5].lower() == "az://" else "endpoint_url"
+            options[key] = endpoint_url
         yield filesystem_from_url(location, **options), location
         return
     if bucket:

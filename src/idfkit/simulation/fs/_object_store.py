@@ -24,12 +24,33 @@ from typing import IO, Any
 from idfkit.simulation.exceptions import BucketNotFoundError
 from idfkit.simulation.fs.base import FileInfo, ancestors, matching_paths, normalize_path
 
-__all__ = ["Listing", "ObjectStoreFileSystem", "StoredObject"]
+__all__ = ["Listing", "ObjectStoreFileSystem", "StoredObject", "read_environment_once"]
 
 log = logging.getLogger(__name__)
 
 _LISTING_TTL = 10.0  # seconds a folder listing stands in for a check before a write
 _MiB = 1024 * 1024
+
+
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+def read_environment_once(session: Any) -> Any:
+    """Spare a ``requests`` session its scan of the environment on every request.
+
+    With ``trust_env`` a session looks up proxy variables (and a CA bundle)
+    for each request, a fifth of the client's CPU per small request. Where no
+    proxy variable is set, the session stops looking and takes the CA bundle
+    variables now; where one is set, it keeps looking, as ``requests`` does.
+    """
+    names = {name.lower() for name in os.environ}
+    if any(name in names for name in _PROXY_VARIABLES):
+        return session
+    session.trust_env = False
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    return session
 
 
 @dataclass(frozen=True)
@@ -92,7 +113,7 @@ class ObjectStoreFileSystem:
         raise NotImplementedError
 
     def _store_list(self, folder: str, *, limit: int | None = None) -> Listing:
-        """The files and subfolder names directly in ``folder`` (a key ending in ``/`` or ``""``)."""
+        """The files and subfolders directly in ``folder`` (a key ending in ``/``, or ``""``)."""
         raise NotImplementedError
 
     def _store_any_below(self, folder: str) -> bool:
@@ -116,7 +137,13 @@ class ObjectStoreFileSystem:
         self._known_dirs: set[str] = set()
         self._subfolders: dict[str, tuple[float, set[str]]] = {}
 
-    _PROCESS_STATE = ("_client", "_client_pid", "_client_lock", "_known_dirs", "_subfolders")
+    _PROCESS_STATE: tuple[str, ...] = (
+        "_client",
+        "_client_pid",
+        "_client_lock",
+        "_known_dirs",
+        "_subfolders",
+    )
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -180,11 +207,8 @@ class ObjectStoreFileSystem:
         with self._translate("check", path):
             if rel and self._store_head(key) is not None:
                 return True
-            if self._store_any_below(f"{key}/" if rel else key):
-                return True
-        if not self._container_exists():
-            raise self._missing_container()
-        return False
+            # A listing in a missing container fails: an empty one means "not found".
+            return self._store_any_below(f"{key}/" if rel else key)
 
     def makedirs(self, path: str | Path, *, exist_ok: bool = False) -> None:
         rel = normalize_path(path)
@@ -274,12 +298,8 @@ class ObjectStoreFileSystem:
         key = self._require_file_key(path)
         folder = _folder_of(key, self.prefix)
         listing = self._list_folder(folder, path)
-        if listing.complete:
-            if key in listing.files:
-                return listing.files[key]
-            if listing.files or listing.folders or self._container_exists():
-                return None
-            raise self._missing_container()
+        if listing.complete:  # (a listing in a missing container fails)
+            return listing.files.get(key)
         with self._translate("check", path):
             found = self._store_head(key)
         return None if found is None else found.version

@@ -10,15 +10,20 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
 from pydantic import SecretStr
 
-from idfkit.simulation._optional import optional_import
+from idfkit.simulation._optional import optional_import, require
 from idfkit.simulation.exceptions import BucketNotFoundError, StorageConnectionError, StorageError
-from idfkit.simulation.fs._object_store import Listing, ObjectStoreFileSystem, StoredObject
+from idfkit.simulation.fs._object_store import (
+    Listing,
+    ObjectStoreFileSystem,
+    StoredObject,
+    read_environment_once,
+)
 
 __all__ = ["AzureBlobFileSystem"]
 
@@ -77,6 +82,8 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
         max_concurrency: Blocks sent or fetched at once for a large file.
         multipart_threshold: Size from which files go in blocks.
         block_size: Size of each block.
+        **client_kwargs: Any other keyword of ``ContainerClient`` (a
+            ``transport``, ``proxies``, ``raw_response_hook``, ...).
     """
 
     scheme = "az"
@@ -95,6 +102,7 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
         max_concurrency: int = 8,
         multipart_threshold: int = 16 * _MiB,
         block_size: int = 8 * _MiB,
+        **client_kwargs: Any,
     ) -> None:
         if not isinstance(container, str) or not (
             container == "$root" or _CONTAINER_RE.match(container)
@@ -103,6 +111,7 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
                 f"invalid Azure container name {container!r}: 3-63 characters of lowercase "
                 "letters, digits and single '-', starting and ending with a letter or digit"
             )
+        require("azure.storage.blob", "AzureBlobFileSystem")
         from idfkit.simulation.fs.base import normalize_path
 
         self.container = container
@@ -132,24 +141,40 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
         self.max_concurrency = max_concurrency
         self.multipart_threshold = multipart_threshold
         self.block_size = block_size
+        self._client_kwargs = dict(client_kwargs)
         self._init_process_state()
 
     def __repr__(self) -> str:
         where = self.account_url or _endpoint_of(self._connection_string)
-        return f"AzureBlobFileSystem(container={self.container!r}, prefix={self.prefix!r}, at={where!r})"
+        return (
+            f"AzureBlobFileSystem(container={self.container!r}, prefix={self.prefix!r}, "
+            f"at={where!r})"
+        )
 
     # -- client ----------------------------------------------------------------
     def _make_client(self) -> Any:
         blob = _blob()
+        # The library's default waits 15 s before its first retry: start at half a second.
+        retries = max(0, self.max_attempts - 1)
+        retry = blob.ExponentialRetry(
+            initial_backoff=0.5, increment_base=2, retry_total=retries, random_jitter_range=1
+        )
         options: dict[str, Any] = {
-            "retry_total": max(0, self.max_attempts - 1),
+            "retry_policy": retry,
+            "retry_total": retries,
+            "retry_connect": retries,
+            "retry_read": retries,
+            "retry_status": retries,
             "connection_timeout": self.connect_timeout,
             "read_timeout": self.read_timeout,
             "max_single_put_size": self.multipart_threshold,
             "max_block_size": self.block_size,
             "max_single_get_size": self.multipart_threshold,
             "max_chunk_get_size": self.block_size,
+            **self._client_kwargs,
         }
+        if "transport" not in options:
+            options["transport"] = self._transport()
         if self._connection_string is not None:
             return blob.ContainerClient.from_connection_string(
                 self._connection_string.get_secret_value(), self.container, **options
@@ -167,6 +192,17 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
         return blob.ContainerClient(
             self.account_url, self.container, credential=credential, **options
         )
+
+    def _transport(self) -> Any:
+        """The library's requests transport, on a session sized for parallel blocks."""
+        import requests
+        from azure.core.pipeline.transport import RequestsTransport
+
+        session = read_environment_once(requests.Session())
+        pool = max(10, 2 * self.max_concurrency)
+        for scheme in ("http://", "https://"):
+            session.mount(scheme, requests.adapters.HTTPAdapter(pool_maxsize=pool))
+        return RequestsTransport(session=session, session_owner=True)
 
     # -- the one place where the library's errors become the contract's ---------
     @contextmanager
@@ -186,8 +222,9 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
         except ClientAuthenticationError as exc:
             raise PermissionError(f"Azure refused the credentials to {action} {where}") from exc
         except (ServiceRequestError, ServiceResponseError) as exc:
+            endpoint = self.account_url or _endpoint_of(self._connection_string)
             raise StorageConnectionError(
-                f"cannot reach Azure Blob endpoint {self.account_url or _endpoint_of(self._connection_string)} "
+                f"cannot reach Azure Blob endpoint {endpoint} "
                 f"to {action} {where} after {self.max_attempts} attempts: {type(exc).__name__}"
             ) from exc
 
@@ -307,11 +344,8 @@ class AzureBlobFileSystem(ObjectStoreFileSystem):
         """Create the container (for tests and first runs); no error if it is there."""
         from azure.core.exceptions import ResourceExistsError
 
-        with self._translate("create", ""):
-            try:
-                self.client.create_container()
-            except ResourceExistsError:
-                pass
+        with self._translate("create", ""), suppress(ResourceExistsError):
+            self.client.create_container()
 
 
 def _etag(value: object) -> str:
