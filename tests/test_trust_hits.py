@@ -40,6 +40,7 @@ from idfkit.simulation.manifest import (
 from idfkit.simulation.metrics import METRIC_REPORTS
 from idfkit.simulation.study import collect_results, load_study, run_study_job, write_study
 from idfkit.simulation.study.collect import CollectedRow, Collection
+from idfkit.simulation.study.index import JobSpec
 from idfkit.simulation.testing import ACCESS_KEY, SECRET_KEY
 from idfkit.simulation.testing.contract import CapabilityContract
 from tests.faults import FaultProxy, Request
@@ -309,16 +310,17 @@ def test_4_sql_path_follows_the_backend_rules(tmp_path: Path) -> None:
 # -- 5. study inputs are checked by their digest -----------------------------------
 
 
-def _study(fs: Any, box_model: Path, weather: Path, **kwargs: Any) -> None:
+def _study(fs: Any, box_model: Path, weather: Path, **kwargs: Any) -> JobSpec:
+    """A one-job study in ``s`` on ``fs``; its job's spec as stored."""
     write_study([SimulationJob(box_model, weather, label="only")], fs, "s", **kwargs)
+    return load_study(fs, "s").jobs[0]
 
 
 def test_5_write_study_replaces_a_wrong_file_under_a_digest_name(
     box_model: Path, weather: Path
 ) -> None:
     fs = MemoryFileSystem()
-    _study(fs, box_model, weather)
-    spec = load_study(fs, "s").jobs[0]
+    spec = _study(fs, box_model, weather)
     fs.write_bytes(join("s", spec.model), b"Version, 1.0; ! not the model\n")
     _study(fs, box_model, weather, overwrite=True)
     stored = fs.read_bytes(join("s", spec.model))
@@ -330,8 +332,7 @@ def test_5_the_worker_refuses_an_input_that_is_not_its_digest(
     box_model: Path, weather: Path
 ) -> None:
     fs = MemoryFileSystem()
-    _study(fs, box_model, weather)
-    spec = load_study(fs, "s").jobs[0]
+    spec = _study(fs, box_model, weather)
     fs.write_bytes(join("s", spec.weather), weather.read_bytes()[:-10])
     with pytest.raises(StudyError, match=spec.weather.replace(".", r"\.")):
         run_study_job(fs, 0, "s")
