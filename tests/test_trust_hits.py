@@ -209,6 +209,21 @@ def test_2_a_hit_refuses_to_replace_the_users_file(tmp_path: Path) -> None:
     assert not (out / MANIFEST_NAME).exists()  # refused before the folder was marked
 
 
+def test_2_a_hit_refuses_what_a_run_refuses_and_no_more(tmp_path: Path) -> None:
+    """A run replaces an earlier EnergyPlus output made elsewhere; so does a hit."""
+    from idfkit.simulation import CacheKey
+
+    cache = SimulationCache(tmp_path / "cache")
+    key = CacheKey("a" * 64)
+    _filled_cache(cache, key)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "eplus.err").write_bytes(FATAL_ERR)  # left by a plain EnergyPlus run, no manifest
+    placed = cache.restore(key, out)
+    assert placed is not None and placed.success is True
+    placed.verify(deep=True)
+
+
 @pytest.mark.energyplus
 def test_2_simulate_with_a_cache_refuses_as_without_one(
     box_model: Path, weather: Path, energyplus: EnergyPlusConfig, tmp_path: Path
