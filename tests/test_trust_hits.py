@@ -40,6 +40,7 @@ from idfkit.simulation.manifest import (
 from idfkit.simulation.metrics import METRIC_REPORTS
 from idfkit.simulation.study import collect_results, load_study, run_study_job, write_study
 from idfkit.simulation.study.collect import CollectedRow, Collection
+from idfkit.simulation.study.index import JobSpec
 from idfkit.simulation.testing import ACCESS_KEY, SECRET_KEY
 from idfkit.simulation.testing.contract import CapabilityContract
 from tests.faults import FaultProxy, Request
@@ -208,6 +209,21 @@ def test_2_a_hit_refuses_to_replace_the_users_file(tmp_path: Path) -> None:
     assert not (out / MANIFEST_NAME).exists()  # refused before the folder was marked
 
 
+def test_2_a_hit_refuses_what_a_run_refuses_and_no_more(tmp_path: Path) -> None:
+    """A run replaces an earlier EnergyPlus output made elsewhere; so does a hit."""
+    from idfkit.simulation import CacheKey
+
+    cache = SimulationCache(tmp_path / "cache")
+    key = CacheKey("a" * 64)
+    _filled_cache(cache, key)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "eplus.err").write_bytes(FATAL_ERR)  # left by a plain EnergyPlus run, no manifest
+    placed = cache.restore(key, out)
+    assert placed is not None and placed.success is True
+    placed.verify(deep=True)
+
+
 @pytest.mark.energyplus
 def test_2_simulate_with_a_cache_refuses_as_without_one(
     box_model: Path, weather: Path, energyplus: EnergyPlusConfig, tmp_path: Path
@@ -309,16 +325,17 @@ def test_4_sql_path_follows_the_backend_rules(tmp_path: Path) -> None:
 # -- 5. study inputs are checked by their digest -----------------------------------
 
 
-def _study(fs: Any, box_model: Path, weather: Path, **kwargs: Any) -> None:
+def _study(fs: Any, box_model: Path, weather: Path, **kwargs: Any) -> JobSpec:
+    """A one-job study in ``s`` on ``fs``; its job's spec as stored."""
     write_study([SimulationJob(box_model, weather, label="only")], fs, "s", **kwargs)
+    return load_study(fs, "s").jobs[0]
 
 
 def test_5_write_study_replaces_a_wrong_file_under_a_digest_name(
     box_model: Path, weather: Path
 ) -> None:
     fs = MemoryFileSystem()
-    _study(fs, box_model, weather)
-    spec = load_study(fs, "s").jobs[0]
+    spec = _study(fs, box_model, weather)
     fs.write_bytes(join("s", spec.model), b"Version, 1.0; ! not the model\n")
     _study(fs, box_model, weather, overwrite=True)
     stored = fs.read_bytes(join("s", spec.model))
@@ -330,8 +347,7 @@ def test_5_the_worker_refuses_an_input_that_is_not_its_digest(
     box_model: Path, weather: Path
 ) -> None:
     fs = MemoryFileSystem()
-    _study(fs, box_model, weather)
-    spec = load_study(fs, "s").jobs[0]
+    spec = _study(fs, box_model, weather)
     fs.write_bytes(join("s", spec.weather), weather.read_bytes()[:-10])
     with pytest.raises(StudyError, match=spec.weather.replace(".", r"\.")):
         run_study_job(fs, 0, "s")

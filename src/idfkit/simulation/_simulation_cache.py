@@ -273,7 +273,8 @@ class SimulationCache:
         """Place the cached run for `key` in `output_dir`, as if it had just run there.
 
         A hit is published exactly as a run is: on local disk it refuses to
-        replace a file that no run wrote, then it marks the folder, places
+        replace a file named as its model copy that no run wrote (the user's
+        own model, say), then it marks the folder, places
         the files, and commits its manifest only if its marker still stands
         (a run that took the folder over meanwhile wins, and this raises
         `ConcurrentRunError`). On the cache's own store each file is copied
@@ -293,8 +294,8 @@ class SimulationCache:
             or the entry was corrupt and has been dropped).
 
         Raises:
-            FileExistsError: The local folder holds a file the hit would
-                replace that no run wrote.
+            FileExistsError: The local folder holds a file named as the
+                hit's model copy that no run wrote.
             ConcurrentRunError: Another run took the folder over meanwhile.
         """
         from idfkit.simulation._staging import (
@@ -314,7 +315,9 @@ class SimulationCache:
         else:
             dst_fs, dst_dir = fs, remote_output_dir(output_dir)
         # The run's own checks and commit, in the run's order: nothing is written before this.
-        refuse_foreign_files(dst_fs, dst_dir, [f.name for f in entry.manifest.files])
+        # A run refuses to replace a file named as its model copy, and so does a hit.
+        model_copy = [f.name for f in entry.manifest.files if f.name == entry.manifest.model.name]
+        refuse_foreign_files(dst_fs, dst_dir, model_copy)
         if fs is None:
             run_dir.mkdir(parents=True, exist_ok=True)
         marker = PublishingMarker(
