@@ -309,3 +309,11 @@ def test_progress_parser_reports_warmup_and_each_run_period_with_dates() -> None
     ]
     assert events[-1] is not None and events[-1].percent == 100.0
     assert {(e.job_index, e.job_label) for e in events if e is not None} == {(3, "case-3")}
+
+
+def test_a_batch_refuses_a_tqdm_on_progress_as_idfkit_does(box_model: Path) -> None:
+    from idfkit.simulation import SimulationJob, simulate_batch
+
+    job = SimulationJob(box_model, None, label="box", design_day=True)
+    with pytest.raises(ValueError, match="not supported for batch"):
+        simulate_batch([job], on_progress="tqdm")  # type: ignore[arg-type]
