@@ -283,8 +283,7 @@ def check_on_progress(on_progress: object, *, tqdm: bool) -> None:
     wanted = "a callable or 'tqdm'" if tqdm else "a callable (a batch's bar is progress=True)"
     if on_progress == "tqdm" and not tqdm:
         raise ValueError(
-            "on_progress='tqdm' is not supported for batch runs: on_progress must be "
-            f"{wanted}"
+            f"on_progress='tqdm' is not supported for batch runs: on_progress must be {wanted}"
         )
     if isinstance(on_progress, str):
         if not (tqdm and on_progress == "tqdm"):
