@@ -342,6 +342,12 @@ class IDFDocument:
             if key in ("name", "Name") and info.has_name:
                 obj._values[0] = check_value(info.name, "name", str(value))
                 continue
+            if key == info.extensible_wrapper and isinstance(value, list):
+                # idfkit's form for repeated groups: reports=[{"report_name": ...}, ...]
+                for number, group in enumerate(value, start=1):
+                    for item_key, item in dict(group).items():
+                        obj[f"{item_key}_{number}"] = item
+                continue
             obj[key] = value
         self._check_duplicate(obj)
         if validate:

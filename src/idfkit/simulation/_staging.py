@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path, PurePath
+from typing import Any
 
 from idfkit.document import IDFDocument
 from idfkit.simulation._model import load_model
@@ -47,11 +48,14 @@ def prepare_model(model: ModelInput) -> IDFDocument:
 
 
 #: The output objects every run needs (SQL results), and those `prep_outputs` adds.
-_SQL_OUTPUT = (("Output:SQLite", "option_type", "SimpleAndTabular"),)
+#: Each is added as ``doc.add(type, **fields)``; a repeated group in idfkit's list form.
+_SQL_OUTPUT: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("Output:SQLite", {"option_type": "SimpleAndTabular"}),
+)
 _STANDARD_OUTPUTS = (
     *_SQL_OUTPUT,
-    ("Output:Table:SummaryReports", "report_name", "AllSummary"),
-    ("Output:VariableDictionary", "key_field", "Regular"),
+    ("Output:Table:SummaryReports", {"reports": [{"report_name": "AllSummary"}]}),
+    ("Output:VariableDictionary", {"key_field": "Regular"}),
 )
 
 
@@ -69,10 +73,10 @@ def prep_outputs(model: IDFDocument) -> None:
     _add_missing(model, _STANDARD_OUTPUTS)
 
 
-def _add_missing(doc: IDFDocument, outputs: tuple[tuple[str, str, str], ...]) -> None:
-    for obj_type, field_name, value in outputs:
+def _add_missing(doc: IDFDocument, outputs: tuple[tuple[str, dict[str, Any]], ...]) -> None:
+    for obj_type, fields in outputs:
         if obj_type not in doc:
-            doc.add(obj_type, fields={field_name: value})
+            doc.add(obj_type, **fields)
 
 
 def local_weather(weather: str | PurePath | None) -> Path | None:

@@ -163,11 +163,8 @@ def find_energyplus(
         if found is not None and _matches(found.version, wanted):
             return found
         if found is not None:
-            label = f"{label} (version {found.version_string})"
+            label = f"{label}: not {_text(wanted)} (it is {found.version_string})"
         looked.append(label)
-    if wanted:
-        want = ".".join(map(str, wanted))
-        looked = [f"{place}, not {want}" if "(version" in place else place for place in looked]
     raise EnergyPlusNotFoundError(["ENERGYPLUS_DIR (not set)", *looked])
 
 
@@ -202,6 +199,10 @@ def _wanted_version(version: Version | str | None) -> tuple[int, ...]:
     return tuple(int(part) for part in match.groups() if part is not None)
 
 
+def _text(version: tuple[int, ...]) -> str:
+    return ".".join(map(str, version))
+
+
 def _matches(found: Version, wanted: tuple[int, ...]) -> bool:
     return found[: len(wanted)] == wanted
 
@@ -209,10 +210,7 @@ def _matches(found: Version, wanted: tuple[int, ...]) -> bool:
 def _check_version(config: EnergyPlusConfig, wanted: tuple[int, ...]) -> EnergyPlusConfig:
     if not _matches(config.version, wanted):
         raise EnergyPlusNotFoundError(
-            [
-                f"{config.install_dir} (version {config.version_string}, "
-                f"not {'.'.join(map(str, wanted))})"
-            ]
+            [f"{config.install_dir}: not {_text(wanted)} (it is {config.version_string})"]
         )
     return config
 

@@ -240,15 +240,17 @@ def _engine(energyplus: EnergyPlusConfig | str | Path | None) -> EnergyPlusConfi
 
 def _check_version(doc: IDFDocument, config: EnergyPlusConfig, auto_migrate: bool) -> None:
     """With `auto_migrate`, a model of another version is refused, saying how to migrate it."""
-    version = tuple(getattr(doc, "version", ()) or ())[:2]
-    if not version or version == config.version[:2] or not auto_migrate:
+    given = tuple(getattr(doc, "version", ()) or ())
+    full = (*given, 0, 0, 0)[:3]
+    version = full[:2]
+    if not given or version == config.version[:2] or not auto_migrate:
         return
     found = ".".join(map(str, version))
     if version > config.version[:2]:
         raise MigrationError(
             f"the model is for EnergyPlus {found}, newer than {config.version_string}; "
             "models cannot be migrated to an older version",
-            from_version=version,
+            from_version=full,
             to_version=config.version,
         )
     updater = config.version_updater_dir
@@ -262,7 +264,7 @@ def _check_version(doc: IDFDocument, config: EnergyPlusConfig, auto_migrate: boo
         f"this package does not run IDFVersionUpdater's transition programs ({where}). "
         "Migrate it with EnergyPlus's IDFVersionUpdater, or run it with a matching "
         f"EnergyPlus (find_energyplus(version={found!r}))",
-        from_version=version,
+        from_version=full,
         to_version=config.version,
     )
 
