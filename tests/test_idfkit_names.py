@@ -124,7 +124,16 @@ def test_energyplus_not_found_error_lists_places_and_remedies() -> None:
         assert remedy in text
     assert error.searched_locations == ["/usr/local/EnergyPlus", "/opt/EP"]
     assert "Searched in" not in str(EnergyPlusNotFoundError())
-    assert str(pickle.loads(pickle.dumps(error))) == text
+
+
+@pytest.mark.standalone_model
+def test_this_projects_energyplus_not_found_error_pickles_whole() -> None:
+    """(idfkit's own loses its searched locations in a pickle; this project's keeps them.)"""
+    from idfkit.exceptions import EnergyPlusNotFoundError
+
+    error = EnergyPlusNotFoundError(searched_locations=["/opt/EP"])
+    again = pickle.loads(pickle.dumps(error))
+    assert (str(again), again.searched_locations) == (str(error), ["/opt/EP"])
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ from idfkit.simulation.async_batch import async_simulate_batch
 from idfkit.simulation.cli import _parser
 from idfkit.simulation.progress import SimulationProgress
 from idfkit.simulation.study import JobSpec, load_study, write_study
+from idfkit.writers import write_idf
 
 DATA = Path(__file__).parent / "data"
 
@@ -242,7 +243,7 @@ def test_a_cache_is_asked_first_and_filled_after(
             self.store: dict[str, SimulationResult] = {}
 
         def compute_key(self, model: Any, weather: Any, **options: Any) -> str:
-            return f"{len(model.text())}-{Path(weather).name}-{sorted(options.items())}"
+            return f"{len(write_idf(model))}-{Path(weather).name}-{sorted(options.items())}"
 
         def get(self, key: str) -> SimulationResult | None:
             return self.store.get(key)

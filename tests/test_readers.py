@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from idfkit import load_idf
-from idfkit.exceptions import UnknownVariableError
 from idfkit.simulation import (
     CSVColumn,
     CSVResult,
@@ -37,6 +36,7 @@ from idfkit.simulation import (
     TimeSeriesResult,
     simulate,
 )
+from idfkit.simulation.exceptions import UnknownVariableError
 
 DESIGN_DAYS = ("Ann Htg 99.6% Condns DB,", "Ann Clg .4% Condns DB=>MWB,")
 OUTPUTS = """
