@@ -37,7 +37,7 @@ from idfkit.simulation.fs.base import FileSystem
 from idfkit.simulation.manifest import MANIFEST_NAME
 from idfkit.simulation.study import collect_results, run_study_job, write_study
 from idfkit.simulation.testing import ACCESS_KEY, SECRET_KEY, LocalS3Server
-from idfkit.writers import write_idf
+from idfkit.writers import save_idf, write_idf
 from tests.conftest import unique_bucket
 from tests.faults import FaultProxy, Request, random_faults
 
@@ -218,7 +218,7 @@ def test_crash_at_any_point_then_rerun(
     earlier = simulate(earlier_model, weather, output_dir="crash", fs=direct)
     assert earlier.manifest is not None
     model_path = tmp_path / "model.idf"
-    new_model.write(model_path)
+    save_idf(new_model, model_path)
     with FaultProxy(moto_server.endpoint_url, rule=crash_rule(point), forward_held=False) as proxy:
         child = subprocess.Popen(
             [

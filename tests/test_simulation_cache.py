@@ -41,7 +41,7 @@ def test_key_covers_model_text_weather_bytes_and_every_option(
     without = load_idf(box_model)
     without.removeidfobject(without["Output:SQLite"][0])
     added = without.copy()
-    added.add("Output:SQLite", "SimpleAndTabular")
+    added.add("Output:SQLite", option_type="SimpleAndTabular")
     assert cache.compute_key(without, weather) == cache.compute_key(added, weather)
     # A changed model is another key.
     edited = load_idf(box_model)
