@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from idfkit import _references
 from idfkit._idf_text import TYPE_RE, parse_idf_text
+from idfkit._simulation_mixin import SimulationMixin
 from idfkit.exceptions import (
     DuplicateObjectError,
     IDFParseError,
@@ -34,7 +35,7 @@ Format = Literal["idf", "epjson"]
 _UNSET: Any = object()
 
 
-class IDFDocument:
+class IDFDocument(SimulationMixin):
     """A model: a collection of objects per type, in IDF or epJSON form.
 
     Args:
@@ -532,26 +533,7 @@ class IDFDocument:
         """The schedule with this name, or None."""
         return self.schedules_dict.get(name.upper())
 
-    def run(self, weather: str | Path | None = None, **kwargs: Any) -> Any:
-        """Simulate this model (see `idfkit.simulation.simulate`)."""
-        from idfkit.simulation import simulate
-
-        return simulate(self, weather, **kwargs)
-
     # -- copy and write -------------------------------------------------------
-    def expand(self, *, energyplus: Any = None, timeout: float = 120.0) -> IDFDocument:
-        """A copy with the `HVACTemplate:*` objects expanded by EnergyPlus's ExpandObjects.
-
-        See `idfkit.simulation.expand_objects`; this document is not changed.
-
-        Args:
-            energyplus: The `EnergyPlusConfig` to use; found when None.
-            timeout: Seconds ExpandObjects may run.
-        """
-        from idfkit.simulation.expand import expand_objects
-
-        return expand_objects(self, energyplus=energyplus, timeout=timeout)
-
     def copy(self) -> IDFDocument:
         """A deep copy: editing it never changes this document."""
         twin = IDFDocument(
