@@ -169,7 +169,7 @@ def test_idfkit_errors_for_run_setup(
     design_days: Path, energyplus: EnergyPlusConfig, tmp_path: Path
 ) -> None:
     """What idfkit raises as `SimulationError` is a `SimulationError` here too."""
-    with pytest.raises(SimulationError, match="weather file not found") as missing:
+    with pytest.raises(SimulationError, match="Weather file not found") as missing:
         simulate(design_days, tmp_path / "nowhere.epw", energyplus=energyplus)
     assert isinstance(missing.value, FileNotFoundError)
     for options in ({}, {"annual": True}):

@@ -85,7 +85,7 @@ def local_weather(weather: str | PurePath | None) -> Path | None:
         return None
     path = Path(weather)
     if not path.is_file():
-        raise WeatherFileNotFoundError(f"weather file not found: {path.absolute()}")
+        raise WeatherFileNotFoundError(f"Weather file not found: {path.absolute()}")
     return path.absolute()
 
 
