@@ -63,6 +63,7 @@ def test_imports_without_optional_dependencies() -> None:
 @pytest.mark.parametrize(
     "module", [idfkit, idfkit.simulation, idfkit.simulation.fs, idfkit.exceptions]
 )
+@pytest.mark.standalone_model
 def test_all_is_sorted_complete_and_importable(module: object) -> None:
     names = module.__all__  # type: ignore[attr-defined]
     assert names == sorted(names)
@@ -78,6 +79,7 @@ def test_all_is_sorted_complete_and_importable(module: object) -> None:
     assert public <= set(names), sorted(public - set(names))
 
 
+@pytest.mark.standalone_model
 def test_every_error_pickles_with_its_details() -> None:
     e = idfkit.exceptions
     errors = {
@@ -121,10 +123,12 @@ def test_run_errors_survive_tblib_as_dask_pickles_them() -> None:
     """tblib (installed by Dask's workers) rebuilds exceptions its own way."""
     from tblib.pickling_support import pickle_exception
 
-    e = idfkit.exceptions
+    from idfkit.exceptions import SimulationError
+    from idfkit.simulation.exceptions import WeatherFileNotFoundError
+
     for error in (
-        e.SimulationError("timed out", stderr="partial", exit_code=-9),
-        e.WeatherFileNotFoundError("weather file not found: /x.epw"),
+        SimulationError("timed out", stderr="partial", exit_code=-9),
+        WeatherFileNotFoundError("weather file not found: /x.epw"),
     ):
         rebuild, args, *state = pickle_exception(error)
         copy = rebuild(*args)
@@ -134,6 +138,7 @@ def test_run_errors_survive_tblib_as_dask_pickles_them() -> None:
         assert vars(copy) == vars(error)
 
 
+@pytest.mark.standalone_model
 def test_errors_are_also_the_right_builtins() -> None:
     e = idfkit.exceptions
     assert issubclass(e.ResultNotFoundError, FileNotFoundError)

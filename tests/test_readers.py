@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from idfkit import load_idf
-from idfkit.exceptions import UnknownVariableError
 from idfkit.simulation import (
     CSVColumn,
     CSVResult,
@@ -37,6 +36,7 @@ from idfkit.simulation import (
     TimeSeriesResult,
     simulate,
 )
+from idfkit.simulation.exceptions import UnknownVariableError
 
 DESIGN_DAYS = ("Ann Htg 99.6% Condns DB,", "Ann Clg .4% Condns DB=>MWB,")
 OUTPUTS = """
@@ -443,7 +443,15 @@ def test_output_variable_index(run: SimulationResult, box_model: Path, tmp_path:
     in_celsius = index.filter_by_units("c")
     assert in_celsius and all(item.units == "C" for item in in_celsius)
 
-    # idfkit's keyword idiom, doc.add(type, field=value), on an epJSON document.
+
+@pytest.mark.standalone_model
+def test_output_variable_index_adds_to_an_epjson_document(
+    run: SimulationResult, tmp_path: Path
+) -> None:
+    """idfkit's keyword idiom, doc.add(type, field=value), on this project's epJSON document."""
+    index = OutputVariableIndex.from_files(
+        output(run, "eplus.rdd", "eplusout.rdd"), output(run, "eplus.mdd", "eplusout.mdd")
+    )
     source = tmp_path / "outputs.epJSON"
     source.write_text(
         '{"Version": {"Version 1": {"version_identifier": "25.2"}}, '

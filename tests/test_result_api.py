@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from idfkit.exceptions import IncompleteResultError, ResultNotFoundError
 from idfkit.simulation import EnergyPlusConfig, SimulationResult, simulate
+from idfkit.simulation.exceptions import IncompleteResultError, ResultNotFoundError
 from idfkit.simulation.filenames import detect_naming, detect_suffix, output_name, output_names
 from idfkit.simulation.fs.local import LocalFileSystem
 from idfkit.simulation.fs.memory import MemoryFileSystem

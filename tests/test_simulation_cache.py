@@ -39,9 +39,9 @@ def test_key_covers_model_text_weather_bytes_and_every_option(
     assert cache.compute_key(box_model, None) != key
     # Output:SQLite is added for the run anyway, so having it already changes nothing.
     without = load_idf(box_model)
-    without.remove(without["Output:SQLite"][0])
+    without.removeidfobject(without["Output:SQLite"][0])
     added = without.copy()
-    added.add("Output:SQLite", "SimpleAndTabular")
+    added.add("Output:SQLite", option_type="SimpleAndTabular")
     assert cache.compute_key(without, weather) == cache.compute_key(added, weather)
     # A changed model is another key.
     edited = load_idf(box_model)

@@ -42,7 +42,9 @@ def box_jobs(box_model: Path, weather: Path, count: int) -> list[SimulationJob]:
     jobs = []
     for i in range(count):
         variant = base.copy()
-        variant["Material"][0].fields[2] = f"{0.05 + 0.01 * (i % 3):.2f}"  # only 3 distinct models
+        variant["Material"][0].thickness = float(
+            f"{0.05 + 0.01 * (i % 3):.2f}"
+        )  # only 3 distinct models
         jobs.append(SimulationJob(variant, weather, label=f"case-{i}", output_dir=f"case-{i}"))
     return jobs
 
@@ -171,7 +173,7 @@ def test_a_rewritten_study_never_reads_old_results_as_its_own(
 
     # Job 0 gets another model, job 1 another run option, job 2 is unchanged.
     changed_model = load_idf(box_model)
-    changed_model["Material"][0].fields[2] = "0.30"
+    changed_model["Material"][0].thickness = 0.30
     second = [
         SimulationJob(changed_model, weather, label="case-0", output_dir="case-0"),
         replace(first[1], extra_args=("--convert-only",)),

@@ -24,6 +24,7 @@ from idfkit.simulation.study import (
     run_study_job,
     write_study,
 )
+from idfkit.writers import write_idf
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -202,7 +203,7 @@ def test_grid_is_the_full_factorial(box_model: Path, weather: Path) -> None:
     assert jobs[5].parameters == {"t": 0.1, "orient": 180}
     assert [j.label for j in jobs[:2]] == ["job-00000", "job-00001"]
     assert all(j.annual for j in jobs)
-    texts = {j.model.text() for j in jobs if isinstance(j.model, IDFDocument)}
+    texts = {write_idf(j.model) for j in jobs if isinstance(j.model, IDFDocument)}
     assert len(texts) == 2  # orientation is only a label here: two distinct models
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from idfkit.exceptions import IncompleteResultError
 from idfkit.simulation import SimulationResult
+from idfkit.simulation.exceptions import IncompleteResultError
 from idfkit.simulation.fs.local import LocalFileSystem
 from idfkit.simulation.fs.memory import MemoryFileSystem
 from idfkit.simulation.manifest import (

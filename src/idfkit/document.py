@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from idfkit import _references
 from idfkit._idf_text import TYPE_RE, parse_idf_text
+from idfkit._simulation_mixin import SimulationMixin
 from idfkit.exceptions import (
     DuplicateObjectError,
     IDFParseError,
@@ -34,7 +35,7 @@ Format = Literal["idf", "epjson"]
 _UNSET: Any = object()
 
 
-class IDFDocument:
+class IDFDocument(SimulationMixin):
     """A model: a collection of objects per type, in IDF or epJSON form.
 
     Args:
@@ -342,6 +343,12 @@ class IDFDocument:
             if key in ("name", "Name") and info.has_name:
                 obj._values[0] = check_value(info.name, "name", str(value))
                 continue
+            if key == info.extensible_wrapper and isinstance(value, list):
+                # idfkit's form for repeated groups: reports=[{"report_name": ...}, ...]
+                for number, group in enumerate(value, start=1):
+                    for item_key, item in dict(group).items():
+                        obj[f"{item_key}_{number}"] = item
+                continue
             obj[key] = value
         self._check_duplicate(obj)
         if validate:
@@ -526,26 +533,7 @@ class IDFDocument:
         """The schedule with this name, or None."""
         return self.schedules_dict.get(name.upper())
 
-    def run(self, weather: str | Path | None = None, **kwargs: Any) -> Any:
-        """Simulate this model (see `idfkit.simulation.simulate`)."""
-        from idfkit.simulation import simulate
-
-        return simulate(self, weather, **kwargs)
-
     # -- copy and write -------------------------------------------------------
-    def expand(self, *, energyplus: Any = None, timeout: float = 120.0) -> IDFDocument:
-        """A copy with the `HVACTemplate:*` objects expanded by EnergyPlus's ExpandObjects.
-
-        See `idfkit.simulation.expand_objects`; this document is not changed.
-
-        Args:
-            energyplus: The `EnergyPlusConfig` to use; found when None.
-            timeout: Seconds ExpandObjects may run.
-        """
-        from idfkit.simulation.expand import expand_objects
-
-        return expand_objects(self, energyplus=energyplus, timeout=timeout)
-
     def copy(self) -> IDFDocument:
         """A deep copy: editing it never changes this document."""
         twin = IDFDocument(

@@ -354,6 +354,13 @@ class MigrationError(IdfKitError):
         return self.message
 
 
+def _with_process_output(message: str, exit_code: int | None, stderr: str | None) -> str:
+    """``message (exit code N)`` and, when there is any, the end of standard error."""
+    text = message if exit_code is None else f"{message} (exit code {exit_code})"
+    said = (stderr or "").strip()
+    return f"{text}\nstderr: {said[-500:]}" if said else text
+
+
 class NoDesignDaysError(IdfKitError):
     """A weather station with no design days to add to a model."""
 
@@ -369,12 +376,28 @@ class NoDesignDaysError(IdfKitError):
         self.nearby_suggestions = list(nearby_suggestions or [])
 
     def __str__(self) -> str:
-        where = self.station_name or self.ddy_path or "the weather station"
-        return f"no design days found for {where}"
+        if self.station_name:
+            which = f"DDY file for '{self.station_name}'"
+        elif self.ddy_path:
+            which = f"DDY file '{self.ddy_path}'"
+        else:
+            which = "DDY file"
+        text = (
+            f"{which} contains no SizingPeriod:DesignDay objects.\n"
+            "This station may lack ASHRAE design conditions data."
+        )
+        if self.nearby_suggestions:
+            text += "\n\nNearby stations that may have design days:"
+            text += "".join(f"\n  - {name}" for name in self.nearby_suggestions[:5])
+        return text
 
 
 class ExpandObjectsError(IdfKitError):
-    """An ExpandObjects (or Slab/Basement) preprocessor run that failed."""
+    """An ExpandObjects (or Slab/Basement) preprocessor run that failed.
+
+    As in idfkit, the text adds the exit code and the end of standard error:
+    ``failed (exit code 3)\nstderr: boom``.
+    """
 
     def __init__(
         self,
@@ -394,11 +417,41 @@ class ExpandObjectsError(IdfKitError):
         return (_rebuild_kw, (type(self), self.__dict__))
 
     def __str__(self) -> str:
-        return self.message
+        return _with_process_output(self.message, self.exit_code, self.stderr)
 
 
 class EnergyPlusNotFoundError(IdfKitError, FileNotFoundError):
-    """No EnergyPlus installation was found in any of the places searched."""
+    """No EnergyPlus installation was found in any of the places searched.
+
+    The message lists ``searched_locations`` and the ways to point to an
+    installation, as idfkit words them.
+    """
+
+    def __init__(self, searched_locations: list[str] | str | None = None) -> None:
+        if isinstance(searched_locations, str):  # a message of its own (older form)
+            self.searched_locations: list[str] = []
+            text = searched_locations
+        else:
+            self.searched_locations = list(searched_locations or [])
+            text = "Could not find an EnergyPlus installation."
+            if self.searched_locations:
+                text += "\nSearched in:\n" + "".join(
+                    f"  - {place}\n" for place in self.searched_locations
+                )
+            text += (
+                "\nTo fix this, either:\n"
+                "  1. Set the ENERGYPLUS_DIR environment variable to the install folder\n"
+                "  2. Give the folder explicitly: find_energyplus(path='/path/to/EnergyPlus')\n"
+                "  3. Put 'energyplus' on your PATH"
+            )
+        super().__init__(text)
+        self._text = text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_kw, (type(self), self.__dict__))
+
+    def __str__(self) -> str:
+        return self._text
 
 
 class SimulationError(IdfKitError, RuntimeError):

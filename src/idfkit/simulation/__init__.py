@@ -1,4 +1,26 @@
-"""Run EnergyPlus locally; keep and read the results on any storage backend."""
+"""Run EnergyPlus locally; keep and read the results on any storage backend.
+
+This part drops into an installed idfkit as its ``idfkit.simulation``, so it
+stands on idfkit's public API only. From outside itself it imports
+`IDFDocument`, `load_idf` (inside functions: idfkit's package imports this
+part before it defines it), `write_idf`, and the errors `IdfKitError`,
+`SimulationError`, `ExpandObjectsError`, `EnergyPlusNotFoundError` and
+`MigrationError`; its own errors are in `idfkit.simulation.exceptions`.
+
+A model handed to it is touched only through calls that idfkit's documents
+and this project's answer alike (`idfkit.simulation._model`):
+
+- ``write_idf(doc)``: the model as IDF text (run input, cache keys, study bundles);
+- ``doc.copy()``: the run's own copy;
+- ``doc.version``: the version a run checks against the engine;
+- ``doc.all_objects`` and each object's ``obj_type``: the types a model holds;
+- ``obj_type in doc``, ``doc[obj_type]`` and ``doc.add(obj_type, **fields)``
+  (a repeated group as a list: ``reports=[{"report_name": ...}]``): output
+  objects added where missing;
+- ``obj.name``, ``getattr(obj, field)`` and ``setattr(obj, field, value)``: a
+  study parameter set by name;
+- ``load_idf(path)``: a model file (and ExpandObjects' output) read back.
+"""
 
 from __future__ import annotations
 

@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from idfkit.simulation._external_files import external_files
-from idfkit.simulation._fetch import cache_dir as default_cache_root
 from idfkit.simulation._job_context import job_fields
 from idfkit.simulation._publish import _map, mark_publishing, publish_placed
 from idfkit.simulation.exceptions import IncompleteResultError
@@ -134,9 +133,9 @@ class SimulationCache:
             raise ValueError("pass cache_dir (a local folder) or fs (any backend), not both")
         self._local_dir: Path | None = None
         if fs is None:
-            folder = (
-                Path(cache_dir) if cache_dir is not None else default_cache_root() / "simulation"
-            )
+            from idfkit.simulation.cache import default_simulation_cache_dir
+
+            folder = Path(cache_dir) if cache_dir is not None else default_simulation_cache_dir()
             self._local_dir = folder.resolve()
             fs = LocalFileSystem(root=self._local_dir)
         self.fs: FileSystem = fs

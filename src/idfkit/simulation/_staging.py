@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path, PurePath
+from typing import Any
 
 from idfkit.document import IDFDocument
 from idfkit.simulation._arguments import argument_error
@@ -76,11 +77,14 @@ def prepare_run_model(model: ModelInput) -> tuple[IDFDocument, list[str]]:
 
 
 #: The output objects every run needs (SQL results), and those `prep_outputs` adds.
-_SQL_OUTPUT = (("Output:SQLite", "option_type", "SimpleAndTabular"),)
+#: Each is added as ``doc.add(type, **fields)``; a repeated group in idfkit's list form.
+_SQL_OUTPUT: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("Output:SQLite", {"option_type": "SimpleAndTabular"}),
+)
 _STANDARD_OUTPUTS = (
     *_SQL_OUTPUT,
-    ("Output:Table:SummaryReports", "report_name", "AllSummary"),
-    ("Output:VariableDictionary", "key_field", "Regular"),
+    ("Output:Table:SummaryReports", {"reports": [{"report_name": "AllSummary"}]}),
+    ("Output:VariableDictionary", {"key_field": "Regular"}),
 )
 
 
@@ -98,10 +102,10 @@ def prep_outputs(model: IDFDocument) -> None:
     _add_missing(model, _STANDARD_OUTPUTS)
 
 
-def _add_missing(doc: IDFDocument, outputs: tuple[tuple[str, str, str], ...]) -> None:
-    for obj_type, field_name, value in outputs:
+def _add_missing(doc: IDFDocument, outputs: tuple[tuple[str, dict[str, Any]], ...]) -> None:
+    for obj_type, fields in outputs:
         if obj_type not in doc:
-            doc.add(obj_type, fields={field_name: value})
+            doc.add(obj_type, **fields)
 
 
 #: Suffixes of model files, and of weather files, to tell the two apart when swapped.
@@ -142,7 +146,7 @@ def local_weather(weather: str | PurePath | None) -> Path | None:
         return None
     path = check_weather_path(weather)
     if not path.is_file():
-        raise WeatherFileNotFoundError(f"weather file not found: {path.absolute()}")
+        raise WeatherFileNotFoundError(f"Weather file not found: {path.absolute()}")
     return path.absolute()
 
 

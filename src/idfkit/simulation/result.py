@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from idfkit.simulation import _fetch
 from idfkit.simulation.exceptions import IncompleteResultError, ResultNotFoundError, StorageError
 from idfkit.simulation.filenames import OutputKind, OutputSuffix, detect_naming, output_name
+from idfkit.simulation.fs._blocking import BlockingFileSystem, serving_loop
 from idfkit.simulation.fs.base import (
     FileSystem,
     SupportsLocalPath,
@@ -69,7 +70,9 @@ class SimulationResult:
         runtime_seconds: The run's wall time, when known; else from the manifest.
         output_prefix: The prefix of the output file names (`-p`).
         fs: The backend holding `run_dir`; None means local disk.
-        async_fs: Kept for idfkit compatibility; reads go through `fs`.
+        async_fs: An async backend holding `run_dir`, instead of `fs`: the
+            ``async_*`` readers read through it (and the synchronous ones
+            raise, saying to use them).
         migration_report: Kept for idfkit compatibility.
         manifest: The run's manifest when the caller already holds it; None
             reads it on first use.
@@ -92,6 +95,10 @@ class SimulationResult:
         manifest: RunManifest | None = None,
         output_suffix: OutputSuffix | None = None,
     ) -> None:
+        if fs is not None and async_fs is not None:
+            raise ValueError("fs and async_fs are mutually exclusive: give the one holding run_dir")
+        if async_fs is not None:
+            fs = getattr(async_fs, "sync", None) or BlockingFileSystem(async_fs)
         self.fs, self._dir = _locate(run_dir, fs)
         self.run_dir: str | Path = (
             self.fs.root  # type: ignore[attr-defined]
@@ -130,7 +137,7 @@ class SimulationResult:
             path: The run folder: a local path, or a path on `fs`.
             output_prefix: The prefix of the output file names.
             fs: The backend holding the folder; None means local disk.
-            async_fs: Kept for idfkit compatibility; reads go through `fs`.
+            async_fs: An async backend holding the folder, instead of `fs`.
             output_suffix: The suffix style; None detects it from the files.
 
         Returns:
@@ -369,8 +376,8 @@ class SimulationResult:
 
     @property
     def err_path(self) -> Path | None:
-        """The .err file as a local file, or None."""
-        return self._output_path("err")
+        """The .err file as a local file (any ``*.err`` when the named one is absent), or None."""
+        return self._output_path("err") or self._any_with_suffix(".err")
 
     @property
     def eso_path(self) -> Path | None:
@@ -399,8 +406,40 @@ class SimulationResult:
 
     @property
     def html_path(self) -> Path | None:
-        """The HTML tabular report as a local file, or None."""
-        return self._output_path("table_htm")
+        """The HTML tabular report as a local file, or None.
+
+        Tried in turn, as idfkit does: the run's own table report name
+        (``eplusTable.htm``), the same ending ``.html``, then any ``*.htm``, then
+        any ``*.html`` in the folder (``eplustbl.htm`` included).
+        """
+        found = self._output_path("table_htm")
+        if found is None and not self._has_manifest():
+            named = self.output_name("table_htm")
+            found = (
+                self._present(named.removesuffix(".htm") + ".html")
+                or self._any_with_suffix(".htm")
+                or self._any_with_suffix(".html")
+            )
+        return found
+
+    def _has_manifest(self) -> bool:
+        return self.manifest is not None
+
+    def _present(self, name: str) -> Path | None:
+        """`name` in the run folder as a local file, or None when absent."""
+        try:
+            return self.local_path(name)
+        except FileNotFoundError as exc:
+            if isinstance(exc, ResultNotFoundError | StorageError):
+                raise
+            return None
+
+    def _any_with_suffix(self, suffix: str) -> Path | None:
+        """The first file (by name) directly in a folder without a manifest ending in `suffix`."""
+        if self._has_manifest():
+            return None
+        names = sorted(n for n in self._names_present() if n.lower().endswith(suffix))
+        return self._present(names[0]) if names else None
 
     # -- parsed outputs ----------------------------------------------------
     @property
@@ -479,31 +518,38 @@ class SimulationResult:
     # -- the same readers for asyncio: the event loop never waits on a read ----
     async def async_sql(self) -> SQLResult | None:
         """`sql`, read in a worker thread."""
-        return await asyncio.to_thread(lambda: self.sql)
+        return await self._off_loop(lambda: self.sql)
 
     async def async_errors(self) -> ErrorReport:
         """`errors`, read in a worker thread."""
-        return await asyncio.to_thread(lambda: self.errors)
+        return await self._off_loop(lambda: self.errors)
 
     async def async_variables(self) -> OutputVariableIndex | None:
         """`variables`, read in a worker thread."""
-        return await asyncio.to_thread(lambda: self.variables)
+        return await self._off_loop(lambda: self.variables)
 
     async def async_csv(self) -> CSVResult | None:
         """`csv`, read in a worker thread."""
-        return await asyncio.to_thread(lambda: self.csv)
+        return await self._off_loop(lambda: self.csv)
 
     async def async_html(self) -> HTMLResult | None:
         """`html`, read in a worker thread."""
-        return await asyncio.to_thread(lambda: self.html)
+        return await self._off_loop(lambda: self.html)
 
     async def async_eso(self) -> ESOResult | None:
         """`eso`, read in a worker thread."""
-        return await asyncio.to_thread(lambda: self.eso)
+        return await self._off_loop(lambda: self.eso)
 
     async def async_mtr(self) -> ESOResult | None:
         """`mtr`, read in a worker thread."""
-        return await asyncio.to_thread(lambda: self.mtr)
+        return await self._off_loop(lambda: self.mtr)
+
+    async def _off_loop(self, read: Callable[[], T]) -> T:
+        """`read` in a worker thread; an async-only backend is called back on this loop."""
+        if isinstance(self.fs, BlockingFileSystem):
+            with serving_loop(asyncio.get_running_loop()):
+                return await asyncio.to_thread(read)
+        return await asyncio.to_thread(read)
 
     def _names_present(self) -> list[str]:
         """Names stored directly in the run folder (one listing)."""

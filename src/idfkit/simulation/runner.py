@@ -250,15 +250,17 @@ def _engine(energyplus: EnergyPlusConfig | str | Path | None) -> EnergyPlusConfi
 
 def _check_version(doc: IDFDocument, config: EnergyPlusConfig, auto_migrate: bool) -> None:
     """With `auto_migrate`, a model of another version is refused, saying how to migrate it."""
-    version = tuple(getattr(doc, "version", ()) or ())[:2]
-    if not version or version == config.version[:2] or not auto_migrate:
+    given = tuple(getattr(doc, "version", ()) or ())
+    full = (*given, 0, 0, 0)[:3]
+    version = full[:2]
+    if not given or version == config.version[:2] or not auto_migrate:
         return
     found = ".".join(map(str, version))
     if version > config.version[:2]:
         raise MigrationError(
             f"the model is for EnergyPlus {found}, newer than {config.version_string}; "
             "models cannot be migrated to an older version",
-            from_version=version,
+            from_version=full,
             to_version=config.version,
         )
     updater = config.version_updater_dir
@@ -272,7 +274,7 @@ def _check_version(doc: IDFDocument, config: EnergyPlusConfig, auto_migrate: boo
         f"this package does not run IDFVersionUpdater's transition programs ({where}). "
         "Migrate it with EnergyPlus's IDFVersionUpdater, or run it with a matching "
         f"EnergyPlus (find_energyplus(version={found!r}))",
-        from_version=version,
+        from_version=full,
         to_version=config.version,
     )
 
@@ -291,6 +293,10 @@ def check_on_progress(on_progress: object, *, tqdm: bool) -> None:
         TypeError: Neither a name nor a callable.
     """
     wanted = "a callable or 'tqdm'" if tqdm else "a callable (a batch's bar is progress=True)"
+    if on_progress == "tqdm" and not tqdm:
+        raise ValueError(
+            f"on_progress='tqdm' is not supported for batch runs: on_progress must be {wanted}"
+        )
     if isinstance(on_progress, str):
         if not (tqdm and on_progress == "tqdm"):
             raise ValueError(f"on_progress must be {wanted}, not {on_progress!r}")
