@@ -111,10 +111,7 @@ def add_metric_outputs(doc: IDFDocument) -> list[str]:
     names = asked + missing
     doc.add(
         "Output:Table:SummaryReports",
-        fields={
-            ("report_name" if i == 0 else f"report_name_{i + 1}"): name
-            for i, name in enumerate(names)
-        },
+        fields={"reports": [{"report_name": name} for name in names]},
     )
     changes.append("Output:Table:SummaryReports " + ", ".join(missing) + " added")
     return changes
