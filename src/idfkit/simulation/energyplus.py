@@ -162,9 +162,9 @@ def find_energyplus(
         if found is not None and _matches(found.version, wanted):
             return found
         if found is not None:
-            label = f"{label}: EnergyPlus {found.version_string}, not {_text(wanted)}"
+            label = f"{label}: not {_text(wanted)} (it is EnergyPlus {found.version_string})"
         looked.append(label)
-    if wanted and any(", not " in place for place in looked):
+    if wanted and any(": not " in place for place in looked):
         looked.append(f"EnergyPlus {_text(wanted)} elsewhere: {_OTHER_VERSIONS}")
     raise EnergyPlusNotFoundError(["ENERGYPLUS_DIR (not set)", *looked])
 
@@ -218,9 +218,10 @@ def _matches(found: Version, wanted: tuple[int, ...]) -> bool:
 
 def _check_version(config: EnergyPlusConfig, wanted: tuple[int, ...]) -> EnergyPlusConfig:
     if not _matches(config.version, wanted):
+        found = f"it is EnergyPlus {config.version_string}"
         raise EnergyPlusNotFoundError(
             [
-                f"{config.install_dir}: EnergyPlus {config.version_string}, not {_text(wanted)}",
+                f"{config.install_dir}: not {_text(wanted)} ({found})",
                 f"EnergyPlus {_text(wanted)} elsewhere: {_OTHER_VERSIONS}",
             ]
         )
