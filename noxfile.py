@@ -74,6 +74,7 @@ def tests(session: nox.Session) -> None:
 IDFKIT_RELEASE = "1.1.1"
 TRANSPLANT_EXCLUSIONS = Path("tests/transplant/idfkit_exclusions.txt")
 TICKING = "tests/test_async.py::test_event_loop_keeps_ticking_during_a_run"
+NOTEBOOK_TEST = "tests/test_docs.py::test_the_notebook_shows_rounded_numbers_and_no_port"
 
 
 def _exclusions() -> tuple[list[str], list[str]]:
@@ -231,6 +232,8 @@ def docs(session: nox.Session) -> None:
     )
     session.env["NO_MKDOCS_2_WARNING"] = "1"
     session.run("mkdocs", "build", "--strict", "--site-dir", "site")
+    # The notebook's shown output (needs the Jupyter kernel installed here; skipped in `tests`).
+    session.run("pytest", "-q", "-p", "no:cacheprovider", f"{NOTEBOOK_TEST}")
 
 
 @nox.session(python=PYTHON)
