@@ -236,8 +236,8 @@ def _on(scheme: str, request: pytest.FixtureRequest, container: str, **options: 
 def test_a_missing_container_is_named_before_energyplus_runs(
     scheme: str, request: pytest.FixtureRequest, box_model: Path, weather: Path
 ) -> None:
-    from idfkit.exceptions import BucketNotFoundError
     from idfkit.simulation import simulate
+    from idfkit.simulation.exceptions import BucketNotFoundError
 
     name = unique_container()
     fs = _on(scheme, request, name)
@@ -272,7 +272,7 @@ def test_wrong_azure_key_is_a_permission_error(azurite: Azurite) -> None:
 
 @pytest.mark.parametrize("scheme", ["az", "gs"])
 def test_a_refused_endpoint_fails_fast_and_names_it(scheme: str) -> None:
-    from idfkit.exceptions import StorageConnectionError
+    from idfkit.simulation.exceptions import StorageConnectionError
 
     endpoint = f"http://127.0.0.1:{free_port()}"
     if scheme == "az":

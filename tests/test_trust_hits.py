@@ -20,11 +20,16 @@ from typing import Any, ClassVar
 import pytest
 
 from idfkit import load_idf
-from idfkit.exceptions import ConcurrentRunError, IncompleteResultError, StorageError, StudyError
 from idfkit.simulation import SimulationCache, SimulationJob, SimulationResult, simulate
 from idfkit.simulation._job_context import JobContext, job_context
 from idfkit.simulation._publish import mark_publishing, publish_placed
 from idfkit.simulation.energyplus import EnergyPlusConfig
+from idfkit.simulation.exceptions import (
+    ConcurrentRunError,
+    IncompleteResultError,
+    StorageError,
+    StudyError,
+)
 from idfkit.simulation.fs.base import FileInfo, join
 from idfkit.simulation.fs.fsspec import FsspecFileSystem
 from idfkit.simulation.fs.local import LocalFileSystem
