@@ -228,9 +228,7 @@ def test_grid_sets_fields_by_name(box_model: Path, weather: Path, tmp_path: Path
     with pytest.raises(StudyError, match=r"Invalid field 'thicknes' for object type 'Material'"):
         grid_jobs(box_model, weather, {"Material:Wall Insulation:thicknes": [0.1]})
     with pytest.raises(
-        StudyError,
-        match=r"-1 is out of range for Material thickness \(must be > 0\)"
-        r"|Value -1 for 'thickness' must be > 0",
+        StudyError, match=r"-1 is out of range for Material thickness \(must be > 0\)"
     ):
         grid_jobs(box_model, weather, {"Material:Wall Insulation:thickness": [0.1, -1]})
 

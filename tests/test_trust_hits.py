@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from idfkit import load_idf
+from idfkit import load_idf, write_idf
 from idfkit.simulation import SimulationCache, SimulationJob, SimulationResult, simulate
 from idfkit.simulation._job_context import JobContext, job_context
 from idfkit.simulation._publish import mark_publishing, publish_placed
@@ -366,15 +366,15 @@ def _with_schedule_file(box_model: Path, csv: str, tmp_path: Path) -> Path:
     doc = load_idf(box_model)
     doc.add(
         "Schedule:File",
+        "From CSV",
         fields={
-            "name": "From CSV",
             "file_name": csv,
             "column_number": 1,
             "rows_to_skip_at_top": 0,
         },
     )
     path = tmp_path / f"with-{abs(hash(csv))}.idf"
-    doc.write(path)
+    path.write_text(write_idf(doc))
     return path
 
 
@@ -397,7 +397,11 @@ def test_6_a_model_whose_files_cannot_be_keyed_is_not_cached(
     with pytest.raises(ValueError, match=r"cannot be cached.*Schedule:File.*relative path"):
         cache.compute_key(relative, weather, energyplus_version="25.2.0")
     doc = load_idf(box_model)
-    doc.add("PythonPlugin:Instance", fields={"name": "p", "python_module_name": "mine"})
+    doc.add(
+        "PythonPlugin:Instance",
+        "p",
+        fields={"python_module_name": "mine", "plugin_class_name": "Mine"},
+    )
     with pytest.raises(ValueError, match="Python plugin"):
         cache.compute_key(doc, weather, energyplus_version="25.2.0")
 
@@ -712,7 +716,8 @@ def test_17_a_study_run_adds_the_outputs_its_metrics_need(
     doc = load_idf(box_model)
     doc.removeidfobject(doc["Output:Table:SummaryReports"][0])
     doc["Output:SQLite"][0].option_type = "Simple"
-    model = doc.write(tmp_path / "bare.idf")
+    model = tmp_path / "bare.idf"
+    model.write_text(write_idf(doc))
     original = model.read_bytes()
     fs = LocalFileSystem(tmp_path / "study")
     write_study([SimulationJob(model, weather, label="bare")], fs, "")

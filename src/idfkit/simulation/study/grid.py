@@ -121,35 +121,61 @@ def set_field(doc: IDFDocument, path: str, value: Any) -> None:
             parameter="edit",
             advice=_EDIT_ADVICE,
         ) from None
+    spec = obj.getfieldidd(field) or {}
+    if not _fits(value, spec):  # checked here: idfkit's checkrange passes any text
+        raise StudyError(f"parameter {path!r}: {value!r} {_outside(obj, field, value, spec)}")
     try:
         setattr(obj, field, value)
-        fits = obj.checkrange(field)
     except (RangeError, ValueError, TypeError) as exc:  # a model layer that checks on set
         raise StudyError(f"parameter {path!r}: {exc}") from None
-    if not fits:
-        raise StudyError(f"parameter {path!r}: {value!r} {_outside(obj, field)}")
 
 
 #: How a study sets parameters that are not fields (or not fields of the model).
 _EDIT_ADVICE = "or pass edit= (a function that edits the model) to set it yourself"
 
 
-def _outside(obj: Any, field: str) -> str:
-    """Why a value that `checkrange` refused does not fit: the field's bounds, or its type."""
-    bounds = obj.getrange(field)
-    words = {
-        "minimum": ">=",
-        "exclusiveMinimum": ">",
-        "maximum": "<=",
-        "exclusiveMaximum": "<",
-    }
-    shown = " and ".join(f"{words[k]} {v:g}" for k, v in bounds.items() if k in words)
-    if shown and isinstance(_number(obj[field]), float):
+_BOUNDS = {
+    "minimum": (">=", lambda x, b: x >= b),
+    "exclusiveMinimum": (">", lambda x, b: x > b),
+    "maximum": ("<=", lambda x, b: x <= b),
+    "exclusiveMaximum": ("<", lambda x, b: x < b),
+}
+
+
+def _fits(value: Any, spec: Mapping[str, Any]) -> bool:
+    """Whether `value` is allowed by a field's schema entry (type, choices, bounds).
+
+    The check the study makes itself, on the schema entry both model layers
+    give (`getfieldidd`), so a study is refused alike on either.
+    """
+    alternatives = spec.get("anyOf")
+    if alternatives:  # a number or a keyword ("Autocalculate"): bounds apply to the number
+        bounds = {k: v for k, v in spec.items() if k in _BOUNDS}
+        return any(_fits(value, {**bounds, **alt}) for alt in alternatives)
+    kind = spec.get("type")
+    if kind in ("number", "integer"):
+        number = _number(value)
+        if number is None or (kind == "integer" and not number.is_integer()):
+            return False
+        return all(test(number, spec[k]) for k, (_, test) in _BOUNDS.items() if k in spec)
+    choices = spec.get("enum")
+    if choices is not None:
+        return str(value).lower() in {str(c).lower() for c in choices}
+    return True
+
+
+def _outside(obj: Any, field: str, value: Any, spec: Mapping[str, Any]) -> str:
+    """Why a value that `_fits` refused does not fit: the field's bounds, its type or choices."""
+    bounds = {**spec, **{k: v for alt in spec.get("anyOf", ()) for k, v in alt.items()}}
+    shown = " and ".join(
+        f"{words} {bounds[k]:g}" for k, (words, _) in _BOUNDS.items() if k in bounds
+    )
+    if shown and _number(value) is not None:
         return f"is out of range for {obj.obj_type} {field} (must be {shown})"
-    if shown:
-        return f"is not a number, as {obj.obj_type} {field} needs (must be {shown})"
-    spec = obj.getfieldidd(field) or {}
-    choices = [str(c) for c in spec.get("enum", ()) if c != ""]
+    if shown or "number" in str(spec):
+        need = f" (must be {shown})" if shown else ""
+        return f"is not a number, as {obj.obj_type} {field} needs{need}"
+    choices = [str(c) for c in bounds.get("enum", ()) if c != ""]
     if choices:
         return f"is not one of {obj.obj_type} {field}'s choices: {', '.join(choices)}"
     return f"does not fit {obj.obj_type} {field} (see its allowed values in the schema)"
