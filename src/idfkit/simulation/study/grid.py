@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import itertools
 import json
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
@@ -134,11 +135,12 @@ def set_field(doc: IDFDocument, path: str, value: Any) -> None:
 _EDIT_ADVICE = "or pass edit= (a function that edits the model) to set it yourself"
 
 
-_BOUNDS = {
-    "minimum": (">=", lambda x, b: x >= b),
-    "exclusiveMinimum": (">", lambda x, b: x > b),
-    "maximum": ("<=", lambda x, b: x <= b),
-    "exclusiveMaximum": ("<", lambda x, b: x < b),
+#: A schema bound's name -> how a message writes it, and the test a number must pass.
+_BOUNDS: dict[str, tuple[str, Callable[[float, float], bool]]] = {
+    "minimum": (">=", operator.ge),
+    "exclusiveMinimum": (">", operator.gt),
+    "maximum": ("<=", operator.le),
+    "exclusiveMaximum": ("<", operator.lt),
 }
 
 
