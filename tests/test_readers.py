@@ -174,7 +174,7 @@ def test_dataframe_and_plot(sql: SQLResult) -> None:
     drawn = sql.get_timeseries(ZMAT, environment="sizing").plot(backend=LineBackend())
     assert drawn == (
         48,
-        {"title": "ZONE 1 (Hourly)", "xlabel": "Time", "ylabel": f"{ZMAT} [C]", "label": "ZONE 1"},
+        {"title": f"ZONE 1: {ZMAT}", "xlabel": "Time", "ylabel": f"{ZMAT} (C)", "label": "ZONE 1"},
     )
 
 
@@ -500,3 +500,46 @@ def test_progress_of_the_real_run(run: SimulationResult) -> None:
     annual = [e for e in events if e.phase == "simulating" and e.percent is not None]
     assert annual and all(e.environment == "ANNUAL" and e.sim_total_days == 365 for e in annual)
     assert [e.percent for e in annual] == sorted(e.percent for e in annual)
+
+
+def test_tabular_value_refuses_a_cell_named_twice(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "twice.sql"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE TabularDataWithStrings (TabularDataIndex INTEGER PRIMARY KEY, "
+            "ReportName TEXT, ReportForString TEXT, TableName TEXT, RowName TEXT, "
+            "ColumnName TEXT, Units TEXT, Value TEXT)"
+        )
+        cell = ("R", "Entire Facility", "T", "Row", "Col", "W")
+        db.executemany(
+            "INSERT INTO TabularDataWithStrings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (1, *cell, "1.0"),
+                (2, *cell, "2.0"),
+                (3, "R", "Entire Facility", "T", "Other", "Col", "W", "3"),
+            ],
+        )
+    db.close()
+    with SQLResult(path) as sql:
+        assert sql.get_tabular_value("R", "T", "Other", "Col") == "3"
+        with pytest.raises(UnknownVariableError, match=r"Multiple rows found \(2\).*'Row'"):
+            sql.get_tabular_value("R", "T", "Row", "Col")
+
+
+def test_html_th_header_and_lookups_as_idfkit() -> None:
+    report = HTMLResult.from_string(
+        "<b>Envelope Summary</b><b>For: Entire Facility</b><b>Opaque Exterior</b>"
+        "<table><tr><th>Name</th><th>U</th></tr><tr></tr><tr><td>Wall</td><td>0.3</td></tr>"
+        "</table><b>Empty</b><table></table>"
+    )
+    assert len(report) == 1  # a table without a cell is left out
+    (table,) = report
+    assert (table.header, table.rows) == (["Name", "U"], [["Wall", "0.3"]])
+    assert (table.for_string, table.to_dict()) == ("Entire Facility", {"Wall": {"U": "0.3"}})
+    assert report.titletable() == [("Opaque Exterior", [["Name", "U"], ["Wall", "0.3"]])]
+    assert report.tablebyname("opaque") is table and report.tablebyindex(-1) is None
+    assert report.tablesbyreport("envelope") == [table]
+    short = HTMLTable("Short", ["A", "B", "C"], [["Row1", "val"]])
+    assert short.to_dict() == {"Row1": {"B": "val"}}
