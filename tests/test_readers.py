@@ -217,7 +217,9 @@ def test_context_manager_closes_and_reopens(run: SimulationResult) -> None:
 # -- ErrorReport ---------------------------------------------------------------
 def test_error_report_of_a_successful_run(run: SimulationResult) -> None:
     report = ErrorReport.from_file(output(run, "eplus.err", "eplusout.err"))
-    assert report.summary() == "Fatal: 0, Severe: 0, Warnings: 0, Info: 0"  # as idfkit shows it
+    assert report.summary() == (  # as idfkit 1.1.1 shows this file
+        "Fatal: 0, Severe: 0, Warnings: 0, Info: 0\nSimulation: completed successfully"
+    )
     assert report.simulation_complete and report.completed_successfully
     assert not report.has_fatal and not report.has_severe and report.warmup_converged is False
     assert (report.fatal_count, report.severe_count, report.warning_count, report.info_count) == (
@@ -270,6 +272,9 @@ def test_error_report_messages_by_severity() -> None:
     empty = ErrorReport()
     assert empty.summary() == "Fatal: 0, Severe: 0, Warnings: 0, Info: 0"
     assert ErrorReport.from_string("  Warmup converged\n").warmup_converged
+    assert ErrorReport.from_string("  Warmup converged\n").summary().splitlines()[1:] == [
+        "Warmup: converged"
+    ]
 
 
 # -- CSV, HTML, ESO and MTR ----------------------------------------------------
