@@ -313,6 +313,8 @@ def test_csv_from_string_reads_blank_cells_as_zero() -> None:
     assert [c.values for c in table.columns] == [(1.5, 2.0), (0.0, 7.0)]
     assert table.columns[1].header_name == "Electricity:Facility"
     assert CSVResult.from_string("") == CSVResult((), ())
+    not_numbers = CSVResult.from_string("Date/Time,A:B [C](Hourly)\n 01/01  01:00:00,N/A\n")
+    assert not_numbers.columns[0].values == (0.0,)
 
 
 def test_html_tables_by_report_and_title(run: SimulationResult, sql: SQLResult) -> None:

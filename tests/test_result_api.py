@@ -382,3 +382,15 @@ def test_readers_of_a_remote_folder_download_once(style_runs: dict[str, Path]) -
     assert result.eso is not None and result.html is not None and result.variables is not None
     copy = pickle.loads(pickle.dumps(result))
     assert copy.eso is not None and copy.eso is not result.eso
+
+
+def test_output_index_of_no_result_names_the_rdd_and_the_folder(tmp_path: Path) -> None:
+    from idfkit.simulation.outputs import OutputVariableIndex
+
+    missing = tmp_path / "nothing"
+    with pytest.raises(ResultNotFoundError, match=r"^No \.rdd file: .*nothing"):
+        OutputVariableIndex.from_simulation(SimulationResult.from_directory(missing))
+    (tmp_path / "ran").mkdir()
+    (tmp_path / "ran" / "eplusout.err").write_text("   ************* EnergyPlus Completed\n")
+    with pytest.raises(FileNotFoundError, match=r"^No \.rdd file: the run wrote none"):
+        OutputVariableIndex.from_simulation(SimulationResult.from_directory(tmp_path / "ran"))
