@@ -191,7 +191,7 @@ def test_an_idfkit_folder_on_a_remote_backend_downloads_on_access(
     for path in style_runs["C"].iterdir():
         fs.write_bytes(f"team/run-1/{path.name}", path.read_bytes())
     result = SimulationResult.from_directory("team/run-1", fs=fs)
-    assert result.run_dir == "team/run-1"
+    assert result.run_dir == Path("team/run-1") and result.fs is fs  # idfkit's field types
     sql_path = result.sql_path
     assert sql_path is not None and sql_path.is_absolute()
     assert sql_path.read_bytes() == (style_runs["C"] / "eplus.sql").read_bytes()
