@@ -351,3 +351,7 @@ def test_the_first_cause_of_a_failure_is_a_message_not_the_counts() -> None:
         "Fatal: 0, Severe: 0, Warnings: 0, Info: 0\nEnergyPlus said:\nbus error"
     ) == ("bus error")
     assert first_cause("") == ""
+    outcome_only = (
+        "Fatal: 0, Severe: 0, Warnings: 0, Info: 0\nWarmup: converged\nEnergyPlus said:\nx"
+    )
+    assert first_cause(outcome_only) == "x"

@@ -220,7 +220,9 @@ def test_async_readers_read_through_the_async_backend() -> None:
         return await result.async_errors(), await result.async_variables(), await result.async_sql()
 
     errors, variables, sql = asyncio.run(read())
-    assert errors.summary() == "Fatal: 0, Severe: 0, Warnings: 1, Info: 0"
+    assert errors.summary() == (
+        "Fatal: 0, Severe: 0, Warnings: 1, Info: 0\nSimulation: completed successfully"
+    )
     assert variables is not None and [v.name for v in variables.variables] == [
         "Zone Mean Air Temperature"
     ]

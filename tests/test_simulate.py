@@ -51,7 +51,9 @@ def test_annual_run_has_8760_hourly_values(annual: SimulationResult) -> None:
 
 def test_annual_run_reports_and_files(annual: SimulationResult) -> None:
     assert annual.errors.completed_successfully and not annual.errors.fatal
-    assert annual.errors.summary() == "Fatal: 0, Severe: 0, Warnings: 0, Info: 0"
+    assert annual.errors.summary() == (
+        "Fatal: 0, Severe: 0, Warnings: 0, Info: 0\nSimulation: completed successfully"
+    )
     names = annual.files()
     assert {"eplus.sql", "eplus.err", "model.idf"} <= set(names)
     assert MANIFEST_NAME not in names

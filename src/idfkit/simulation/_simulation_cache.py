@@ -392,7 +392,7 @@ class SimulationCache:
             )
         fill = uuid.uuid4().hex
         fill_dir = self._fill_dir(key, fill)
-        same = _same_store(result.fs, self.fs)
+        same = _same_store(result._fs, self.fs)
 
         def store(item: ManifestFile) -> None:
             target = join(fill_dir, item.name)

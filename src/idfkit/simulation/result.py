@@ -62,7 +62,9 @@ class SimulationResult:
     manifest or the folder shows.
 
     Args:
-        run_dir: The run folder: a local path, or a path on `fs`.
+        run_dir: The run folder: a local path, or a path on `fs`. Kept as the
+            `run_dir` attribute, a `Path` as in idfkit (on a backend, its path
+            there: `Path("team/run-1")`).
         success: The run's outcome, when the caller knows it; else it is read.
         exit_code: EnergyPlus's exit code, when known; else from the manifest.
         stdout: What EnergyPlus printed.
@@ -97,13 +99,14 @@ class SimulationResult:
     ) -> None:
         if fs is not None and async_fs is not None:
             raise ValueError("fs and async_fs are mutually exclusive: give the one holding run_dir")
+        self._given_fs = fs
         if async_fs is not None:
             fs = getattr(async_fs, "sync", None) or BlockingFileSystem(async_fs)
-        self.fs, self._dir = _locate(run_dir, fs)
-        self.run_dir: str | Path = (
-            self.fs.root  # type: ignore[attr-defined]
+        self._fs, self._dir = _locate(run_dir, fs)
+        self.run_dir: Path = (
+            self._fs.root  # type: ignore[attr-defined]
             if _is_plain_local(fs)
-            else str(run_dir)
+            else Path(run_dir)
         )
         self.output_prefix = output_prefix
         self.stdout = stdout
@@ -165,6 +168,16 @@ class SimulationResult:
         self.__dict__.update(state)
         self._lock = threading.RLock()
 
+    @property
+    def fs(self) -> FileSystem | None:
+        """The `FileSystem` given for this result, as idfkit keeps it.
+
+        None when none was given (the folder is on local disk) and when an
+        `async_fs` holds the folder instead; the readers use whichever backend
+        holds it either way.
+        """
+        return self._given_fs
+
     # -- manifest-backed facts -----------------------------------------------
     @property
     def manifest(self) -> RunManifest | None:
@@ -185,7 +198,7 @@ class SimulationResult:
     def _load_manifest(self) -> RunManifest | None:
         path = self._path(MANIFEST_NAME)
         try:
-            text = self.fs.read_bytes(path)
+            text = self._fs.read_bytes(path)
         except FileNotFoundError:
             if self._dir_is_empty() and not self._made_as_failure:
                 raise ResultNotFoundError(f"no simulation result at {self._where()}") from None
@@ -291,7 +304,7 @@ class SimulationResult:
                 except IncompleteResultError as exc:
                     problems.append(f"{entry.name}: {exc}")
             else:
-                info = file_info(self.fs, self._path(entry.name))
+                info = file_info(self._fs, self._path(entry.name))
                 if info is not None and info.size != entry.size:
                     problems.append(f"{entry.name}: {info.size} bytes, manifest says {entry.size}")
         if problems:
@@ -308,13 +321,13 @@ class SimulationResult:
         return join(self._dir, name)
 
     def _where(self, name: str = "") -> str:
-        url = getattr(self.fs, "url", None)
+        url = getattr(self._fs, "url", None)
         target = self._path(name) if name else self._dir
         if callable(url):
             return str(url(target))
-        if isinstance(self.fs, LocalFileSystem) and self.fs.root is not None:
-            return str(self.fs.root / target)
-        return f"{target!r} on {self.fs!r}"
+        if isinstance(self._fs, LocalFileSystem) and self._fs.root is not None:
+            return str(self._fs.root / target)
+        return f"{target!r} on {self._fs!r}"
 
     def _expected(self, name: str) -> ManifestFile | None:
         manifest = self.manifest
@@ -342,17 +355,17 @@ class SimulationResult:
     def _checked_path(self, name: str, *, fresh: bool) -> Path:
         """`local_path`; with `fresh`, a remote file is downloaded and checked again."""
         expected = self._expected(name)
-        if isinstance(self.fs, SupportsLocalPath):
+        if isinstance(self._fs, SupportsLocalPath):
             # The backend says where its file lies, under its own rules (a link out of
             # its root is refused there); the reader never builds a local path itself.
-            local = self.fs.local_path(self._path(name))
+            local = self._fs.local_path(self._path(name))
             if expected is not None:
                 _fetch.check_local(local, expected, where=str(local))
             elif not local.is_file():
                 raise FileNotFoundError(f"no such file: {local}")
             return local
         return _fetch.fetch(
-            self.fs, self._path(name), expected, where=self._where(name), fresh=fresh
+            self._fs, self._path(name), expected, where=self._where(name), fresh=fresh
         )
 
     def read_text(self, name: str) -> str:
@@ -546,14 +559,14 @@ class SimulationResult:
 
     async def _off_loop(self, read: Callable[[], T]) -> T:
         """`read` in a worker thread; an async-only backend is called back on this loop."""
-        if isinstance(self.fs, BlockingFileSystem):
+        if isinstance(self._fs, BlockingFileSystem):
             with serving_loop(asyncio.get_running_loop()):
                 return await asyncio.to_thread(read)
         return await asyncio.to_thread(read)
 
     def _names_present(self) -> list[str]:
         """Names stored directly in the run folder (one listing)."""
-        return [p.rsplit("/", 1)[-1] for p in self.fs.glob(self._dir, "*")]
+        return [p.rsplit("/", 1)[-1] for p in self._fs.glob(self._dir, "*")]
 
     def _dir_is_empty(self) -> bool:
         return not self._names_present()

@@ -14,7 +14,13 @@ _COMPLETED = "EnergyPlus Completed Successfully"
 _WARMUP_CONVERGED = "warmup converged"
 #: Lines of a failed run's summary that are not messages: the counts, and the outcome.
 _COUNTS = re.compile(r"^Fatal: \d+, Severe: \d+, Warnings: \d+, Info: \d+$")
-_OUTCOMES = ("Simulation: terminated with fatal error(s)", "EnergyPlus said:")
+_OUTCOMES = (
+    "Warmup: converged",
+    "Simulation: completed successfully",
+    "Simulation: terminated with fatal error(s)",
+    "EnergyPlus said:",
+)
+"""The lines of `ErrorReport.summary()` (and of a failure's text) that name no cause."""
 
 
 @dataclass(frozen=True)
@@ -131,17 +137,26 @@ class ErrorReport:
         return self.simulation_complete and not self.fatal
 
     def summary(self) -> str:
-        """The counts in idfkit's format, and the outcome when it was fatal.
+        """The counts and the outcome, one per line, in idfkit's words.
 
-        `Fatal: 0, Severe: 0, Warnings: 0, Info: 0`, as idfkit shows a
-        successful run; a fatal error adds `Simulation: terminated with fatal
-        error(s)` on its own line. `describe()` adds the messages themselves.
+        The first line is `Fatal: 0, Severe: 0, Warnings: 0, Info: 0`; then
+        `Warmup: converged` when the file says so; then `Simulation: completed
+        successfully` when EnergyPlus wrote that it did, else `Simulation:
+        terminated with fatal error(s)` when there is a fatal error. A report
+        read from nothing is the counts alone. `describe()` adds the messages
+        themselves.
         """
-        counts = (
+        lines = [
             f"Fatal: {self.fatal_count}, Severe: {self.severe_count}, "
             f"Warnings: {self.warning_count}, Info: {self.info_count}"
-        )
-        return f"{counts}\nSimulation: terminated with fatal error(s)" if self.fatal else counts
+        ]
+        if self.warmup_converged:
+            lines.append("Warmup: converged")
+        if self.simulation_complete:
+            lines.append("Simulation: completed successfully")
+        elif self.fatal:
+            lines.append("Simulation: terminated with fatal error(s)")
+        return "\n".join(lines)
 
     def describe(self, max_messages: int = 3) -> str:
         """`summary()`, then the first fatal and severe messages, so a failure names its cause.

@@ -195,6 +195,6 @@ def get_default_backend() -> PlotBackend:
     except ImportError:
         pass
     raise ImportError(
-        f"plotting needs matplotlib ({install_hint('matplotlib')}) "
+        f"No plotting backend available: install matplotlib ({install_hint('matplotlib')}) "
         f"or plotly ({install_hint('plotly')})"
     )

@@ -29,10 +29,23 @@ class PlotlyBackend:
         self._go = _graph_objects()
 
     def _figure(
-        self, traces: list[Any], title: str | None, xlabel: str | None, ylabel: str | None
+        self,
+        traces: list[Any],
+        title: str | None,
+        xlabel: str | None,
+        ylabel: str | None,
+        **layout: Any,
     ) -> Any:
-        figure = self._go.Figure(data=traces)
-        figure.update_layout(title=title, xaxis_title=xlabel, yaxis_title=ylabel)
+        """A new figure holding `traces`, laid out in one `update_layout` call.
+
+        Only `Figure()`, `add_trace` and `update_layout` are used, the calls
+        idfkit 1.1.1's backend makes, so a stand-in for plotly that records
+        them sees each trace and every layout setting.
+        """
+        figure = self._go.Figure()
+        for trace in traces:
+            figure.add_trace(trace)
+        figure.update_layout(title=title, xaxis_title=xlabel, yaxis_title=ylabel, **layout)
         return figure
 
     def line(
@@ -45,9 +58,9 @@ class PlotlyBackend:
         ylabel: str | None = None,
         label: str | None = None,
     ) -> Any:
-        """One line trace."""
-        trace = self._go.Scatter(x=list(x), y=list(y), mode="lines", name=label)
-        return self._figure([trace], title, xlabel, ylabel)
+        """One line trace; the legend shows only when `label` is given."""
+        trace = self._go.Scatter(x=list(x), y=list(y), mode="lines", name=label or "")
+        return self._figure([trace], title, xlabel, ylabel, showlegend=label is not None)
 
     def multi_line(
         self,
@@ -58,12 +71,12 @@ class PlotlyBackend:
         xlabel: str | None = None,
         ylabel: str | None = None,
     ) -> Any:
-        """One line trace per series over the shared x values."""
+        """One line trace per series over the shared x values, with a legend when any."""
         traces = [
             self._go.Scatter(x=list(x), y=list(y), mode="lines", name=name)
             for name, y in y_series.items()
         ]
-        return self._figure(traces, title, xlabel, ylabel)
+        return self._figure(traces, title, xlabel, ylabel, showlegend=bool(y_series))
 
     def bands(
         self,
@@ -89,10 +102,8 @@ class PlotlyBackend:
                 )
             )
             traces.append(self._go.Scatter(x=xs, y=list(middle), mode="lines", name=name))
-        figure = self._figure(traces, title, xlabel, ylabel)
-        if months:
-            figure.update_xaxes(tickformat="%b", dtick="M1")
-        return figure
+        month_ticks = {"xaxis": {"tickformat": "%b", "dtick": "M1"}} if months else {}
+        return self._figure(traces, title, xlabel, ylabel, **month_ticks)
 
     def heatmap(
         self,
@@ -118,9 +129,7 @@ class PlotlyBackend:
             colorscale="Viridis",
             colorbar={"title": {"text": colorbar_label}},
         )
-        figure = self._figure([trace], title, None, None)
-        figure.update_yaxes(autorange="reversed")
-        return figure
+        return self._figure([trace], title, None, None, yaxis={"autorange": "reversed"})
 
     def bar(
         self,
@@ -149,6 +158,4 @@ class PlotlyBackend:
             self._go.Bar(x=list(categories), y=list(values), name=name)
             for name, values in series.items()
         ]
-        figure = self._figure(traces, title, xlabel, ylabel)
-        figure.update_layout(barmode="stack")
-        return figure
+        return self._figure(traces, title, xlabel, ylabel, barmode="stack")

@@ -146,8 +146,10 @@ def end_use_totals(sql: SQLResult) -> tuple[list[str], list[float], str]:
     """Energy per end use for the whole facility, summed over every fuel.
 
     Read from the `End Uses` table of the `AnnualBuildingUtilityPerformanceSummary`
-    report; the water column (a volume) and the `Total End Uses` row are left
-    out, as are end uses that used no energy.
+    report; the water column (a volume), the `Total End Uses` row and rows
+    without a name are left out, as are end uses that used no energy. Only
+    the SQL result's `get_tabular_data(report_name=..., table_name=...)` is
+    called, so any object with that method will do.
 
     Args:
         sql: The run's SQL output.
@@ -159,11 +161,16 @@ def end_use_totals(sql: SQLResult) -> tuple[list[str], list[float], str]:
     totals: dict[str, float] = {}
     unit = ""
     cells = sql.get_tabular_data(
-        "AnnualBuildingUtilityPerformanceSummary", "End Uses", report_for="Entire Facility"
+        report_name="AnnualBuildingUtilityPerformanceSummary", table_name="End Uses"
     )
     for cell in cells:
         number = cell.number
-        if cell.row_name == "Total End Uses" or cell.units in _VOLUME_UNITS or number is None:
+        if (
+            cell.report_for.lower() != "entire facility"
+            or cell.row_name in ("", "Total End Uses")
+            or cell.units in _VOLUME_UNITS
+            or number is None
+        ):
             continue
         totals[cell.row_name] = totals.get(cell.row_name, 0.0) + number
         unit = unit or cell.units
