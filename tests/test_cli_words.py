@@ -355,3 +355,11 @@ def test_the_first_cause_of_a_failure_is_a_message_not_the_counts() -> None:
         "Fatal: 0, Severe: 0, Warnings: 0, Info: 0\nWarmup: converged\nEnergyPlus said:\nx"
     )
     assert first_cause(outcome_only) == "x"
+
+
+def test_a_run_overtaken_by_another_writer_is_storage_trouble() -> None:
+    from idfkit.simulation.cli import EXIT_TROUBLE, EXIT_USAGE, exit_code_for
+    from idfkit.simulation.exceptions import ConcurrentRunError
+
+    assert exit_code_for(ConcurrentRunError("run b took s3://bucket/out")) == EXIT_TROUBLE
+    assert exit_code_for(FileExistsError("out/model.idf: no earlier run wrote it")) == EXIT_USAGE

@@ -181,6 +181,16 @@ def test_refused_endpoint_fails_fast_and_names_it() -> None:
     assert isinstance(info.value, ConnectionError)
 
 
+def test_an_endpoint_from_the_environment_is_the_one_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    endpoint = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)  # botocore's own variable
+    fs = S3FileSystem("any-bucket", max_attempts=1, connect_timeout=1)
+    with pytest.raises(StorageConnectionError, match=f"cannot reach S3 endpoint {endpoint} "):
+        fs.read_bytes("x")
+
+
 class FailingUploads(MemoryFileSystem):
     """A real in-memory backend whose uploads of one name fail."""
 

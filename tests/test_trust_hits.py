@@ -29,6 +29,7 @@ from idfkit.simulation.exceptions import (
     IncompleteResultError,
     StorageError,
     StudyError,
+    WeatherFileNotFoundError,
 )
 from idfkit.simulation.fs.base import FileInfo, join
 from idfkit.simulation.fs.fsspec import FsspecFileSystem
@@ -756,3 +757,76 @@ def test_16_ls_escapes_stored_names(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert cli(["ls", str(tmp_path / "runs")]) == 0
     out = capsys.readouterr().out
     assert "case\\x1b[2J\\x07.txt" in out and "\x1b" not in out and "\x07" not in out
+
+
+# -- a stored index is untrusted: its paths stay inside the study ---------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "stored"),
+    [
+        ("output_dir", "../theirs/run-7"),
+        ("output_dir", "a/../../theirs"),
+        ("output_dir", ""),
+        ("output_dir", "inputs"),
+        ("output_dir", f"run/{MANIFEST_NAME}"),
+        ("model", "../../elsewhere/model.idf"),
+        ("weather", "inputs/weather/not-a-digest.epw"),
+    ],
+)
+def test_a_stored_index_naming_a_path_outside_its_place_is_corrupt(
+    box_model: Path, weather: Path, field: str, stored: str
+) -> None:
+    fs = MemoryFileSystem()
+    _study(fs, box_model, weather)
+    index = json.loads(fs.read_bytes("s/idfkit-study.json"))
+    index["jobs"][0][field] = stored
+    fs.write_bytes("s/idfkit-study.json", json.dumps(index).encode())
+    with pytest.raises(StudyError, match=f"(?s)the study index of .* is corrupt: .*{field}"):
+        load_study(fs, "s")
+    with pytest.raises(StudyError, match="corrupt"):
+        run_study_job(fs, 0, "s")
+    stored_names = fs.glob("", "**/*")
+    assert all(name.startswith("s/") for name in stored_names), stored_names
+    assert not any("theirs" in name or MANIFEST_NAME in name for name in stored_names)
+
+
+def test_a_missing_weather_file_is_the_same_error_with_a_cache(
+    box_model: Path, tmp_path: Path
+) -> None:
+    missing = tmp_path / "nowhere.epw"
+    with pytest.raises(WeatherFileNotFoundError) as plain:
+        simulate(box_model, missing, output_dir=tmp_path / "a")
+    with pytest.raises(WeatherFileNotFoundError) as cached:
+        simulate(
+            box_model, missing, output_dir=tmp_path / "b", cache=SimulationCache(tmp_path / "c")
+        )
+    assert str(cached.value) == str(plain.value) == f"Weather file not found: {missing}"
+
+
+class _TamperedOnMark(MemoryFileSystem):
+    """A real memory store; as a hit marks its folder here, the cached copy is changed."""
+
+    def __init__(self, cached_file: Path) -> None:
+        super().__init__()
+        self.cached_file = cached_file
+
+    def write_bytes_if(self, path: Any, data: bytes, **conditions: Any) -> Any:
+        if self.cached_file.exists():
+            self.cached_file.write_bytes(b"! not the cached run's model\n")
+        return super().write_bytes_if(path, data, **conditions)
+
+
+def test_a_hit_whose_cached_file_changes_while_it_is_placed_is_a_miss(tmp_path: Path) -> None:
+    """Each copied file's digest is checked against the entry: a changed one is never a success."""
+    from idfkit.simulation import CacheKey
+
+    cache = SimulationCache(tmp_path / "cache")
+    key = CacheKey("c" * 64)
+    _filled_cache(cache, key)
+    [cached_model] = (tmp_path / "cache").rglob("model.idf")
+    store = _TamperedOnMark(cached_model)
+    assert cache.restore(key, "out", fs=store) is None
+    assert not store.exists("out/model.idf")
+    marker = read_manifest(store.read_bytes(f"out/{MANIFEST_NAME}"))
+    assert not isinstance(marker, RunManifest)  # never committed as a run

@@ -44,9 +44,9 @@ UNCACHEABLE_TYPES: dict[str, str] = {
 def external_files(doc: IDFDocument) -> tuple[list[list[str]], str | None]:
     """The external files a model reads, each with its SHA-256, or why they cannot be keyed.
 
-    EnergyPlus runs in a scratch folder, so a file named by a relative path
-    is not the caller's file: only absolute paths to existing files are
-    keyed, by their bytes.
+    A relative path is read from the run folder (or beside the model, or
+    from EnergyPlus's own search paths), which the key cannot know before
+    the run: only absolute paths to existing files are keyed, by their bytes.
 
     Args:
         doc: The model as it will run.
@@ -71,7 +71,7 @@ def external_files(doc: IDFDocument) -> tuple[list[list[str]], str | None]:
             path = Path(value)
             what = f"{obj_type} {obj.name!r} reads {value!r}"
             if not path.is_absolute():
-                return [], f"{what}, a relative path (EnergyPlus runs in a scratch folder)"
+                return [], f"{what}, a relative path (where it is found depends on the run folder)"
             if not path.is_file():
                 return [], f"{what}, which does not exist"
             found.append([obj_type, str(obj.name), value, sha256_file(path)])

@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 from idfkit.simulation._external_files import external_files
 from idfkit.simulation._job_context import job_fields
 from idfkit.simulation._publish import _map, mark_publishing, publish_placed
+from idfkit.simulation._staging import find_weather
 from idfkit.simulation.exceptions import IncompleteResultError
 from idfkit.simulation.fs.base import (
     FileSystem,
@@ -93,7 +94,7 @@ class CacheKey:
 class _Entry(BaseModel):
     """The pointer file: which fill holds the entry, and that fill's manifest."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     format: Literal[1] = 1
     key: _KeyHex
@@ -500,16 +501,14 @@ class SimulationCache:
 
 def _weather_sha256(weather: str | PurePath, fs: FileSystem | None) -> str:
     """The weather file's SHA-256: a local file, else (with `fs`) the file on `fs`."""
-    path = Path(weather)
-    if path.is_file():
-        return sha256_file(path)
-    if fs is not None:
-        remote = normalize_path(weather)
-        info = file_info(fs, remote)
-        if info is not None and info.sha256 is not None:
-            return info.sha256
-        return hashlib.sha256(fs.read_bytes(remote)).hexdigest()
-    raise FileNotFoundError(f"weather file not found: {path}")
+    found = find_weather(weather, fs)  # the check a run makes, with its error
+    if isinstance(found, Path):
+        return sha256_file(found)
+    assert fs is not None  # a path on a backend is found only with one
+    info = file_info(fs, found)
+    if info is not None and info.sha256 is not None:
+        return info.sha256
+    return hashlib.sha256(fs.read_bytes(found)).hexdigest()
 
 
 def _holds(fs: FileSystem, path: str, expected: ManifestFile) -> bool:
@@ -543,13 +542,24 @@ def _same_store(a: FileSystem, b: FileSystem) -> bool:
 def _transfer(
     src_fs: FileSystem, src: str, dst_fs: FileSystem, dst: str, expected: ManifestFile, tmp: Path
 ) -> None:
-    """Copy one file between backends by the cheapest route, checking what arrives locally."""
+    """Copy one file between backends by the cheapest route, checking the bytes it moves.
+
+    The digest of what was read (or, for a copy inside one store, of the
+    copy where it is on local disk) must be the manifest's; else the placed
+    file is removed and the hit becomes a miss (`IncompleteResultError`).
+    """
     if _same_store(src_fs, dst_fs):
         dst_fs.copy(src, dst)
+        dst_local = _local_path(dst_fs, dst)
+        if dst_local is not None and hash_file(dst_local) != (expected.size, expected.sha256):
+            _remove_quietly(dst_fs, dst)
+            raise IncompleteResultError(f"{src} changed while it was copied out of the cache")
         return
     src_local = _local_path(src_fs, src)
     if src_local is not None:
-        upload_file(dst_fs, src_local, dst)
+        if upload_file(dst_fs, src_local, dst) != expected.sha256:
+            _remove_quietly(dst_fs, dst)
+            raise IncompleteResultError(f"{src} changed while it was copied out of the cache")
         return
     dst_local = _local_path(dst_fs, dst)
     staged = dst_local if dst_local is not None else tmp / uuid.uuid4().hex

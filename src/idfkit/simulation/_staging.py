@@ -140,23 +140,19 @@ def check_weather_path(weather: str | PurePath) -> Path:
     return path
 
 
-def local_weather(weather: str | PurePath | None) -> Path | None:
-    """The weather file as an absolute path (EnergyPlus runs in the run folder)."""
-    if weather is None:
-        return None
-    path = check_weather_path(weather)
-    if not path.is_file():
-        raise WeatherFileNotFoundError(f"Weather file not found: {path.absolute()}")
-    return path.absolute()
+def find_weather(weather: str | PurePath, fs: FileSystem | None) -> Path | str:
+    """Where a run's weather file is: a local file (absolute), else its path on `fs`.
 
+    The one check every run, and the cache's key, makes of the weather.
 
-def stage_weather(weather: str | PurePath | None, fs: FileSystem, tmp: Path) -> Path | None:
-    """A local weather file: the path itself if it is local, else a download from `fs`."""
-    if weather is None:
-        return None
+    Raises:
+        WeatherFileNotFoundError: Neither a local file nor (with `fs`) a file on `fs`.
+    """
     local = check_weather_path(weather)
     if local.is_file():
         return local.absolute()
+    if fs is None:
+        raise WeatherFileNotFoundError(f"Weather file not found: {local.absolute()}")
     try:
         remote = normalize_path(weather)
         on_fs = bool(remote) and fs.exists(remote)
@@ -166,6 +162,25 @@ def stage_weather(weather: str | PurePath | None, fs: FileSystem, tmp: Path) -> 
         raise WeatherFileNotFoundError(
             f"weather file not found: {local} is neither a local file nor on the output backend"
         )
+    return remote
+
+
+def local_weather(weather: str | PurePath | None) -> Path | None:
+    """The weather file as an absolute path (EnergyPlus runs in the run folder)."""
+    if weather is None:
+        return None
+    found = find_weather(weather, None)
+    assert isinstance(found, Path)  # without a backend, only a local file is found
+    return found
+
+
+def stage_weather(weather: str | PurePath | None, fs: FileSystem, tmp: Path) -> Path | None:
+    """A local weather file: the path itself if it is local, else a download from `fs`."""
+    if weather is None:
+        return None
+    remote = find_weather(weather, fs)
+    if isinstance(remote, Path):
+        return remote
     target = tmp / "weather" / PurePath(remote).name
     target.parent.mkdir()
     download_file(fs, remote, target)

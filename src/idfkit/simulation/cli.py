@@ -26,7 +26,12 @@ import idfkit
 from idfkit.exceptions import EnergyPlusNotFoundError, IdfKitError
 from idfkit.simulation._arguments import wrong_argument
 from idfkit.simulation.display import rows_to_text
-from idfkit.simulation.exceptions import BucketNotFoundError, StorageConnectionError, StudyError
+from idfkit.simulation.exceptions import (
+    BucketNotFoundError,
+    ConcurrentRunError,
+    StorageConnectionError,
+    StudyError,
+)
 from idfkit.simulation.fs.base import FileSystem
 from idfkit.simulation.fs.local import LocalFileSystem
 from idfkit.simulation.options import RunOptions
@@ -48,6 +53,7 @@ _TROUBLE = (BucketNotFoundError, StorageConnectionError, PermissionError, Energy
 #: The exit code of an error, by the first class it derives from.
 _EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (StudyError, EXIT_USAGE),
+    (ConcurrentRunError, EXIT_TROUBLE),  # another writer took the folder: not a bad argument
     (FileExistsError, EXIT_USAGE),  # a run that would overwrite a file it did not write
     (NotADirectoryError, EXIT_USAGE),  # a location that names a file where a folder goes
     (ValueError, EXIT_USAGE),

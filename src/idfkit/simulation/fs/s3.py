@@ -314,7 +314,7 @@ class S3FileSystem:
                 "AWS_SECRET_ACCESS_KEY, a profile, or pass them to S3FileSystem"
             ) from exc
         except (EndpointConnectionError, BotoConnectionError) as exc:
-            endpoint = self.endpoint_url or "the default AWS endpoint"
+            endpoint = self.client.meta.endpoint_url  # as configured, AWS_ENDPOINT_URL included
             raise StorageConnectionError(
                 f"cannot reach S3 endpoint {endpoint} to {action} {where} "
                 f"after {self.max_attempts} attempts: {type(exc).__name__}"
@@ -427,7 +427,7 @@ class S3FileSystem:
         except StorageError as exc:
             cause = exc.__cause__
             if conditions and isinstance(cause, Exception) and _refuses_conditions(cause):
-                endpoint = self.endpoint_url or "the default AWS endpoint"
+                endpoint = self.client.meta.endpoint_url  # as configured, AWS_ENDPOINT_URL included
                 raise StorageError(
                     f"the S3 server at {endpoint} does not support conditional writes "
                     f"(it answered {_error_code(cause) or 501} to If-Match/If-None-Match "

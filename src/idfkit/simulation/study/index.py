@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from functools import partial
 from pathlib import Path, PurePath, PurePosixPath
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
 
 import idfkit
 from idfkit.document import IDFDocument
@@ -44,6 +45,9 @@ RESERVED_FOLDERS = ("inputs", STUDY_INDEX)
 #: The largest study index read back (about a million jobs).
 MAX_INDEX_BYTES = 1024 * 1024 * 1024
 
+#: Where a study keeps its inputs: by kind, named by the SHA-256 of their content.
+_STORED_INPUT = re.compile(r"inputs/(?:models|weather)/[0-9a-f]{64}\.[A-Za-z0-9]{1,12}")
+
 #: Column names of a study's table that parameters may not take.
 RESERVED_COLUMNS = ("index", "label", "status", "runtime_seconds", "exit_code", "error")
 
@@ -60,6 +64,26 @@ class JobSpec(BaseModel):
     weather: str
     options: RunOptions = RunOptions()
     parameters: dict[str, JsonValue] = Field(default_factory=dict)
+
+    @field_validator("output_dir")
+    @classmethod
+    def _a_folder_of_its_own(cls, value: str) -> str:
+        """A stored index is untrusted: its job folder must stay inside the study, off its names."""
+        if normalize_path(value) != value:  # ValueError for a path that leaves the study
+            raise ValueError(f"output_dir {value!r} is not a plain folder path inside the study")
+        if problem := output_dir_problem(value):
+            raise ValueError(problem)
+        return value
+
+    @field_validator("model", "weather")
+    @classmethod
+    def _a_stored_input(cls, value: str) -> str:
+        """The inputs a worker downloads are the study's own, named by their digest."""
+        if _STORED_INPUT.fullmatch(value) is None:
+            raise ValueError(
+                f"{value!r} is not a study input (inputs/models/ or inputs/weather/<sha256>.<ext>)"
+            )
+        return value
 
     def binding(self) -> JobBinding:
         """What a run made for this job records in its manifest.
@@ -226,15 +250,22 @@ def study_location(fs: FileSystem, root: str) -> str:
     return f"{root!r} on {fs!r}" if root else repr(fs)
 
 
-def _check_output_dir(index: int, output_dir: str) -> None:
-    """Refuse a job folder that collides with the study's own names (index, inputs, manifests)."""
+def output_dir_problem(output_dir: str) -> str | None:
+    """Why a job folder collides with the study's own names (index, inputs, manifests), or None."""
     parts = PurePosixPath(output_dir).parts
     if not parts or parts[0] in RESERVED_FOLDERS or MANIFEST_NAME in parts:
-        raise StudyError(
-            f"job {index}: output_dir {output_dir!r} is not usable in a study: "
+        return (
+            f"output_dir {output_dir!r} is not usable in a study: "
             f"{', '.join(repr(n) for n in (*RESERVED_FOLDERS, MANIFEST_NAME))} are the study's "
-            "own names; give the job another label or output_dir"
+            "own names"
         )
+    return None
+
+
+def _check_output_dir(index: int, output_dir: str) -> None:
+    """Refuse a job folder that collides with the study's own names (index, inputs, manifests)."""
+    if problem := output_dir_problem(output_dir):
+        raise StudyError(f"job {index}: {problem}; give the job another label or output_dir")
 
 
 def input_digest_problem(data_path: Path, stored: str) -> str | None:
