@@ -138,16 +138,16 @@ class RunOptions:
         """The time limit of one preprocessor run."""
         return self.timeout if self.preprocessor_timeout is None else self.preprocessor_timeout
 
-    def energyplus_args(
-        self, *, output_dir: Path, weather: Path | None, expand: bool = False
-    ) -> list[str]:
+    def energyplus_args(self, *, output_dir: Path, weather: Path | None) -> list[str]:
         """The EnergyPlus arguments for these options, before the model path.
+
+        ExpandObjects is never asked of EnergyPlus (`-x`): the run expands the
+        model itself, before the folder is marked.
 
         Args:
             output_dir: The run folder (`-d`), absolute.
             weather: The weather file (`-w`), absolute; None for a run of
                 design days without one.
-            expand: Ask EnergyPlus to run ExpandObjects itself (`-x`).
         """
         args = ["-d", str(output_dir), "-p", self.output_prefix, "-s", self.output_suffix]
         if weather is not None:
@@ -156,8 +156,6 @@ class RunOptions:
             args.append("-a")
         if self.design_day:
             args.append("-D")
-        if expand:
-            args.append("-x")
         return [*args, *self.extra_args]
 
 
