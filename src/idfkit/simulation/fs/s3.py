@@ -14,10 +14,10 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import SecretStr
 
@@ -31,7 +31,12 @@ from idfkit.simulation.fs.base import (
     normalize_path,
 )
 
+if TYPE_CHECKING:
+    from idfkit.simulation.fs._bulk import ReadOutcome
+
 __all__ = ["S3FileSystem"]
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -533,6 +538,22 @@ class S3FileSystem:
             self.client.delete_object(Bucket=self.bucket, Key=key)
 
     # -- capabilities ----------------------------------------------------
+    def read_each(
+        self,
+        paths: Sequence[str],
+        handle: Callable[[int, ReadOutcome, str | None], T],
+        *,
+        max_workers: int = 32,
+    ) -> list[T]:
+        from idfkit.simulation.fs import _s3_direct
+
+        return _s3_direct.read_each(self, paths, handle, max_workers=max_workers)
+
+    def versions_of(self, paths: Sequence[str], *, max_workers: int = 8) -> dict[str, str]:
+        from idfkit.simulation.fs import _s3_direct
+
+        return _s3_direct.versions_of(self, paths, max_workers=max_workers)
+
     def put_file(self, local_path: str | Path, path: str | Path) -> str:
         key = self._placed_file_key(path)
         # Read once: hashed as it is sent, and the digest goes into the manifest.
