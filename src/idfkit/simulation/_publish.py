@@ -32,7 +32,7 @@ from idfkit.simulation.manifest import (
 __all__ = ["Claim", "Snapshot", "changed_files", "mark_publishing", "publish", "snapshot"]
 
 Snapshot = dict[str, tuple[int, int, int]]
-MAX_UPLOAD_THREADS = 8
+MAX_UPLOAD_THREADS = 16  # a run folder holds ~15 files: all of them in one wave of requests
 T = TypeVar("T")
 R = TypeVar("R")
 

@@ -4,8 +4,8 @@ Reading one small object through boto3 costs about 1.3 ms of client CPU
 (request serialisation, event hooks, signing through botocore's auth
 classes, response parsing), several times what the read itself needs. At
 100,000 runs that is minutes of one core. This module sends the same signed
-requests (AWS Signature Version 4, headers form) straight over keep-alive
-``http.client`` connections, one per thread, and parses listings with the
+requests (AWS Signature Version 4, headers form) straight over a pool of keep-alive
+``http.client`` connections, and parses listings with the
 standard library's XML parser.
 
 It handles only the plain answers: 200 for a read or a listing page, 404 for
@@ -44,6 +44,7 @@ T = TypeVar("T")
 _EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 _S3_NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 _UNRESERVED = "-_.~"
+_MAX_IDLE = 64  # connections kept open between requests
 
 
 class Fallback(Exception):
@@ -59,7 +60,7 @@ def _quote_param(value: str) -> str:
 
 
 class DirectS3:
-    """Signed GETs of one bucket over one keep-alive connection per thread.
+    """Signed GETs of one bucket over a pool of keep-alive connections.
 
     Args:
         client: The boto3 S3 client whose endpoint, region and credentials it uses.
@@ -89,7 +90,9 @@ class DirectS3:
             else:
                 cafile = verify if isinstance(verify, str) else _default_ca_bundle()
                 self._context = ssl.create_default_context(cafile=cafile)
-        self._local = threading.local()
+        self._idle: list[http.client.HTTPConnection] = []  # kept alive between requests
+        self._idle_lock = threading.Lock()
+        self._closed = False
         self._keys: dict[tuple[str, str], bytes] = {}
         self._keys_lock = threading.Lock()
 
@@ -151,34 +154,49 @@ class DirectS3:
         headers = self.sign(path, query, dt.datetime.now(dt.UTC))
         target = f"{path}?{query}" if query else path
         for attempt in (1, 2):  # a kept-alive connection the server closed meanwhile: once more
-            conn = self._connection()
+            conn = self._checkout() if attempt == 1 else self._connect()
             try:
                 conn.request("GET", target, headers=headers)
                 response = conn.getresponse()
                 body = response.read()
             except (OSError, http.client.HTTPException) as exc:
                 conn.close()
-                self._local.conn = None
                 if attempt == 2:
                     raise Fallback(f"connection failed: {type(exc).__name__}") from None
                 continue
             if response.will_close:
                 conn.close()
-                self._local.conn = None
+            else:
+                self._checkin(conn)
             return response.status, {k.lower(): v for k, v in response.getheaders()}, body
         raise AssertionError("unreachable")
 
-    def _connection(self) -> http.client.HTTPConnection:
-        conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            if self.scheme == "https":
-                conn = http.client.HTTPSConnection(
-                    self.host, timeout=self.timeout, context=self._context
-                )
-            else:
-                conn = http.client.HTTPConnection(self.host, timeout=self.timeout)
-            self._local.conn = conn
-        return conn
+    def _connect(self) -> http.client.HTTPConnection:
+        if self.scheme == "https":
+            return http.client.HTTPSConnection(
+                self.host, timeout=self.timeout, context=self._context
+            )
+        return http.client.HTTPConnection(self.host, timeout=self.timeout)
+
+    def _checkout(self) -> http.client.HTTPConnection:
+        with self._idle_lock:
+            if self._idle:
+                return self._idle.pop()
+        return self._connect()
+
+    def _checkin(self, conn: http.client.HTTPConnection) -> None:
+        with self._idle_lock:
+            if not self._closed and len(self._idle) < _MAX_IDLE:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def close(self) -> None:
+        """Close the idle connections (those in use close when their request ends)."""
+        with self._idle_lock:
+            idle, self._idle, self._closed = self._idle, [], True
+        for conn in idle:
+            conn.close()
 
     # -- AWS Signature Version 4 --------------------------------------------
     def sign(self, path: str, query: str, now: dt.datetime) -> dict[str, str]:
@@ -268,6 +286,8 @@ def direct_for(fs: S3FileSystem) -> DirectS3 | None:
                 )
             except Fallback:
                 direct = None
+        if direct is not None:
+            weakref.finalize(fs, direct.close)  # no socket outlives its file system
         _DIRECT[fs] = (os.getpid(), direct)
         return direct
 
