@@ -210,13 +210,12 @@ def collect_results(
             rows[i] = CollectedRow(
                 spec.index, spec.label, spec.output_dir, "missing", parameters=spec.parameters
             )
-    bindings = {spec.index: spec.binding() for _, spec in todo}
     if previous is not None and previous._sources and todo:
-        todo = _reuse(fs, previous, todo, outputs, bindings, rows, sources, units)
+        todo = _reuse(fs, previous, todo, outputs, rows, sources, units)
 
     def row(k: int, data: ReadOutcome, version: str | None) -> None:
         i, spec = todo[k]
-        binding = bindings[spec.index]
+        binding = spec.binding()  # made here, not kept: 100,000 of them weigh ~100 MB
         status, found, error = judge_manifest(data, outputs[spec.index], spec, binding)
         if version is not None and not isinstance(data, OSError):
             sources[spec.index] = (_fingerprint(spec, binding), version)
@@ -262,7 +261,6 @@ def _reuse(
     previous: Collection,
     todo: list[tuple[int, JobSpec]],
     outputs: Mapping[int, str],
-    bindings: Mapping[int, JobBinding],
     rows: list[CollectedRow | None],
     sources: dict[int, tuple[bytes, str]],
     units: dict[str, str],
@@ -285,7 +283,7 @@ def _reuse(
             known is None
             or old is None
             or version is None
-            or known != (_fingerprint(spec, bindings[spec.index]), version)
+            or known != (_fingerprint(spec, spec.binding()), version)
         ):
             left.append((i, spec))
             continue
