@@ -4,8 +4,10 @@ Every S3 request goes through a loopback proxy that holds it ``--delay``
 seconds (20 ms, a far region's latency) before passing it to moto's server.
 The proxy notes when each request began and ended; the number of sequential
 round trips is the largest set of requests of which none overlaps another
-(one after the other, each waiting on the one before). It does not depend on
-the machine's load, unlike the wall time, which is printed beside it.
+(one after the other, each waiting on the one before). It depends far less
+on the machine's load than the wall time, printed beside it, but it counts
+a request that starts after another of the same wave has already ended (the
+client hashing and signing 15 uploads one after another) as one more.
 
 Goals: publishing adds at most 3 (marker, the files in parallel, manifest);
 a first read at most 1 (manifest and file fetched together).
