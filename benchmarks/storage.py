@@ -12,6 +12,10 @@
     with its client, the first ``from_directory(...).sql.get_timeseries``
     from S3 in a fresh process, and Python CPU per S3 run.
 
+(e) S3, Azure Blob and Cloud Storage side by side on their emulators
+    (moto, Azurite, fake-gcs-server): requests and MiB per box run, client
+    CPU per request against boto3's, first-read round trips (see ``_clouds``).
+
 ``--only d`` runs (d) alone. Run it with ``PYTHONPATH`` pointing at another
 checkout's ``src`` to measure that code (before/after tables).
 """
@@ -395,7 +399,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="100,500", help="object sizes in MiB for (a)")
     parser.add_argument("--file-mib", type=int, default=4, help="file size for (c)")
-    parser.add_argument("--only", choices=["a", "b", "c", "d"], help="run one part only")
+    parser.add_argument("--only", choices=["a", "b", "c", "d", "e"], help="run one part only")
     args = parser.parse_args()
     with LocalS3Server(process=True) as server:
         if args.only in (None, "a"):
@@ -406,6 +410,10 @@ def main() -> None:
             bench_upload(server, args.file_mib)
         if args.only in (None, "d"):
             bench_run_cost(server)
+        if args.only in (None, "e"):
+            from _clouds import bench_clouds
+
+            bench_clouds(server)
 
 
 if __name__ == "__main__":

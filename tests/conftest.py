@@ -141,3 +141,6 @@ def s3rver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3rver]:
 @pytest.fixture
 def s3rver_fs(s3rver: S3rver) -> S3FileSystem:
     return s3rver.filesystem(unique_bucket(), max_attempts=2)
+
+
+from tests.emulators import azurite, fake_gcs  # noqa: E402,F401  (fixtures for Azure and GCS)

@@ -69,7 +69,7 @@ class FaultProxy:
                     if not proxy.forward_held:  # the request dies with its client
                         self.close_connection = True
                         return
-                if action in ("500", "503"):
+                if action in ("500", "501", "503"):
                     self._error(int(action))
                     return
                 if action == "delay":
@@ -121,7 +121,7 @@ class FaultProxy:
                 return response.status, response.getheaders(), payload
 
             def _error(self, status: int) -> None:
-                code = "InternalError" if status == 500 else "SlowDown"
+                code = {500: "InternalError", 501: "NotImplemented"}.get(status, "SlowDown")
                 payload = (
                     f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code>"
                     f"<Message>injected fault</Message></Error>"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from idfkit.simulation.fs.s3 import S3FileSystem
+from idfkit.simulation.manifest import InputRecord, ManifestFile, RunManifest
 
 
 @contextmanager
@@ -25,3 +28,27 @@ def count_requests(fs: S3FileSystem) -> Iterator[Counter[str]]:
         yield counts
     finally:
         events.unregister("before-send.s3", on_send)
+
+
+def made_manifest(files: dict[str, bytes], **overrides: Any) -> RunManifest:
+    """A successful run's manifest listing ``files`` (name -> content), made by hand."""
+    now = datetime.now(UTC)
+    fields: dict[str, Any] = {
+        "run_id": "c" * 32,
+        "success": True,
+        "exit_code": 0,
+        "runtime_seconds": 2.0,
+        "energyplus_version": "25.2.0",
+        "output_prefix": "eplus",
+        "files": tuple(
+            ManifestFile(name=name, size=len(data), sha256=hashlib.sha256(data).hexdigest())
+            for name, data in files.items()
+        ),
+        "model": InputRecord(name="model.idf", sha256="0" * 64),
+        "weather": None,
+        "started_at": now,
+        "finished_at": now,
+        "idfkit_version": "test",
+    }
+    fields.update(overrides)
+    return RunManifest(**fields)

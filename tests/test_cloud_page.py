@@ -79,7 +79,7 @@ def test_cloud_workflow_three_steps(endpoint: str, model: IDFDocument, weather: 
     variants = []
     for thickness in ["0.05", "0.10", "0.20"]:
         variant = model.copy()
-        variant["Material"][0].fields[2] = thickness
+        variant["Material"][0].thickness = float(thickness)
         variants.append(variant)
 
     # 1. Local preparation

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import os
 import re
+import subprocess
 import sys
 import types
 import urllib.request
@@ -13,11 +17,14 @@ from typing import Any
 import boto3
 import pytest
 
+import idfkit
 from idfkit import load_idf
 from idfkit.simulation import IncompleteResultError, SimulationResult, simulate
+from idfkit.simulation.study import write_study
 from idfkit.simulation.testing import FileSystemContract, LocalS3Server
 
 ROOT = Path(__file__).parent.parent
+SRC = Path(idfkit.__file__).resolve().parents[1]  # the package under test
 DOCS = ROOT / "docs"
 
 
@@ -43,7 +50,7 @@ def test_cloud_storage_guide_runs_top_to_bottom(
     variants = []
     for thickness in ["0.05", "0.10", "0.20"]:
         variant = model.copy()
-        variant["Material"][0].fields[2] = thickness
+        variant["Material"][0].thickness = float(thickness)
         variants.append(variant)
     namespace: dict[str, Any] = {"model": model, "weather": weather, "variants": variants}
     blocks = python_blocks("cloud-storage.md")
@@ -59,12 +66,43 @@ def test_cloud_storage_guide_runs_top_to_bottom(
     assert namespace["local_result"].success
 
 
-def test_readme_tour_runs(capsys: pytest.CaptureFixture[str]) -> None:
+def run_alone(block: str, folder: Path) -> subprocess.CompletedProcess[str]:
+    """A code block run as written: a new Python process in a new, empty folder."""
+    folder.mkdir(parents=True)
+    return subprocess.run(
+        [sys.executable, "-c", block],
+        cwd=folder,
+        env={**os.environ, "PYTHONPATH": str(SRC), "MPLBACKEND": "Agg"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_readme_tour_runs(tmp_path: Path) -> None:
     [tour] = python_blocks(ROOT / "README.md")
-    exec(compile(tour, "README.md", "exec"), {})
-    out = capsys.readouterr().out
-    assert "<BatchResult 3/3 succeeded>" in out
-    assert "True 8760 C" in out
+    ran = run_alone(tour, tmp_path / "new")
+    assert ran.returncode == 0, ran.stderr
+    assert "<BatchResult 3/3 succeeded>" in ran.stdout
+    assert "True 8760 C" in ran.stdout
+
+
+GETTING_STARTED = python_blocks("getting-started.md")
+
+
+@pytest.mark.parametrize("number", range(len(GETTING_STARTED)))
+def test_each_getting_started_block_runs_on_its_own(number: int, tmp_path: Path) -> None:
+    block = GETTING_STARTED[number]
+    ran = run_alone(block, tmp_path / "new")
+    assert ran.returncode == 0, f"block {number}:\n{block}\n{ran.stderr}"
+
+
+def test_getting_started_shows_every_example_as_a_block_that_runs() -> None:
+    text = (DOCS / "getting-started.md").read_text(encoding="utf-8")
+    assert "```py\n" not in text  # no sketches: every Python example is run by the test above
+    assert len(GETTING_STARTED) == 6
+    assert "Editing models" in text and 'load_idf(example_model("box"))' in GETTING_STARTED[-1]
 
 
 class ResourceNotFoundError(Exception):
@@ -155,3 +193,69 @@ def test_custom_backend_carries_a_real_simulation(
     container.blobs["study-001/case-1/eplus.sql"] = genuine
     again = SimulationResult.from_directory("case-1", fs=fs)
     assert len(again.sql.get_timeseries("Zone Mean Air Temperature", "ZONE 1")) == 8760  # type: ignore[union-attr]
+
+
+def _documented(target: str, options: str) -> list[object]:
+    """The classes and functions one ``::: target`` line of the reference renders.
+
+    As mkdocstrings renders a module: the names in its ``__all__`` (else those
+    it defines), less the names its ``filters`` option leaves out; with
+    ``members: false``, the module's docstring alone.
+    """
+    parts = target.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            found: Any = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for part in parts[cut:]:
+            found = getattr(found, part)
+        break
+    if not inspect.ismodule(found):
+        return [found]
+    if "members: false" in options:
+        return []
+    hidden = set(re.findall(r"!\^(\w+)\$", options))
+    names = getattr(found, "__all__", None) or [
+        name
+        for name, value in vars(found).items()
+        if getattr(value, "__module__", None) == found.__name__ and not name.startswith("_")
+    ]
+    members = [getattr(found, name) for name in names if name not in hidden]
+    return [m for m in members if inspect.isclass(m) or inspect.isfunction(m)]
+
+
+@pytest.mark.standalone_model  # renders this project's idfkit.exceptions, not idfkit's
+def test_the_api_reference_lists_each_object_once() -> None:
+    text = (DOCS / "reference.md").read_text(encoding="utf-8")
+    entries = re.findall(r"^::: (\S+)\n((?:    .*\n)*)", text, flags=re.MULTILINE)
+    assert len(entries) >= 50
+    where: dict[int, list[str]] = {}
+    for target, options in entries:
+        for obj in _documented(target, options):
+            where.setdefault(id(obj), []).append(f"{target} ({obj.__qualname__})")  # type: ignore[attr-defined]
+    twice = [places for places in where.values() if len(places) > 1]
+    assert twice == []
+    study = _documented("idfkit.simulation.study.index", "")
+    assert write_study in study  # still documented, in its own module
+
+
+def test_the_notebook_shows_rounded_numbers_and_no_port(tmp_path: Path) -> None:
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    notebook = nbformat.read(DOCS / "examples" / "parametric-study.ipynb", as_version=4)
+    client = nbclient.NotebookClient(
+        notebook, timeout=600, resources={"metadata": {"path": str(tmp_path)}}
+    )
+    client.execute()
+    shown = [
+        output.get("data", {}).get("text/plain") or output.get("text", "")
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+    ]
+    assert shown[0] == "'s3://notebook-study/glazing/'"  # where, without the server's port
+    assert not any("127.0.0.1" in text or "endpoint_url" in text for text in shown)
+    [table] = [text for text in shown if "heating_kwh" in text]
+    numbers = re.findall(r"\d+\.\d+", table)
+    assert numbers and all(len(n.partition(".")[2]) == 1 for n in numbers), table

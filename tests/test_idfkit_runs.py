@@ -29,6 +29,7 @@ from idfkit.simulation.async_batch import async_simulate_batch
 from idfkit.simulation.cli import _parser
 from idfkit.simulation.progress import SimulationProgress
 from idfkit.simulation.study import JobSpec, load_study, write_study
+from idfkit.writers import write_idf
 
 DATA = Path(__file__).parent / "data"
 
@@ -168,7 +169,7 @@ def test_idfkit_errors_for_run_setup(
     design_days: Path, energyplus: EnergyPlusConfig, tmp_path: Path
 ) -> None:
     """What idfkit raises as `SimulationError` is a `SimulationError` here too."""
-    with pytest.raises(SimulationError, match="weather file not found") as missing:
+    with pytest.raises(SimulationError, match="Weather file not found") as missing:
         simulate(design_days, tmp_path / "nowhere.epw", energyplus=energyplus)
     assert isinstance(missing.value, FileNotFoundError)
     for options in ({}, {"annual": True}):
@@ -242,7 +243,7 @@ def test_a_cache_is_asked_first_and_filled_after(
             self.store: dict[str, SimulationResult] = {}
 
         def compute_key(self, model: Any, weather: Any, **options: Any) -> str:
-            return f"{len(model.text())}-{Path(weather).name}-{sorted(options.items())}"
+            return f"{len(write_idf(model))}-{Path(weather).name}-{sorted(options.items())}"
 
         def get(self, key: str) -> SimulationResult | None:
             return self.store.get(key)

@@ -63,6 +63,7 @@ def test_reading_idioms(path: Path) -> None:
     assert isinstance(doc["Zone"]["ZONE 1"].x_origin, float)
 
 
+@pytest.mark.standalone_model
 def test_editing_idioms(path: Path) -> None:
     doc = load_idf(path)
     doc["Material"]["Insulation"].thickness = 0.15  # 10
@@ -144,6 +145,7 @@ def test_documents_key_dicts_and_caches_as_in_idfkit(path: Path) -> None:
     assert zones(doc) == zones(doc) == 1 and zones.cache_info().hits == 1
 
 
+@pytest.mark.standalone_model
 def test_a_stray_semicolon_is_an_empty_statement(tmp_path: Path) -> None:
     """idfkit loads `Zone, B;;` and a lone `;`; a field list without a type is still refused."""
     model = tmp_path / "m.idf"
@@ -155,6 +157,7 @@ def test_a_stray_semicolon_is_an_empty_statement(tmp_path: Path) -> None:
         load_idf(model)
 
 
+@pytest.mark.standalone_model
 def test_update_by_dotted_keys_and_used_schedules(path: Path) -> None:
     """idfkit's eppy-style `update` and `get_used_schedules`, with its errors."""
     from idfkit.exceptions import InvalidFieldError

@@ -29,6 +29,9 @@ from idfkit import (
 )
 from idfkit.simulation import EnergyPlusConfig
 
+#: This project's own model layer (the transplant runs idfkit's instead).
+pytestmark = pytest.mark.standalone_model
+
 TINY_SCHEMA = {
     "properties": {
         "Zone": {

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import calendar
 import sys
 from collections.abc import Iterator, Sequence
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from idfkit.simulation import (
     plot_temperature_profile,
     simulate,
 )
+from idfkit.simulation.plotting.visualizations import comfort_percentages
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
@@ -79,19 +81,62 @@ class Recorder:
 
 
 def hand_count(sql: SQLResult, zone: str, low: float, high: float) -> list[float]:
-    """The comfort percentages, counted here from the time series."""
+    """The comfort percentages, counted here from the time series (a millionth of a degree
+    either side of the band counts as inside)."""
     ts = sql.get_timeseries(ZMAT, zone)
     counts = {m: [0, 0] for m in range(1, 13)}
     for stamp, value in zip(ts.timestamps, ts.values, strict=True):
         month = (stamp - timedelta(seconds=1)).month
         counts[month][0] += 1
-        counts[month][1] += low <= value <= high
+        counts[month][1] += low - 1e-6 <= value <= high + 1e-6
     return [100 * inside / total if total else 0.0 for total, inside in counts.values()]
 
 
-def test_temperature_profile_draws_one_line_per_zone_with_the_sql_values(sql: SQLResult) -> None:
+def daily(sql: SQLResult, zone: str) -> dict[date, list[float]]:
+    """Each day's values of a zone's temperature, grouped here."""
+    days: dict[date, list[float]] = {}
+    for stamp, value in zip(*_series(sql, zone), strict=True):
+        days.setdefault((stamp - timedelta(seconds=1)).date(), []).append(value)
+    return days
+
+
+def _series(sql: SQLResult, zone: str) -> tuple[list[datetime], list[float]]:
+    ts = sql.get_timeseries(ZMAT, zone)
+    return list(ts.timestamps), list(ts.values)
+
+
+def test_a_year_of_temperatures_reads_as_daily_bands_by_month(sql: SQLResult) -> None:
     figure = plot_temperature_profile(sql, ZONES)
     assert isinstance(figure, Figure)
+    ax = figure.axes[0]
+    assert [line.get_label() for line in ax.get_lines()] == [
+        "WEST: daily mean and range",
+        "EAST: daily mean and range",
+    ]
+    assert len(ax.collections) == 2  # one shaded band (daily minimum to maximum) per zone
+    for line, zone in zip(ax.get_lines(), ZONES, strict=True):
+        days = daily(sql, zone)
+        assert len(line.get_ydata()) == len(days) == 365
+        assert list(line.get_ydata()) == pytest.approx([sum(v) / len(v) for v in days.values()])
+        band = ax.collections[ZONES.index(zone)].get_paths()[0].vertices[:, 1]
+        assert max(band) == pytest.approx(max(max(v) for v in days.values()))
+        assert min(band) == pytest.approx(min(min(v) for v in days.values()))
+    assert ax.get_ylabel() == "Temperature (°C)"
+    figure.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert ticks[:12] == MONTHS and not any("2017" in t for t in ticks)  # a TMY year
+
+
+def test_a_chosen_period_or_daily_false_draws_every_value(sql: SQLResult) -> None:
+    week = plot_temperature_profile(sql, ["EAST"], period=(date(2017, 7, 1), date(2017, 7, 7)))
+    stamps, values = _series(sql, "EAST")
+    inside = [i for i, s in enumerate(stamps) if datetime(2017, 7, 1) < s <= datetime(2017, 7, 8)]
+    (line,) = week.axes[0].get_lines()
+    assert len(inside) == 7 * 24
+    assert list(line.get_ydata()) == [values[i] for i in inside]
+    assert line.get_label() == "EAST"
+
+    figure = plot_temperature_profile(sql, ZONES, daily=False)
     ax = figure.axes[0]
     assert [line.get_label() for line in ax.get_lines()] == ZONES
     for line, zone in zip(ax.get_lines(), ZONES, strict=True):
@@ -100,7 +145,7 @@ def test_temperature_profile_draws_one_line_per_zone_with_the_sql_values(sql: SQ
         assert list(line.get_ydata()) == list(ts.values)
         assert list(line.get_xdata()) == list(ts.timestamps)
     assert ax.get_title() == "Zone Air Temperatures"
-    assert (ax.get_xlabel(), ax.get_ylabel()) == ("Time", "Temperature (C)")
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("Time", "Temperature (°C)")
     assert ax.get_legend() is not None
 
     one = plot_temperature_profile(sql, ["EAST"], title="East", frequency="Hourly")
@@ -109,6 +154,24 @@ def test_temperature_profile_draws_one_line_per_zone_with_the_sql_values(sql: SQ
         plot_temperature_profile(sql, ["NOWHERE"])
     with pytest.raises(KeyError):
         plot_temperature_profile(sql, ZONES, frequency="Monthly")
+    with pytest.raises(ValueError, match="ends"):
+        plot_temperature_profile(sql, ZONES, period=(date(2017, 7, 8), date(2017, 7, 1)))
+
+
+def test_a_zone_held_at_its_setpoint_is_comfortable(sql: SQLResult) -> None:
+    _, values = _series(sql, "WEST")
+    # The heating setpoint is 20 C; EnergyPlus reports it a hair below in many hours.
+    hair_below = [v for v in values if 20.0 - 1e-6 < v < 20.0]
+    assert len(hair_below) > 100
+    shares = comfort_percentages(sql, ["WEST"], 20.0, 26.0)[0]
+    strictly = sum(20.0 <= v <= 26.0 for v in values)
+    assert sum(s * n for s, n in zip(shares, _hours_per_month(), strict=True)) / 100 == (
+        pytest.approx(strictly + len(hair_below))
+    )
+
+
+def _hours_per_month() -> list[int]:
+    return [24 * calendar.monthrange(2017, m)[1] for m in range(1, 13)]
 
 
 def test_energy_balance_bars_are_the_end_use_table_summed_over_fuels(sql: SQLResult) -> None:
@@ -169,7 +232,7 @@ def test_a_backend_of_our_own_receives_the_calls(sql: SQLResult) -> None:
     assert labels == {
         "title": "Zone Air Temperatures",
         "xlabel": "Time",
-        "ylabel": "Temperature (C)",
+        "ylabel": "Temperature (°C)",  # units as a reader writes them (issue 19)
     }
     assert bar[1][0] == ["Heating", "Cooling"] and bar[2]["title"] == "Uses"
     assert heat[1][0][1] == pytest.approx(hand_count(sql, "EAST", 20.0, 26.0))
@@ -222,7 +285,7 @@ def test_default_backend_falls_back_to_plotly_then_names_the_extra(
         monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.setitem(sys.modules, "plotly", None)
     monkeypatch.setitem(sys.modules, "plotly.graph_objects", None)
-    with pytest.raises(ImportError, match=r'pip install "idfkit\[plot\]"'):
+    with pytest.raises(ImportError, match=r"pip install idfkit\[plot\]"):
         get_default_backend()
     with pytest.raises(ImportError, match="plotly"):
         get_default_backend()

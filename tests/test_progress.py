@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +81,21 @@ def test_tqdm_progress_moves_one_bar_to_100() -> None:
     with tqdm_progress(bar_format="{desc} {n:.0f}%{postfix}", file=out, mininterval=0) as bar:
         bar(SimulationProgress("simulating", "...", 50.0, "RUN PERIOD 1"))
     assert "Simulating 50%, RUN PERIOD 1" in out.getvalue()
+
+
+def test_closing_lines_on_standard_error_come_after_standard_output(tmp_path: Path) -> None:
+    """EnergyPlus ends on standard error; its last standard-output lines still come first."""
+    from idfkit.simulation._process import run_process
+
+    script = (
+        "import sys, time\n"
+        "print('EnergyPlus Completed Successfully.', file=sys.stderr, flush=True)\n"
+        "time.sleep(0.3)\n"
+        "print('Writing final SQL reports', flush=True)\n"
+    )
+    seen: list[str] = []
+    outcome = run_process(
+        [sys.executable, "-c", script], cwd=tmp_path, timeout=60, on_progress=seen.append
+    )
+    assert outcome.exit_code == 0
+    assert seen == ["Writing final SQL reports", "EnergyPlus Completed Successfully."]

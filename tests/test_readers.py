@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from idfkit import load_idf
-from idfkit.exceptions import UnknownVariableError
 from idfkit.simulation import (
     CSVColumn,
     CSVResult,
@@ -37,6 +36,7 @@ from idfkit.simulation import (
     TimeSeriesResult,
     simulate,
 )
+from idfkit.simulation.exceptions import UnknownVariableError
 
 DESIGN_DAYS = ("Ann Htg 99.6% Condns DB,", "Ann Clg .4% Condns DB=>MWB,")
 OUTPUTS = """
@@ -174,7 +174,7 @@ def test_dataframe_and_plot(sql: SQLResult) -> None:
     drawn = sql.get_timeseries(ZMAT, environment="sizing").plot(backend=LineBackend())
     assert drawn == (
         48,
-        {"title": "ZONE 1 (Hourly)", "xlabel": "Time", "ylabel": f"{ZMAT} [C]", "label": "ZONE 1"},
+        {"title": f"ZONE 1: {ZMAT}", "xlabel": "Time", "ylabel": f"{ZMAT} (C)", "label": "ZONE 1"},
     )
 
 
@@ -217,7 +217,9 @@ def test_context_manager_closes_and_reopens(run: SimulationResult) -> None:
 # -- ErrorReport ---------------------------------------------------------------
 def test_error_report_of_a_successful_run(run: SimulationResult) -> None:
     report = ErrorReport.from_file(output(run, "eplus.err", "eplusout.err"))
-    assert report.summary() == "Fatal: 0, Severe: 0, Warnings: 0, Info: 0"  # as idfkit shows it
+    assert report.summary() == (  # as idfkit 1.1.1 shows this file
+        "Fatal: 0, Severe: 0, Warnings: 0, Info: 0\nSimulation: completed successfully"
+    )
     assert report.simulation_complete and report.completed_successfully
     assert not report.has_fatal and not report.has_severe and report.warmup_converged is False
     assert (report.fatal_count, report.severe_count, report.warning_count, report.info_count) == (
@@ -270,6 +272,9 @@ def test_error_report_messages_by_severity() -> None:
     empty = ErrorReport()
     assert empty.summary() == "Fatal: 0, Severe: 0, Warnings: 0, Info: 0"
     assert ErrorReport.from_string("  Warmup converged\n").warmup_converged
+    assert ErrorReport.from_string("  Warmup converged\n").summary().splitlines()[1:] == [
+        "Warmup: converged"
+    ]
 
 
 # -- CSV, HTML, ESO and MTR ----------------------------------------------------
@@ -308,6 +313,8 @@ def test_csv_from_string_reads_blank_cells_as_zero() -> None:
     assert [c.values for c in table.columns] == [(1.5, 2.0), (0.0, 7.0)]
     assert table.columns[1].header_name == "Electricity:Facility"
     assert CSVResult.from_string("") == CSVResult((), ())
+    not_numbers = CSVResult.from_string("Date/Time,A:B [C](Hourly)\n 01/01  01:00:00,N/A\n")
+    assert not_numbers.columns[0].values == (0.0,)
 
 
 def test_html_tables_by_report_and_title(run: SimulationResult, sql: SQLResult) -> None:
@@ -443,7 +450,15 @@ def test_output_variable_index(run: SimulationResult, box_model: Path, tmp_path:
     in_celsius = index.filter_by_units("c")
     assert in_celsius and all(item.units == "C" for item in in_celsius)
 
-    # idfkit's keyword idiom, doc.add(type, field=value), on an epJSON document.
+
+@pytest.mark.standalone_model
+def test_output_variable_index_adds_to_an_epjson_document(
+    run: SimulationResult, tmp_path: Path
+) -> None:
+    """idfkit's keyword idiom, doc.add(type, field=value), on this project's epJSON document."""
+    index = OutputVariableIndex.from_files(
+        output(run, "eplus.rdd", "eplusout.rdd"), output(run, "eplus.mdd", "eplusout.mdd")
+    )
     source = tmp_path / "outputs.epJSON"
     source.write_text(
         '{"Version": {"Version 1": {"version_identifier": "25.2"}}, '
@@ -492,3 +507,46 @@ def test_progress_of_the_real_run(run: SimulationResult) -> None:
     annual = [e for e in events if e.phase == "simulating" and e.percent is not None]
     assert annual and all(e.environment == "ANNUAL" and e.sim_total_days == 365 for e in annual)
     assert [e.percent for e in annual] == sorted(e.percent for e in annual)
+
+
+def test_tabular_value_refuses_a_cell_named_twice(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "twice.sql"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE TabularDataWithStrings (TabularDataIndex INTEGER PRIMARY KEY, "
+            "ReportName TEXT, ReportForString TEXT, TableName TEXT, RowName TEXT, "
+            "ColumnName TEXT, Units TEXT, Value TEXT)"
+        )
+        cell = ("R", "Entire Facility", "T", "Row", "Col", "W")
+        db.executemany(
+            "INSERT INTO TabularDataWithStrings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (1, *cell, "1.0"),
+                (2, *cell, "2.0"),
+                (3, "R", "Entire Facility", "T", "Other", "Col", "W", "3"),
+            ],
+        )
+    db.close()
+    with SQLResult(path) as sql:
+        assert sql.get_tabular_value("R", "T", "Other", "Col") == "3"
+        with pytest.raises(UnknownVariableError, match=r"Multiple rows found \(2\).*'Row'"):
+            sql.get_tabular_value("R", "T", "Row", "Col")
+
+
+def test_html_th_header_and_lookups_as_idfkit() -> None:
+    report = HTMLResult.from_string(
+        "<b>Envelope Summary</b><b>For: Entire Facility</b><b>Opaque Exterior</b>"
+        "<table><tr><th>Name</th><th>U</th></tr><tr></tr><tr><td>Wall</td><td>0.3</td></tr>"
+        "</table><b>Empty</b><table></table>"
+    )
+    assert len(report) == 1  # a table without a cell is left out
+    (table,) = report
+    assert (table.header, table.rows) == (["Name", "U"], [["Wall", "0.3"]])
+    assert (table.for_string, table.to_dict()) == ("Entire Facility", {"Wall": {"U": "0.3"}})
+    assert report.titletable() == [("Opaque Exterior", [["Name", "U"], ["Wall", "0.3"]])]
+    assert report.tablebyname("opaque") is table and report.tablebyindex(-1) is None
+    assert report.tablesbyreport("envelope") == [table]
+    short = HTMLTable("Short", ["A", "B", "C"], [["Row1", "val"]])
+    assert short.to_dict() == {"Row1": {"B": "val"}}

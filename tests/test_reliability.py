@@ -37,6 +37,7 @@ from idfkit.simulation.fs.base import FileSystem
 from idfkit.simulation.manifest import MANIFEST_NAME
 from idfkit.simulation.study import collect_results, run_study_job, write_study
 from idfkit.simulation.testing import ACCESS_KEY, SECRET_KEY, LocalS3Server
+from idfkit.writers import save_idf, write_idf
 from tests.conftest import unique_bucket
 from tests.faults import FaultProxy, Request, random_faults
 
@@ -68,7 +69,7 @@ def variants(box_model: Path, count: int) -> list[Any]:
     out = []
     for i in range(count):
         variant = base.copy()
-        variant["Material"][0].fields[2] = f"{0.04 + 0.02 * i:.2f}"
+        variant["Material"][0].thickness = float(f"{0.04 + 0.02 * i:.2f}")
         out.append(variant)
     return out
 
@@ -169,8 +170,9 @@ def crash_rule(point: str) -> Any:
     puts = Counter[str]()
 
     def rule(request: Request) -> str | None:
-        if request.method != "PUT":
-            return None
+        headers = {name.lower() for name in request.headers}
+        if request.method != "PUT" or "if-none-match" in headers:
+            return None  # (a marker's create-only attempt: refused here, the folder has a run)
         is_manifest = MANIFEST_NAME in request.path
         puts["manifest" if is_manifest else "file"] += 1
         if point == "before anything is stored" and is_manifest and puts["manifest"] == 1:
@@ -217,7 +219,7 @@ def test_crash_at_any_point_then_rerun(
     earlier = simulate(earlier_model, weather, output_dir="crash", fs=direct)
     assert earlier.manifest is not None
     model_path = tmp_path / "model.idf"
-    new_model.write(model_path)
+    save_idf(new_model, model_path)
     with FaultProxy(moto_server.endpoint_url, rule=crash_rule(point), forward_held=False) as proxy:
         child = subprocess.Popen(
             [
@@ -260,8 +262,8 @@ def test_crash_at_any_point_then_rerun(
     assert reread.manifest is not None and rerun.manifest is not None
     assert reread.manifest.run_id == rerun.manifest.run_id
     # The SQLite file under the new manifest is the new variant's, not the earlier one's.
-    stored_model = load_idf(reread.read_text("model.idf"))
-    assert stored_model["Material"][0].fields[2] == new_model["Material"][0].fields[2]
+    stored_model = load_idf(reread.local_path("model.idf"))
+    assert stored_model["Material"][0].thickness == new_model["Material"][0].thickness
 
 
 # -- concurrency --------------------------------------------------------------------------
@@ -284,7 +286,7 @@ def test_32_threads_lose_nothing(shared_fs: FileSystem, box_model: Path, weather
 
     def one(i: int) -> float:
         variant = base.copy()
-        variant["Material"][0].fields[2] = f"{0.02 + 0.005 * i:.3f}"
+        variant["Material"][0].thickness = float(f"{0.02 + 0.005 * i:.3f}")
         result = simulate(variant, weather, output_dir=f"case-{i:02d}", fs=shared_fs)
         assert result.success
         again = SimulationResult.from_directory(f"case-{i:02d}", fs=shared_fs)
@@ -306,10 +308,11 @@ def test_two_writers_to_one_folder_never_both_succeed(
     shared_fs: FileSystem, box_model: Path, weather: Path
 ) -> None:
     thin, thick = variants(box_model, 2)
-    thick["Material"][0].fields[2] = "0.30"
+    thick["Material"][0].thickness = 0.30
     for model in (thin, thick):  # a week, not a year: the race is in publishing
-        model["RunPeriod"][0].fields[4:6] = ["1", "7"]
-    by_hash = {hashlib.sha256(m.text().encode()).hexdigest(): m for m in (thin, thick)}
+        model["RunPeriod"][0].end_month = 1
+        model["RunPeriod"][0].end_day_of_month = 7
+    by_hash = {hashlib.sha256(write_idf(m).encode()).hexdigest(): m for m in (thin, thick)}
     tally = Counter[str]()
     for trial in range(TWO_WRITER_TRIALS):
         out = f"shared-{trial}"
@@ -345,8 +348,8 @@ def test_two_writers_to_one_folder_never_both_succeed(
                 assert stored.manifest is not None
                 assert stored.manifest.run_id == winner.manifest.run_id
                 model = by_hash[stored.manifest.model.sha256]
-                stored_model = load_idf(stored.read_text("model.idf"))
-                assert stored_model["Material"][0].fields[2] == model["Material"][0].fields[2]
+                stored_model = load_idf(stored.local_path("model.idf"))
+                assert stored_model["Material"][0].thickness == model["Material"][0].thickness
         tally[seen] += 1
     print(f"\ntwo writers x {TWO_WRITER_TRIALS} on {shared_fs!r}: one success each; {dict(tally)}")
     assert set(tally) <= {"succeeded", "incomplete (files of the losing run)"}

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from idfkit.exceptions import IncompleteResultError, ResultNotFoundError
 from idfkit.simulation import EnergyPlusConfig, SimulationResult, simulate
+from idfkit.simulation.exceptions import IncompleteResultError, ResultNotFoundError
 from idfkit.simulation.filenames import detect_naming, detect_suffix, output_name, output_names
 from idfkit.simulation.fs.local import LocalFileSystem
 from idfkit.simulation.fs.memory import MemoryFileSystem
@@ -191,7 +191,7 @@ def test_an_idfkit_folder_on_a_remote_backend_downloads_on_access(
     for path in style_runs["C"].iterdir():
         fs.write_bytes(f"team/run-1/{path.name}", path.read_bytes())
     result = SimulationResult.from_directory("team/run-1", fs=fs)
-    assert result.run_dir == "team/run-1"
+    assert result.run_dir == Path("team/run-1") and result.fs is fs  # idfkit's field types
     sql_path = result.sql_path
     assert sql_path is not None and sql_path.is_absolute()
     assert sql_path.read_bytes() == (style_runs["C"] / "eplus.sql").read_bytes()
@@ -382,3 +382,15 @@ def test_readers_of_a_remote_folder_download_once(style_runs: dict[str, Path]) -
     assert result.eso is not None and result.html is not None and result.variables is not None
     copy = pickle.loads(pickle.dumps(result))
     assert copy.eso is not None and copy.eso is not result.eso
+
+
+def test_output_index_of_no_result_names_the_rdd_and_the_folder(tmp_path: Path) -> None:
+    from idfkit.simulation.outputs import OutputVariableIndex
+
+    missing = tmp_path / "nothing"
+    with pytest.raises(ResultNotFoundError, match=r"^No \.rdd file: .*nothing"):
+        OutputVariableIndex.from_simulation(SimulationResult.from_directory(missing))
+    (tmp_path / "ran").mkdir()
+    (tmp_path / "ran" / "eplusout.err").write_text("   ************* EnergyPlus Completed\n")
+    with pytest.raises(FileNotFoundError, match=r"^No \.rdd file: the run wrote none"):
+        OutputVariableIndex.from_simulation(SimulationResult.from_directory(tmp_path / "ran"))

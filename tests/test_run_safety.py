@@ -254,7 +254,7 @@ def test_the_getting_started_guide_runs_as_written(
     """Its first example writes ``output_dir="run-001"``, relative to the reader's cwd."""
     text = (Path(__file__).parent.parent / "docs" / "getting-started.md").read_text()
     blocks = re.findall(r"^```python\n(.*?)^```", text, flags=re.DOTALL | re.MULTILINE)
-    assert len(blocks) == 3  # find EnergyPlus, run, plot
+    assert len(blocks) == 6  # find EnergyPlus, run, plot, run options, preprocessors, editing
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     namespace: dict[str, object] = {}

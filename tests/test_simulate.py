@@ -19,6 +19,7 @@ from idfkit.simulation import (
     simulate,
 )
 from idfkit.simulation.manifest import MANIFEST_NAME
+from idfkit.writers import write_idf
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +51,9 @@ def test_annual_run_has_8760_hourly_values(annual: SimulationResult) -> None:
 
 def test_annual_run_reports_and_files(annual: SimulationResult) -> None:
     assert annual.errors.completed_successfully and not annual.errors.fatal
-    assert annual.errors.summary() == "Fatal: 0, Severe: 0, Warnings: 0, Info: 0"
+    assert annual.errors.summary() == (
+        "Fatal: 0, Severe: 0, Warnings: 0, Info: 0\nSimulation: completed successfully"
+    )
     names = annual.files()
     assert {"eplus.sql", "eplus.err", "model.idf"} <= set(names)
     assert MANIFEST_NAME not in names
@@ -97,7 +100,7 @@ def test_model_is_not_mutated_and_sqlite_is_added(
     box_model: Path, weather: Path, energyplus: EnergyPlusConfig, tmp_path: Path
 ) -> None:
     doc = load_idf(box_model)
-    doc.remove(doc["Output:SQLite"][0])
+    doc.removeidfobject(doc["Output:SQLite"][0])
     before = doc.copy()
     seen: list[SimulationProgress] = []
     result = simulate(
@@ -108,7 +111,7 @@ def test_model_is_not_mutated_and_sqlite_is_added(
         design_day=False,
         on_progress=seen.append,
     )
-    assert doc.to_idf() == before.to_idf() and "Output:SQLite" not in doc
+    assert write_idf(doc) == write_idf(before) and "Output:SQLite" not in doc
     assert result.sql is not None
     assert "Output:SQLite" in load_idf(tmp_path / "model.idf")
     assert any(p.phase == "simulating" for p in seen)

@@ -39,9 +39,9 @@ def test_key_covers_model_text_weather_bytes_and_every_option(
     assert cache.compute_key(box_model, None) != key
     # Output:SQLite is added for the run anyway, so having it already changes nothing.
     without = load_idf(box_model)
-    without.remove(without["Output:SQLite"][0])
+    without.removeidfobject(without["Output:SQLite"][0])
     added = without.copy()
-    added.add("Output:SQLite", "SimpleAndTabular")
+    added.add("Output:SQLite", option_type="SimpleAndTabular")
     assert cache.compute_key(without, weather) == cache.compute_key(added, weather)
     # A changed model is another key.
     edited = load_idf(box_model)
@@ -265,7 +265,11 @@ def test_concurrent_fills_never_mix(
     assert errors == []
     placed = cache.restore(key, tmp_path / "out")
     assert placed is not None and placed.manifest is not None
-    winner = next(r for r in two_runs if r.manifest.label == placed.manifest.label)  # type: ignore[union-attr]
+    # The placed run is labelled for the job that asked (none); the entry keeps the fill's.
+    assert placed.manifest.label == ""
+    stored = cache.get(key)
+    assert stored is not None and stored.manifest is not None
+    winner = next(r for r in two_runs if r.manifest.label == stored.manifest.label)  # type: ignore[union-attr]
     assert _digests(placed) == _digests(winner)  # one whole fill, never a mix
     # Whatever other fill folders a lost race leaves behind are whole, never partial.
     current = _fill_dir(cache, key)

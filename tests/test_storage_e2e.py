@@ -104,7 +104,7 @@ def test_changed_object_is_downloaded_again(
     first = SimulationResult.from_directory("rerun", fs=published)
     before = sum(first.sql.get_timeseries(heating).values)  # type: ignore[union-attr]
     thicker = load_idf(box_model)
-    thicker["Material"][0].fields[2] = "0.3"
+    thicker["Material"][0].thickness = 0.3
     assert simulate(thicker, weather, output_dir="rerun", fs=published).success
     with count_requests(published) as sent:
         second = SimulationResult.from_directory("rerun", fs=published)

@@ -42,7 +42,9 @@ def box_jobs(box_model: Path, weather: Path, count: int) -> list[SimulationJob]:
     jobs = []
     for i in range(count):
         variant = base.copy()
-        variant["Material"][0].fields[2] = f"{0.05 + 0.01 * (i % 3):.2f}"  # only 3 distinct models
+        variant["Material"][0].thickness = float(
+            f"{0.05 + 0.01 * (i % 3):.2f}"
+        )  # only 3 distinct models
         jobs.append(SimulationJob(variant, weather, label=f"case-{i}", output_dir=f"case-{i}"))
     return jobs
 
@@ -89,7 +91,8 @@ def test_study_lifecycle_in_memory(box_model: Path, weather: Path, rejected_mode
     assert after.to_resubmit == []
     broken = after.rows[4]
     assert broken.status == "failed"
-    assert "fatal" in broken.error.lower()
+    # The error column names the cause (issue 19, item 8), not the counts.
+    assert broken.error.startswith('Severe: BuildingSurface:Detailed="ONLY WALL"'), broken.error
     assert all(r.runtime_seconds for r in after.rows)
     result = SimulationResult.from_directory("study-001/case-2", fs=fs)
     assert len(result.sql.get_timeseries("Zone Mean Air Temperature", "ZONE 1")) == 8760  # type: ignore[union-attr]
@@ -108,7 +111,7 @@ def test_bad_studies_are_refused(box_model: Path, weather: Path) -> None:
         run_study_job(fs, -1)
     with pytest.raises(StudyError, match="share output_dir"):
         write_study([jobs[0], jobs[0]], MemoryFileSystem())
-    with pytest.raises(StudyError, match="no study index"):
+    with pytest.raises(StudyError, match=r"no study at .* \(it holds no idfkit-study\.json\)"):
         load_study(MemoryFileSystem())
     fs.write_text(STUDY_INDEX, '{"jobs": "truncated')
     with pytest.raises(StudyError, match="corrupt"):
@@ -170,7 +173,7 @@ def test_a_rewritten_study_never_reads_old_results_as_its_own(
 
     # Job 0 gets another model, job 1 another run option, job 2 is unchanged.
     changed_model = load_idf(box_model)
-    changed_model["Material"][0].fields[2] = "0.30"
+    changed_model["Material"][0].thickness = 0.30
     second = [
         SimulationJob(changed_model, weather, label="case-0", output_dir="case-0"),
         replace(first[1], extra_args=("--convert-only",)),
@@ -211,7 +214,8 @@ def test_cli_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
     assert info.value.code == 0
     assert "--output" in capsys.readouterr().out
     assert cli(["collect", str(tmp_path / "nowhere")]) == 2
-    assert "no study index" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"no study at {tmp_path / 'nowhere'} (it holds no idfkit-study.json)" in err
     assert cli(["worker", "--study", str(tmp_path)]) == 2
     assert "AWS_BATCH_JOB_ARRAY_INDEX" in capsys.readouterr().err
     # A missing model is a bad argument (docs/cli.md).

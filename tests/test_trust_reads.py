@@ -10,24 +10,22 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from idfkit.exceptions import IncompleteResultError
 from idfkit.simulation import SimulationResult
+from idfkit.simulation.exceptions import IncompleteResultError
 from idfkit.simulation.fs.local import LocalFileSystem
 from idfkit.simulation.fs.memory import MemoryFileSystem
 from idfkit.simulation.manifest import (
     MANIFEST_NAME,
-    InputRecord,
-    ManifestFile,
     RunManifest,
     hash_file,
     read_manifest,
 )
 from idfkit.simulation.testing.contract import NineMethodsOnly
+from tests.helpers import made_manifest
 
 ERR_TEXT = (
     "Program Version,EnergyPlus\n"
@@ -35,34 +33,11 @@ ERR_TEXT = (
 )
 
 
-def _manifest(files: dict[str, bytes], **overrides: object) -> RunManifest:
-    now = datetime.now(UTC)
-    fields: dict[str, object] = {
-        "run_id": "r" * 32,
-        "success": True,
-        "exit_code": 0,
-        "runtime_seconds": 1.5,
-        "energyplus_version": "25.2.0",
-        "output_prefix": "eplus",
-        "files": tuple(
-            ManifestFile(name=name, size=len(data), sha256=hashlib.sha256(data).hexdigest())
-            for name, data in files.items()
-        ),
-        "model": InputRecord(name="in.idf", sha256="0" * 64),
-        "weather": None,
-        "started_at": now,
-        "finished_at": now,
-        "idfkit_version": "test",
-    }
-    fields.update(overrides)
-    return RunManifest(**fields)  # type: ignore[arg-type]
-
-
 def _write_run(folder: Path, files: dict[str, bytes]) -> RunManifest:
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         (folder / name).write_bytes(data)
-    manifest = _manifest(files)
+    manifest = made_manifest(files)
     (folder / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
     return manifest
 
@@ -156,7 +131,7 @@ def test_hash_file_matches_hashlib(tmp_path: Path) -> None:
 
 
 def _good_json() -> dict[str, object]:
-    return json.loads(_manifest({"eplusout.err": ERR_TEXT.encode()}).to_json())  # type: ignore[no-any-return]
+    return json.loads(made_manifest({"eplusout.err": ERR_TEXT.encode()}).to_json())  # type: ignore[no-any-return]
 
 
 def _with_file(**entry: object) -> dict[str, object]:
@@ -200,7 +175,7 @@ def test_invalid_manifests_are_refused(data: dict[str, object], words: str) -> N
 
 
 def test_a_valid_manifest_round_trips() -> None:
-    manifest = _manifest({"eplusout.err": ERR_TEXT.encode()})
+    manifest = made_manifest({"eplusout.err": ERR_TEXT.encode()})
     assert read_manifest(manifest.to_json()) == manifest
 
 
@@ -234,7 +209,7 @@ def test_a_malicious_digest_names_no_local_file(tmp_path: Path, kind: str) -> No
         assert digest.startswith("../")
     fs = MemoryFileSystem()
     fs.write_bytes("run/eplusout.sql", b"the run's bytes")
-    data = json.loads(_manifest({"eplusout.sql": b"the run's bytes"}).to_json())
+    data = json.loads(made_manifest({"eplusout.sql": b"the run's bytes"}).to_json())
     data["files"][0].update(sha256=digest, size=secret.stat().st_size)
     fs.write_text(f"run/{MANIFEST_NAME}", json.dumps(data))
     result = SimulationResult.from_directory("run", fs=fs)
@@ -273,7 +248,7 @@ def _child_reads_tampered(cache: str, ready: multiprocessing.synchronize.Event) 
     fs = MemoryFileSystem()
     fs.write_bytes("run/eplusout.sql", _content(good=False))  # same size, other bytes
     fs.write_text(
-        f"run/{MANIFEST_NAME}", _manifest({"eplusout.sql": _content(good=True)}).to_json()
+        f"run/{MANIFEST_NAME}", made_manifest({"eplusout.sql": _content(good=True)}).to_json()
     )
     ready.set()
     with contextlib.suppress(IncompleteResultError):
@@ -308,7 +283,7 @@ def test_no_reader_sees_unverified_bytes_and_a_kill_poisons_nothing() -> None:
 
     fs = MemoryFileSystem()
     fs.write_bytes("run/eplusout.sql", good)
-    fs.write_text(f"run/{MANIFEST_NAME}", _manifest({"eplusout.sql": good}).to_json())
+    fs.write_text(f"run/{MANIFEST_NAME}", made_manifest({"eplusout.sql": good}).to_json())
     local = SimulationResult.from_directory("run", fs=fs).local_path("eplusout.sql")
     assert hash_file(local) == (len(good), digest)
 
@@ -317,7 +292,7 @@ def test_a_corrupt_cache_entry_is_replaced(tmp_path: Path) -> None:
     data = b"the run's bytes" * 100
     fs = MemoryFileSystem()
     fs.write_bytes("run/eplusout.sql", data)
-    fs.write_text(f"run/{MANIFEST_NAME}", _manifest({"eplusout.sql": data}).to_json())
+    fs.write_text(f"run/{MANIFEST_NAME}", made_manifest({"eplusout.sql": data}).to_json())
     local = SimulationResult.from_directory("run", fs=fs).local_path("eplusout.sql")
     _tamper_same_size(local)
     again = SimulationResult.from_directory("run", fs=fs).local_path("eplusout.sql")
@@ -328,7 +303,7 @@ def test_concurrent_verified_downloads_agree() -> None:
     data = os.urandom(2 * 1024 * 1024)
     fs = MemoryFileSystem()
     fs.write_bytes("run/eplusout.sql", data)
-    fs.write_text(f"run/{MANIFEST_NAME}", _manifest({"eplusout.sql": data}).to_json())
+    fs.write_text(f"run/{MANIFEST_NAME}", made_manifest({"eplusout.sql": data}).to_json())
     barrier = threading.Barrier(12)
 
     def read(_: int) -> bytes:

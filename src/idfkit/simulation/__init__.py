@@ -1,21 +1,32 @@
-"""Run EnergyPlus locally; keep and read the results on any storage backend."""
+"""Run EnergyPlus locally; keep and read the results on any storage backend.
+
+This part drops into an installed idfkit as its ``idfkit.simulation``, so it
+stands on idfkit's public API only. From outside itself it imports
+`IDFDocument`, `load_idf` (inside functions: idfkit's package imports this
+part before it defines it), `write_idf`, and the errors `IdfKitError`,
+`SimulationError`, `ExpandObjectsError`, `EnergyPlusNotFoundError` and
+`MigrationError`; its own errors are in `idfkit.simulation.exceptions`.
+
+A model handed to it is touched only through calls that idfkit's documents
+and this project's answer alike (`idfkit.simulation._model`):
+
+- ``write_idf(doc)``: the model as IDF text (run input, cache keys, study bundles);
+- ``doc.copy()``: the run's own copy;
+- ``doc.version``: the version a run checks against the engine;
+- ``doc.all_objects`` and each object's ``obj_type``: the types a model holds;
+- ``obj_type in doc``, ``doc[obj_type]`` and ``doc.add(obj_type, **fields)``
+  (a repeated group as a list: ``reports=[{"report_name": ...}]``): output
+  objects added where missing;
+- ``obj.name``, ``getattr(obj, field)`` and ``setattr(obj, field, value)``: a
+  study parameter set by name;
+- ``load_idf(path)``: a model file (and ExpandObjects' output) read back.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from idfkit.exceptions import (
-    BucketNotFoundError,
-    ConcurrentRunError,
-    EnergyPlusNotFoundError,
-    IncompleteResultError,
-    ResultNotFoundError,
-    SimulationError,
-    StorageConnectionError,
-    StorageError,
-    StudyError,
-    UnknownVariableError,
-)
+from idfkit.exceptions import EnergyPlusNotFoundError, SimulationError
 from idfkit.simulation._simulation_cache import CacheKey, SimulationCache
 from idfkit.simulation._staging import prep_outputs
 from idfkit.simulation.async_batch import (
@@ -26,6 +37,16 @@ from idfkit.simulation.async_batch import (
 from idfkit.simulation.async_runner import async_simulate
 from idfkit.simulation.batch import BatchResult, SimulationJob, simulate_batch
 from idfkit.simulation.energyplus import EnergyPlusConfig, find_energyplus
+from idfkit.simulation.exceptions import (
+    BucketNotFoundError,
+    ConcurrentRunError,
+    IncompleteResultError,
+    ResultNotFoundError,
+    StorageConnectionError,
+    StorageError,
+    StudyError,
+    UnknownVariableError,
+)
 from idfkit.simulation.expand import (
     expand_objects,
     needs_ground_heat_preprocessing,
@@ -80,6 +101,8 @@ from idfkit.simulation.result import SimulationResult
 from idfkit.simulation.runner import simulate
 
 if TYPE_CHECKING:
+    from idfkit.simulation.fs.azure import AzureBlobFileSystem
+    from idfkit.simulation.fs.gcs import GCSFileSystem
     from idfkit.simulation.fs.s3 import S3FileSystem
 
 __all__ = [
@@ -87,6 +110,7 @@ __all__ = [
     "AsyncFileSystemAdapter",
     "AsyncLocalFileSystem",
     "AsyncS3FileSystem",
+    "AzureBlobFileSystem",
     "BatchResult",
     "BucketNotFoundError",
     "CSVColumn",
@@ -104,6 +128,7 @@ __all__ = [
     "ErrorReport",
     "FileInfo",
     "FileSystem",
+    "GCSFileSystem",
     "HTMLResult",
     "HTMLTable",
     "IncompleteResultError",
@@ -156,8 +181,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name == "S3FileSystem":
-        from idfkit.simulation.fs.s3 import S3FileSystem
+    if name in ("S3FileSystem", "AzureBlobFileSystem", "GCSFileSystem"):
+        from idfkit.simulation import fs
 
-        return S3FileSystem
+        return getattr(fs, name)
     raise AttributeError(f"module 'idfkit.simulation' has no attribute {name!r}")

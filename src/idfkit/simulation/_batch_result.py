@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
-from idfkit._optional import optional_import
+from idfkit.simulation._optional import optional_import
 from idfkit.simulation.display import rows_to_html
+from idfkit.simulation.parsers.err import first_cause
 from idfkit.simulation.result import SimulationResult
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ def _ok(result: SimulationResult, error: str) -> bool:
 
 
 def _why(result: SimulationResult) -> str:
-    """The first line of what a failed run's manifest says went wrong."""
+    """The line of what a failed run's manifest says went wrong that names the cause."""
     manifest = getattr(result, "manifest", None)
     summary = getattr(manifest, "error_summary", "") or result.stderr
-    return summary.strip().splitlines()[0] if summary.strip() else ""
+    return first_cause(summary)

@@ -22,8 +22,15 @@ import uuid
 from collections import OrderedDict
 from pathlib import Path
 
-from idfkit.exceptions import IncompleteResultError, StorageError
-from idfkit.simulation.fs.base import FileSystem, download_file, file_info
+from idfkit.simulation.exceptions import IncompleteResultError, StorageError
+from idfkit.simulation.fs.base import (
+    FileInfo,
+    FileSystem,
+    download_file,
+    file_info,
+    normalize_path,
+    store_identity,
+)
 from idfkit.simulation.manifest import ManifestFile, hash_file
 
 __all__ = ["cache_dir", "check_local", "fetch", "file_sha256"]
@@ -96,19 +103,26 @@ def check_local(path: Path, expected: ManifestFile, *, where: str) -> None:
         )
 
 
-def fetch(fs: FileSystem, path: str, expected: ManifestFile | None, *, where: str) -> Path:
+def fetch(
+    fs: FileSystem, path: str, expected: ManifestFile | None, *, where: str, fresh: bool = False
+) -> Path:
     """A local copy of `path` on `fs`, checked against `expected` when given.
 
     With an expected entry the cache is looked up (and the cached copy
     checked) before any request; a download that differs raises
-    `IncompleteResultError` and is never kept. Without one, the backend's
-    version token (when it has one) keys the cache, else the content's hash.
+    `IncompleteResultError` and is never kept. Without one, a backend that
+    names its store (`store_identity`) and versions its files has the copy
+    cached under the store's identity, the path and the version, so two
+    stores never share a cached file, if the file is still at that version
+    once downloaded; any other download is kept under its content's hash.
 
     Args:
         fs: The backend holding the file.
         path: The file's path on `fs`.
         expected: The file's manifest entry, or None for a folder without one.
         where: The file's location, named in errors.
+        fresh: Download and check the stored object even when a checked
+            copy is cached (`verify(deep=True)` checks the store, not the cache).
 
     Returns:
         The local path of the cached copy.
@@ -117,17 +131,22 @@ def fetch(fs: FileSystem, path: str, expected: ManifestFile | None, *, where: st
     objects = cache_dir() / "objects"
     if expected is not None:
         target = objects / expected.sha256[:2] / f"{expected.sha256}{suffix}"
-        if _holds(target, expected):
+        if not fresh and _holds(target, expected):
             return target
         return _download_verified(fs, path, target, expected, where=where)
-    info = file_info(fs, path)
-    if info is not None:
-        key = hashlib.sha256(f"{where}\0{info.version}\0{info.size}".encode()).hexdigest()
+    store = store_identity(fs)
+    info = file_info(fs, path) if store is not None and not fresh else None
+    if store is not None and info is not None and info.version:
+        identity = "\0".join((store, normalize_path(path), info.version, str(info.size)))
+        key = hashlib.sha256(identity.encode()).hexdigest()
         target = objects / "unverified" / f"{key}{suffix}"
-        if not target.is_file():
-            _place(_stage(fs, path, where=where, listed=False), target)
-        return target
-    staging = _stage(fs, path, where=where, listed=False)
+        if target.is_file():
+            return target
+        staging = _stage(fs, path, where=where, listed=False)
+        if _unchanged(fs, path, info):  # else what arrived may not be that version's
+            return _place(staging, target)
+    else:
+        staging = _stage(fs, path, where=where, listed=False)
     digest = file_sha256(staging)
     return _place(staging, objects / digest[:2] / f"{digest}{suffix}")
 
@@ -167,6 +186,14 @@ def _stage(fs: FileSystem, path: str, *, where: str, listed: bool) -> Path:
             raise IncompleteResultError(f"{where} is listed in the manifest but missing") from exc
         raise
     return staging
+
+
+def _unchanged(fs: FileSystem, path: str, info: FileInfo) -> bool:
+    """Whether `path` on `fs` is still at the size and version `info` found."""
+    try:
+        return file_info(fs, path) == info
+    except FileNotFoundError:
+        return False
 
 
 def _place(staging: Path, target: Path) -> Path:

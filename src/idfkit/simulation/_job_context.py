@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from idfkit.simulation.manifest import JobBinding
-from idfkit.simulation.metrics import MetricsHook, read_metrics, sql_output
+from idfkit.simulation.manifest import JobBinding, Metric
+from idfkit.simulation.metrics import MetricsHook, metrics_gap, read_metrics, sql_output
 from idfkit.simulation.parsers.sql import SQLResult
 
-__all__ = ["JobContext", "job_context", "manifest_extras"]
+__all__ = ["JobContext", "job_context", "job_fields", "manifest_extras", "wants_key_metrics"]
 
 
 @dataclass(frozen=True)
@@ -45,16 +45,40 @@ def job_context(context: JobContext) -> Iterator[None]:
         _CURRENT.reset(token)
 
 
-def manifest_extras(run_dir: Path, output_prefix: str) -> dict[str, object]:
-    """The manifest fields that come from the job and the run's SQLite output in ``run_dir``."""
+def wants_key_metrics() -> bool:
+    """Whether the run being prepared is a study job's, which always carries the key metrics."""
+    context = _CURRENT.get()
+    return context is not None and context.binding is not None
+
+
+def job_fields(*, wrote_sql: bool, metrics: Mapping[str, Metric]) -> dict[str, object]:
+    """The manifest fields that describe the job asking for a run.
+
+    Its binding, its parameters and, for a study job, why the run has no
+    key metrics. A run and a cache hit both take them from here, so a
+    manifest always describes the job that asked, never the one a cached
+    run was made for.
+
+    Args:
+        wrote_sql: Whether the run wrote its SQLite output.
+        metrics: The metrics read from it.
+    """
     context = _CURRENT.get() or JobContext()
-    extras: dict[str, object] = {}
-    if context.binding is not None:
-        extras["job"] = context.binding
-    if context.parameters:
-        extras["parameters"] = dict(context.parameters)
+    note = metrics_gap(wrote_sql, metrics) if context.binding is not None else ""
+    return {"job": context.binding, "parameters": dict(context.parameters), "metrics_note": note}
+
+
+def manifest_extras(run_dir: Path, output_prefix: str) -> dict[str, object]:
+    """The manifest fields that come from the job and the run's SQLite output in ``run_dir``.
+
+    Args:
+        run_dir: The local folder EnergyPlus ran in.
+        output_prefix: The run's output prefix, which names its SQLite file.
+    """
+    context = _CURRENT.get() or JobContext()
     path = sql_output(run_dir, output_prefix)
+    metrics: dict[str, Metric] = {}
     if path is not None:
         with SQLResult(path) as sql:
-            extras["metrics"] = read_metrics(sql, context.metrics)
-    return extras
+            metrics = read_metrics(sql, context.metrics)
+    return {"metrics": metrics, **job_fields(wrote_sql=path is not None, metrics=metrics)}

@@ -76,29 +76,27 @@ def run_process(
     out_lines: list[str] = []
     err_lines: list[str] = []
     callback_errors: list[BaseException] = []
-    one_at_a_time = threading.Lock()  # lines of both streams reach the callback in turn
 
     def pump(stream: IO[str], sink: list[str], callback: ProgressCallback | None) -> None:
         for line in stream:
             sink.append(line)
-            if callback is None:
+            if callback is None or callback_errors:
                 continue
-            with one_at_a_time:
-                if callback_errors:
-                    continue
-                try:
-                    callback(line.rstrip("\r\n"))
-                except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-                    callback_errors.append(exc)
-                    _kill_group(proc)
+            try:
+                callback(line.rstrip("\r\n"))
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                callback_errors.append(exc)
+                _kill_group(proc)
         stream.close()
 
     assert proc.stdout is not None
     assert proc.stderr is not None
     readers = [
         threading.Thread(target=pump, args=(proc.stdout, out_lines, on_progress), daemon=True),
-        # EnergyPlus says "EnergyPlus Completed Successfully" on standard error
-        threading.Thread(target=pump, args=(proc.stderr, err_lines, on_progress), daemon=True),
+        # Standard error reaches the callback once the run is over (below): EnergyPlus writes
+        # only its closing lines there ("EnergyPlus Completed Successfully"), and read in
+        # turn with standard output they could come before its last lines.
+        threading.Thread(target=pump, args=(proc.stderr, err_lines, None), daemon=True),
     ]
     try:
         for reader in readers:
@@ -117,6 +115,13 @@ def run_process(
         _release_ctrl_c(held, deliver=False)  # when the error came before the release
         raise
     _join(readers)
+    if on_progress is not None and not callback_errors:
+        for line in err_lines:
+            try:
+                on_progress(line.rstrip("\r\n"))
+            except BaseException as exc:  # noqa: BLE001 - raised below, as during the run
+                callback_errors.append(exc)
+                break
     if callback_errors:
         failure = callback_errors[0]
         if not isinstance(failure, Exception):  # KeyboardInterrupt, SystemExit: as they are

@@ -6,6 +6,10 @@ rename on local disk): a run that another run has overtaken raises
 `ConcurrentRunError` naming that run, and never returns a result. Without
 the capability, a folder has one writer at a time (the guarantee studies
 and batches give by refusing shared folders).
+
+A run and a cache hit publish alike: both mark the folder, place their
+files (`publish` uploads a run's; `publish_placed` takes any placing
+function, such as a cache's copies) and commit on their own marker.
 """
 
 from __future__ import annotations
@@ -18,8 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from idfkit.exceptions import ConcurrentRunError, IncompleteResultError
-from idfkit.simulation.fs.base import FileSystem, SupportsConditionalWrite, join, upload_file
+from idfkit.simulation.exceptions import ConcurrentRunError, IncompleteResultError
+from idfkit.simulation.fs.base import (
+    FileSystem,
+    SupportsConditionalWrite,
+    join,
+    upload_file,
+    writes_conditionally,
+)
 from idfkit.simulation.manifest import (
     MANIFEST_NAME,
     ManifestFile,
@@ -29,7 +39,15 @@ from idfkit.simulation.manifest import (
     read_manifest,
 )
 
-__all__ = ["Claim", "Snapshot", "changed_files", "mark_publishing", "publish", "snapshot"]
+__all__ = [
+    "Claim",
+    "Snapshot",
+    "changed_files",
+    "mark_publishing",
+    "publish",
+    "publish_placed",
+    "snapshot",
+]
 
 Snapshot = dict[str, tuple[int, int, int]]
 MAX_UPLOAD_THREADS = 16  # a run folder holds ~15 files: all of them in one wave of requests
@@ -77,8 +95,14 @@ def mark_publishing(fs: FileSystem, output_dir: str, marker: PublishingMarker) -
         marker = marker.model_copy(update={"host": _host()})
     path = join(output_dir, MANIFEST_NAME)
     data = marker.to_json().encode()
-    if isinstance(fs, SupportsConditionalWrite):
-        return Claim(output_dir, marker.run_id, fs.write_bytes_if(path, data))
+    if writes_conditionally(fs):
+        try:
+            # In a new folder this one conditional request is the whole mark, and a
+            # store that refuses conditional writes says so now, before anything runs.
+            version = fs.write_bytes_if(path, data, if_none_match=True)
+        except FileExistsError:
+            version = fs.write_bytes_if(path, data)  # an earlier run's folder: take it over
+        return Claim(output_dir, marker.run_id, version)
     fs.write_bytes(path, data)
     return Claim(output_dir, marker.run_id, None)
 
@@ -103,13 +127,49 @@ def publish(
     Raises:
         ConcurrentRunError: Another run marked the folder after this one.
     """
-    conditional = claim is not None and claim.version is not None
+    return publish_placed(
+        fs,
+        output_dir,
+        lambda: _map(lambda p: _entry(fs, output_dir, p, upload), files),
+        make_manifest,
+        claim=claim,
+    )
+
+
+def publish_placed(
+    fs: FileSystem,
+    output_dir: str,
+    place: Callable[[], Sequence[ManifestFile]],
+    make_manifest: Callable[[tuple[ManifestFile, ...]], RunManifest],
+    *,
+    claim: Claim | None = None,
+) -> RunManifest:
+    """Place a run's files with ``place``, then commit its manifest on ``claim``.
+
+    The one commit every run and every cache hit goes through: with a claim
+    on a backend that writes conditionally, the folder is checked to be
+    still this run's before anything is placed, and the manifest is
+    written only if the marker is unchanged.
+
+    Args:
+        fs: The backend holding the folder.
+        output_dir: The run folder on ``fs``.
+        place: Puts the files in the folder; returns their manifest entries.
+        make_manifest: The manifest, given the entries.
+        claim: The run's hold on the folder, from `mark_publishing`.
+
+    Returns:
+        The manifest as committed.
+
+    Raises:
+        ConcurrentRunError: Another run marked the folder after this one.
+    """
+    conditional = claim is not None and claim.version is not None and writes_conditionally(fs)
     if conditional:
         assert claim is not None and isinstance(fs, SupportsConditionalWrite)
         if fs.version(claim.manifest_path) != claim.version:
-            raise _lost(fs, claim, "before uploading")
-    entries = _map(lambda p: _entry(fs, output_dir, p, upload), files)
-    manifest = make_manifest(tuple(entries))
+            raise _lost(fs, claim, "before placing its files")
+    manifest = make_manifest(tuple(place()))
     if manifest.host == "":
         manifest = manifest.model_copy(update={"host": _host()})
     data = manifest.to_json().encode()

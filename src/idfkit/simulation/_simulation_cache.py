@@ -31,16 +31,19 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
-from idfkit.exceptions import IncompleteResultError
-from idfkit.simulation._fetch import cache_dir as default_cache_root
-from idfkit.simulation._publish import _map, mark_publishing
+from idfkit.simulation._external_files import external_files
+from idfkit.simulation._job_context import job_fields
+from idfkit.simulation._publish import _map, mark_publishing, publish_placed
+from idfkit.simulation.exceptions import IncompleteResultError
 from idfkit.simulation.fs.base import (
     FileSystem,
+    SupportsLocalPath,
     download_file,
     file_info,
     join,
     normalize_path,
     sha256_file,
+    store_identity,
     upload_file,
 )
 from idfkit.simulation.fs.local import LocalFileSystem
@@ -49,8 +52,10 @@ from idfkit.simulation.manifest import (
     ManifestFile,
     PublishingMarker,
     RunManifest,
+    bounded_json,
     hash_file,
 )
+from idfkit.simulation.metrics import sql_names
 from idfkit.simulation.result import SimulationResult
 
 if TYPE_CHECKING:
@@ -128,9 +133,9 @@ class SimulationCache:
             raise ValueError("pass cache_dir (a local folder) or fs (any backend), not both")
         self._local_dir: Path | None = None
         if fs is None:
-            folder = (
-                Path(cache_dir) if cache_dir is not None else default_cache_root() / "simulation"
-            )
+            from idfkit.simulation.cache import default_simulation_cache_dir
+
+            folder = Path(cache_dir) if cache_dir is not None else default_simulation_cache_dir()
             self._local_dir = folder.resolve()
             fs = LocalFileSystem(root=self._local_dir)
         self.fs: FileSystem = fs
@@ -172,7 +177,10 @@ class SimulationCache:
 
         The model is taken as it will run (a copy, with `Output:SQLite`
         added when missing), so a model that differs only by that object has
-        the same key. The weather file counts by its bytes, not its path.
+        the same key. The weather file counts by its bytes, not its path, and
+        so does every external file the model reads (`Schedule:File` CSVs,
+        `Table:Lookup` data, window data files, FMUs, ASHRAE 205
+        representations): a change to one of them is another key.
 
         Args:
             model: The model, or the path of an .idf/.epJSON file.
@@ -193,10 +201,18 @@ class SimulationCache:
 
         Raises:
             FileNotFoundError: If `weather` or a model path does not exist.
+            ValueError: The model reads a file the key cannot cover (a Python
+                plugin, co-simulation, or an external file by a relative
+                path or one that does not exist); `external_files` says which.
         """
+        from idfkit.simulation import _model
         from idfkit.simulation._staging import prepare_model
 
-        model_text = prepare_model(model).text()
+        doc = prepare_model(model)
+        external, reason = external_files(doc)
+        if reason is not None:
+            raise ValueError(f"this model cannot be cached: {reason}")
+        model_text = _model.model_text(doc)
         if energyplus_version is None:
             from idfkit.simulation.energyplus import find_energyplus
 
@@ -215,6 +231,7 @@ class SimulationCache:
             "extra_args": [str(arg) for arg in extra_args or ()],
             "output_prefix": output_prefix,
             "energyplus": energyplus_version,
+            "external_files": external,
         }
         text = json.dumps(record, sort_keys=True, separators=(",", ":"))
         return CacheKey(hashlib.sha256(text.encode("utf-8")).hexdigest())
@@ -254,10 +271,15 @@ class SimulationCache:
     ) -> SimulationResult | None:
         """Place the cached run for `key` in `output_dir`, as if it had just run there.
 
-        On the cache's own backend (the same `FileSystem` object, or two S3
-        filesystems on the same bucket and prefix) each file is copied
-        server-side; otherwise it is downloaded or uploaded. Files go first,
-        a manifest last, so an interrupted restore reads as incomplete.
+        A hit is published exactly as a run is: on local disk it refuses to
+        replace a file named as its model copy that no run wrote (the user's
+        own model, say), then it marks the folder, places
+        the files, and commits its manifest only if its marker still stands
+        (a run that took the folder over meanwhile wins, and this raises
+        `ConcurrentRunError`). On the cache's own store each file is copied
+        server-side; otherwise it is downloaded or uploaded, and checked.
+        The new manifest describes the job that asked: its label (even
+        empty), its study binding and its parameters, never the cached run's.
 
         Args:
             key: A key from `compute_key`.
@@ -269,28 +291,41 @@ class SimulationCache:
         Returns:
             The placed result, or None on a miss (nothing stands for `key`,
             or the entry was corrupt and has been dropped).
+
+        Raises:
+            FileExistsError: The local folder holds a file named as the
+                hit's model copy that no run wrote.
+            ConcurrentRunError: Another run took the folder over meanwhile.
         """
+        from idfkit.simulation._staging import (
+            local_output_dir,
+            refuse_foreign_files,
+            remote_output_dir,
+        )
+
         entry = self._intact_entry(key)
         if entry is None:
             return None
-        made_here = fs is None and output_dir is None
+        chosen = local_output_dir(output_dir) if fs is None else None
         if fs is None:
-            run_dir = (
-                Path(tempfile.mkdtemp(prefix="idfkit-")) if output_dir is None else Path(output_dir)
-            )
-            run_dir.mkdir(parents=True, exist_ok=True)
+            run_dir = Path(tempfile.mkdtemp(prefix="idfkit-")) if chosen is None else chosen
             dst_fs: FileSystem = LocalFileSystem(root=run_dir)
             dst_dir = ""
         else:
-            if output_dir is None or not normalize_path(output_dir):
-                raise ValueError("output_dir is required when fs is given (where to place the run)")
-            dst_fs, dst_dir = fs, normalize_path(output_dir)
+            dst_fs, dst_dir = fs, remote_output_dir(output_dir)
+        # The run's own checks and commit, in the run's order: nothing is written before this.
+        # A run refuses to replace a file named as its model copy, and so does a hit.
+        model_copy = [f.name for f in entry.manifest.files if f.name == entry.manifest.model.name]
+        refuse_foreign_files(dst_fs, dst_dir, model_copy)
+        if fs is None:
+            run_dir.mkdir(parents=True, exist_ok=True)
         marker = PublishingMarker(
             run_id=uuid.uuid4().hex, label=label, started_at=datetime.now(UTC)
         )
-        mark_publishing(dst_fs, dst_dir, marker)
+        claim = mark_publishing(dst_fs, dst_dir, marker)
         src_dir = self._fill_dir(key, entry.fill)
-        try:
+
+        def place() -> tuple[ManifestFile, ...]:
             with tempfile.TemporaryDirectory(prefix="idfkit-") as tmp:
                 _map(
                     lambda f: _transfer(
@@ -298,15 +333,32 @@ class SimulationCache:
                     ),
                     entry.manifest.files,
                 )
+            return entry.manifest.files
+
+        def describe(files: tuple[ManifestFile, ...]) -> RunManifest:
+            names = sql_names(entry.manifest.output_prefix)
+            return entry.manifest.model_copy(
+                update={
+                    "run_id": marker.run_id,
+                    "label": label,
+                    "host": "",
+                    "started_at": marker.started_at,
+                    "finished_at": datetime.now(UTC),  # the hit's own span, never negative
+                    "files": files,
+                    **job_fields(
+                        wrote_sql=any(entry.manifest.file(n) is not None for n in names),
+                        metrics=entry.manifest.metrics,
+                    ),
+                }
+            )
+
+        try:
+            manifest = publish_placed(dst_fs, dst_dir, place, describe, claim=claim)
         except (FileNotFoundError, IncompleteResultError):
             # The entry changed under us (dropped or refilled by another worker): a miss.
-            if made_here:
+            if chosen is None and fs is None:
                 shutil.rmtree(run_dir, ignore_errors=True)
             return None
-        manifest = entry.manifest.model_copy(
-            update={"run_id": marker.run_id, "label": label or entry.manifest.label}
-        )
-        dst_fs.write_text(join(dst_dir, MANIFEST_NAME), manifest.to_json())
         if fs is None:
             return SimulationResult(
                 run_dir, output_prefix=manifest.output_prefix, manifest=manifest
@@ -340,7 +392,7 @@ class SimulationCache:
             )
         fill = uuid.uuid4().hex
         fill_dir = self._fill_dir(key, fill)
-        same = _same_store(result.fs, self.fs)
+        same = _same_store(result._fs, self.fs)
 
         def store(item: ManifestFile) -> None:
             target = join(fill_dir, item.name)
@@ -368,7 +420,7 @@ class SimulationCache:
         """
         try:
             self.put(key, result)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: the backend refuses a path
             log.warning("could not add the run to %r: %s", self, exc)
 
     def clear(self) -> None:
@@ -403,11 +455,12 @@ class SimulationCache:
         pointer = self._pointer(key)
         try:
             data = self.fs.read_bytes(pointer)
-        except FileNotFoundError:
+        except (FileNotFoundError, ValueError):  # ValueError: the backend refuses the path
             return None
         try:
+            bounded_json(data, where=pointer)
             entry = _Entry.model_validate_json(data)
-        except ValidationError:
+        except (ValidationError, IncompleteResultError):
             _remove_quietly(self.fs, pointer)
             return None
         if entry.key != key.hex_digest:
@@ -431,10 +484,15 @@ class SimulationCache:
         return None
 
     def _remove_fill(self, key: CacheKey, fill: str) -> None:
+        """Remove a fill's files and folder, as far as the backend lets them be named."""
         folder = self._fill_dir(key, fill)
-        for path in self.fs.glob(folder, "*"):
+        try:
+            paths = self.fs.glob(folder, "*")
+            local = _local_path(self.fs, folder)
+        except ValueError:  # a link out of the cache's root: nothing of it is touched
+            return
+        for path in paths:
             _remove_quietly(self.fs, path)
-        local = _local_path(self.fs, folder)
         if local is not None:  # object stores have no folders to remove
             with contextlib.suppress(OSError):
                 local.rmdir()
@@ -455,33 +513,31 @@ def _weather_sha256(weather: str | PurePath, fs: FileSystem | None) -> str:
 
 
 def _holds(fs: FileSystem, path: str, expected: ManifestFile) -> bool:
-    """Whether `path` holds exactly the content `expected` describes (a deep check)."""
+    """Whether `path` holds exactly the content `expected` describes (a deep check).
+
+    A path the backend refuses (a symbolic link out of its root) holds nothing.
+    """
     try:
         info = file_info(fs, path)
         if info is not None and info.sha256 is not None:
             return info.size == expected.size and info.sha256 == expected.sha256
         data = fs.read_bytes(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, ValueError):
         return False
     return len(data) == expected.size and hashlib.sha256(data).hexdigest() == expected.sha256
 
 
 def _local_path(fs: FileSystem, path: str) -> Path | None:
-    """Where `path` on `fs` lies on local disk, if it does."""
-    if not isinstance(fs, LocalFileSystem):
-        return None
-    return fs.root / normalize_path(path) if fs.root is not None else Path(path)
+    """Where `path` on `fs` lies on local disk, if it does (the backend says, under its rules)."""
+    return fs.local_path(path) if isinstance(fs, SupportsLocalPath) else None
 
 
 def _same_store(a: FileSystem, b: FileSystem) -> bool:
     """Whether a path on `a` names the same object on `b`, so `b.copy` can copy server-side."""
     if a is b:
         return True
-    from idfkit.simulation.fs.s3 import S3FileSystem
-
-    if isinstance(a, S3FileSystem) and isinstance(b, S3FileSystem):
-        return (a.bucket, a.prefix, a.endpoint_url) == (b.bucket, b.prefix, b.endpoint_url)
-    return False
+    identity = store_identity(a)
+    return identity is not None and identity == store_identity(b)
 
 
 def _transfer(
@@ -508,5 +564,6 @@ def _transfer(
 
 
 def _remove_quietly(fs: FileSystem, path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
+    """Remove ``path`` if it is there and the backend lets it be named (no link out of its root)."""
+    with contextlib.suppress(FileNotFoundError, ValueError):
         fs.remove(path)

@@ -1,7 +1,11 @@
 """``idfkit-sim demo``: the cloud page's three steps on a real parametric study.
 
 With no location it starts moto's S3 server on 127.0.0.1, so it runs on any
-machine; given a bucket it uses that instead.
+machine; given a location (``s3://bucket/prefix``, ``az://container/prefix``,
+``gs://bucket/prefix`` or a folder) or a bucket it uses that instead, with
+each cloud's own credentials (AWS's chain, ``AZURE_STORAGE_CONNECTION_STRING``
+or ``AZURE_STORAGE_ACCOUNT``, Google's chain; ``STORAGE_EMULATOR_HOST`` for a
+Cloud Storage emulator).
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from idfkit._optional import install_hint
 from idfkit.document import IDFDocument
+from idfkit.simulation._optional import install_hint
 from idfkit.simulation.batch import SimulationJob
 from idfkit.simulation.display import rows_to_text
 from idfkit.simulation.energyplus import find_energyplus
@@ -30,15 +34,16 @@ from idfkit.simulation.study import (
     write_study,
 )
 
-__all__ = ["INSULATION_M", "run_demo", "set_insulation", "study_table"]
+__all__ = ["INSULATION_CM", "run_demo", "set_insulation", "study_table"]
 
-#: Wall and roof insulation thickness of each variant, in metres.
-INSULATION_M = (0.02, 0.04, 0.06, 0.08, 0.10, 0.15, 0.20, 0.30)
+#: Wall and roof insulation thickness of each variant, in centimetres: the one unit of
+#: the demo's parameter, labels, table and plot (the model takes metres).
+INSULATION_CM = (2, 4, 6, 8, 10, 15, 20, 30)
 WEATHER = "USA_IL_Chicago-OHare.Intl.AP.725300_TMY3.epw"
 #: The table's columns on screen: (column, heading).
 SHOWN = (
     ("label", "variant"),
-    ("insulation_m", "insulation_m"),
+    ("insulation_cm", "insulation_cm"),
     ("status", "status"),
     ("heating_kwh", "heating_kwh"),
     ("cooling_kwh", "cooling_kwh"),
@@ -86,23 +91,23 @@ def run_demo(
 
 
 def set_insulation(doc: IDFDocument, parameters: Mapping[str, Any]) -> None:
-    """Set the wall and roof insulation thickness to ``parameters["insulation_m"]`` metres."""
-    doc["Material"]["Wall Insulation"].thickness = parameters["insulation_m"]
+    """Set the wall and roof insulation thickness to ``parameters["insulation_cm"]`` centimetres."""
+    doc["Material"]["Wall Insulation"].thickness = parameters["insulation_cm"] / 100
 
 
 def demo_jobs(count: int, weather: Path) -> list[SimulationJob]:
     """The demo's study: the box model with ``count`` insulation thicknesses."""
-    if not 1 <= count <= len(INSULATION_M):
-        raise ValueError(f"--variants must be between 1 and {len(INSULATION_M)}, not {count}")
+    if not 1 <= count <= len(INSULATION_CM):
+        raise ValueError(f"--variants must be between 1 and {len(INSULATION_CM)}, not {count}")
     jobs = grid_jobs(
         example_model("box"),
         weather,
-        {"insulation_m": list(INSULATION_M[:count])},
+        {"insulation_cm": list(INSULATION_CM[:count])},
         edit=set_insulation,
     )
     named = []
     for job in jobs:
-        label = f"insulation-{job.parameters['insulation_m'] * 100:g}cm"
+        label = f"insulation-{job.parameters['insulation_cm']}cm"
         named.append(replace(job, label=label, output_dir=label))
     return named
 
@@ -126,7 +131,7 @@ def plot_energy(collection: Collection, target: Path) -> None:
         print(f"(no plot: {install_hint('matplotlib')})")
         return
     rows = [r for r in collection.records() if r["status"] == "succeeded"]
-    thickness_cm = [r["insulation_m"] * 100 for r in rows]
+    thickness_cm = [r["insulation_cm"] for r in rows]
     fig, ax = plt.subplots(figsize=(8, 5), constrained_layout=True)
     ax.plot(thickness_cm, [r["heating_kwh"] for r in rows], "o-", label="heating")
     ax.plot(thickness_cm, [r["cooling_kwh"] for r in rows], "s-", label="cooling")
@@ -151,7 +156,10 @@ def _storage(
     if location:
         from idfkit.simulation.url import filesystem_from_url
 
-        options = {"endpoint_url": endpoint_url} if endpoint_url else {}
+        options: dict[str, Any] = {}
+        if endpoint_url:  # for az://, the endpoint is the account's URL
+            key = "account_url" if location[:5].lower() == "az://" else "endpoint_url"
+            options[key] = endpoint_url
         yield filesystem_from_url(location, **options), location
         return
     if bucket:
@@ -183,8 +191,11 @@ def _run_workers(fs: FileSystem, count: int, workers: int | None) -> None:
 
 
 def _bar(total: int) -> Any:
+    """A bar on standard error when it is a terminal (else None: one line per run instead)."""
+    if not sys.stderr.isatty():
+        return None
     try:
         from tqdm.auto import tqdm
     except ImportError:
         return None
-    return tqdm(total=total, desc="   simulations", unit="run", file=sys.stdout)
+    return tqdm(total=total, desc="   simulations", unit="run", file=sys.stderr)

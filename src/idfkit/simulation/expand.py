@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from idfkit._loading import load_idf
 from idfkit.document import IDFDocument
+from idfkit.simulation._model import model_from_text, model_text, object_types
 from idfkit.simulation._tools import expand_model_text, needs_expansion, needs_ground_heat
 from idfkit.simulation.energyplus import EnergyPlusConfig, find_energyplus
 
@@ -29,7 +29,7 @@ def needs_ground_heat_preprocessing(model: IDFDocument) -> bool:
     Args:
         model: The model to look at.
     """
-    return needs_ground_heat(model.types())
+    return needs_ground_heat(object_types(model))
 
 
 def expand_objects(
@@ -131,15 +131,15 @@ def _preprocessed(
 ) -> IDFDocument:
     if not isinstance(model, IDFDocument):
         raise TypeError(f"model must be an IDFDocument, not {type(model).__name__}")
-    if not needs_expansion(model.types()):
+    if not needs_expansion(object_types(model)):
         return model.copy()
     config = energyplus if energyplus is not None else find_energyplus()
     weather_path = None if weather is None else Path(weather).resolve()
     if weather_path is not None and not weather_path.is_file():
         raise FileNotFoundError(f"weather file not found: {weather_path}")
     text = expand_model_text(
-        model.to_idf(), config, timeout=timeout, weather=weather_path, ground=ground
+        model_text(model), config, timeout=timeout, weather=weather_path, ground=ground
     )
-    expanded = load_idf(text, schema=model.schema)
+    expanded = model_from_text(text)
     expanded.filepath = model.filepath
     return expanded

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -26,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from idfkit.exceptions import IncompleteResultError
+from idfkit.simulation.exceptions import IncompleteResultError
 from idfkit.simulation.filenames import OutputSuffix
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "Metric",
     "PublishingMarker",
     "RunManifest",
+    "bounded_json",
     "hash_file",
     "read_manifest",
 ]
@@ -47,6 +49,58 @@ SCHEMA_VERSION = 1
 """The newest manifest schema this code reads (and the one it writes)."""
 
 _HEX = frozenset("0123456789abcdef")
+
+#: The most a manifest (or a cache pointer) may hold: far above any real one.
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+#: The deepest nesting of brackets a stored JSON document may have.
+MAX_JSON_DEPTH = 64
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def bounded_json(
+    text: str | bytes,
+    *,
+    where: str,
+    max_bytes: int = MAX_MANIFEST_BYTES,
+    max_depth: int = MAX_JSON_DEPTH,
+) -> Any:
+    """Parse stored JSON only if it is at most `max_bytes` long and `max_depth` deep.
+
+    The one gate through which the package parses JSON read back from
+    storage (manifests, cache pointers, study indexes): a crafted document
+    can cost neither unbounded memory nor a `RecursionError`.
+
+    Args:
+        text: The stored JSON.
+        where: The document's location, named in errors.
+        max_bytes: The largest size accepted.
+        max_depth: The deepest nesting of arrays and objects accepted.
+
+    Returns:
+        The parsed value.
+
+    Raises:
+        IncompleteResultError: The document is too large, too deep or not JSON.
+    """
+    data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
+    if len(data) > max_bytes:
+        raise IncompleteResultError(
+            f"{where} is {len(data):,} bytes, more than the {max_bytes:,} a stored "
+            "JSON document may hold; not read"
+        )
+    # Brackets outside strings: with every escape pair gone, quotes delimit the strings.
+    unescaped = _ESCAPE.sub(b"", data) if b"\\" in data else data
+    outside = b"".join(unescaped.split(b'"')[0::2])
+    depth = 0
+    for char in outside.translate(None, _NOT_BRACKETS):
+        depth += 1 if char in b"[{" else -1
+        if depth > max_depth:
+            raise IncompleteResultError(f"{where} nests deeper than {max_depth} levels; not read")
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise IncompleteResultError(f"{where} is not JSON: {exc}") from None
 
 
 def _check_sha256(value: str) -> str:
@@ -139,6 +193,10 @@ class RunManifest(BaseModel):
     host: str = ""  # the machine that published the run
     parameters: dict[str, JsonValue] = Field(default_factory=dict)
     metrics: dict[str, Metric] = Field(default_factory=dict)
+    #: What the run added to its copy of the model so that the key metrics can be read.
+    added_outputs: tuple[str, ...] = ()
+    #: Why a study run has no key metrics, when it has none ("" otherwise).
+    metrics_note: str = ""
 
     @model_validator(mode="after")
     def _names_unique(self) -> RunManifest:
@@ -190,13 +248,11 @@ def read_manifest(text: str | bytes, *, where: str = "") -> RunManifest | Publis
 
     Raises:
         IncompleteResultError: The text is not a valid manifest (the result
-            cannot be trusted, so it reads as incomplete), or it was written
+            cannot be trusted, so it reads as incomplete; too large or too
+            deeply nested counts as invalid), or it was written
             with a newer `schema_version` than this code reads.
     """
-    try:
-        raw: Any = json.loads(text)
-    except ValueError as exc:
-        raise IncompleteResultError(f"manifest {where} is not JSON: {exc}") from None
+    raw: Any = bounded_json(text, where=f"manifest {where}")
     version = raw.get("schema_version") if isinstance(raw, dict) else None
     if type(version) is int and version > SCHEMA_VERSION:
         import idfkit

@@ -13,7 +13,11 @@ is and in which unit (``heating_kwh``, ``peak_heating_load_w``,
 - unmet hours: the facility row of ``SystemSummary``'s "Time Setpoint Not
   Met" table, in hours.
 
-A report the model did not request simply yields no metric. A user's own
+A study's runs always carry them: the run adds the outputs they read to the
+copy it runs (`add_metric_outputs`; never to the user's file) and records
+the change in its manifest; a metric that still cannot be read leaves a note
+saying why (`metrics_gap`). Outside a study, a report the model did not
+request simply yields no metric. A user's own
 metrics come from a hook: a callable that takes the run's `SQLResult` and
 returns a mapping of names to numbers, or to ``(number, units)`` pairs. A hook
 that raises stops the run before its manifest is written (it then reads as
@@ -27,11 +31,26 @@ import re
 import sqlite3
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from idfkit.simulation.manifest import Metric
 from idfkit.simulation.parsers.sql import SQLResult
 
-__all__ = ["MetricsHook", "read_metrics", "sql_output"]
+if TYPE_CHECKING:
+    from idfkit.document import IDFDocument
+
+__all__ = [
+    "METRIC_REPORTS",
+    "MetricsHook",
+    "add_metric_outputs",
+    "metrics_gap",
+    "read_metrics",
+    "sql_names",
+    "sql_output",
+]
+
+#: The summary reports the key metrics read, in the run's SQLite output.
+METRIC_REPORTS = ("AnnualBuildingUtilityPerformanceSummary", "EnergyMeters", "SystemSummary")
 
 #: A user's metrics: the run's SQLite output in, ``{name: number | (number, units)}`` out.
 MetricsHook = Callable[[SQLResult], Mapping[str, float | tuple[float, str]]]
@@ -41,12 +60,78 @@ _TO_KWH = {"gj": 1e9 / 3.6e6, "mj": 1e6 / 3.6e6, "kwh": 1.0, "wh": 1e-3, "kbtu":
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
+def sql_names(output_prefix: str) -> tuple[str, ...]:
+    """The names a run's SQLite file may have, one per output-name style (``-s``)."""
+    return (f"{output_prefix}out.sql", f"{output_prefix}.sql", f"{output_prefix}-out.sql")
+
+
 def sql_output(run_dir: Path, output_prefix: str) -> Path | None:
-    """The run's SQLite file, whatever output-name style EnergyPlus used (``-s``)."""
-    for name in (f"{output_prefix}out.sql", f"{output_prefix}.sql", f"{output_prefix}-out.sql"):
-        if (run_dir / name).is_file():
-            return run_dir / name
-    return None
+    """The run's SQLite file in ``run_dir``, whatever output-name style EnergyPlus used."""
+    return next((run_dir / n for n in sql_names(output_prefix) if (run_dir / n).is_file()), None)
+
+
+def add_metric_outputs(doc: IDFDocument) -> list[str]:
+    """Make a run's copy of a model write what the key metrics read; say what was changed.
+
+    `Output:SQLite` must keep the tabular reports (`SimpleAndTabular`) and
+    `Output:Table:SummaryReports` must list `METRIC_REPORTS` (or an
+    `AllSummary` variant); what is missing is added, keeping every report
+    the model asked for.
+
+    Args:
+        doc: The run's own copy of the model, changed in place.
+
+    Returns:
+        One line per change, for the run's manifest (empty when none was needed).
+    """
+    changes: list[str] = []
+    for obj in list(doc["Output:SQLite"]) if "Output:SQLite" in doc else []:
+        option = str(getattr(obj, "option_type", "") or "")
+        if option.lower() != "simpleandtabular":
+            obj.option_type = "SimpleAndTabular"
+            changes.append(f"Output:SQLite option {option or '(blank)'} -> SimpleAndTabular")
+    if "Output:SQLite" not in doc:
+        doc.add("Output:SQLite", fields={"option_type": "SimpleAndTabular"})
+        changes.append("Output:SQLite SimpleAndTabular added")
+    found = list(doc["Output:Table:SummaryReports"]) if "Output:Table:SummaryReports" in doc else []
+    asked = [
+        str(item.get("report_name") or "")
+        for obj in found
+        for item in obj.extensible_items()
+        if item.get("report_name")
+    ]
+    have = {name.lower() for name in asked}
+    if any(name.startswith("allsummary") for name in have):
+        return changes
+    missing = [name for name in METRIC_REPORTS if name.lower() not in have]
+    if not missing:
+        return changes
+    for obj in found:  # EnergyPlus takes one such object: rebuilt with every report
+        doc.removeidfobject(obj)
+    names = asked + missing
+    doc.add(
+        "Output:Table:SummaryReports",
+        fields={"reports": [{"report_name": name} for name in names]},
+    )
+    changes.append("Output:Table:SummaryReports " + ", ".join(missing) + " added")
+    return changes
+
+
+def metrics_gap(wrote_sql: bool, found: Mapping[str, Metric]) -> str:
+    """Why a finished run has no energy metrics, or "" when it has them.
+
+    Args:
+        wrote_sql: Whether the run wrote its SQLite output.
+        found: The metrics read from it.
+    """
+    if not wrote_sql:
+        return "no metrics: the run wrote no SQLite output"
+    if "site_energy_kwh" in found or any(name.endswith("_kwh") for name in found):
+        return ""
+    return (
+        "no metrics: the SQLite output has no AnnualBuildingUtilityPerformanceSummary "
+        "energy table (EnergyPlus wrote no annual summary for this run)"
+    )
 
 
 def read_metrics(sql: SQLResult, hook: MetricsHook | None = None) -> dict[str, Metric]:

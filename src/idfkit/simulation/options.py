@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_args
 
+from idfkit.simulation._arguments import NAME, argument_error
 from idfkit.simulation.filenames import OutputSuffix
 
 __all__ = ["OutputSuffix", "RunOptions"]
@@ -72,7 +73,11 @@ class RunOptions:
     def __post_init__(self) -> None:
         for name in ("expand_objects", "annual", "design_day", "readvars"):
             if not isinstance(getattr(self, name), bool):
-                raise TypeError(f"{name} must be True or False, not {getattr(self, name)!r}")
+                raise argument_error(
+                    TypeError,
+                    f"{NAME} must be True or False, not {getattr(self, name)!r}",
+                    parameter=name,
+                )
         prefix = self.output_prefix
         if (
             not isinstance(prefix, str)
@@ -80,10 +85,16 @@ class RunOptions:
             or prefix in (".", "..")
             or any(c in prefix for c in "/\\\x00")
         ):
-            raise ValueError(f"output_prefix {prefix!r} must be a plain file-name prefix")
+            raise argument_error(
+                ValueError,
+                f"{NAME} {prefix!r} must be a plain file-name prefix",
+                parameter="output_prefix",
+            )
         if self.output_suffix not in _SUFFIXES:
-            raise ValueError(
-                f"output_suffix must be one of {', '.join(_SUFFIXES)}, not {self.output_suffix!r}"
+            raise argument_error(
+                ValueError,
+                f"{NAME} must be one of {', '.join(_SUFFIXES)}, not {self.output_suffix!r}",
+                parameter="output_suffix",
             )
         _check_seconds("timeout", self.timeout)
         if self.preprocessor_timeout is not None:
@@ -152,9 +163,15 @@ class RunOptions:
 
 def _check_seconds(name: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a number of seconds, not {value!r}")
+        raise argument_error(
+            TypeError, f"{NAME} must be a number of seconds, not {value!r}", parameter=name
+        )
     if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive, finite number of seconds, not {value!r}")
+        raise argument_error(
+            ValueError,
+            f"{NAME} must be a positive, finite number of seconds, not {value!r}",
+            parameter=name,
+        )
 
 
 def _checked_args(extra_args: Sequence[str] | None) -> tuple[str, ...]:
@@ -165,5 +182,7 @@ def _checked_args(extra_args: Sequence[str] | None) -> tuple[str, ...]:
         if not isinstance(arg, str):
             raise TypeError(f"extra_args holds {arg!r}, not a string")
         if "\x00" in arg:
-            raise ValueError(f"extra_args holds {arg!r}, which has a NUL byte")
+            raise argument_error(
+                ValueError, f"{NAME} holds {arg!r}, which has a NUL byte", parameter="extra_args"
+            )
     return checked

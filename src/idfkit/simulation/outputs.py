@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from idfkit.simulation.exceptions import ResultNotFoundError
 from idfkit.simulation.parsers.rdd import (
     OutputMeter,
     OutputVariable,
@@ -48,11 +49,19 @@ class OutputVariableIndex:
         """Read the `.rdd` and `.mdd` files of a simulation result.
 
         Raises:
-            FileNotFoundError: the run wrote no `.rdd` file.
+            FileNotFoundError: the run wrote no `.rdd` file; a `ResultNotFoundError`
+                (naming the folder) when there is no result at all. Either
+                message starts `No .rdd file`, as idfkit's does.
         """
-        if result.rdd_path is None:
-            raise FileNotFoundError("the run wrote no .rdd file (add Output:VariableDictionary)")
-        return cls.from_files(result.rdd_path, result.mdd_path)
+        try:
+            rdd = result.rdd_path
+        except ResultNotFoundError as exc:
+            raise ResultNotFoundError(f"No .rdd file: {exc}") from exc
+        if rdd is None:
+            raise FileNotFoundError(
+                "No .rdd file: the run wrote none (add Output:VariableDictionary to the model)"
+            )
+        return cls.from_files(rdd, result.mdd_path)
 
     def __len__(self) -> int:
         return len(self.variables) + len(self.meters)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Literal
 
-from idfkit._optional import optional_import
+from idfkit.simulation._optional import optional_import
 
 __all__ = ["Phase", "ProgressParser", "SimulationProgress", "tqdm_progress"]
 

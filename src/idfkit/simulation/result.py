@@ -9,10 +9,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from idfkit.exceptions import IncompleteResultError, ResultNotFoundError, StorageError
 from idfkit.simulation import _fetch
+from idfkit.simulation.exceptions import IncompleteResultError, ResultNotFoundError, StorageError
 from idfkit.simulation.filenames import OutputKind, OutputSuffix, detect_naming, output_name
-from idfkit.simulation.fs.base import FileSystem, file_info, join, normalize_path
+from idfkit.simulation.fs._blocking import BlockingFileSystem, serving_loop
+from idfkit.simulation.fs.base import (
+    FileSystem,
+    SupportsLocalPath,
+    file_info,
+    join,
+    normalize_path,
+)
 from idfkit.simulation.fs.local import LocalFileSystem
 from idfkit.simulation.manifest import (
     MANIFEST_NAME,
@@ -55,7 +62,9 @@ class SimulationResult:
     manifest or the folder shows.
 
     Args:
-        run_dir: The run folder: a local path, or a path on `fs`.
+        run_dir: The run folder: a local path, or a path on `fs`. Kept as the
+            `run_dir` attribute, a `Path` as in idfkit (on a backend, its path
+            there: `Path("team/run-1")`).
         success: The run's outcome, when the caller knows it; else it is read.
         exit_code: EnergyPlus's exit code, when known; else from the manifest.
         stdout: What EnergyPlus printed.
@@ -63,7 +72,9 @@ class SimulationResult:
         runtime_seconds: The run's wall time, when known; else from the manifest.
         output_prefix: The prefix of the output file names (`-p`).
         fs: The backend holding `run_dir`; None means local disk.
-        async_fs: Kept for idfkit compatibility; reads go through `fs`.
+        async_fs: An async backend holding `run_dir`, instead of `fs`: the
+            ``async_*`` readers read through it (and the synchronous ones
+            raise, saying to use them).
         migration_report: Kept for idfkit compatibility.
         manifest: The run's manifest when the caller already holds it; None
             reads it on first use.
@@ -86,11 +97,16 @@ class SimulationResult:
         manifest: RunManifest | None = None,
         output_suffix: OutputSuffix | None = None,
     ) -> None:
-        self.fs, self._dir = _locate(run_dir, fs)
-        self.run_dir: str | Path = (
-            self.fs.root  # type: ignore[attr-defined]
+        if fs is not None and async_fs is not None:
+            raise ValueError("fs and async_fs are mutually exclusive: give the one holding run_dir")
+        self._given_fs = fs
+        if async_fs is not None:
+            fs = getattr(async_fs, "sync", None) or BlockingFileSystem(async_fs)
+        self._fs, self._dir = _locate(run_dir, fs)
+        self.run_dir: Path = (
+            self._fs.root  # type: ignore[attr-defined]
             if _is_plain_local(fs)
-            else str(run_dir)
+            else Path(run_dir)
         )
         self.output_prefix = output_prefix
         self.stdout = stdout
@@ -124,7 +140,7 @@ class SimulationResult:
             path: The run folder: a local path, or a path on `fs`.
             output_prefix: The prefix of the output file names.
             fs: The backend holding the folder; None means local disk.
-            async_fs: Kept for idfkit compatibility; reads go through `fs`.
+            async_fs: An async backend holding the folder, instead of `fs`.
             output_suffix: The suffix style; None detects it from the files.
 
         Returns:
@@ -152,6 +168,16 @@ class SimulationResult:
         self.__dict__.update(state)
         self._lock = threading.RLock()
 
+    @property
+    def fs(self) -> FileSystem | None:
+        """The `FileSystem` given for this result, as idfkit keeps it.
+
+        None when none was given (the folder is on local disk) and when an
+        `async_fs` holds the folder instead; the readers use whichever backend
+        holds it either way.
+        """
+        return self._given_fs
+
     # -- manifest-backed facts -----------------------------------------------
     @property
     def manifest(self) -> RunManifest | None:
@@ -172,7 +198,7 @@ class SimulationResult:
     def _load_manifest(self) -> RunManifest | None:
         path = self._path(MANIFEST_NAME)
         try:
-            text = self.fs.read_bytes(path)
+            text = self._fs.read_bytes(path)
         except FileNotFoundError:
             if self._dir_is_empty() and not self._made_as_failure:
                 raise ResultNotFoundError(f"no simulation result at {self._where()}") from None
@@ -238,10 +264,12 @@ class SimulationResult:
         with self._lock:
             if self._naming is _UNSET:
                 manifest = self.manifest
+                # A manifest records how its run named the files; the caller's prefix is a guess.
+                prefix = manifest.output_prefix if manifest is not None else self.output_prefix
                 declared: OutputSuffix | None = getattr(manifest, "output_suffix", None)
                 styles: tuple[OutputSuffix, ...] = (declared,) if declared else ("C", "L", "D")
-                found = detect_naming(self.output_prefix, self.files(), styles)
-                self._naming = found or (self.output_prefix, declared or "C")
+                found = detect_naming(prefix, self.files(), styles)
+                self._naming = found or (prefix, declared or "C")
             naming: tuple[str, OutputSuffix] = self._naming
             return naming
 
@@ -254,6 +282,10 @@ class SimulationResult:
 
     def verify(self, *, deep: bool = False) -> None:
         """Check that every listed file is there with its size (and, if `deep`, its SHA-256).
+
+        A deep check reads the stored objects themselves: on a remote
+        backend each file is downloaded again and hashed, whatever the local
+        download cache holds.
 
         Raises:
             IncompleteResultError: Naming every file that is missing or wrong.
@@ -268,11 +300,11 @@ class SimulationResult:
                 problems.append(f"{entry.name}: missing")
             elif deep:
                 try:
-                    self.local_path(entry.name)
+                    self._checked_path(entry.name, fresh=True)
                 except IncompleteResultError as exc:
                     problems.append(f"{entry.name}: {exc}")
             else:
-                info = file_info(self.fs, self._path(entry.name))
+                info = file_info(self._fs, self._path(entry.name))
                 if info is not None and info.size != entry.size:
                     problems.append(f"{entry.name}: {info.size} bytes, manifest says {entry.size}")
         if problems:
@@ -289,13 +321,13 @@ class SimulationResult:
         return join(self._dir, name)
 
     def _where(self, name: str = "") -> str:
-        url = getattr(self.fs, "url", None)
+        url = getattr(self._fs, "url", None)
         target = self._path(name) if name else self._dir
         if callable(url):
             return str(url(target))
-        if isinstance(self.fs, LocalFileSystem) and self.fs.root is not None:
-            return str(self.fs.root / target)
-        return f"{target!r} on {self.fs!r}"
+        if isinstance(self._fs, LocalFileSystem) and self._fs.root is not None:
+            return str(self._fs.root / target)
+        return f"{target!r} on {self._fs!r}"
 
     def _expected(self, name: str) -> ManifestFile | None:
         manifest = self.manifest
@@ -318,15 +350,23 @@ class SimulationResult:
                 manifest entry.
             FileNotFoundError: The name is not among the run's files.
         """
+        return self._checked_path(name, fresh=False)
+
+    def _checked_path(self, name: str, *, fresh: bool) -> Path:
+        """`local_path`; with `fresh`, a remote file is downloaded and checked again."""
         expected = self._expected(name)
-        if isinstance(self.fs, LocalFileSystem) and self.fs.root is not None:
-            local = self.fs.root / self._path(name)
+        if isinstance(self._fs, SupportsLocalPath):
+            # The backend says where its file lies, under its own rules (a link out of
+            # its root is refused there); the reader never builds a local path itself.
+            local = self._fs.local_path(self._path(name))
             if expected is not None:
                 _fetch.check_local(local, expected, where=str(local))
             elif not local.is_file():
                 raise FileNotFoundError(f"no such file: {local}")
             return local
-        return _fetch.fetch(self.fs, self._path(name), expected, where=self._where(name))
+        return _fetch.fetch(
+            self._fs, self._path(name), expected, where=self._where(name), fresh=fresh
+        )
 
     def read_text(self, name: str) -> str:
         """A small output file (e.g. the .err) as text, checked against the manifest."""
@@ -349,8 +389,8 @@ class SimulationResult:
 
     @property
     def err_path(self) -> Path | None:
-        """The .err file as a local file, or None."""
-        return self._output_path("err")
+        """The .err file as a local file (any ``*.err`` when the named one is absent), or None."""
+        return self._output_path("err") or self._any_with_suffix(".err")
 
     @property
     def eso_path(self) -> Path | None:
@@ -379,8 +419,40 @@ class SimulationResult:
 
     @property
     def html_path(self) -> Path | None:
-        """The HTML tabular report as a local file, or None."""
-        return self._output_path("table_htm")
+        """The HTML tabular report as a local file, or None.
+
+        Tried in turn, as idfkit does: the run's own table report name
+        (``eplusTable.htm``), the same ending ``.html``, then any ``*.htm``, then
+        any ``*.html`` in the folder (``eplustbl.htm`` included).
+        """
+        found = self._output_path("table_htm")
+        if found is None and not self._has_manifest():
+            named = self.output_name("table_htm")
+            found = (
+                self._present(named.removesuffix(".htm") + ".html")
+                or self._any_with_suffix(".htm")
+                or self._any_with_suffix(".html")
+            )
+        return found
+
+    def _has_manifest(self) -> bool:
+        return self.manifest is not None
+
+    def _present(self, name: str) -> Path | None:
+        """`name` in the run folder as a local file, or None when absent."""
+        try:
+            return self.local_path(name)
+        except FileNotFoundError as exc:
+            if isinstance(exc, ResultNotFoundError | StorageError):
+                raise
+            return None
+
+    def _any_with_suffix(self, suffix: str) -> Path | None:
+        """The first file (by name) directly in a folder without a manifest ending in `suffix`."""
+        if self._has_manifest():
+            return None
+        names = sorted(n for n in self._names_present() if n.lower().endswith(suffix))
+        return self._present(names[0]) if names else None
 
     # -- parsed outputs ----------------------------------------------------
     @property
@@ -459,35 +531,42 @@ class SimulationResult:
     # -- the same readers for asyncio: the event loop never waits on a read ----
     async def async_sql(self) -> SQLResult | None:
         """`sql`, read in a worker thread."""
-        return await asyncio.to_thread(lambda: self.sql)
+        return await self._off_loop(lambda: self.sql)
 
     async def async_errors(self) -> ErrorReport:
         """`errors`, read in a worker thread."""
-        return await asyncio.to_thread(lambda: self.errors)
+        return await self._off_loop(lambda: self.errors)
 
     async def async_variables(self) -> OutputVariableIndex | None:
         """`variables`, read in a worker thread."""
-        return await asyncio.to_thread(lambda: self.variables)
+        return await self._off_loop(lambda: self.variables)
 
     async def async_csv(self) -> CSVResult | None:
         """`csv`, read in a worker thread."""
-        return await asyncio.to_thread(lambda: self.csv)
+        return await self._off_loop(lambda: self.csv)
 
     async def async_html(self) -> HTMLResult | None:
         """`html`, read in a worker thread."""
-        return await asyncio.to_thread(lambda: self.html)
+        return await self._off_loop(lambda: self.html)
 
     async def async_eso(self) -> ESOResult | None:
         """`eso`, read in a worker thread."""
-        return await asyncio.to_thread(lambda: self.eso)
+        return await self._off_loop(lambda: self.eso)
 
     async def async_mtr(self) -> ESOResult | None:
         """`mtr`, read in a worker thread."""
-        return await asyncio.to_thread(lambda: self.mtr)
+        return await self._off_loop(lambda: self.mtr)
+
+    async def _off_loop(self, read: Callable[[], T]) -> T:
+        """`read` in a worker thread; an async-only backend is called back on this loop."""
+        if isinstance(self._fs, BlockingFileSystem):
+            with serving_loop(asyncio.get_running_loop()):
+                return await asyncio.to_thread(read)
+        return await asyncio.to_thread(read)
 
     def _names_present(self) -> list[str]:
         """Names stored directly in the run folder (one listing)."""
-        return [p.rsplit("/", 1)[-1] for p in self.fs.glob(self._dir, "*")]
+        return [p.rsplit("/", 1)[-1] for p in self._fs.glob(self._dir, "*")]
 
     def _dir_is_empty(self) -> bool:
         return not self._names_present()

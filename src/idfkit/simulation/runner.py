@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import shutil
 import tempfile
 import uuid
@@ -15,8 +16,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import idfkit
 from idfkit.document import IDFDocument
-from idfkit.exceptions import MigrationError, WeatherFileNotFoundError
+from idfkit.exceptions import MigrationError
+from idfkit.simulation._external_files import external_files
 from idfkit.simulation._job_context import manifest_extras
+from idfkit.simulation._model import model_text, object_types
 from idfkit.simulation._process import run_process
 from idfkit.simulation._publish import Snapshot, changed_files, mark_publishing, publish, snapshot
 from idfkit.simulation._simulation_cache import SimulationCache
@@ -24,8 +27,8 @@ from idfkit.simulation._staging import (
     ModelInput,
     local_output_dir,
     local_weather,
-    prepare_model,
-    refuse_foreign_file,
+    prepare_run_model,
+    refuse_foreign_files,
     remote_output_dir,
     stage_weather,
 )
@@ -36,6 +39,7 @@ from idfkit.simulation._tools import (
     run_readvars,
 )
 from idfkit.simulation.energyplus import EnergyPlusConfig, find_energyplus
+from idfkit.simulation.exceptions import WeatherFileNotFoundError
 from idfkit.simulation.filenames import output_name
 from idfkit.simulation.fs.base import FileSystem, sha256_file
 from idfkit.simulation.fs.local import LocalFileSystem
@@ -48,6 +52,8 @@ if TYPE_CHECKING:
     from idfkit.simulation.progress import SimulationProgress
 
 __all__ = ["ProgressCallback", "check_on_progress", "simulate"]
+
+log = logging.getLogger(__name__)
 
 #: What `on_progress` takes: a callable given each `SimulationProgress`, or `"tqdm"`.
 ProgressCallback = Callable[["SimulationProgress"], Any] | Literal["tqdm"]
@@ -103,7 +109,9 @@ def simulate(
         extra_args: More EnergyPlus command-line arguments.
         cache: A `SimulationCache` (anything with `compute_key`, `get` and
             `put`): a hit is returned without running EnergyPlus, and a
-            successful run is stored.
+            successful run is stored. A model that reads files the key
+            cannot cover (a Python plugin, co-simulation, an external file
+            by a relative path) runs uncached, and a warning says why.
         fs: The storage backend for the outputs; None for local disk.
         on_progress: A callable given each `SimulationProgress`, or `"tqdm"`
             for a progress bar.
@@ -150,7 +158,7 @@ def simulate(
             "(design_day=True); pass the path of an .epw file as weather"
         )
     check_on_progress(on_progress, tqdm=True)
-    doc = prepare_model(model)
+    doc, added_outputs = prepare_run_model(model)
     config = _engine(energyplus)
     _check_version(doc, config, auto_migrate)
     if run_options.readvars:
@@ -160,7 +168,7 @@ def simulate(
         hit = _cached(cache, key, output_dir, fs, label)
         if hit is not None:
             return hit
-    run = _Run(doc, config, run_options, label, f"model{doc.suffix}")
+    run = _Run(doc, config, run_options, label, "model.idf", tuple(added_outputs))
     with _progress_lines(on_progress) as lines:
         if fs is None:
             result = _simulate_local(run, model, weather, output_dir, lines)
@@ -204,6 +212,10 @@ def _cache_key(
     """
     if cache is None:
         return None
+    _, uncacheable = external_files(doc)
+    if uncacheable is not None:
+        log.warning("the run is not cached: %s", uncacheable)
+        return None
     idfkit_options = {
         name: getattr(options, name)
         for name in ("expand_objects", "annual", "design_day", "output_suffix", "readvars")
@@ -238,15 +250,17 @@ def _engine(energyplus: EnergyPlusConfig | str | Path | None) -> EnergyPlusConfi
 
 def _check_version(doc: IDFDocument, config: EnergyPlusConfig, auto_migrate: bool) -> None:
     """With `auto_migrate`, a model of another version is refused, saying how to migrate it."""
-    version = tuple(getattr(doc, "version", ()) or ())[:2]
-    if not version or version == config.version[:2] or not auto_migrate:
+    given = tuple(getattr(doc, "version", ()) or ())
+    full = (*given, 0, 0, 0)[:3]
+    version = full[:2]
+    if not given or version == config.version[:2] or not auto_migrate:
         return
     found = ".".join(map(str, version))
     if version > config.version[:2]:
         raise MigrationError(
             f"the model is for EnergyPlus {found}, newer than {config.version_string}; "
             "models cannot be migrated to an older version",
-            from_version=version,
+            from_version=full,
             to_version=config.version,
         )
     updater = config.version_updater_dir
@@ -260,7 +274,7 @@ def _check_version(doc: IDFDocument, config: EnergyPlusConfig, auto_migrate: boo
         f"this package does not run IDFVersionUpdater's transition programs ({where}). "
         "Migrate it with EnergyPlus's IDFVersionUpdater, or run it with a matching "
         f"EnergyPlus (find_energyplus(version={found!r}))",
-        from_version=version,
+        from_version=full,
         to_version=config.version,
     )
 
@@ -279,6 +293,10 @@ def check_on_progress(on_progress: object, *, tqdm: bool) -> None:
         TypeError: Neither a name nor a callable.
     """
     wanted = "a callable or 'tqdm'" if tqdm else "a callable (a batch's bar is progress=True)"
+    if on_progress == "tqdm" and not tqdm:
+        raise ValueError(
+            f"on_progress='tqdm' is not supported for batch runs: on_progress must be {wanted}"
+        )
     if isinstance(on_progress, str):
         if not (tqdm and on_progress == "tqdm"):
             raise ValueError(f"on_progress must be {wanted}, not {on_progress!r}")
@@ -322,6 +340,7 @@ class _Run:
     options: RunOptions
     label: str
     model_name: str
+    added_outputs: tuple[str, ...] = ()  # what the run added to its copy for the key metrics
 
     def name(self, kind: Any) -> str:
         return output_name(kind, self.options.output_prefix, self.options.output_suffix)
@@ -346,7 +365,7 @@ def _simulate_local(
     weather_path = local_weather(weather)
     chosen = local_output_dir(output_dir)
     if chosen is not None:
-        refuse_foreign_file(LocalFileSystem(root=chosen), "", run.model_name, model)
+        refuse_foreign_files(LocalFileSystem(root=chosen), "", [run.model_name], model)
     text = _model_text(run, weather_path)  # preprocessors fail before the folder is touched
     run_dir = Path(tempfile.mkdtemp(prefix="idfkit-")) if chosen is None else chosen
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -377,8 +396,7 @@ def _simulate_on(
     remote_dir = remote_output_dir(output_dir)
     with tempfile.TemporaryDirectory(prefix="idfkit-") as tmp:
         weather_path = stage_weather(weather, fs, Path(tmp))
-        if isinstance(fs, LocalFileSystem):  # where the user's own files live; free to check
-            refuse_foreign_file(fs, remote_dir, run.model_name, model)
+        refuse_foreign_files(fs, remote_dir, [run.model_name], model)
         text = _model_text(run, weather_path)  # preprocessors fail before the folder is marked
         run_dir = Path(tmp) / "run"
         run_dir.mkdir()
@@ -410,34 +428,24 @@ class _ManifestMaker:
         return RunManifest.model_validate({**self.fields, "files": files})
 
 
-@dataclass(frozen=True)
-class _ModelText:
-    """The model as EnergyPlus gets it, and whether EnergyPlus must still expand it (`-x`)."""
+def _model_text(run: _Run, weather: Path | None) -> str:
+    """The model as IDF text, run through ExpandObjects (and Slab/Basement) when it needs them.
 
-    text: str
-    expand: bool
-
-
-def _model_text(run: _Run, weather: Path | None) -> _ModelText:
-    """The model's text, run through ExpandObjects (and Slab/Basement) when it needs them.
-
-    An IDF model is expanded here, with its own time limit, so a failing
-    preprocessor raises before any output folder is marked; an epJSON model
-    is left to EnergyPlus's own `-x`.
+    The model is expanded here, with its own time limit, so a failing
+    preprocessor raises before any output folder is marked, and EnergyPlus
+    never needs its own `-x`.
     """
-    text = run.doc.text()
-    expand = run.options.expand_objects and needs_expansion(run.doc.types())
-    if expand and run.doc.format == "idf":
+    text = model_text(run.doc)
+    if run.options.expand_objects and needs_expansion(object_types(run.doc)):
         text = expand_model_text(
             text, run.config, timeout=run.options.preprocessor_seconds, weather=weather
         )
-        expand = False
-    return _ModelText(text, expand)
+    return text
 
 
 def _execute(
     run: _Run,
-    model: _ModelText,
+    text: str,
     weather: Path | None,
     run_dir: Path,
     lines: Callable[[str], None] | None,
@@ -445,12 +453,11 @@ def _execute(
 ) -> _Outcome:
     options, config = run.options, run.config
     before = snapshot(run_dir)
-    model_text, expand = model.text, model.expand
     model_path = run_dir / run.model_name
-    model_path.write_text(model_text, encoding="utf-8")
+    model_path.write_text(text, encoding="utf-8")
     command = [
         str(config.executable),
-        *options.energyplus_args(output_dir=run_dir, weather=weather, expand=expand),
+        *options.energyplus_args(output_dir=run_dir, weather=weather),
         str(model_path),
     ]
     outcome = run_process(command, cwd=run_dir, timeout=options.timeout, on_progress=lines)
@@ -473,14 +480,13 @@ def _execute(
         energyplus_version=config.version_string,
         output_prefix=options.output_prefix,
         output_suffix=options.output_suffix,
-        model=InputRecord(
-            name=model_path.name, sha256=hashlib.sha256(model_text.encode()).hexdigest()
-        ),
+        model=InputRecord(name=model_path.name, sha256=hashlib.sha256(text.encode()).hexdigest()),
         weather=_weather_record(weather),
         started_at=marker.started_at,
         finished_at=finished,
         idfkit_version=idfkit.__version__,
         error_summary="" if success else summary,
+        added_outputs=run.added_outputs,
         **manifest_extras(run_dir, options.output_prefix),
     )
     return _Outcome(outcome.stdout, outcome.stderr, before, maker)

@@ -1,4 +1,7 @@
-"""Naming a storage location in one string: ``s3://bucket/prefix``, ``file://``, or a path."""
+"""Naming a storage location in one string: a cloud URL, ``file://``, or a path.
+
+Clouds: ``s3://bucket/prefix``, ``az://container/prefix``, ``gs://bucket/prefix``.
+"""
 
 from __future__ import annotations
 
@@ -17,19 +20,26 @@ def filesystem_from_url(url: str | Path, **options: Any) -> FileSystem:
 
     ``s3://bucket/prefix`` gives an `S3FileSystem` (``options`` go to its
     constructor, e.g. ``endpoint_url``; boto3 also honours
-    ``AWS_ENDPOINT_URL``). The key prefix is taken verbatim, as the AWS CLI
-    does: ``s3://bucket/exp#2`` is rooted at ``exp#2/`` and ``%2F`` stays
+    ``AWS_ENDPOINT_URL``). ``az://container/prefix`` gives an
+    `AzureBlobFileSystem` (credentials from ``AZURE_STORAGE_CONNECTION_STRING``
+    or ``AZURE_STORAGE_ACCOUNT``, or ``options``), ``gs://bucket/prefix`` a
+    `GCSFileSystem` (Google's credential chain; ``STORAGE_EMULATOR_HOST``
+    points it at an emulator). The prefix is taken verbatim, as the clouds'
+    CLIs do: ``s3://bucket/exp#2`` is rooted at ``exp#2/`` and ``%2F`` stays
     three characters. ``file:///path`` and plain paths give a
     `LocalFileSystem` rooted there. Other schemes go through fsspec when it
-    is installed (``gs://``, ``az://``, ``memory://``, ...).
+    is installed (``memory://``, ``abfs://``, ...).
 
     Raises:
-        ValueError: An ``s3://`` URL without a bucket, or with an invalid
-            bucket name or prefix.
+        ValueError: A cloud URL without a bucket (container), or with an
+            invalid bucket name or prefix.
+        ImportError: The cloud's client library is missing; the message
+            names the extra to install.
     """
     text = str(url)
-    if text[:5].lower() == "s3://" or text.lower() in ("s3:", "s3:/"):
-        return _s3(text, options)
+    scheme = text[:5].lower()
+    if scheme in _CLOUDS or text.lower() in ("s3:", "s3:/", "az:", "az:/", "gs:", "gs:/"):
+        return _cloud(text, options)
     parsed = urlparse(text)
     if parsed.scheme == "file":
         return LocalFileSystem(root=unquote(parsed.path), **options)
@@ -40,10 +50,16 @@ def filesystem_from_url(url: str | Path, **options: Any) -> FileSystem:
     return FsspecFileSystem.from_url(text, **options)
 
 
-def _s3(text: str, options: dict[str, Any]) -> FileSystem:
+_CLOUDS = {"s3://": "S3FileSystem", "az://": "AzureBlobFileSystem", "gs://": "GCSFileSystem"}
+
+
+def _cloud(text: str, options: dict[str, Any]) -> FileSystem:
+    scheme = text[:2].lower()
     bucket, _, prefix = text[5:].partition("/")
     if not bucket:
-        raise ValueError(f"{text!r} names no bucket; write s3://bucket/prefix")
-    from idfkit.simulation.fs.s3 import S3FileSystem
+        where = "container" if scheme == "az" else "bucket"
+        raise ValueError(f"{text!r} names no {where}; write {scheme}://{where}/prefix")
+    import idfkit.simulation.fs as backends
 
-    return S3FileSystem(bucket, prefix, **options)
+    backend: type[FileSystem] = getattr(backends, _CLOUDS[f"{scheme}://"])
+    return backend(bucket, prefix, **options)  # type: ignore[call-arg]

@@ -27,6 +27,8 @@ from idfkit.simulation.fs.local import LocalFileSystem
 from idfkit.simulation.fs.memory import MemoryFileSystem
 
 if TYPE_CHECKING:
+    from idfkit.simulation.fs.azure import AzureBlobFileSystem
+    from idfkit.simulation.fs.gcs import GCSFileSystem
     from idfkit.simulation.fs.s3 import S3FileSystem
 
 __all__ = [
@@ -34,8 +36,10 @@ __all__ = [
     "AsyncFileSystemAdapter",
     "AsyncLocalFileSystem",
     "AsyncS3FileSystem",
+    "AzureBlobFileSystem",
     "FileInfo",
     "FileSystem",
+    "GCSFileSystem",
     "LocalFileSystem",
     "MemoryFileSystem",
     "S3FileSystem",
@@ -58,4 +62,12 @@ def __getattr__(name: str) -> Any:
         from idfkit.simulation.fs.s3 import S3FileSystem
 
         return S3FileSystem
+    if name == "AzureBlobFileSystem":
+        from idfkit.simulation.fs.azure import AzureBlobFileSystem
+
+        return AzureBlobFileSystem
+    if name == "GCSFileSystem":
+        from idfkit.simulation.fs.gcs import GCSFileSystem
+
+        return GCSFileSystem
     raise AttributeError(name)

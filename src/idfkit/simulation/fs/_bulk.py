@@ -36,8 +36,9 @@ __all__ = [
 T = TypeVar("T")
 
 #: What a read gives the handler: the content, or why there is none (the file is
-#: missing, is a folder, or lies below a file). Any other failure is raised.
-ReadOutcome = bytes | FileNotFoundError | IsADirectoryError | NotADirectoryError
+#: missing, is a folder, lies below a file, or the backend refuses to name it, as
+#: a local folder does a link out of its root). Any other failure is raised.
+ReadOutcome = bytes | FileNotFoundError | IsADirectoryError | NotADirectoryError | ValueError
 
 
 @runtime_checkable
@@ -56,8 +57,8 @@ class SupportsReadEach(Protocol):
         Args:
             paths: The files to read.
             handle: Called once per path with its index, the content (or the
-                ``FileNotFoundError``, ``IsADirectoryError`` or
-                ``NotADirectoryError`` that reading it raised) and the version
+                ``FileNotFoundError``, ``IsADirectoryError``,
+                ``NotADirectoryError`` or ``ValueError`` that reading it raised) and the version
                 token of exactly the content read, or None when the backend
                 cannot tell it from the read.
             max_workers: Reads in flight at once.
@@ -106,7 +107,7 @@ def read_each(
         version = versioned(paths[i]) if versioned is not None else None
         try:
             data: ReadOutcome = fs.read_bytes(paths[i])
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError, ValueError) as exc:
             data, version = exc, None
         return handle(i, data, version)
 
@@ -137,7 +138,7 @@ def _cheap_version(fs: FileSystem) -> Callable[[str], str | None] | None:
         def safe(path: str) -> str | None:
             try:
                 return version(path)
-            except OSError:  # a folder stands there: the read names it
+            except (OSError, ValueError):  # a folder, or a link out: the read names it
                 return None
 
         return safe

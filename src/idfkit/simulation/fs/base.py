@@ -46,7 +46,21 @@ Optional capabilities
     store refuses unless the file is at a given version, which makes
     publishing a run a commit). Callers go through `upload_file`,
     `download_file` and `file_info`, which use a capability when present and
-    fall back to the nine methods.
+    fall back to the nine methods, and through `writes_conditionally`: a
+    backend that has the methods may still switch the capability off with
+    ``conditional_writes = False`` (an S3-compatible server that ignores or
+    refuses conditional requests).
+
+Identity and local files
+    A backend may name the store it reads with ``store_id``, a string equal
+    for two instances exactly when a path names the same object on both
+    (bucket, prefix and endpoint; a root folder). Local copies of its files
+    are then cached by that identity and the file's version; a backend
+    without one has each download cached by its content's hash only. A
+    backend whose files already lie on local disk offers
+    `SupportsLocalPath`, the one way a reader gets a local path for one of
+    them, under the backend's own rules (a symbolic link out of a root is
+    refused like ``..``).
 """
 
 from __future__ import annotations
@@ -61,13 +75,14 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import IO, Protocol, runtime_checkable
+from typing import IO, Protocol, TypeGuard, runtime_checkable
 
 __all__ = [
     "FileInfo",
     "FileSystem",
     "HashingReader",
     "SupportsConditionalWrite",
+    "SupportsLocalPath",
     "SupportsLocalTransfer",
     "SupportsStat",
     "download_file",
@@ -76,7 +91,9 @@ __all__ = [
     "matching_paths",
     "normalize_path",
     "sha256_file",
+    "store_identity",
     "upload_file",
+    "writes_conditionally",
 ]
 
 PathLike = str | PurePath
@@ -149,7 +166,11 @@ class SupportsLocalTransfer(Protocol):
 @dataclass(frozen=True)
 class FileInfo:
     """Size in bytes, a token that changes whenever the content changes, and,
-    where the backend knows it without a download, the content's SHA-256."""
+    where the backend knows it without a download, the content's SHA-256.
+
+    An empty ``version`` means the backend has no such token for the file:
+    nothing is then cached by it.
+    """
 
     size: int
     version: str
@@ -211,6 +232,42 @@ class SupportsStat(Protocol):
         runs write the same folder at once.
         """
         ...
+
+
+@runtime_checkable
+class SupportsLocalPath(Protocol):
+    """Files that already lie on local disk: their local paths, under the backend's rules."""
+
+    def local_path(self, path: str | Path) -> Path:
+        """The local file that ``path`` names.
+
+        Args:
+            path: A path on the backend.
+
+        Raises:
+            ValueError: ``path`` leaves the backend's root, by ``..`` or
+                through a symbolic link.
+        """
+        ...
+
+
+def writes_conditionally(fs: object) -> TypeGuard[SupportsConditionalWrite]:
+    """Whether ``fs`` offers `SupportsConditionalWrite` and has not switched it off.
+
+    Args:
+        fs: A backend (``conditional_writes = False`` on it switches the capability off).
+    """
+    return isinstance(fs, SupportsConditionalWrite) and getattr(fs, "conditional_writes", True)
+
+
+def store_identity(fs: object) -> str | None:
+    """The identity of the store ``fs`` reads (its ``store_id``), or None when it states none.
+
+    Args:
+        fs: A backend.
+    """
+    found = getattr(fs, "store_id", None)
+    return found if isinstance(found, str) and found else None
 
 
 def normalize_path(path: PathLike) -> str:

@@ -49,6 +49,15 @@ class LocalFileSystem:
     def __repr__(self) -> str:
         return f"LocalFileSystem({str(self.root)!r})" if self.root else "LocalFileSystem()"
 
+    @property
+    def store_id(self) -> str | None:
+        """The root folder, which names the store (None without a root: paths are the caller's)."""
+        return f"file:{self.root}" if self.root is not None else None
+
+    def local_path(self, path: str | Path) -> Path:
+        """The local file ``path`` names; ``ValueError`` if it leaves the root (links included)."""
+        return self._local(path)
+
     def _local(self, path: str | Path) -> Path:
         if self.root is None:
             text = os.fspath(path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,12 @@ class MemoryFileSystem:
         self._versions: dict[str, int] = {}
         self._counter = 0
         self._lock = threading.Lock()
+        self._id = uuid.uuid4().hex
+
+    @property
+    def store_id(self) -> str:
+        """Unique to this instance: two stores never share a cached file."""
+        return f"memory:{self._id}"
 
     def __repr__(self) -> str:
         return f"<MemoryFileSystem with {len(self._files)} files>"
@@ -34,6 +41,7 @@ class MemoryFileSystem:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
+        self._id = uuid.uuid4().hex  # a copy is a store of its own from now on
 
     def read_bytes(self, path: str | Path) -> bytes:
         key = normalize_path(path)

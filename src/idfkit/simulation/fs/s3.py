@@ -18,11 +18,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from idfkit._optional import optional_import
-from idfkit.exceptions import BucketNotFoundError, StorageConnectionError, StorageError
+from idfkit.simulation._arguments import NAME, argument_error
+from idfkit.simulation._optional import optional_import
+from idfkit.simulation.exceptions import BucketNotFoundError, StorageConnectionError, StorageError
 from idfkit.simulation.fs.base import (
     FileInfo,
     HashingReader,
@@ -61,6 +63,23 @@ def _boto() -> Any:
     return optional_import("boto3", "S3FileSystem")
 
 
+def _check_endpoint(endpoint_url: str | None) -> None:
+    """Refuse an endpoint without a scheme (boto3 says only "Invalid endpoint")."""
+    if endpoint_url is not None and "://" not in endpoint_url:
+        raise argument_error(
+            ValueError,
+            f"{NAME} {endpoint_url!r} has no scheme",
+            parameter="endpoint_url",
+            advice=f"pass endpoint_url='http://{endpoint_url}' (or https://)",
+        )
+    for variable in ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"):
+        value = os.environ.get(variable)
+        if endpoint_url is None and value and "://" not in value:
+            raise ValueError(
+                f"{variable}={value!r} has no scheme; set it to http://{value} (or https://)"
+            )
+
+
 class S3FileSystem:
     """Objects in one S3 bucket, under an optional key prefix.
 
@@ -96,8 +115,10 @@ class S3FileSystem:
             none, for servers that reject checksum headers.
         conditional_writes: Whether the server honours ``If-Match`` and
             ``If-None-Match`` on uploads (AWS S3 and moto do). Set it to
-            False for a server that ignores them; publishing then relies on
-            one writer per folder.
+            False for a server that ignores or refuses them: no conditional
+            request is then sent, and publishing relies on one writer per
+            folder. A server that answers 501 to them is named in a
+            `StorageError` when a run marks its folder, before EnergyPlus runs.
         **boto_kwargs: Any other keyword of `boto3.client("s3", ...)`
             (`verify`, `use_ssl`, `config`, ...), as idfkit takes them; a
             botocore `Config` given here is merged over the settings above.
@@ -131,6 +152,7 @@ class S3FileSystem:
                 f"invalid S3 bucket name {bucket!r}: 3-63 characters of lowercase letters, "
                 "digits, '.' and '-', starting and ending with a letter or digit"
             )
+        _check_endpoint(endpoint_url)
         self.bucket = bucket
         normalized = normalize_path(prefix)
         self.prefix = f"{normalized}/" if normalized else ""
@@ -256,6 +278,18 @@ class S3FileSystem:
     # -- paths -----------------------------------------------------------
     def _key(self, path: str | Path) -> str:
         return self.prefix + normalize_path(path)
+
+    @property
+    def store_id(self) -> str:
+        """Endpoint, bucket and prefix: two instances with these equal name the same objects.
+
+        The endpoint is the one the client talks to (a ready client's, or the
+        environment's), not the argument, which may be unset for either.
+        """
+        endpoint = urlsplit(str(self.client.meta.endpoint_url))
+        host = f"{endpoint.scheme}://{endpoint.netloc}".lower()  # a path may be case-sensitive
+        where = host + endpoint.path.rstrip("/")
+        return f"s3:{where}|{self.bucket}/{self.prefix}"
 
     def url(self, path: str | Path = "") -> str:
         """The ``s3://`` URL of a path."""
@@ -395,6 +429,17 @@ class S3FileSystem:
         try:
             with self._translate("write", path):
                 return self._put(key, data, hashlib.sha256(data).digest(), **conditions)
+        except StorageError as exc:
+            cause = exc.__cause__
+            if conditions and isinstance(cause, Exception) and _refuses_conditions(cause):
+                endpoint = self.endpoint_url or "the default AWS endpoint"
+                raise StorageError(
+                    f"the S3 server at {endpoint} does not support conditional writes "
+                    f"(it answered {_error_code(cause) or 501} to If-Match/If-None-Match "
+                    f"writing {self.url(path)}); pass S3FileSystem(..., conditional_writes="
+                    "False) to publish with one writer per folder"
+                ) from exc
+            raise
         except FileNotFoundError as exc:
             if isinstance(exc, BucketNotFoundError) or if_match is None:
                 raise
@@ -776,6 +821,15 @@ def _too_large_to_copy_at_once(exc: Exception) -> bool:
     return _error_code(exc) == "EntityTooLarge" or (
         _error_code(exc) == "InvalidRequest" and "larger than the maximum" in message
     )
+
+
+def _refuses_conditions(exc: Exception) -> bool:
+    """A server's answer that it does not implement a conditional request (501)."""
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return False
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return status == 501 or str(response.get("Error", {}).get("Code", "")) == "NotImplemented"
 
 
 def _is_404(exc: Exception) -> bool:

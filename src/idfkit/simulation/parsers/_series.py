@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from idfkit._optional import optional_import
+from idfkit.simulation._optional import optional_import
 
 if TYPE_CHECKING:
     import pandas as pd

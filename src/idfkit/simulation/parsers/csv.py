@@ -49,7 +49,11 @@ class CSVResult:
 
     @classmethod
     def from_string(cls, text: str) -> CSVResult:
-        """Parse the text of a time-series CSV."""
+        """Parse the text of a time-series CSV.
+
+        A cell that is blank, missing (a short row) or not a number (`N/A`)
+        reads as 0.0, as in idfkit.
+        """
         reader = csv.reader(io.StringIO(text))
         header = next(reader, None)
         if not header:
@@ -60,7 +64,7 @@ class CSVResult:
         for row in rows:
             for i in range(width):
                 cell = row[i + 1].strip() if i + 1 < len(row) else ""
-                cells[i].append(float(cell) if cell else 0.0)
+                cells[i].append(_number(cell))
         columns = tuple(
             _column(title.strip(), tuple(values))
             for title, values in zip(header[1:], cells, strict=True)
@@ -80,6 +84,14 @@ class CSVResult:
             if key is None and column.header_name.lower() == name:
                 return column
         return None
+
+
+def _number(cell: str) -> float:
+    """A cell's value; 0.0 when it is blank or not a number."""
+    try:
+        return float(cell) if cell else 0.0
+    except ValueError:
+        return 0.0
 
 
 def _column(header: str, values: tuple[float, ...]) -> CSVColumn:

@@ -6,12 +6,21 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ErrorMessage", "ErrorReport", "parse_err"]
+__all__ = ["ErrorMessage", "ErrorReport", "first_cause", "parse_err"]
 
 _MESSAGE = re.compile(r"^\s*\*\*\s*(Warning|Severe|Fatal)\s*\*\*\s?(.*)$")
 _CONTINUATION = re.compile(r"^\s*\*\*\s+~~~\s+\*\*\s?(.*)$")
 _COMPLETED = "EnergyPlus Completed Successfully"
 _WARMUP_CONVERGED = "warmup converged"
+#: Lines of a failed run's summary that are not messages: the counts, and the outcome.
+_COUNTS = re.compile(r"^Fatal: \d+, Severe: \d+, Warnings: \d+, Info: \d+$")
+_OUTCOMES = (
+    "Warmup: converged",
+    "Simulation: completed successfully",
+    "Simulation: terminated with fatal error(s)",
+    "EnergyPlus said:",
+)
+"""The lines of `ErrorReport.summary()` (and of a failure's text) that name no cause."""
 
 
 @dataclass(frozen=True)
@@ -128,17 +137,26 @@ class ErrorReport:
         return self.simulation_complete and not self.fatal
 
     def summary(self) -> str:
-        """The counts in idfkit's format, and the outcome when it was fatal.
+        """The counts and the outcome, one per line, in idfkit's words.
 
-        `Fatal: 0, Severe: 0, Warnings: 0, Info: 0`, as idfkit shows a
-        successful run; a fatal error adds `Simulation: terminated with fatal
-        error(s)` on its own line. `describe()` adds the messages themselves.
+        The first line is `Fatal: 0, Severe: 0, Warnings: 0, Info: 0`; then
+        `Warmup: converged` when the file says so; then `Simulation: completed
+        successfully` when EnergyPlus wrote that it did, else `Simulation:
+        terminated with fatal error(s)` when there is a fatal error. A report
+        read from nothing is the counts alone. `describe()` adds the messages
+        themselves.
         """
-        counts = (
+        lines = [
             f"Fatal: {self.fatal_count}, Severe: {self.severe_count}, "
             f"Warnings: {self.warning_count}, Info: {self.info_count}"
-        )
-        return f"{counts}\nSimulation: terminated with fatal error(s)" if self.fatal else counts
+        ]
+        if self.warmup_converged:
+            lines.append("Warmup: converged")
+        if self.simulation_complete:
+            lines.append("Simulation: completed successfully")
+        elif self.fatal:
+            lines.append("Simulation: terminated with fatal error(s)")
+        return "\n".join(lines)
 
     def describe(self, max_messages: int = 3) -> str:
         """`summary()`, then the first fatal and severe messages, so a failure names its cause.
@@ -157,3 +175,19 @@ class ErrorReport:
 def parse_err(text: str) -> ErrorReport:
     """Parse the text of an `.err` file: `ErrorReport.from_string(text)`."""
     return ErrorReport.from_string(text)
+
+
+def first_cause(summary: str) -> str:
+    """The line of a failed run's error summary that names its cause.
+
+    The first severe message (EnergyPlus's fatal message mostly says only that
+    earlier errors stop the run), else the first fatal one, else the first line
+    of what EnergyPlus said; never the counts line (``Fatal: 1, Severe: 1, ...``).
+    """
+    lines = [line.strip() for line in summary.splitlines() if line.strip()]
+    messages = [line for line in lines if not _COUNTS.match(line) and line not in _OUTCOMES]
+    for severity in ("Severe:", "Fatal:"):
+        found = next((line for line in messages if line.startswith(severity)), None)
+        if found is not None:
+            return found
+    return next(iter(messages), "")

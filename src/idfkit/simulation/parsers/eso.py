@@ -81,12 +81,13 @@ class ESOColumn:
         """Draw the column and return the figure (see `TimeSeriesResult.plot`)."""
         v = self.variable
         name = v.key_value or v.variable_name
+        default_title = f"{v.key_value}: {v.variable_name}" if v.key_value else v.variable_name
         return plot_series(
             self.timestamps,
             self.values,
             label=name,
-            ylabel=f"{v.variable_name} [{v.units}]",
-            title=title if title is not None else f"{name} ({v.frequency})",
+            ylabel=f"{v.variable_name} ({v.units})" if v.units else v.variable_name,
+            title=title or default_title,
             backend=backend,
             ax=ax,
             **kwargs,
@@ -175,7 +176,7 @@ class ESOResult:
         """
         column = self.get_column(variable_name, key_value, frequency, environment_index)
         if column is None:
-            from idfkit.exceptions import UnknownVariableError
+            from idfkit.simulation.exceptions import UnknownVariableError
 
             raise UnknownVariableError(
                 f"Variable not found: {variable_name!r} (key={key_value or '*'!r})"

@@ -22,8 +22,10 @@ __all__ = ["HTMLResult", "HTMLTable"]
 class HTMLTable:
     """One table of the report.
 
+    A first row of `<th>` cells is the header and stays out of `rows`. The
+    tables EnergyPlus writes head their columns with `<td>` cells; there
     `rows` holds every row as written, the column-header row first (as idfkit
-    has it); `header` is that first row's cells.
+    has it), and `header` is a copy of that first row.
     """
 
     title: str
@@ -43,9 +45,24 @@ class HTMLTable:
     """The report the table is in, from EnergyPlus's `Report:` line."""
 
     def to_dict(self) -> dict[str, dict[str, str]]:
-        """`{row name: {column header: cell}}` over the rows below the header row."""
+        """`{row name: {column header: cell}}` over the data rows.
+
+        A row shorter than the header lacks the columns it has no cell for;
+        empty rows are skipped, and a later row with the same name wins.
+        """
         columns = self.header[1:]
-        return {row[0]: dict(zip(columns, row[1:], strict=False)) for row in self.rows[1:] if row}
+        rows = self._data_rows()
+        return {row[0]: dict(zip(columns, row[1:], strict=False)) for row in rows if row}
+
+    def _data_rows(self) -> list[list[str]]:
+        """`rows` without the column-header row EnergyPlus repeats as the first row."""
+        if self.header and self.rows and self.rows[0] == self.header:
+            return self.rows[1:]
+        return self.rows
+
+    def _rows_with_header(self) -> list[list[str]]:
+        """The header row followed by the data rows (as `titletable` gives them)."""
+        return [self.header, *self._data_rows()] if self.header else list(self.rows)
 
 
 @dataclass
@@ -77,24 +94,25 @@ class HTMLResult:
         return len(self.tables)
 
     def tablebyindex(self, index: int) -> HTMLTable | None:
-        """The table at `index`, or None."""
-        return self.tables[index] if -len(self.tables) <= index < len(self.tables) else None
+        """The table at zero-based `index`, or None (also for a negative index)."""
+        return self.tables[index] if 0 <= index < len(self.tables) else None
 
     def tablebyname(self, name: str) -> HTMLTable | None:
-        """The first table with that title (case-insensitive), or None."""
-        wanted = name.strip().lower()
-        return next((t for t in self.tables if t.title.lower() == wanted), None)
+        """The first table whose title contains `name` (case-insensitive), or None."""
+        wanted = name.lower()
+        return next((t for t in self.tables if wanted in t.title.lower()), None)
 
     def tablesbyreport(self, report_name: str) -> list[HTMLTable]:
-        """The tables of one group as idfkit forms it (see `HTMLTable.report_name`).
+        """The tables of the groups whose name contains `report_name` (case-insensitive).
 
-        Named as displayed or as in the SQL file:
+        Groups are idfkit's (see `HTMLTable.report_name`). Spaces do not count,
+        so a report named as displayed or as in the SQL file matches:
         `"Annual Building Utility Performance Summary"` and
-        `"AnnualBuildingUtilityPerformanceSummary"` name the same group.
+        `"AnnualBuildingUtilityPerformanceSummary"` give the same tables.
         `tables_in_report` gives a report's tables as EnergyPlus lists them.
         """
         wanted = _squashed(report_name)
-        return [t for t in self.tables if _squashed(t.report_name) == wanted]
+        return [t for t in self.tables if wanted in _squashed(t.report_name)]
 
     def tables_in_report(self, report: str) -> list[HTMLTable]:
         """Every table under one `Report:` heading (named as displayed or as in the SQL file)."""
@@ -102,8 +120,8 @@ class HTMLResult:
         return [t for t in self.tables if _squashed(t.report) == wanted]
 
     def titletable(self) -> list[tuple[str, list[list[str]]]]:
-        """`(title, rows)` for every table."""
-        return [(t.title, t.rows) for t in self.tables]
+        """`(title, [header row, *data rows])` for every table (eppy's `readhtml.titletable`)."""
+        return [(t.title, t._rows_with_header()) for t in self.tables]
 
 
 _GROUP_ENDINGS = ("Summary", "Report")
@@ -124,15 +142,19 @@ class _TableParser(HTMLParser):
         self._in_bold = self._in_paragraph = False
         self._title = ""
         self._rows: list[list[str]] | None = None
+        self._header_rows: set[int] = set()
+        """Indexes in `_rows` of the rows with a `<th>` cell."""
         self._cell: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "table":
-            self._rows = []
+            self._rows, self._header_rows = [], set()
         elif tag == "tr" and self._rows is not None:
             self._rows.append([])
         elif tag in ("td", "th") and self._rows is not None:
             self._cell = []
+            if tag == "th":
+                self._header_rows.add(len(self._rows) - 1)
         elif tag == "b":
             self._in_bold, self._bold_text = True, ""
         elif tag == "p":
@@ -143,11 +165,7 @@ class _TableParser(HTMLParser):
             self._rows[-1].append(" ".join("".join(self._cell).split()))
             self._cell = None
         elif tag == "table" and self._rows is not None:
-            rows = [row for row in self._rows if row]
-            header = list(rows[0]) if rows else []
-            self.tables.append(
-                HTMLTable(self._title, header, rows, self._group, self._for, self._report)
-            )
+            self._end_table(self._rows)
             self._rows = None
         elif tag == "b":
             self._in_bold = False
@@ -156,6 +174,8 @@ class _TableParser(HTMLParser):
                 self._group = text
             if not self._in_paragraph and self._rows is None:
                 self._title = text
+                if text.startswith("For:"):
+                    self._for = text.removeprefix("For:").strip()
         elif tag == "p":
             self._in_paragraph = False
             label, _, value = self._paragraph.partition(":")
@@ -163,6 +183,20 @@ class _TableParser(HTMLParser):
                 self._report = value.strip()
             elif label.strip() == "For":
                 self._for = value.strip()
+
+    def _end_table(self, rows: list[list[str]]) -> None:
+        """Keep a table that has any cell; its first `<th>` row, if any, is the header."""
+        header_index = min((i for i in self._header_rows if rows[i]), default=None)
+        if header_index is None:
+            body = [row for row in rows if row]
+            header = list(body[0]) if body else []
+        else:
+            header = rows[header_index]
+            body = [row for i, row in enumerate(rows) if row and i != header_index]
+        if header or body:
+            self.tables.append(
+                HTMLTable(self._title, header, body, self._group, self._for, self._report)
+            )
 
     def handle_data(self, data: str) -> None:
         if self._cell is not None:

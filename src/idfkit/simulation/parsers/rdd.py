@@ -9,10 +9,12 @@ Name [Units]`), are skipped.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
+    "DictionaryParseWarning",
     "OutputMeter",
     "OutputVariable",
     "parse_mdd",
@@ -23,7 +25,7 @@ __all__ = [
 
 # IDF style: "Output:Variable,*,Site Outdoor Air Drybulb Temperature,hourly; !- Zone Average [C]"
 _IDF_STYLE = re.compile(
-    r"^Output:(?P<type>Variable|Meter|Meter:Cumulative),(?:(?P<key>[^,]*),)?"
+    r"^Output:(?P<type>Variable|Meter(?::Cumulative)?(?::MeterFileOnly)?),(?:(?P<key>[^,]*),)?"
     r"(?P<name>[^,;]+),(?P<freq>[^;]*);\s*!-.*?\[(?P<units>[^\]]*)\]\s*$"
 )
 # Regular style: "Zone,Average,Site Outdoor Air Drybulb Temperature [C]"; the
@@ -32,6 +34,22 @@ _REGULAR_STYLE = re.compile(
     r"^(?!Var Type\b)[^,!]+,(?P<kind>[^,]+),(?P<name>.+?)\s*\[(?P<units>[^\]]*)\]\s*$"
 )
 _DEFAULT_FREQUENCY = "hourly"
+
+
+class DictionaryParseWarning(UserWarning):
+    """An .rdd or .mdd text with lines in it but no entry this parser could read."""
+
+
+def _warn_if_unread(text: str, found: int, kind: str) -> None:
+    """Warn when a text with content lines gave no entry (a style this parser does not know)."""
+    lines = [s for line in text.splitlines() if (s := line.strip()) and not s.startswith("!")]
+    if lines and not found:
+        warnings.warn(
+            f"Parsed 0 entries from a non-empty {kind} file: none of its {len(lines)} "
+            f"line(s) is in the IDF or the regular style (first: {lines[0][:80]!r})",
+            DictionaryParseWarning,
+            stacklevel=3,
+        )
 
 
 @dataclass(frozen=True)
@@ -66,20 +84,26 @@ def parse_rdd(text: str) -> tuple[OutputVariable, ...]:
         else:
             continue
         found.setdefault(item.name, item)
+    _warn_if_unread(text, len(found), ".rdd")
     return tuple(found.values())
 
 
 def parse_mdd(text: str) -> tuple[OutputMeter, ...]:
-    """The meters listed in the text of an `.mdd` file (each once, cumulative or not)."""
+    """The meters listed in the text of an `.mdd` file (each once; cumulative forms left out)."""
     found: dict[str, OutputMeter] = {}
+    cumulative = 0
     for line in text.splitlines():
         if (m := _IDF_STYLE.match(line.strip())) is not None and m["type"] != "Variable":
+            if "Cumulative" in m["type"]:
+                cumulative += 1
+                continue
             item = OutputMeter(m["name"].strip(), m["freq"].strip(), m["units"])
         elif (m := _REGULAR_STYLE.match(line.strip())) is not None:
             item = OutputMeter(m["name"].strip(), _DEFAULT_FREQUENCY, m["units"])
         else:
             continue
         found.setdefault(item.name, item)
+    _warn_if_unread(text, len(found) + cumulative, ".mdd")
     return tuple(found.values())
 
 

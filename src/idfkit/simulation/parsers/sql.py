@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from idfkit.exceptions import UnknownVariableError
+from idfkit.simulation.exceptions import UnknownVariableError
 from idfkit.simulation.parsers._series import plot_series, series_frame
 
 if TYPE_CHECKING:
@@ -124,7 +124,8 @@ class TimeSeriesResult:
             backend: A `PlotBackend` (only its `line` method is used); by default
                 `get_default_backend()` (matplotlib, else plotly), unless `ax`
                 or `kwargs` ask for matplotlib.
-            title: The plot title; by default the key and the frequency.
+            title: The plot title; by default `"<key>: <variable>"`, as in idfkit
+                (the y axis reads `"<variable> (<units>)"`).
             **kwargs: Passed to matplotlib's `Axes.plot`.
 
         Returns:
@@ -137,8 +138,8 @@ class TimeSeriesResult:
             self.timestamps,
             self.values,
             label=self.key_value,
-            ylabel=f"{self.variable_name} [{self.units}]",
-            title=title if title is not None else f"{self.key_value} ({self.frequency})",
+            ylabel=f"{self.variable_name} ({self.units})",
+            title=title or f"{self.key_value}: {self.variable_name}",
             backend=backend,
             ax=ax,
             **kwargs,
@@ -381,14 +382,18 @@ class SQLResult:
         """One cell of a tabular report, as EnergyPlus wrote it.
 
         Raises:
-            UnknownVariableError: (a `KeyError`) no such cell.
+            UnknownVariableError: (a `KeyError`) no such cell, or more than one
+                cell answers to these names (the message says how many).
         """
         rows = self.get_tabular_data(report_name, table_name, row_name, column_name, report_for)
+        where = (
+            f"report={report_name!r}, table={table_name!r}, "
+            f"row={row_name!r}, column={column_name!r}, for={report_for!r}"
+        )
         if not rows:
-            raise UnknownVariableError(
-                f"No tabular data found: report={report_name!r}, table={table_name!r}, "
-                f"row={row_name!r}, column={column_name!r}, for={report_for!r}"
-            )
+            raise UnknownVariableError(f"No tabular data found: {where}")
+        if len(rows) > 1:
+            raise UnknownVariableError(f"Multiple rows found ({len(rows)}): {where}")
         return rows[0].value
 
 

@@ -9,7 +9,7 @@ here. Neither library is imported until a figure is drawn.
 
 from __future__ import annotations
 
-from idfkit.simulation.plotting.backend import PlotBackend, get_default_backend
+from idfkit.simulation.plotting.backend import BandBackend, PlotBackend, get_default_backend
 from idfkit.simulation.plotting.matplotlib import MatplotlibBackend
 from idfkit.simulation.plotting.plotly import PlotlyBackend
 from idfkit.simulation.plotting.visualizations import (
@@ -19,6 +19,7 @@ from idfkit.simulation.plotting.visualizations import (
 )
 
 __all__ = [
+    "BandBackend",
     "MatplotlibBackend",
     "PlotBackend",
     "PlotlyBackend",

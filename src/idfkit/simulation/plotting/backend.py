@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from idfkit._optional import install_hint
+from idfkit.simulation._optional import install_hint
 from idfkit.simulation.plotting.matplotlib import MatplotlibBackend
 from idfkit.simulation.plotting.plotly import PlotlyBackend
 
-__all__ = ["PlotBackend", "get_default_backend"]
+__all__ = ["BandBackend", "PlotBackend", "get_default_backend"]
 
 
 @runtime_checkable
@@ -139,6 +139,43 @@ class PlotBackend(Protocol):
         ...
 
 
+@runtime_checkable
+class BandBackend(Protocol):
+    """An optional capability: draw each series as a band (low to high) around a line.
+
+    `plot_temperature_profile` uses it, when the backend has it, to draw a
+    long series as daily minimum, mean and maximum; a backend without it is
+    given the plain lines (`PlotBackend.multi_line`).
+    """
+
+    def bands(
+        self,
+        x: Sequence[Any],
+        series: dict[str, tuple[Sequence[float], Sequence[float], Sequence[float]]],
+        *,
+        title: str | None = None,
+        xlabel: str | None = None,
+        ylabel: str | None = None,
+        months: bool = False,
+    ) -> Any:
+        """Draw, per series, a shaded band from low to high and a line through the middle.
+
+        Args:
+            x: The shared x values (dates).
+            series: One entry per series: its legend name and its (low, middle,
+                high) values, one of each per x.
+            title: The figure title.
+            xlabel: The x-axis label.
+            ylabel: The y-axis label.
+            months: Label the x axis with month names only (a typical year,
+                whose calendar year means nothing).
+
+        Returns:
+            The backend's figure.
+        """
+        ...
+
+
 def get_default_backend() -> PlotBackend:
     """The first plotting library installed: matplotlib, else plotly.
 
@@ -158,6 +195,6 @@ def get_default_backend() -> PlotBackend:
     except ImportError:
         pass
     raise ImportError(
-        f"plotting needs matplotlib ({install_hint('matplotlib')}) "
+        f"No plotting backend available: install matplotlib ({install_hint('matplotlib')}) "
         f"or plotly ({install_hint('plotly')})"
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from idfkit._optional import optional_import
+from idfkit.simulation._optional import optional_import
 
 __all__ = ["MatplotlibBackend", "draw_line"]
 
@@ -108,6 +108,32 @@ class MatplotlibBackend:
             ax.legend()
         return figure
 
+    def bands(
+        self,
+        x: Sequence[Any],
+        series: dict[str, tuple[Sequence[float], Sequence[float], Sequence[float]]],
+        *,
+        title: str | None = None,
+        xlabel: str | None = None,
+        ylabel: str | None = None,
+        months: bool = False,
+    ) -> Any:
+        """Per series a shaded band (low to high) and its middle line, in one colour."""
+        figure, ax = self.new_axes()
+        for name, (low, middle, high) in series.items():
+            (line,) = ax.plot(list(x), list(middle), label=name, linewidth=1.2)
+            ax.fill_between(list(x), list(low), list(high), color=line.get_color(), alpha=0.2)
+        if months:
+            dates = optional_import("matplotlib.dates", "plotting")
+            ax.xaxis.set_major_locator(dates.MonthLocator())
+            ax.xaxis.set_major_formatter(dates.DateFormatter("%b"))
+        ax.margins(x=0)
+        ax.grid(True, alpha=0.3)
+        _label(ax, title, xlabel, ylabel)
+        if series:
+            ax.legend()
+        return figure
+
     def heatmap(
         self,
         data: Sequence[Sequence[float]],
@@ -116,11 +142,24 @@ class MatplotlibBackend:
         y_labels: Sequence[str] | None = None,
         title: str | None = None,
         colorbar_label: str | None = None,
+        value_range: tuple[float, float] | None = None,
     ) -> Any:
-        """Coloured cells (row 0 at the top) with a colour bar."""
+        """Coloured cells (row 0 at the top) with a colour bar; a small grid shows its values.
+
+        ``value_range`` fixes the colour scale's ends (0 to 100 for percentages).
+        """
         rows = [list(row) for row in data]
         figure, ax = self.new_axes((10, max(2.0, 0.5 * len(rows) + 1.5)))
-        image = ax.imshow(rows if rows else [[]], aspect="auto", cmap="viridis")
+        low, high = value_range if value_range is not None else (None, None)
+        image = ax.imshow(
+            rows if rows else [[]], aspect="auto", cmap="viridis", vmin=low, vmax=high
+        )
+        if rows and len(rows) * len(rows[0]) <= 240:  # a value per cell still reads
+            for i, row in enumerate(rows):
+                for j, value in enumerate(row):
+                    shade = image.norm(value)
+                    colour = "black" if shade > 0.6 else "white"
+                    ax.text(j, i, f"{value:.0f}", ha="center", va="center", color=colour)
         if x_labels is not None:
             ax.set_xticks(range(len(x_labels)), list(x_labels))
         if y_labels is not None:

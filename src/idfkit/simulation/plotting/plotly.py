@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from idfkit._optional import optional_import
+from idfkit.simulation._optional import optional_import
 
 __all__ = ["PlotlyBackend"]
 
@@ -29,10 +29,23 @@ class PlotlyBackend:
         self._go = _graph_objects()
 
     def _figure(
-        self, traces: list[Any], title: str | None, xlabel: str | None, ylabel: str | None
+        self,
+        traces: list[Any],
+        title: str | None,
+        xlabel: str | None,
+        ylabel: str | None,
+        **layout: Any,
     ) -> Any:
-        figure = self._go.Figure(data=traces)
-        figure.update_layout(title=title, xaxis_title=xlabel, yaxis_title=ylabel)
+        """A new figure holding `traces`, laid out in one `update_layout` call.
+
+        Only `Figure()`, `add_trace` and `update_layout` are used, the calls
+        idfkit 1.1.1's backend makes, so a stand-in for plotly that records
+        them sees each trace and every layout setting.
+        """
+        figure = self._go.Figure()
+        for trace in traces:
+            figure.add_trace(trace)
+        figure.update_layout(title=title, xaxis_title=xlabel, yaxis_title=ylabel, **layout)
         return figure
 
     def line(
@@ -45,9 +58,9 @@ class PlotlyBackend:
         ylabel: str | None = None,
         label: str | None = None,
     ) -> Any:
-        """One line trace."""
-        trace = self._go.Scatter(x=list(x), y=list(y), mode="lines", name=label)
-        return self._figure([trace], title, xlabel, ylabel)
+        """One line trace; the legend shows only when `label` is given."""
+        trace = self._go.Scatter(x=list(x), y=list(y), mode="lines", name=label or "")
+        return self._figure([trace], title, xlabel, ylabel, showlegend=label is not None)
 
     def multi_line(
         self,
@@ -58,12 +71,39 @@ class PlotlyBackend:
         xlabel: str | None = None,
         ylabel: str | None = None,
     ) -> Any:
-        """One line trace per series over the shared x values."""
+        """One line trace per series over the shared x values, with a legend when any."""
         traces = [
             self._go.Scatter(x=list(x), y=list(y), mode="lines", name=name)
             for name, y in y_series.items()
         ]
-        return self._figure(traces, title, xlabel, ylabel)
+        return self._figure(traces, title, xlabel, ylabel, showlegend=bool(y_series))
+
+    def bands(
+        self,
+        x: Sequence[Any],
+        series: dict[str, tuple[Sequence[float], Sequence[float], Sequence[float]]],
+        *,
+        title: str | None = None,
+        xlabel: str | None = None,
+        ylabel: str | None = None,
+        months: bool = False,
+    ) -> Any:
+        """Per series a filled band (low to high) and its middle line."""
+        xs = list(x)
+        traces = []
+        for name, (low, middle, high) in series.items():
+            edge = {"width": 0}
+            traces.append(
+                self._go.Scatter(x=xs, y=list(high), mode="lines", line=edge, showlegend=False)
+            )
+            traces.append(
+                self._go.Scatter(
+                    x=xs, y=list(low), mode="lines", line=edge, fill="tonexty", showlegend=False
+                )
+            )
+            traces.append(self._go.Scatter(x=xs, y=list(middle), mode="lines", name=name))
+        month_ticks = {"xaxis": {"tickformat": "%b", "dtick": "M1"}} if months else {}
+        return self._figure(traces, title, xlabel, ylabel, **month_ticks)
 
     def heatmap(
         self,
@@ -73,18 +113,23 @@ class PlotlyBackend:
         y_labels: Sequence[str] | None = None,
         title: str | None = None,
         colorbar_label: str | None = None,
+        value_range: tuple[float, float] | None = None,
     ) -> Any:
-        """A heatmap trace, row 0 at the top as in the matplotlib backend."""
+        """A heatmap trace, row 0 at the top as in the matplotlib backend.
+
+        ``value_range`` fixes the colour scale's ends (0 to 100 for percentages).
+        """
+        low, high = value_range if value_range is not None else (None, None)
         trace = self._go.Heatmap(
+            zmin=low,
+            zmax=high,
             z=[list(row) for row in data],
             x=list(x_labels) if x_labels is not None else None,
             y=list(y_labels) if y_labels is not None else None,
             colorscale="Viridis",
             colorbar={"title": {"text": colorbar_label}},
         )
-        figure = self._figure([trace], title, None, None)
-        figure.update_yaxes(autorange="reversed")
-        return figure
+        return self._figure([trace], title, None, None, yaxis={"autorange": "reversed"})
 
     def bar(
         self,
@@ -113,6 +158,4 @@ class PlotlyBackend:
             self._go.Bar(x=list(categories), y=list(values), name=name)
             for name, values in series.items()
         ]
-        figure = self._figure(traces, title, xlabel, ylabel)
-        figure.update_layout(barmode="stack")
-        return figure
+        return self._figure(traces, title, xlabel, ylabel, barmode="stack")

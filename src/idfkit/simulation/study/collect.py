@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 
-from idfkit._optional import optional_import
-from idfkit.exceptions import IncompleteResultError
+from idfkit.simulation._optional import optional_import
 from idfkit.simulation.display import rows_to_html
+from idfkit.simulation.exceptions import IncompleteResultError
 from idfkit.simulation.fs._bulk import ReadOutcome, read_each, versions_of
 from idfkit.simulation.fs.base import FileSystem, join, normalize_path
 from idfkit.simulation.manifest import MANIFEST_NAME, JobBinding, RunManifest, read_manifest
+from idfkit.simulation.parsers.err import first_cause
 from idfkit.simulation.study import table
 from idfkit.simulation.study.index import JobSpec, load_study
 
@@ -217,7 +218,7 @@ def collect_results(
         i, spec = todo[k]
         binding = spec.binding()  # made here, not kept: 100,000 of them weigh ~100 MB
         status, found, error = judge_manifest(data, outputs[spec.index], spec, binding)
-        if version is not None and not isinstance(data, OSError):
+        if version is not None and isinstance(data, bytes):
             sources[spec.index] = (_fingerprint(spec, binding), version)
         if found is None or status == "stale":
             status = "incomplete" if status == "missing" else status
@@ -319,7 +320,7 @@ def job_state(fs: FileSystem, out: str, spec: JobSpec) -> tuple[Status, RunManif
     data: ReadOutcome
     try:
         data = fs.read_bytes(join(out, MANIFEST_NAME))
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, ValueError) as exc:
         data = exc
     return judge_manifest(data, out, spec)
 
@@ -330,9 +331,10 @@ def judge_manifest(
     """`job_state` from what reading the manifest gave (its bytes, or why there are none)."""
     if isinstance(data, FileNotFoundError):
         return "missing", None, "no manifest"
-    if isinstance(data, OSError):
-        # A stray object below the manifest's path, or a file where the job's folder
-        # should be: this job's folder is not a run, and only this job says so.
+    if isinstance(data, OSError | ValueError):
+        # A stray object below the manifest's path, a file where the job's folder
+        # should be, or a folder the backend refuses to name (a link out of its root):
+        # this job's folder is not a run, and only this job says so.
         where = join(out, MANIFEST_NAME)
         return "incomplete", None, f"{where} is not a manifest file: {data}"[:300]
     try:
@@ -344,8 +346,8 @@ def judge_manifest(
     if found.job != (binding if binding is not None else spec.binding()):
         return "stale", None, _stale_reason(found, spec)
     if found.success:
-        return "succeeded", found, ""
-    return "failed", found, found.error_summary.splitlines()[0] if found.error_summary else ""
+        return "succeeded", found, found.metrics_note  # why it has no metrics, if it has none
+    return "failed", found, first_cause(found.error_summary)
 
 
 def _stale_reason(found: RunManifest, spec: JobSpec) -> str:

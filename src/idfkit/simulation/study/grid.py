@@ -5,13 +5,18 @@ from __future__ import annotations
 import importlib
 import itertools
 import json
+import operator
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path, PurePath
+from pathlib import PurePath
 from typing import Any
 
-from idfkit.document import IDFDocument, load_idf
-from idfkit.exceptions import StudyError
+from idfkit.document import IDFDocument
+from idfkit.exceptions import RangeError
+from idfkit.simulation._arguments import argument_error
+from idfkit.simulation._model import load_model
+from idfkit.simulation._staging import check_model_path, check_weather_path
 from idfkit.simulation.batch import SimulationJob
+from idfkit.simulation.exceptions import StudyError
 
 __all__ = ["Edit", "grid_jobs", "parse_grid_option", "resolve_edit", "set_field"]
 
@@ -54,7 +59,8 @@ def grid_jobs(
         StudyError: The grid is empty, a parameter has no values, or a field
             cannot be set by name.
     """
-    base = model.copy() if isinstance(model, IDFDocument) else load_idf(Path(model))
+    check_weather_path(weather)
+    base = model.copy() if isinstance(model, IDFDocument) else load_model(check_model_path(model))
     if not grid:
         raise StudyError("the grid names no parameter")
     for name, values in grid.items():
@@ -83,10 +89,11 @@ def grid_jobs(
 
 
 def set_field(doc: IDFDocument, path: str, value: Any) -> None:
-    """Set ``"ObjectType:Name:field"`` in ``doc`` by the field's name.
+    """Set ``"ObjectType:Name:field"`` in ``doc`` by the field's name, checked against the schema.
 
     Raises:
-        StudyError: No such object, or the model layer cannot set that field by name.
+        StudyError: No such object or field (with the closest field names),
+            or a value of the wrong type or out of the field's range.
     """
     head, _, field = path.rpartition(":")
     parts = head.split(":")
@@ -95,8 +102,11 @@ def set_field(doc: IDFDocument, path: str, value: Any) -> None:
         if obj_type in doc:
             break
     else:
-        raise StudyError(
-            f"parameter {path!r} does not name a field as ObjectType:Name:field of this model"
+        raise argument_error(
+            StudyError,
+            f"parameter {path!r} does not name a field as ObjectType:Name:field of this model",
+            parameter="edit",
+            advice=_EDIT_ADVICE,
         )
     matches = [o for o in doc[obj_type] if o.name.lower() == name.lower()]
     if not matches:
@@ -105,12 +115,82 @@ def set_field(doc: IDFDocument, path: str, value: Any) -> None:
     obj = matches[0]
     try:
         getattr(obj, field)
-    except AttributeError:
-        raise StudyError(
-            f"parameter {path!r}: {obj_type} has no field {field!r} the model can set by name; "
-            "pass edit= (a callable that edits the model) instead"
+    except AttributeError as exc:  # InvalidFieldError, with the closest names, is one
+        raise argument_error(
+            StudyError,
+            f"parameter {path!r}: {str(exc).splitlines()[0]}",
+            parameter="edit",
+            advice=_EDIT_ADVICE,
         ) from None
-    setattr(obj, field, value)
+    spec = obj.getfieldidd(field) or {}
+    if not _fits(value, spec):  # checked here: idfkit's checkrange passes any text
+        raise StudyError(f"parameter {path!r}: {value!r} {_outside(obj, field, value, spec)}")
+    try:
+        setattr(obj, field, value)
+    except (RangeError, ValueError, TypeError) as exc:  # a model layer that checks on set
+        raise StudyError(f"parameter {path!r}: {exc}") from None
+
+
+#: How a study sets parameters that are not fields (or not fields of the model).
+_EDIT_ADVICE = "or pass edit= (a function that edits the model) to set it yourself"
+
+
+#: A schema bound's name -> how a message writes it, and the test a number must pass.
+_BOUNDS: dict[str, tuple[str, Callable[[float, float], bool]]] = {
+    "minimum": (">=", operator.ge),
+    "exclusiveMinimum": (">", operator.gt),
+    "maximum": ("<=", operator.le),
+    "exclusiveMaximum": ("<", operator.lt),
+}
+
+
+def _fits(value: Any, spec: Mapping[str, Any]) -> bool:
+    """Whether `value` is allowed by a field's schema entry (type, choices, bounds).
+
+    The check the study makes itself, on the schema entry both model layers
+    give (`getfieldidd`), so a study is refused alike on either.
+    """
+    alternatives = spec.get("anyOf")
+    if alternatives:  # a number or a keyword ("Autocalculate"): bounds apply to the number
+        bounds = {k: v for k, v in spec.items() if k in _BOUNDS}
+        return any(_fits(value, {**bounds, **alt}) for alt in alternatives)
+    kind = spec.get("type")
+    if kind in ("number", "integer"):
+        number = _number(value)
+        if number is None or (kind == "integer" and not number.is_integer()):
+            return False
+        return all(test(number, spec[k]) for k, (_, test) in _BOUNDS.items() if k in spec)
+    choices = spec.get("enum")
+    if choices is not None:
+        return str(value).lower() in {str(c).lower() for c in choices}
+    return True
+
+
+def _outside(obj: Any, field: str, value: Any, spec: Mapping[str, Any]) -> str:
+    """Why a value that `_fits` refused does not fit: the field's bounds, its type or choices."""
+    bounds = {**spec, **{k: v for alt in spec.get("anyOf", ()) for k, v in alt.items()}}
+    shown = " and ".join(
+        f"{words} {bounds[k]:g}" for k, (words, _) in _BOUNDS.items() if k in bounds
+    )
+    if shown and _number(value) is not None:
+        return f"is out of range for {obj.obj_type} {field} (must be {shown})"
+    if shown or "number" in str(spec):
+        need = f" (must be {shown})" if shown else ""
+        return f"is not a number, as {obj.obj_type} {field} needs{need}"
+    choices = [str(c) for c in bounds.get("enum", ()) if c != ""]
+    if choices:
+        return f"is not one of {obj.obj_type} {field}'s choices: {', '.join(choices)}"
+    return f"does not fit {obj.obj_type} {field} (see its allowed values in the schema)"
+
+
+def _number(value: Any) -> float | None:
+    """``value`` as a float when it reads as a number (booleans do not), else None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def parse_grid_option(text: str) -> tuple[str, list[Any]]:

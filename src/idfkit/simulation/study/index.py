@@ -14,11 +14,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 import idfkit
-from idfkit.document import IDFDocument, load_idf
-from idfkit.exceptions import StudyError
+from idfkit.document import IDFDocument
+from idfkit.simulation._arguments import argument_error
+from idfkit.simulation._model import load_model, model_text
 from idfkit.simulation.batch import SimulationJob
+from idfkit.simulation.exceptions import IncompleteResultError, StudyError
 from idfkit.simulation.fs.base import FileSystem, join, normalize_path
-from idfkit.simulation.manifest import JobBinding
+from idfkit.simulation.manifest import MANIFEST_NAME, JobBinding, bounded_json, hash_file
 from idfkit.simulation.options import RunOptions
 
 __all__ = [
@@ -35,6 +37,12 @@ STUDY_INDEX = "idfkit-study.json"
 #: The version of the index format this package writes and reads. Version 2 keeps
 #: a job's run options as one `options` object (version 1 had them loose).
 STUDY_SCHEMA_VERSION = 2
+
+#: Names at the top of a study that no job folder may take.
+RESERVED_FOLDERS = ("inputs", STUDY_INDEX)
+
+#: The largest study index read back (about a million jobs).
+MAX_INDEX_BYTES = 1024 * 1024 * 1024
 
 #: Column names of a study's table that parameters may not take.
 RESERVED_COLUMNS = ("index", "label", "status", "runtime_seconds", "exit_code", "error")
@@ -121,7 +129,12 @@ def write_study(
     root = normalize_path(study)
     index_path = join(root, STUDY_INDEX)
     if fs.exists(index_path) and not overwrite:
-        raise StudyError(f"a study already exists at {index_path!r}; pass overwrite=True")
+        raise argument_error(
+            StudyError,
+            f"a study already exists at {study_location(fs, root)}",
+            parameter="overwrite",
+            advice="pass overwrite=True to replace it",
+        )
     if not jobs:
         raise StudyError("a study needs at least one job")
     uploads: dict[str, bytes] = {}
@@ -130,8 +143,7 @@ def write_study(
     seen_dirs: dict[str, int] = {}
     for i, job in enumerate(jobs):
         output_dir = normalize_path(job.output_dir or job.label or f"job-{i:05d}")
-        if not output_dir or PurePosixPath(output_dir).parts[0] == "inputs":
-            raise StudyError(f"job {i}: output_dir {output_dir!r} is not usable in a study")
+        _check_output_dir(i, output_dir)
         if output_dir in seen_dirs:
             raise StudyError(
                 f"jobs {seen_dirs[output_dir]} and {i} share output_dir {output_dir!r}"
@@ -159,7 +171,7 @@ def write_study(
 
     def store(item: tuple[str, bytes]) -> None:
         path = join(root, item[0])
-        if not fs.exists(path):  # content-addressed: an existing file is identical
+        if not _holds_input(fs, path):  # a file already there is kept only if its digest is right
             fs.write_bytes(path, item[1])
 
     with ThreadPoolExecutor(max(1, min(max_workers, len(uploads)))) as pool:
@@ -179,24 +191,76 @@ def load_study(fs: FileSystem, study: str | PurePath = "") -> StudyIndex:
             corrupt (a field of the wrong type, or one it does not have).
     """
     path = join(study, STUDY_INDEX)
+    where = study_location(fs, normalize_path(study))
     try:
         text = fs.read_bytes(path)
     except FileNotFoundError as exc:
-        raise StudyError(f"no study index at {path!r} on {fs!r}: {exc}") from exc
+        # The file alone missing needs no errno text; a missing bucket says so.
+        reason = "" if type(exc) is FileNotFoundError else f": {exc}"
+        raise StudyError(f"no study at {where} (it holds no {STUDY_INDEX}){reason}") from exc
     try:
-        version = json.loads(text).get("schema_version")
-    except (ValueError, AttributeError):
-        version = None  # not a JSON object: validation below says what is wrong
+        raw = bounded_json(text, where=repr(path), max_bytes=MAX_INDEX_BYTES)
+    except IncompleteResultError as exc:
+        raise StudyError(f"the study index at {path!r} is corrupt: {exc}") from None
+    version = raw.get("schema_version") if isinstance(raw, dict) else None
     if isinstance(version, int) and version != STUDY_SCHEMA_VERSION:
-        raise StudyError(
-            f"the study index at {path!r} has schema_version {version}, and this idfkit "
-            f"reads version {STUDY_SCHEMA_VERSION}; write the study again with the idfkit "
-            "that will run it (write_study(..., overwrite=True))"
+        raise argument_error(
+            StudyError,
+            f"the study index of {where} has schema_version {version}, and this idfkit "
+            f"reads version {STUDY_SCHEMA_VERSION}",
+            parameter="study",
+            advice="write the study again with the idfkit that will run it "
+            "(write_study(..., overwrite=True))",
         )
     try:
         return StudyIndex.model_validate_json(text)
     except ValidationError as exc:
-        raise StudyError(f"the study index at {path!r} is corrupt: {exc}") from None
+        raise StudyError(f"the study index of {where} is corrupt: {exc}") from None
+
+
+def study_location(fs: FileSystem, root: str) -> str:
+    """A study's place in messages: the backend's repr, and the folder on it if any.
+
+    The command line shows the backend's repr as the location the user typed.
+    """
+    return f"{root!r} on {fs!r}" if root else repr(fs)
+
+
+def _check_output_dir(index: int, output_dir: str) -> None:
+    """Refuse a job folder that collides with the study's own names (index, inputs, manifests)."""
+    parts = PurePosixPath(output_dir).parts
+    if not parts or parts[0] in RESERVED_FOLDERS or MANIFEST_NAME in parts:
+        raise StudyError(
+            f"job {index}: output_dir {output_dir!r} is not usable in a study: "
+            f"{', '.join(repr(n) for n in (*RESERVED_FOLDERS, MANIFEST_NAME))} are the study's "
+            "own names; give the job another label or output_dir"
+        )
+
+
+def input_digest_problem(data_path: Path, stored: str) -> str | None:
+    """Why a downloaded study input is not the file its digest name promises, or None.
+
+    Args:
+        data_path: The local copy.
+        stored: Its path in the study (``inputs/models/<sha256>.idf``).
+    """
+    _, digest = hash_file(data_path)
+    expected = _stem(stored)
+    if digest == expected:
+        return None
+    return (
+        f"study input {stored!r} holds content with sha256 {digest}, "
+        f"not the {expected} its name promises"
+    )
+
+
+def _holds_input(fs: FileSystem, path: str) -> bool:
+    """Whether the study input at ``path`` exists with the content its digest name promises."""
+    try:
+        data = fs.read_bytes(path)
+    except FileNotFoundError:
+        return False
+    return hashlib.sha256(data).hexdigest() == _stem(path)
 
 
 def _stem(path: str) -> str:
@@ -218,11 +282,11 @@ def _parameters(index: int, given: Mapping[str, Any]) -> dict[str, JsonValue]:
 
 def _model_bytes(model: IDFDocument | str | PurePath) -> tuple[bytes, str]:
     if isinstance(model, IDFDocument):
-        return model.text().encode("utf-8"), model.suffix
+        return model_text(model).encode("utf-8"), ".idf"
     path = Path(model)
     if not path.is_file():
         raise FileNotFoundError(f"model file not found: {path}")
-    load_idf(path)  # refuse unparseable models now, not on a worker later
+    load_model(path)  # refuse unparseable models now, not on a worker later
     return path.read_bytes(), ".epJSON" if path.suffix.lower() == ".epjson" else ".idf"
 
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from idfkit._optional import optional_import
+from idfkit.simulation._optional import optional_import
 from idfkit.simulation.metrics import is_breakdown
 
 if TYPE_CHECKING:
@@ -102,21 +102,32 @@ def display_records(collection: Collection) -> list[dict[str, Any]]:
     return [{k: v for k, v in r.items() if k not in hidden} for r in records]
 
 
+_INT64 = range(-(2**63), 2**63)
+
+
 def _kind(pa: Any, values: list[Any]) -> Any:
+    """The column's Arrow type for its values.
+
+    A JSON integer may have any size: beyond the int64 range the column is
+    text, each value written exactly, never an error or a rounded float.
+    """
     present = [v for v in values if v is not None]
     if present and all(isinstance(v, bool) for v in present):
         return pa.bool_()
-    if present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+    numbers = [v for v in present if isinstance(v, int | float) and not isinstance(v, bool)]
+    if not present or len(numbers) != len(present):
+        return pa.string()
+    if any(isinstance(v, int) and v not in _INT64 for v in numbers):
+        return pa.string()
+    if all(isinstance(v, int) for v in numbers):
         return pa.int64()
-    if present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
-        return pa.float64()
-    return pa.string()
+    return pa.float64()
 
 
 def _text(value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value
-    return json.dumps(value)
+    return json.dumps(value)  # an integer as its exact digits
 
 
 def _csv_cell(value: Any) -> Any:

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
-from idfkit.exceptions import IdfkitError, IncompleteResultError
+from idfkit.exceptions import IdfKitError
+from idfkit.simulation.exceptions import IncompleteResultError
 from idfkit.simulation.fs.base import FileSystem, download_file, join, normalize_path
 from idfkit.simulation.manifest import RunManifest, hash_file
 from idfkit.simulation.parsers.sql import SQLResult
@@ -163,7 +164,7 @@ def _fetched(
             return f"{status}: {error}" if error else status
         try:
             return _series(fs, out, manifest, variable, key, frequency, environment)
-        except (OSError, IdfkitError, KeyError) as exc:
+        except (OSError, IdfKitError, KeyError) as exc:
             return f"unreadable: {type(exc).__name__}: {exc}"
 
     window = max(1, max_workers) * 2

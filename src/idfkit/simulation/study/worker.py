@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePath, PurePosixPath
-from typing import Literal
+from typing import Any, Literal
 
-from idfkit.exceptions import IncompleteResultError, StudyError
 from idfkit.simulation._job_context import JobContext, job_context
 from idfkit.simulation.energyplus import EnergyPlusConfig
+from idfkit.simulation.exceptions import IncompleteResultError, StudyError
 from idfkit.simulation.fs.base import FileSystem, download_file, join, normalize_path
 from idfkit.simulation.manifest import JobBinding
 from idfkit.simulation.metrics import MetricsHook
+from idfkit.simulation.progress import SimulationProgress
 from idfkit.simulation.result import SimulationResult
 from idfkit.simulation.runner import simulate
-from idfkit.simulation.study.index import JobSpec, load_study
+from idfkit.simulation.study.index import (
+    JobSpec,
+    input_digest_problem,
+    load_study,
+    study_location,
+)
 
 __all__ = ["WorkerOutcome", "run_study_job"]
 
@@ -41,6 +48,7 @@ def run_study_job(
     force: bool = False,
     energyplus: EnergyPlusConfig | str | Path | None = None,
     metrics: MetricsHook | None = None,
+    on_progress: Callable[[SimulationProgress], Any] | None = None,
 ) -> WorkerOutcome:
     """Run job ``index`` of a study and publish its results into the study.
 
@@ -56,6 +64,7 @@ def run_study_job(
         energyplus: The engine (found automatically when None).
         metrics: A hook that adds the user's own metrics to the manifest
             (see `idfkit.simulation.metrics`).
+        on_progress: A callable given each `SimulationProgress` of the run.
 
     Returns:
         What the worker did, and the job's result.
@@ -67,7 +76,7 @@ def run_study_job(
     plan = load_study(fs, root)
     if not 0 <= index < len(plan.jobs):
         raise StudyError(
-            f"job index {index} is out of range: the study at {root or '.'!r} has "
+            f"job index {index} is out of range: the study at {study_location(fs, root)} has "
             f"{len(plan.jobs)} jobs (0 to {len(plan.jobs) - 1})"
         )
     spec = plan.jobs[index]
@@ -81,8 +90,11 @@ def run_study_job(
     with tempfile.TemporaryDirectory(prefix="idfkit-worker-") as tmp:
         model = Path(tmp) / PurePosixPath(spec.model).name
         weather = Path(tmp) / PurePosixPath(spec.weather).name
-        download_file(fs, join(root, spec.model), model)
-        download_file(fs, join(root, spec.weather), weather)
+        for stored, local in ((spec.model, model), (spec.weather, weather)):
+            download_file(fs, join(root, stored), local)
+            problem = input_digest_problem(local, stored)
+            if problem is not None:  # checked after the download, right before the run
+                raise StudyError(f"job {index}: {problem}; write the study again")
         context = JobContext(binding=binding, parameters=spec.parameters, metrics=metrics)
         with job_context(context):
             result = simulate(
@@ -93,6 +105,7 @@ def run_study_job(
                 energyplus=energyplus,
                 label=spec.label,
                 options=spec.options,
+                on_progress=on_progress,
             )
     return WorkerOutcome(spec, "ran", result)
 

@@ -16,6 +16,7 @@ listings skip them.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import pickle
 import threading
@@ -328,6 +329,36 @@ class CapabilityContract:
         assert second.version != first.version
         with pytest.raises(FileNotFoundError):
             file_info(fs, "nope.bin")
+
+    def test_stat_version_follows_the_content(self, fs: FileSystem) -> None:
+        """A rewrite of the same size gets a new version: local copies are cached by it."""
+        if not isinstance(fs, SupportsStat):
+            pytest.skip("backend has no stat capability")
+        seen = []
+        for content in (b"aaaa", b"bbbb", b"aaaa"):
+            fs.write_bytes("v/same-size.bin", content)
+            info = file_info(fs, "v/same-size.bin")
+            assert info is not None and info.size == 4
+            seen.append(info.version)
+        # (Equal content may keep its version, as an S3 ETag does; new content may not.)
+        assert seen[0] != seen[1] != seen[2], f"stat().version kept with new content: {seen}"
+
+    def test_stat_sha256_is_the_contents(self, fs: FileSystem, tmp_path: Path) -> None:
+        """A backend that tells a SHA-256 tells the content's: the cache trusts it."""
+        if not isinstance(fs, SupportsStat):
+            pytest.skip("backend has no stat capability")
+        source = tmp_path / "up.bin"
+        source.write_bytes(b"uploaded" * 1000)
+        upload_file(fs, source, "h/up.bin")
+        written = {"h/plain.bin": b"written", "h/up.bin": source.read_bytes()}
+        fs.write_bytes("h/plain.bin", b"written")
+        fs.copy("h/plain.bin", "h/copied.bin")
+        written["h/copied.bin"] = b"written"
+        for path, content in written.items():
+            info = file_info(fs, path)
+            assert info is not None
+            if info.sha256 is not None:
+                assert info.sha256 == hashlib.sha256(content).hexdigest(), path
 
     def test_nine_methods_alone_are_enough(self, fs: FileSystem, tmp_path: Path) -> None:
         minimal = NineMethodsOnly(fs)
