@@ -1,29 +1,35 @@
 """A lean request path for many small S3 reads and listings (a study's manifests).
 
 Reading one small object through boto3 costs about 1.3 ms of client CPU
-(request serialisation, event hooks, signing through botocore's auth
-classes, response parsing), several times what the read itself needs. At
-100,000 runs that is minutes of one core. This module sends the same signed
-requests (AWS Signature Version 4, headers form) straight over a pool of keep-alive
-``http.client`` connections, and parses listings with the
-standard library's XML parser.
+(request serialisation, event hooks, response parsing), several times what
+the read itself needs. At 100,000 runs that is minutes of one core. This
+module sends GETs signed by botocore's own public SigV4 signer
+(`botocore.auth.S3SigV4Auth` over a `botocore.awsrequest.AWSRequest`) straight
+over a pool of keep-alive ``http.client`` connections, and parses listings
+with the standard library's XML parser.
 
-It handles only the plain answers: 200 for a read or a listing page, 404 for
-a read. Anything else (a redirect to another region, throttling, a server
-error, a broken connection, an expired credential) is handed back to the
-caller, which repeats that one request through the boto3 client, so retries
-and error mapping stay in one place (`S3FileSystem._translate`). The path is
-used only when the client signs with SigV4 from plain credentials and sends
-no proxy; otherwise every request goes through boto3.
+It handles only the plain answers: 200 for a read or a listing page, of a
+bounded size. Anything else (a 404, a 403, a redirect to another region,
+throttling, a server error, a broken connection, a TLS failure, an expired
+credential, an oversized or malformed body) is handed back to the caller,
+which repeats that one request through the boto3 client, so retries and error
+mapping stay in one place (`S3FileSystem._translate`: 404 -> not found, 403 ->
+PermissionError, 5xx retried, then StorageError).
+
+The path is used only when what it sends is what boto3 would send: a client
+that signs with SigV4, whose credentials the file system can reach through
+public API (its own boto3 session or explicit keys; never a ready client's
+internals), through no proxy and with no client certificate. The endpoint,
+addressing style and region are the client's own (from a presigned URL and
+``client.meta``); TLS verification follows ``verify`` (and ``AWS_CA_BUNDLE``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import hmac
 import http.client
 import os
+import re
 import ssl
 import threading
 import urllib.parse
@@ -41,10 +47,15 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-_EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 _S3_NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 _UNRESERVED = "-_.~"
 _MAX_IDLE = 64  # connections kept open between requests
+#: The largest object the lean path reads (a manifest is at most 4 MiB); larger
+#: ones go through boto3, whose caller bounds them in turn.
+MAX_OBJECT_BYTES = 4 * 1024 * 1024
+#: The largest listing page it parses: 1,000 keys of up to 1 KiB each, and their details.
+MAX_PAGE_BYTES = 8 * 1024 * 1024
+_PLAIN_ETAG = re.compile(r'"([0-9a-f]{32})"\Z')
 
 
 class Fallback(Exception):
@@ -52,6 +63,11 @@ class Fallback(Exception):
 
 
 def _quote_key(key: str) -> str:
+    """An object key as S3 (and botocore) put it in a URL path: UTF-8, percent-encoded.
+
+    Everything but letters, digits, ``/`` and ``-_.~`` is encoded, so a space is
+    ``%20``, ``+`` is ``%2B`` and ``%`` is ``%25``.
+    """
     return urllib.parse.quote(key, safe="/" + _UNRESERVED)
 
 
@@ -63,23 +79,35 @@ class DirectS3:
     """Signed GETs of one bucket over a pool of keep-alive connections.
 
     Args:
-        client: The boto3 S3 client whose endpoint, region and credentials it uses.
+        client: The boto3 S3 client whose endpoint, addressing style and region it uses.
         bucket: The bucket name.
+        credentials: The botocore credentials the client signs with (a
+            `Credentials` or `RefreshableCredentials`: each request signs with
+            ``get_frozen_credentials()``, which refreshes them as botocore does).
         timeout: Seconds to wait for a connection or an answer.
         verify: As boto3's ``verify``: True, False or a CA bundle path.
+
+    Raises:
+        Fallback: The client's URLs have a layout this path does not know.
     """
 
-    def __init__(self, client: Any, bucket: str, *, timeout: float, verify: Any) -> None:
-        probe = urllib.parse.urlsplit(
-            client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"})
-        )
+    def __init__(
+        self, client: Any, bucket: str, *, credentials: Any, timeout: float, verify: Any
+    ) -> None:
+        try:
+            url = client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"})
+        except Exception as exc:  # noqa: BLE001 - no credentials, a bad endpoint: boto3's path
+            raise Fallback(f"no presigned URL: {type(exc).__name__}") from None
+        probe = urllib.parse.urlsplit(url)
         if not probe.path.endswith("/k") or probe.scheme not in ("http", "https"):
             raise Fallback(f"unexpected S3 URL layout {probe.scheme}://{probe.netloc}")
+        if probe.username is not None or probe.password is not None or not probe.hostname:
+            raise Fallback("an S3 URL with user information or no host")
         self.scheme = probe.scheme
-        self.host = probe.netloc  # host[:port], as signed and sent
+        self.netloc = probe.netloc  # host[:port], as connected to
         self.base_path = probe.path[:-1]  # "/bucket/" (path style) or "/" (virtual host)
         self.region = client.meta.region_name or "us-east-1"
-        self._credentials = client._request_signer._credentials  # refreshes itself
+        self._credentials = credentials
         self.timeout = timeout
         self._context: ssl.SSLContext | None = None
         if self.scheme == "https":
@@ -93,32 +121,47 @@ class DirectS3:
         self._idle: list[http.client.HTTPConnection] = []  # kept alive between requests
         self._idle_lock = threading.Lock()
         self._closed = False
-        self._keys: dict[tuple[str, str], bytes] = {}
-        self._keys_lock = threading.Lock()
 
     @staticmethod
-    def usable(client: Any) -> bool:
-        """Whether this client's requests can take the lean path (SigV4, no proxy)."""
+    def usable(client: Any, bucket: str = "") -> bool:
+        """Whether this client's requests can take the lean path.
+
+        Not when it signs otherwise than SigV4 (or not at all), sends through a
+        proxy, presents a client certificate, signs for the global pseudo-region,
+        or the bucket is an S3 Express directory bucket (another signer).
+        """
         config = client.meta.config
         if config.signature_version not in (None, "s3v4", "v4"):
             return False
-        if config.proxies or _env_proxy():
+        if config.proxies or _env_proxy() or getattr(config, "client_cert", None):
             return False
-        signer = getattr(client, "_request_signer", None)
-        return getattr(signer, "_credentials", None) is not None
+        return client.meta.region_name != "aws-global" and not bucket.endswith("--x-s3")
 
     # -- requests ----------------------------------------------------------
-    def get(self, key: str) -> tuple[bytes, str]:
-        """The body and ETag of ``key``.
+    def get(self, key: str) -> tuple[bytes, str | None]:
+        """The body and ETag of ``key`` (None when the answer carries no ETag).
 
         Raises:
             Fallback: Any answer but 200 (a 404 too: boto3 then tells a missing
-                key from a folder or a missing bucket), or the connection failed.
+                key from a folder or a missing bucket), a body over
+                `MAX_OBJECT_BYTES` or one whose plain MD5 ETag it does not
+                match, or the connection failed.
         """
-        status, headers, body = self._send(self.base_path + _quote_key(key), "")
+        status, headers, body = self._send(self.base_path + _quote_key(key), "", MAX_OBJECT_BYTES)
         if status != 200:
             raise Fallback(f"GET answered {status}")
-        return body, headers.get("etag", "")
+        etag = headers.get("etag") or None
+        plain = _PLAIN_ETAG.match(etag or "")
+        # A single-part upload without KMS or customer keys has its MD5 as ETag:
+        # a body that does not match it is not the object (a cut or a rewritten answer).
+        if (
+            plain is not None
+            and not headers.get("x-amz-server-side-encryption", "").startswith("aws:kms")
+            and "x-amz-server-side-encryption-customer-algorithm" not in headers
+            and hashlib.md5(body, usedforsecurity=False).hexdigest() != plain.group(1)
+        ):
+            raise Fallback("the body does not match its ETag")
+        return body, etag
 
     def list_page(
         self, prefix: str, *, start_after: str = "", token: str = ""
@@ -126,7 +169,8 @@ class DirectS3:
         """One ListObjectsV2 page: (key, ETag) pairs, and the next page's token ("" at the end).
 
         Raises:
-            Fallback: Any answer but 200, or one that does not parse.
+            Fallback: Any answer but 200, or one over `MAX_PAGE_BYTES`, with a
+                document type declaration, or that is not a listing.
         """
         params = {"list-type": "2", "prefix": prefix}
         if start_after:
@@ -134,13 +178,17 @@ class DirectS3:
         if token:
             params["continuation-token"] = token
         query = "&".join(f"{_quote_param(k)}={_quote_param(v)}" for k, v in sorted(params.items()))
-        status, _, body = self._send(self.base_path, query)
+        status, _, body = self._send(self.base_path, query, MAX_PAGE_BYTES)
         if status != 200:
             raise Fallback(f"LIST answered {status}")
+        if b"<!DOCTYPE" in body or b"<!ENTITY" in body:  # S3 sends none: no entity tricks
+            raise Fallback("a listing page declares a document type")
         try:
             root = ET.fromstring(body)
         except ET.ParseError as exc:
             raise Fallback(f"a listing page did not parse: {exc}") from None
+        if root.tag != f"{_S3_NS}ListBucketResult":
+            raise Fallback(f"a listing page is a {root.tag[:80]!r}, not a ListBucketResult")
         entries: list[tuple[str, str]] = []
         for item in root.iterfind(f"{_S3_NS}Contents"):
             entries.append((item.findtext(f"{_S3_NS}Key", ""), item.findtext(f"{_S3_NS}ETag", "")))
@@ -150,33 +198,48 @@ class DirectS3:
             raise Fallback("a truncated listing page gave no continuation token")
         return entries, following
 
-    def _send(self, path: str, query: str) -> tuple[int, dict[str, str], bytes]:
-        headers = self.sign(path, query, dt.datetime.now(dt.UTC))
+    def _send(self, path: str, query: str, limit: int) -> tuple[int, dict[str, str], bytes]:
+        """GET ``path?query`` signed; the status, headers (lower-case names) and body.
+
+        Raises:
+            Fallback: The connection failed twice, or the body is over ``limit`` bytes.
+        """
+        headers = self.sign(path, query)
         target = f"{path}?{query}" if query else path
         for attempt in (1, 2):  # a kept-alive connection the server closed meanwhile: once more
             conn = self._checkout() if attempt == 1 else self._connect()
             try:
                 conn.request("GET", target, headers=headers)
                 response = conn.getresponse()
-                body = response.read()
+                if response.status != 200:
+                    body = b""  # not read: the answer goes through boto3
+                else:
+                    size = response.getheader("content-length")
+                    if size is not None and (not size.isdigit() or int(size) > limit):
+                        conn.close()
+                        raise Fallback(f"an answer of {size[:20]} bytes, over {limit:,}")
+                    body = response.read(limit + 1)
+                    if len(body) > limit:
+                        conn.close()
+                        raise Fallback(f"an answer over {limit:,} bytes")
             except (OSError, http.client.HTTPException) as exc:
                 conn.close()
-                if attempt == 2:
+                if attempt == 2 or isinstance(exc, ssl.SSLError):
                     raise Fallback(f"connection failed: {type(exc).__name__}") from None
                 continue
-            if response.will_close:
-                conn.close()
+            if response.isclosed() and not response.will_close:
+                self._checkin(conn)  # the answer was read to its end: the connection is clean
             else:
-                self._checkin(conn)
+                conn.close()
             return response.status, {k.lower(): v for k, v in response.getheaders()}, body
         raise AssertionError("unreachable")
 
     def _connect(self) -> http.client.HTTPConnection:
         if self.scheme == "https":
             return http.client.HTTPSConnection(
-                self.host, timeout=self.timeout, context=self._context
+                self.netloc, timeout=self.timeout, context=self._context
             )
-        return http.client.HTTPConnection(self.host, timeout=self.timeout)
+        return http.client.HTTPConnection(self.netloc, timeout=self.timeout)
 
     def _checkout(self) -> http.client.HTTPConnection:
         with self._idle_lock:
@@ -198,57 +261,40 @@ class DirectS3:
         for conn in idle:
             conn.close()
 
-    # -- AWS Signature Version 4 --------------------------------------------
-    def sign(self, path: str, query: str, now: dt.datetime) -> dict[str, str]:
-        """The headers of a signed GET of ``path?query`` (already URI-encoded) at ``now``."""
-        creds = self._credentials.get_frozen_credentials()
-        stamp = now.strftime("%Y%m%dT%H%M%SZ")
-        day = stamp[:8]
-        headers = {
-            "host": self.host,
-            "x-amz-content-sha256": _EMPTY_SHA256,
-            "x-amz-date": stamp,
-        }
-        if creds.token:
-            headers["x-amz-security-token"] = creds.token
-        names = ";".join(headers)  # already sorted
-        canonical = "\n".join(
-            [
-                "GET",
-                path,
-                query,
-                *(f"{name}:{value}" for name, value in headers.items()),
-                "",
-                names,
-                _EMPTY_SHA256,
-            ]
-        )
-        scope = f"{day}/{self.region}/s3/aws4_request"
-        to_sign = "\n".join(
-            ["AWS4-HMAC-SHA256", stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()]
-        )
-        signature = hmac.new(
-            self._signing_key(creds.secret_key, day), to_sign.encode(), hashlib.sha256
-        ).hexdigest()
-        headers["authorization"] = (
-            f"AWS4-HMAC-SHA256 Credential={creds.access_key}/{scope}, "
-            f"SignedHeaders={names}, Signature={signature}"
-        )
-        return headers
+    # -- AWS Signature Version 4, by botocore ------------------------------
+    def sign(self, path: str, query: str) -> dict[str, str]:
+        """The headers of a signed GET of ``path?query`` (already URI-encoded), signed now.
 
-    def _signing_key(self, secret: str, day: str) -> bytes:
-        cached = (secret, day)
-        key = self._keys.get(cached)
-        if key is None:
-            key = f"AWS4{secret}".encode()
-            for part in (day, self.region, "s3", "aws4_request"):
-                key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-            with self._keys_lock:
-                self._keys = {cached: key}  # one day's key per secret in use
-        return key
+        Raises:
+            Fallback: The credentials are gone (expired and not refreshable).
+        """
+        from botocore.auth import S3SigV4Auth
+        from botocore.awsrequest import AWSRequest
+
+        frozen = self._credentials.get_frozen_credentials()  # refreshed when due
+        if not frozen.access_key or not frozen.secret_key:
+            raise Fallback("no credentials to sign with")
+        url = f"{self.scheme}://{self.netloc}{path}" + (f"?{query}" if query else "")
+        request = AWSRequest(method="GET", url=url, headers={"Host": _host_header(url)})
+        S3SigV4Auth(frozen, "s3", self.region).add_auth(request)
+        return {name: str(value) for name, value in request.headers.items()}
+
+
+def _host_header(url: str) -> str:
+    """The Host header of ``url``: its host, with its port unless it is the scheme's default."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    default = 443 if parts.scheme == "https" else 80
+    return f"{host}:{parts.port}" if parts.port and parts.port != default else host
 
 
 def _default_ca_bundle() -> str | None:
+    """The CA bundle botocore verifies with when ``verify`` is not given."""
+    bundle = os.environ.get("AWS_CA_BUNDLE")
+    if bundle:
+        return bundle
     from botocore.httpsession import get_cert_path
 
     path = get_cert_path(True)
@@ -276,13 +322,16 @@ def direct_for(fs: S3FileSystem) -> DirectS3 | None:
             return known[1]
         client = fs.client
         direct: DirectS3 | None = None
-        if DirectS3.usable(client):
+        credentials = fs.signing_credentials() if DirectS3.usable(client, fs.bucket) else None
+        if credentials is not None:
+            verify = fs._boto_kwargs.get("verify")
             try:
                 direct = DirectS3(
                     client,
                     fs.bucket,
+                    credentials=credentials,
                     timeout=max(fs.connect_timeout, fs.read_timeout),
-                    verify=fs._boto_kwargs.get("verify", True),
+                    verify=True if verify is None else verify,
                 )
             except Fallback:
                 direct = None
@@ -315,7 +364,7 @@ def read_each(
                     return handle(i, body, etag)
         try:
             data: ReadOutcome = fs.read_bytes(path)
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError, ValueError) as exc:
             data = exc
         return handle(i, data, None)
 

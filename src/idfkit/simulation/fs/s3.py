@@ -265,6 +265,34 @@ class S3FileSystem:
             **extra,
         )
 
+    def signing_credentials(self) -> Any:
+        """The botocore credentials this file system's client signs with, or None.
+
+        Reached through public API only: the given boto3 session's
+        ``get_credentials()``, the explicit keys, or the process's shared
+        session's chain (the object its clients use, refreshed as botocore
+        refreshes it). None for a ready client, whose credentials only its
+        internals hold, and when no credentials are found.
+        """
+        if self._user_client is not None:
+            return None
+        self.client  # noqa: B018 - made first: the shared session is then this process's
+        if self._user_session is not None:
+            return self._user_session.get_credentials()
+        if self._access_key is not None or self._secret_key is not None:
+            if self._access_key is None or self._secret_key is None:
+                return None
+            from botocore.credentials import Credentials
+
+            return Credentials(
+                self._access_key.get_secret_value(),
+                self._secret_key.get_secret_value(),
+                _reveal(self._session_token),
+            )
+        with _SHARED_LOCK:
+            session = _SHARED["session"] if _SHARED["pid"] == os.getpid() else None
+        return session.get_credentials() if session is not None else None
+
     def _transfer_config(self) -> Any:
         from boto3.s3.transfer import TransferConfig
 
