@@ -352,3 +352,41 @@ def test_unusable_clients_take_boto3s_path(monkeypatch: pytest.MonkeyPatch) -> N
     assert not DirectS3.usable(certified, "b")
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:1")
     assert not DirectS3.usable(plain, "b")
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "style", "netloc", "base"),
+    [
+        ("http://s3.example.test:9", "virtual", "my-bucket.s3.example.test:9", "/"),
+        ("http://s3.example.test:9", "path", "s3.example.test:9", "/my-bucket/"),
+        (
+            "https://gateway.example.test/storage",
+            "path",
+            "gateway.example.test",
+            "/storage/my-bucket/",
+        ),
+    ],
+)
+def test_lean_requests_go_where_the_clients_go(
+    endpoint: str, style: str, netloc: str, base: str
+) -> None:
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="eu-west-3",
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key=SECRET,
+        config=Config(s3={"addressing_style": style}),
+    )
+    credentials = Credentials("AKIDEXAMPLE", SECRET)
+    direct = DirectS3(client, "my-bucket", credentials=credentials, timeout=5, verify=True)
+    assert (direct.scheme, direct.netloc, direct.base_path) == (
+        endpoint[:5].rstrip(":"),
+        netloc,
+        base,
+    )
+    assert direct.region == "eu-west-3"
+    assert direct.sign(base + "k", "")["Host"] == netloc.removesuffix(":443")
