@@ -1,8 +1,13 @@
-"""Collection figures for issue 13, against moto's S3 server in a child process.
+"""Collection figures (issues 13 and 21), against moto's S3 server.
 
-(1) The study table of 10,000 runs (synthetic manifests with parameters and
-    key metrics): wall time, requests by kind and the collector's peak RSS
-    (goals: <= 30 s, <= 15 LISTs and 1 GET per run, <= 300 MB).
+(1) The study table of 10,000 runs (``--results 100000`` for issue 21;
+    synthetic manifests with parameters and key metrics), collected by a
+    child process from moto's server in a thread of this one (keep-alive
+    HTTP/1.1, objects put straight into its backend): wall time, the
+    collector's CPU per run apart from the server's, requests by kind as the
+    server counted them, peak RSS; then collected again with the first
+    collection as ``previous``, unchanged and with ``--changed`` manifests
+    replaced by new content of the same size.
 (2) One hourly variable from 1,000 annual runs (copies of real SQLite
     outputs, 8.76 M rows) to Parquet: wall time and peak RSS (goals:
     <= 120 s, <= 500 MB).
@@ -13,8 +18,10 @@ Each measured step runs in a fresh child process, so its peak RSS is its own.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import pickle
 import resource
 import subprocess
 import sys
@@ -49,6 +56,7 @@ from idfkit.simulation.study import (
     write_study,
 )
 from idfkit.simulation.testing import ACCESS_KEY, REGION, SECRET_KEY, LocalS3Server
+from idfkit.simulation.testing._server import free_port
 
 BUCKET = "collect-bench"
 WEATHER = "USA_IL_Chicago-OHare.Intl.AP.725300_TMY3.epw"
@@ -118,8 +126,66 @@ def _synthetic(spec: JobSpec, success: bool) -> str:
     )
 
 
-def bench_table(server: LocalS3Server, count: int) -> list[list[object]]:
-    fs = server.filesystem(BUCKET, "table-10k/")
+class CountingServer:
+    """moto's S3 server in a thread of this process, counting requests by kind; objects can
+    be put straight into its backend.
+
+    werkzeug closes every connection after its answer (it drains the socket, so it
+    cannot keep one alive), where S3 keeps them open: every request here pays a
+    new TCP connection on both sides, which real S3 would spare.
+    """
+
+    def __init__(self) -> None:
+        import moto.server
+        from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+        self.counts: Counter[str] = Counter()
+        counts = self.counts
+
+        def log_request(handler: Any, code: Any = "-", size: Any = "-") -> None:
+            query = handler.path.partition("?")[2]
+            kind = "LIST" if "list-type=" in query else handler.command
+            counts[kind] += 1
+
+        MotoRequestHandler.log_request = log_request  # type: ignore[method-assign]
+        self.port = free_port()
+        self.server = moto.server.ThreadedMotoServer(
+            ip_address="127.0.0.1", port=self.port, verbose=False
+        )
+        self.server.start()
+        self.endpoint_url = f"http://127.0.0.1:{self.port}"
+
+    def filesystem(self, prefix: str) -> S3FileSystem:
+        fs = _reader(self.endpoint_url, prefix)
+        with contextlib.suppress(Exception):
+            fs.client.create_bucket(Bucket=BUCKET)
+        return fs
+
+    def put(self, key: str, data: bytes) -> None:
+        """Store an object without a request (populating 100,000 runs over HTTP takes long)."""
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.s3.models import s3_backends
+
+        s3_backends[DEFAULT_ACCOUNT_ID]["global"].put_object(BUCKET, key, data)
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def _measured(server: CountingServer, *args: str) -> tuple[dict[str, Any], float, Counter[str]]:
+    """A child's report, the server's CPU seconds meanwhile, and the requests it answered."""
+    server.counts.clear()
+    cpu = time.process_time()  # this process: the server's threads (the main one waits)
+    child = _in_child(*args)
+    return child, time.process_time() - cpu, Counter(server.counts)
+
+
+def _requests(counts: Counter[str]) -> str:
+    return ", ".join(f"{n:,} {kind}" for kind, n in sorted(counts.items())) or "none"
+
+
+def bench_table(server: CountingServer, count: int, changed: int) -> list[list[object]]:
+    fs = server.filesystem("table/")
     weather = find_energyplus().weather_dir / WEATHER
     thicknesses = [round(0.01 + 0.0001 * i, 4) for i in range(count)]
     jobs = grid_jobs(
@@ -131,61 +197,83 @@ def bench_table(server: LocalS3Server, count: int) -> list[list[object]]:
     started = time.perf_counter()
     plan = write_study(jobs, fs)
     prepare = time.perf_counter() - started
-
-    def publish(spec: JobSpec) -> None:
-        fs.write_bytes(join(spec.output_dir, "eplusout.sql"), b"SQLite!")
-        fs.write_text(join(spec.output_dir, MANIFEST_NAME), _synthetic(spec, spec.index % 250 != 0))
-
     started = time.perf_counter()
-    with ThreadPoolExecutor(32) as pool:
-        list(pool.map(publish, plan.jobs))
+    manifests = {}
+    for spec in plan.jobs:
+        key = f"table/{spec.output_dir}/{MANIFEST_NAME}"
+        manifests[key] = _synthetic(spec, spec.index % 250 != 0).encode()
+        server.put(key, manifests[key])
     populate = time.perf_counter() - started
-    assert server._proc is not None  # a child process: its CPU time is measured apart
-    server_cpu = _cpu_seconds(server._proc.pid)
-    child = _in_child("table", server.endpoint_url, "table-10k/")
-    server_cpu = _cpu_seconds(server._proc.pid) - server_cpu
+    with tempfile.TemporaryDirectory() as tmp:
+        kept = str(Path(tmp) / "collection.pickle")
+        args = (server.endpoint_url, "table/", kept)
+        first, first_server, first_counts = _measured(server, "table", *args, "first")
+        again, again_server, again_counts = _measured(server, "table", *args, "again")
+        # Replace some manifests by new content of the same size (runtime 1.0 -> 2.0).
+        for key in list(manifests)[1 : count : max(1, count // changed)][:changed]:
+            data = manifests[key].replace(b'"runtime_seconds": 1.0', b'"runtime_seconds": 2.0')
+            assert len(data) == len(manifests[key]) and data != manifests[key]
+            server.put(key, data)
+        moved, moved_server, moved_counts = _measured(server, "table", *args, "changed")
+    per_run = 1000 / count
     return [
         ["prepare the study (write_study) s", prepare],
-        ["populate synthetic results s", populate],
-        ["collect_results + to_parquet wall time s (goal <= 30)", child["seconds"]],
-        ["LIST requests (goal <= 15)", child["requests"].get("ListObjectsV2", 0)],
+        ["populate synthetic results (into moto's backend) s", populate],
+        ["first collect_results + to_parquet wall time s (goal <= 60)", first["seconds"]],
+        ["  client CPU ms per run (goal <= 0.5)", first["cpu_s"] * per_run],
+        ["  client CPU s", first["cpu_s"]],
+        ["  moto server CPU s", first_server],
+        ["  requests", _requests(first_counts)],
+        ["  collector peak RSS MB (goal <= 500)", first["rss_mb"]],
+        ["  table rows x columns", f"{first['rows']} x {first['columns']}"],
+        ["  status counts", first["counts"]],
+        ["  Parquet size KB", first["parquet_kb"]],
+        ["re-collect, nothing changed: wall time s", again["seconds"]],
+        ["  client CPU ms per run", again["cpu_s"] * per_run],
+        ["  moto server CPU s", again_server],
+        ["  requests (goal: listings only)", _requests(again_counts)],
+        ["  rows kept / read again", f"{again['kept']} / {again['reread']}"],
+        [f"re-collect, {changed} manifests replaced (same size): wall time s", moved["seconds"]],
+        ["  client CPU ms per run", moved["cpu_s"] * per_run],
+        ["  moto server CPU s", moved_server],
+        ["  requests", _requests(moved_counts)],
         [
-            f"GET requests (goal <= 1 per run + index = {count + 1})",
-            child["requests"].get("GetObject", 0),
+            "  rows kept / read again; runs seen with the new content",
+            f"{moved['kept']} / {moved['reread']}; {moved['runtime_2']}",
         ],
-        ["all requests", sum(child["requests"].values())],
-        ["collector peak RSS MB (goal <= 300)", child["rss_mb"]],
-        ["collector CPU s (client side)", child["cpu_s"]],
-        ["moto server CPU s (while collecting)", server_cpu],
-        ["table rows x columns", f"{child['rows']} x {child['columns']}"],
-        ["status counts", child["counts"]],
-        ["Parquet size KB", child["parquet_kb"]],
+        ["  collector peak RSS MB", moved["rss_mb"]],
     ]
 
 
-def child_table(endpoint_url: str, prefix: str) -> dict[str, Any]:
+def child_table(endpoint_url: str, prefix: str, kept: str, step: str) -> dict[str, Any]:
     reader = _reader(endpoint_url, prefix)
-    sent: Counter[str] = Counter()
-    reader.client.meta.events.register(
-        "before-send.s3", lambda event_name, **_: sent.update([event_name.rsplit(".", 1)[-1]])
-    )
+    previous = None
+    if step != "first":
+        with open(kept, "rb") as fh:
+            previous = pickle.load(fh)
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         cpu = time.process_time()
-        collection = collect_results(reader)
+        collection = collect_results(reader, previous=previous)
         target = collection.to_parquet(Path(tmp) / "table.parquet")
         seconds = time.perf_counter() - started
         cpu = time.process_time() - cpu
         size = target.stat().st_size
+    with open(kept, "wb") as fh:
+        pickle.dump(collection, fh)
+    old = {id(r) for r in previous.rows} if previous is not None else set()
+    kept_rows = sum(1 for r in collection.rows if id(r) in old)
     return {
         "seconds": seconds,
         "cpu_s": cpu,
-        "requests": dict(sent),
         "rss_mb": _peak_rss_mb(),
         "rows": len(collection),
         "columns": len(collection.columns),
         "counts": ", ".join(f"{n} {s}" for s, n in collection.counts().items() if n),
         "parquet_kb": size // 1024,
+        "kept": kept_rows,
+        "reread": len(collection) - kept_rows,
+        "runtime_2": sum(1 for r in collection.rows if r.runtime_seconds == 2.0),
     }
 
 
@@ -279,23 +367,29 @@ def child_series(endpoint_url: str, prefix: str) -> dict[str, Any]:
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        step, endpoint_url, prefix = sys.argv[2:5]
-        measure = child_table if step == "table" else child_series
-        print(json.dumps(measure(endpoint_url, prefix)))
+        if sys.argv[2] == "table":
+            print(json.dumps(child_table(*sys.argv[3:7])))
+        else:
+            print(json.dumps(child_series(*sys.argv[3:5])))
         return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--results", type=int, default=10_000, help="runs in the table")
     parser.add_argument("--series-runs", type=int, default=1_000, help="runs in the time series")
     parser.add_argument("--real", type=int, default=4, help="real simulations copied")
     parser.add_argument("--only", choices=["table", "series"], help="run one of the two")
+    parser.add_argument("--changed", type=int, default=100, help="manifests replaced")
     args = parser.parse_args()
-    with LocalS3Server(process=True) as server:
-        if args.only in (None, "table"):
+    if args.only in (None, "table"):
+        server = CountingServer()
+        try:
             print_table(
                 f"(1) the table of {args.results:,} runs from moto's S3 server",
                 ["figure", "value"],
-                bench_table(server, args.results),
+                bench_table(server, args.results, args.changed),
             )
+        finally:
+            server.stop()
+    with LocalS3Server(process=True) as server:
         if args.only in (None, "series"):
             print_table(
                 f"(2) one hourly variable from {args.series_runs:,} annual runs to Parquet",

@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 Snapshot = dict[str, tuple[int, int, int]]
-MAX_UPLOAD_THREADS = 8
+MAX_UPLOAD_THREADS = 16  # a run folder holds ~15 files: all of them in one wave of requests
 T = TypeVar("T")
 R = TypeVar("R")
 

@@ -14,10 +14,10 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
@@ -33,7 +33,12 @@ from idfkit.simulation.fs.base import (
     normalize_path,
 )
 
+if TYPE_CHECKING:
+    from idfkit.simulation.fs._bulk import ReadOutcome
+
 __all__ = ["S3FileSystem"]
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -259,6 +264,34 @@ class S3FileSystem:
             aws_session_token=_reveal(self._session_token),
             **extra,
         )
+
+    def signing_credentials(self) -> Any:
+        """The botocore credentials this file system's client signs with, or None.
+
+        Reached through public API only: the given boto3 session's
+        ``get_credentials()``, the explicit keys, or the process's shared
+        session's chain (the object its clients use, refreshed as botocore
+        refreshes it). None for a ready client, whose credentials only its
+        internals hold, and when no credentials are found.
+        """
+        if self._user_client is not None:
+            return None
+        self.client  # noqa: B018 - made first: the shared session is then this process's
+        if self._user_session is not None:
+            return self._user_session.get_credentials()
+        if self._access_key is not None or self._secret_key is not None:
+            if self._access_key is None or self._secret_key is None:
+                return None
+            from botocore.credentials import Credentials
+
+            return Credentials(
+                self._access_key.get_secret_value(),
+                self._secret_key.get_secret_value(),
+                _reveal(self._session_token),
+            )
+        with _SHARED_LOCK:
+            session = _SHARED["session"] if _SHARED["pid"] == os.getpid() else None
+        return session.get_credentials() if session is not None else None
 
     def _transfer_config(self) -> Any:
         from boto3.s3.transfer import TransferConfig
@@ -578,6 +611,22 @@ class S3FileSystem:
             self.client.delete_object(Bucket=self.bucket, Key=key)
 
     # -- capabilities ----------------------------------------------------
+    def read_each(
+        self,
+        paths: Sequence[str],
+        handle: Callable[[int, ReadOutcome, str | None], T],
+        *,
+        max_workers: int = 32,
+    ) -> list[T]:
+        from idfkit.simulation.fs import _s3_direct
+
+        return _s3_direct.read_each(self, paths, handle, max_workers=max_workers)
+
+    def versions_of(self, paths: Sequence[str], *, max_workers: int = 8) -> dict[str, str]:
+        from idfkit.simulation.fs import _s3_direct
+
+        return _s3_direct.versions_of(self, paths, max_workers=max_workers)
+
     def put_file(self, local_path: str | Path, path: str | Path) -> str:
         key = self._placed_file_key(path)
         # Read once: hashed as it is sent, and the digest goes into the manifest.

@@ -27,11 +27,10 @@ def import_pyarrow() -> Any:
 def arrow_table(collection: Collection) -> pa.Table:
     """The table with one Arrow type per column: metrics float64, parameters as their values."""
     pa = import_pyarrow()
-    records = collection.records()
     metrics = set(collection.metrics)
     fields, arrays = [], []
     for name in collection.columns:
-        values = [r[name] for r in records]
+        values = column(collection, name)
         if name in metrics or name == "runtime_seconds":
             kind = pa.float64()
         elif name in ("index", "exit_code"):
@@ -44,6 +43,25 @@ def arrow_table(collection: Collection) -> pa.Table:
         fields.append(pa.field(name, kind, metadata=meta))
         arrays.append(pa.array(values, type=kind))
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+_ABSENT = object()
+
+
+def column(collection: Collection, name: str) -> list[Any]:
+    """One column of `Collection.records`, without making a dict per row (100,000 rows)."""
+    out: list[Any] = []
+    for row in collection.rows:
+        if name in ("runtime_seconds", "exit_code", "error"):
+            out.append(getattr(row, name))
+            continue
+        value = row.metrics.get(name, _ABSENT)  # as in CollectedRow.as_dict: metrics win,
+        if value is _ABSENT:
+            value = row.parameters.get(name, _ABSENT)  # then parameters, then the fixed ones
+        if value is _ABSENT:
+            value = getattr(row, name) if name in ("index", "label", "status") else None
+        out.append(value)
+    return out
 
 
 def write_parquet(collection: Collection, path: Path) -> Path:

@@ -1,0 +1,179 @@
+"""Sequential round trips of publishing a run and of a result's first read (issue 21).
+
+Every S3 request goes through a loopback proxy that holds it ``--delay``
+seconds (20 ms, a far region's latency) before passing it to moto's server.
+The proxy notes when each request began and ended; the number of sequential
+round trips is the largest set of requests of which none overlaps another
+(one after the other, each waiting on the one before). It depends far less
+on the machine's load than the wall time, printed beside it, but it counts
+a request that starts after another of the same wave has already ended (the
+client hashing and signing 15 uploads one after another) as one more.
+
+Goals: publishing adds at most 3 (marker, the files in parallel, manifest);
+a first read at most 1 (manifest and file fetched together).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _table import print_table
+
+from idfkit.simulation import SimulationResult, find_energyplus, simulate
+from idfkit.simulation.examples import example_model
+from idfkit.simulation.testing import ACCESS_KEY, REGION, SECRET_KEY, LocalS3Server
+
+BUCKET = "roundtrips"
+WEATHER = "USA_IL_Chicago-OHare.Intl.AP.725300_TMY3.epw"
+
+
+class DelayingProxy:
+    """An HTTP proxy on loopback that delays every request and records its span."""
+
+    def __init__(self, upstream: str, delay: float) -> None:
+        host, port = upstream.removeprefix("http://").split(":")
+        self.spans: list[tuple[float, float, str]] = []
+        self.lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                return None
+
+            def _serve(self) -> None:
+                began = time.perf_counter()
+                size = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(size) if size else None
+                time.sleep(delay)
+                upstream = http.client.HTTPConnection(host, int(port), timeout=60)
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "expect"}
+                upstream.request(self.command, self.path, body=body, headers=headers)
+                answer = upstream.getresponse()
+                payload = answer.read()
+                upstream.close()
+                self.send_response(answer.status)
+                for name, value in answer.getheaders():
+                    if name.lower() not in ("connection", "transfer-encoding", "content-length"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
+                with proxy.lock:
+                    proxy.spans.append(
+                        (began, time.perf_counter(), f"{self.command} {self.path[:60]}")
+                    )
+
+            do_GET = do_PUT = do_HEAD = do_POST = do_DELETE = _serve
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.endpoint_url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def take(self) -> list[tuple[float, float, str]]:
+        with self.lock:
+            spans, self.spans = self.spans, []
+        return spans
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def sequential(spans: list[tuple[float, float, str]]) -> int:
+    """The most requests of which none overlaps another (earliest end first)."""
+    count, free_from = 0, float("-inf")
+    for began, ended, _ in sorted(spans, key=lambda s: s[1]):
+        if began >= free_from:
+            count, free_from = count + 1, ended
+    return count
+
+
+def kinds(spans: list[tuple[float, float, str]]) -> str:
+    counted: dict[str, int] = {}
+    for _, _, method in spans:
+        counted[method.split()[0]] = counted.get(method.split()[0], 0) + 1
+    return ", ".join(f"{n} {m}" for m, n in sorted(counted.items()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--delay", type=float, default=0.02, help="seconds added per request")
+    parser.add_argument("--runs", type=int, default=3, help="runs published and read")
+    args = parser.parse_args()
+    from idfkit.simulation import S3FileSystem
+
+    weather = find_energyplus().weather_dir / WEATHER
+    rows: list[list[object]] = []
+    with LocalS3Server() as server:
+        server.filesystem(BUCKET)  # makes the bucket
+        proxy = DelayingProxy(server.endpoint_url, args.delay)
+        try:
+            for run in range(args.runs):
+                fs = S3FileSystem(
+                    BUCKET,
+                    f"run-{run}",
+                    endpoint_url=proxy.endpoint_url,
+                    region_name=REGION,
+                    aws_access_key_id=ACCESS_KEY,
+                    aws_secret_access_key=SECRET_KEY,
+                )
+                fs.exists("warm")  # the client's first request is not the run's
+                proxy.take()
+                started = time.perf_counter()
+                result = simulate(example_model("box"), weather, output_dir="out", fs=fs)
+                wall = time.perf_counter() - started
+                published = proxy.take()
+                assert result.success
+                with tempfile.TemporaryDirectory() as cache:
+                    import os
+
+                    os.environ["IDFKIT_CACHE_DIR"] = cache
+                    started = time.perf_counter()
+                    fresh = SimulationResult.from_directory("out", fs=fs)
+                    fresh.sql.get_tabular_data("AnnualBuildingUtilityPerformanceSummary")
+                    read_wall = time.perf_counter() - started
+                    read = proxy.take()
+                rows.append(
+                    [
+                        run,
+                        sequential(published),
+                        kinds(published),
+                        round(wall, 2),
+                        sequential(read),
+                        kinds(read),
+                        round(read_wall, 3),
+                    ]
+                )
+        finally:
+            proxy.stop()
+    print_table(
+        f"sequential round trips at +{args.delay * 1000:g} ms per request (goals: publish <= 3, "
+        "first read <= 1)",
+        [
+            "run",
+            "publish",
+            "publish requests",
+            "simulate s",
+            "first read",
+            "read requests",
+            "read s",
+        ],
+        rows,
+    )
+
+
+if __name__ == "__main__":
+    main()
