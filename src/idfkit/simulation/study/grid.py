@@ -174,7 +174,8 @@ def _outside(obj: Any, field: str, value: Any, spec: Mapping[str, Any]) -> str:
     )
     if shown and _number(value) is not None:
         return f"is out of range for {obj.obj_type} {field} (must be {shown})"
-    if shown or "number" in str(spec):
+    numeric = [spec, *spec.get("anyOf", ())]
+    if shown or any(alt.get("type") in ("number", "integer") for alt in numeric):
         need = f" (must be {shown})" if shown else ""
         return f"is not a number, as {obj.obj_type} {field} needs{need}"
     choices = [str(c) for c in bounds.get("enum", ()) if c != ""]
