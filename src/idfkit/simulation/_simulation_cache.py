@@ -553,13 +553,13 @@ def _transfer(
         dst_local = _local_path(dst_fs, dst)
         if dst_local is not None and hash_file(dst_local) != (expected.size, expected.sha256):
             _remove_quietly(dst_fs, dst)
-            raise IncompleteResultError(f"{src} changed while it was copied out of the cache")
+            raise _changed_in_cache(src)
         return
     src_local = _local_path(src_fs, src)
     if src_local is not None:
         if upload_file(dst_fs, src_local, dst) != expected.sha256:
             _remove_quietly(dst_fs, dst)
-            raise IncompleteResultError(f"{src} changed while it was copied out of the cache")
+            raise _changed_in_cache(src)
         return
     dst_local = _local_path(dst_fs, dst)
     staged = dst_local if dst_local is not None else tmp / uuid.uuid4().hex
@@ -567,10 +567,15 @@ def _transfer(
     download_file(src_fs, src, staged)
     if hash_file(staged) != (expected.size, expected.sha256):
         staged.unlink()
-        raise IncompleteResultError(f"{src} changed while it was copied out of the cache")
+        raise _changed_in_cache(src)
     if dst_local is None:
         upload_file(dst_fs, staged, dst)
         os.unlink(staged)
+
+
+def _changed_in_cache(src: str) -> IncompleteResultError:
+    """The error of a cached file whose bytes are not its entry's: the hit becomes a miss."""
+    return IncompleteResultError(f"{src} changed while it was copied out of the cache")
 
 
 def _remove_quietly(fs: FileSystem, path: str) -> None:
