@@ -118,6 +118,18 @@ def test_the_allowed_names_exist_in_the_installed_idfkit() -> None:
 
 
 @pytest.mark.standalone_model
+def test_idfkit_exceptions_offers_every_error_of_the_part_as_the_same_class() -> None:
+    """The lazily offered names are exactly the part's errors (one list kept beside the other)."""
+    import idfkit.exceptions
+    import idfkit.simulation.exceptions as part
+
+    offered = idfkit.exceptions._PART_ERRORS  # the list this test keeps honest
+    assert offered == set(part.__all__)
+    assert offered <= set(idfkit.exceptions.__all__)
+    assert all(getattr(idfkit.exceptions, name) is getattr(part, name) for name in offered)
+
+
+@pytest.mark.standalone_model
 def test_import_idfkit_loads_nothing_of_the_part() -> None:
     """(idfkit 1.1.1's own package imports the part, through its migration module.)"""
     code = (
