@@ -185,6 +185,44 @@ def test_idf_to_epjson_and_back(box_model: Path, tmp_path: Path) -> None:
     }
 
 
+def test_epjson_read_with_preserve_formatting_is_written_back_verbatim_until_edited(
+    box_model: Path, tmp_path: Path
+) -> None:
+    # As idfkit does: the file's own text (its spacing, key order, no final newline)
+    # comes back while the model is unchanged; any edit, addition or removal writes anew.
+    data = json.loads(write_epjson(load_idf(box_model)))
+    path = tmp_path / "box.epJSON"
+    original = json.dumps(dict(reversed(data.items())), indent=5)
+    path.write_text(original, encoding="utf-8")
+    kept = load_epjson(path, preserve_formatting=True)
+    assert write_epjson(kept) == original
+    assert write_epjson(kept, preserve_formatting=True) == original
+    assert write_epjson(kept, preserve_formatting=False) != original
+    kept.savecopy(tmp_path / "copy.epJSON")
+    assert (tmp_path / "copy.epJSON").read_text(encoding="utf-8") == original
+    assert write_epjson(load_epjson(path)) != original  # not asked to keep it
+    assert write_epjson(load_idf(path, preserve_formatting=True)) == original
+
+    def move_a_vertex(doc: IDFDocument) -> None:
+        wall = doc["BuildingSurface:Detailed"]["South Wall"]
+        vertices = wall.vertices
+        vertices[0]["vertex_x_coordinate"] = 9.0
+        wall.vertices = vertices
+
+    edits = {
+        "field": lambda doc: setattr(doc["Material"]["Wall Insulation"], "thickness", 0.3),
+        "vertex": move_a_vertex,
+        "added": lambda doc: doc.add("Zone", "Attic"),
+        "removed": lambda doc: doc.removeidfobject(doc["Material"]["Wall Insulation"]),
+    }
+    for what, edit in edits.items():
+        doc = load_epjson(path, preserve_formatting=True)
+        edit(doc)
+        written = write_epjson(doc)
+        assert written != original, what
+        assert json.loads(written) == json.loads(write_epjson(doc, preserve_formatting=False)), what
+
+
 def test_without_a_schema_positions_work_and_names_explain(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere"
     doc = IDFDocument.from_idf_text("Version, 25.2;\nZone, A, 0, 1, 2;\n", schema=missing)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,8 @@ def load_idf(
         strict_parsing: Raise `IDFParseError` on the first problem; False
             skips bad objects and keeps the problems in ``doc.diagnostics``.
         strict: Kept for idfkit's signature.
-        preserve_formatting: Kept for idfkit's signature (comments are kept).
+        preserve_formatting: Kept for idfkit's signature: an IDF file's
+            comments are always kept. For an epJSON file, as for `load_epjson`.
         schema: An `EpJSONSchema` or a schema path; None finds one.
 
     Raises:
@@ -77,7 +79,13 @@ def load_idf(
         if not target.is_file():
             raise FileNotFoundError(f"model file not found: {target}")
         if target.suffix.lower() == ".epjson":
-            return load_epjson(target, version, strict=strict, schema=schema)
+            return load_epjson(
+                target,
+                version,
+                strict=strict,
+                preserve_formatting=preserve_formatting,
+                schema=schema,
+            )
         text = target.read_text(encoding="latin-1")
         doc = IDFDocument.from_idf_text(text, source=target, strict_parsing=False)
     doc._version = version
@@ -93,7 +101,22 @@ def load_epjson(
     preserve_formatting: bool = False,
     schema: EpJSONSchema | str | Path | None = None,
 ) -> IDFDocument:
-    """Load a model from an .epJSON file (through the schema when one is found)."""
+    """Load a model from an .epJSON file (through the schema when one is found).
+
+    Args:
+        path: The epJSON file.
+        version: The version to assume when the model has no ``Version``.
+        strict: Kept for idfkit's signature: unknown field names always raise.
+        preserve_formatting: Keep the file's text, so that `write_epjson` and
+            `save_epjson` give it back byte for byte while the model is
+            unchanged (as in idfkit). An edit, addition or removal makes them
+            write the model afresh.
+        schema: An `EpJSONSchema` or a schema path; None finds one, and
+            without one the objects keep the fields the file names.
+
+    Raises:
+        FileNotFoundError: No such file.
+    """
     target = Path(path)
     if not target.is_file():
         raise FileNotFoundError(f"model file not found: {target}")
@@ -109,6 +132,10 @@ def load_epjson(
     doc = IDFDocument.from_epjson_text(text, source=target, schema=found)
     doc._version = version
     doc._strict = strict
+    if preserve_formatting:
+        from idfkit._epjson import epjson_dict
+
+        doc._epjson_source = (text, json.dumps(epjson_dict(doc)))
     return doc
 
 

@@ -66,6 +66,9 @@ class IDFDocument(SimulationMixin):
         self.format: Format = format
         self.filepath: Path | None = Path(filepath) if filepath is not None else None
         self.diagnostics: list[ParseDiagnostic] = []
+        # load_epjson(preserve_formatting=True): the text read and the epJSON it made then,
+        # so that write_epjson gives the text back while the model still makes that epJSON.
+        self._epjson_source: tuple[str, str] | None = None
         if self._schema is not None:
             self._bound = True
 

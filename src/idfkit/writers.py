@@ -112,7 +112,19 @@ def write_idf(
 def write_epjson(
     doc: IDFDocument, indent: int = 2, *, preserve_formatting: bool | None = None
 ) -> str:
-    """The document as epJSON text (IDF models go through the schema)."""
+    """The document as epJSON text (IDF models go through the schema).
+
+    Args:
+        doc: The document.
+        indent: Spaces per level of nesting.
+        preserve_formatting: For a model read by ``load_epjson(...,
+            preserve_formatting=True)``: True or None give the file's own text
+            back while the model is unchanged (``indent`` then does not apply);
+            False always writes the model afresh. Other models ignore it.
+
+    Returns:
+        The text.
+    """
     from idfkit._epjson import epjson_dict
 
     if doc.format == "idf":
@@ -120,7 +132,12 @@ def write_epjson(
             doc.bind_schema()
         except SchemaNotFoundError as exc:
             raise _schema_error(doc, "epJSON") from exc
-    return json.dumps(epjson_dict(doc), indent=indent) + "\n"
+    data = epjson_dict(doc)
+    if doc._epjson_source is not None and preserve_formatting is not False:
+        text, as_read = doc._epjson_source
+        if json.dumps(data) == as_read:
+            return text
+    return json.dumps(data, indent=indent) + "\n"
 
 
 def save_idf(
@@ -130,15 +147,32 @@ def save_idf(
     output_type: OutputType | str = "standard",
     **options: Any,
 ) -> None:
-    """Write the document to an IDF file (options as for `write_idf`)."""
+    """Write the document to an IDF file.
+
+    Args:
+        doc: The document.
+        path: The file to write.
+        encoding: The file's text encoding.
+        output_type: ``"standard"``, ``"nocomment"`` or ``"compressed"``, as
+            for `write_idf`.
+        **options: The keywords of `write_idf` (``ordering``, ``indent``, ...).
+    """
     Path(path).write_text(write_idf(doc, output_type, **options), encoding=encoding)
 
 
 def save_epjson(
     doc: IDFDocument, path: Path | str, indent: int = 2, *, preserve_formatting: bool | None = None
 ) -> None:
-    """Write the document to an epJSON file."""
-    Path(path).write_text(write_epjson(doc, indent), encoding="utf-8")
+    """Write the document to an epJSON file.
+
+    Args:
+        doc: The document.
+        path: The file to write.
+        indent: Spaces per level of nesting.
+        preserve_formatting: As for `write_epjson`.
+    """
+    text = write_epjson(doc, indent, preserve_formatting=preserve_formatting)
+    Path(path).write_text(text, encoding="utf-8")
 
 
 def _need_schema(doc: IDFDocument, target: str) -> None:
