@@ -14,7 +14,13 @@ __all__ = ["IDFCollection"]
 
 
 class IDFCollection:
-    """The objects of one type in a document: iterate, index by position or name."""
+    """The objects of one type in a document: iterate, index by position or name.
+
+    A document makes one per type (``doc["Zone"]``).
+
+    Args:
+        obj_type: The object type, e.g. ``"Zone"``.
+    """
 
     __slots__ = ("_by_name", "_objects", "obj_type")
 
@@ -58,7 +64,12 @@ class IDFCollection:
         return any(o is item for o in self._objects)
 
     def get(self, name: str, default: IDFObject | None = None) -> IDFObject | None:
-        """The object with this name (case-insensitive), or ``default``."""
+        """The object with this name (case-insensitive), or ``default``.
+
+        Args:
+            name: The object's name.
+            default: What to return when no object has it.
+        """
         return self._index().get(name.upper(), default)
 
     def first(self) -> IDFObject | None:

@@ -45,6 +45,8 @@ class IDFDocument(SimulationMixin):
             (or of an EnergyPlus folder). None finds one when first needed.
         filepath: Where the model was read from (the default for `save`).
         strict: Kept for idfkit's signature: unknown field names always raise.
+        format: ``"idf"`` or ``"epjson"``: the form the model was read in,
+            which `write` and `text` keep.
     """
 
     def __init__(
@@ -82,7 +84,17 @@ class IDFDocument(SimulationMixin):
         strict_parsing: bool = True,
         schema: EpJSONSchema | str | Path | None = None,
     ) -> IDFDocument:
-        """Parse IDF text (positional; the schema is found when first needed)."""
+        """Parse IDF text (positional; the schema is found when first needed).
+
+        Args:
+            text: The IDF text.
+            source: The file it came from, named in parse errors and kept as
+                ``filepath``.
+            strict_parsing: Raise `IDFParseError` on the first problem; False
+                skips bad objects and keeps the problems in ``diagnostics``.
+            schema: An `EpJSONSchema` or a schema path; None finds one when
+                first needed.
+        """
         records, problems = parse_idf_text(text, str(source) if source else None)
         doc = cls(schema=schema, filepath=source)
         _raise_or_keep(doc, problems, strict_parsing)
@@ -99,7 +111,20 @@ class IDFDocument(SimulationMixin):
         schema: EpJSONSchema | None = None,
         strict_parsing: bool = True,
     ) -> IDFDocument:
-        """Parse epJSON text; with a schema, objects get their fields by position."""
+        """Parse epJSON text; with a schema, objects get their fields by position.
+
+        Args:
+            text: The epJSON text.
+            source: The file it came from, named in parse errors and kept as
+                ``filepath``.
+            schema: The schema to lay the fields out by; None keeps the fields
+                the text names.
+            strict_parsing: Raise `IDFParseError` on the first problem; False
+                skips bad objects and keeps the problems in ``diagnostics``.
+
+        Raises:
+            IDFParseError: Text that is not JSON, or not an object of object types.
+        """
         from idfkit._epjson import objects_from_epjson
 
         where = str(source) if source else None
@@ -194,6 +219,9 @@ class IDFDocument(SimulationMixin):
     def __getitem__(self, obj_type: str) -> IDFCollection:
         """The objects of a type (case-insensitive); empty when there are none.
 
+        Args:
+            obj_type: The object type, e.g. ``"Zone"``.
+
         Raises:
             UnknownObjectTypeError: With a schema, a type it does not define;
                 the message names the closest types.
@@ -256,7 +284,12 @@ class IDFDocument(SimulationMixin):
         return sorted(self.all_objects, key=lambda o: o._seq)
 
     def getobject(self, obj_type: str, name: str) -> IDFObject | None:
-        """The object of a type with a name (both case-insensitive), or None."""
+        """The object of a type with a name (both case-insensitive), or None.
+
+        Args:
+            obj_type: The object type, e.g. ``"Zone"``.
+            name: The object's name.
+        """
         coll = self._collections.get(obj_type.lower())
         return coll.get(name) if coll is not None else None
 
@@ -382,23 +415,45 @@ class IDFDocument(SimulationMixin):
             raise DuplicateObjectError(obj._type, obj.name)
 
     def newidfobject(self, obj_type: str, **kwargs: Any) -> IDFObject:
-        """eppy's spelling of `add`: fields as keywords (``Name=`` included)."""
+        """eppy's spelling of `add`: fields as keywords (``Name=`` included).
+
+        Values are not checked against the schema (as in eppy).
+
+        Args:
+            obj_type: The object type, e.g. ``"Zone"``.
+            **kwargs: Field values by name; ``Name`` (or ``name``) is the name.
+        """
         name = kwargs.pop("Name", kwargs.pop("name", ""))
         return self.add(obj_type, name, validate=False, **kwargs)
 
     def addidfobject(self, obj: IDFObject) -> IDFObject:
-        """Add an object made elsewhere (a copy if it belongs to another document)."""
+        """Add an object made elsewhere (a copy if it belongs to another document).
+
+        Args:
+            obj: The object.
+
+        Returns:
+            The object added: ``obj`` itself, or its copy.
+        """
         if obj._doc is not None:
             obj = obj.copy()
         self._check_duplicate(obj)
         return self._append(obj)
 
     def addidfobjects(self, objects: list[IDFObject]) -> list[IDFObject]:
-        """`addidfobject` for each object."""
+        """`addidfobject` for each object.
+
+        Args:
+            objects: The objects, added in order.
+        """
         return [self.addidfobject(o) for o in objects]
 
     def removeidfobject(self, obj: IDFObject) -> None:
-        """Remove one object (by identity); ValueError if it is not here."""
+        """Remove one object (by identity); ValueError if it is not here.
+
+        Args:
+            obj: The object.
+        """
         coll = self._collections.get(obj._type.lower())
         if coll is None:
             raise ValueError(f"{obj!r} is not in this document")
@@ -408,22 +463,41 @@ class IDFDocument(SimulationMixin):
     remove = removeidfobject
 
     def removeidfobjects(self, objects: Sequence[IDFObject]) -> None:
-        """Remove each object."""
+        """Remove each object.
+
+        Args:
+            objects: The objects, each of which must be in this document.
+        """
         for obj in list(objects):
             self.removeidfobject(obj)
 
     def removeallidfobjects(self, obj_type: str) -> None:
-        """Remove every object of a type."""
+        """Remove every object of a type.
+
+        Args:
+            obj_type: The object type, e.g. ``"Zone"`` (any case).
+        """
         self.removeidfobjects(list(self._collections.get(obj_type.lower(), ())))
 
     def popidfobject(self, obj_type: str, index: int) -> IDFObject:
-        """Remove and return the object of a type at a position."""
+        """Remove and return the object of a type at a position.
+
+        Args:
+            obj_type: The object type, e.g. ``"Zone"``.
+            index: The object's position among those of its type.
+        """
         obj: IDFObject = self[obj_type][index]
         self.removeidfobject(obj)
         return obj
 
     def copyidfobject(self, obj: IDFObject, new_name: str | None = None) -> IDFObject:
-        """Add a copy of an object, under ``new_name`` (or a free name made from its own)."""
+        """Add a copy of an object, under ``new_name`` (or a free name made from its own).
+
+        Args:
+            obj: The object to copy (from this document or another).
+            new_name: The copy's name; None takes ``obj``'s name, numbered
+                (``"Zone 1 1"``) if this document has it already.
+        """
         twin = obj.copy()
         info = twin._info
         if info is not None and info.has_name:
@@ -438,14 +512,29 @@ class IDFDocument(SimulationMixin):
         return self.addidfobject(twin)
 
     def rename(self, obj_type: str, old_name: str, new_name: str) -> None:
-        """Rename an object and every reference to it."""
+        """Rename an object and every reference to it.
+
+        Args:
+            obj_type: The object's type.
+            old_name: Its name now (any case).
+            new_name: The new name.
+
+        Raises:
+            KeyError: No object of that type has that name.
+        """
         obj = self.getobject(obj_type, old_name)
         if obj is None:
             raise KeyError(f"No {obj_type} with name {old_name!r}")
         obj.name = new_name
 
     def notify_name_change(self, obj: IDFObject, old_name: str, new_name: str) -> None:
-        """Point every reference to ``old_name`` at ``new_name`` (called by ``obj.name = ...``)."""
+        """Point every reference to ``old_name`` at ``new_name`` (called by ``obj.name = ...``).
+
+        Args:
+            obj: The object renamed.
+            old_name: Its former name.
+            new_name: Its new name.
+        """
         coll = self._collections.get(obj._type.lower())
         if coll is not None:
             coll._by_name = None
@@ -455,14 +544,31 @@ class IDFDocument(SimulationMixin):
     def notify_reference_change(
         self, obj: IDFObject, field_name: str, old_value: Any, new_value: Any
     ) -> None:
-        """Nothing to do: references are found by looking, not kept in a graph."""
+        """Nothing to do: references are found by looking, not kept in a graph.
+
+        The method and all its parameters exist only for idfkit's signature.
+
+        Args:
+            obj: Kept for idfkit's signature: the object changed.
+            field_name: Kept for idfkit's signature: the field changed.
+            old_value: Kept for idfkit's signature: the field's former value.
+            new_value: Kept for idfkit's signature: the field's new value.
+        """
 
     def get_referencing(self, name: str) -> set[IDFObject]:
-        """The objects with a reference field that names ``name`` (case-insensitive)."""
+        """The objects with a reference field that names ``name`` (case-insensitive).
+
+        Args:
+            name: The name referred to.
+        """
         return _references.referencing(self, name)
 
     def get_references(self, obj: IDFObject) -> set[str]:
-        """The names (upper case) that ``obj``'s reference fields point to."""
+        """The names (upper case) that ``obj``'s reference fields point to.
+
+        Args:
+            obj: An object of this document.
+        """
         return _references.names_in(self, obj)
 
     def get_used_schedules(self) -> set[str]:
@@ -497,19 +603,38 @@ class IDFDocument(SimulationMixin):
             setattr(obj, field_name, value)
 
     def find_by_reference(self, obj: IDFObject, field_name: str, value: str) -> IDFObject | None:
-        """The object whose name answers a reference field of ``obj``."""
+        """The object whose name answers a reference field of ``obj``.
+
+        Args:
+            obj: The object that refers.
+            field_name: Its reference field.
+            value: The name in that field.
+
+        Returns:
+            The object referred to, or None when no object of the kinds the
+            field may name has that name.
+        """
         return _references.target(self, obj, field_name, value)
 
     # -- conveniences idfkit has ----------------------------------------------
     def getsurfaces(self, surface_type: str | None = None) -> list[IDFObject]:
-        """Building surfaces, optionally of one type (``"wall"``, ``"roof"``, ...)."""
+        """Building surfaces, optionally of one type (``"wall"``, ``"roof"``, ...).
+
+        Args:
+            surface_type: A ``BuildingSurface:Detailed`` surface type (any
+                case); None for every surface.
+        """
         found = list(self._collections.get("buildingsurface:detailed", ()))
         if surface_type is None:
             return found
         return [s for s in found if str(s.surface_type).lower() == surface_type.lower()]
 
     def get_zone_surfaces(self, zone_name: str) -> list[IDFObject]:
-        """The building surfaces of one zone."""
+        """The building surfaces of one zone.
+
+        Args:
+            zone_name: The zone's name (any case).
+        """
         wanted = zone_name.upper()
         return [s for s in self.getsurfaces() if str(s.zone_name).upper() == wanted]
 
@@ -533,7 +658,11 @@ class IDFDocument(SimulationMixin):
         }
 
     def get_schedule(self, name: str) -> IDFObject | None:
-        """The schedule with this name, or None."""
+        """The schedule with this name, or None.
+
+        Args:
+            name: The schedule's name (any case).
+        """
         return self.schedules_dict.get(name.upper())
 
     # -- copy and write -------------------------------------------------------
@@ -573,7 +702,14 @@ class IDFDocument(SimulationMixin):
         return self.to_idf() if self.format == "idf" else self.to_epjson()
 
     def write(self, path: str | Path) -> Path:
-        """Write the document to a local file in its own format."""
+        """Write the document to a local file in its own format.
+
+        Args:
+            path: The file to write (UTF-8).
+
+        Returns:
+            The path written.
+        """
         target = Path(path)
         target.write_text(self.text(), encoding="utf-8")
         return target
@@ -584,7 +720,18 @@ class IDFDocument(SimulationMixin):
         encoding: str = "latin-1",
         output_type: str = "standard",
     ) -> None:
-        """Write to ``filepath`` (or where it was read from); the suffix picks IDF or epJSON."""
+        """Write to ``filepath`` (or where it was read from); the suffix picks IDF or epJSON.
+
+        Args:
+            filepath: The file to write and remember as this document's file;
+                None writes to ``filepath`` as it is.
+            encoding: An IDF file's text encoding (epJSON is always UTF-8).
+            output_type: ``"standard"``, ``"nocomment"`` or ``"compressed"``
+                for an IDF file, as for `write_idf`; an epJSON file ignores it.
+
+        Raises:
+            ValueError: No path given and none known.
+        """
         target = Path(filepath) if filepath is not None else self.filepath
         if target is None:
             raise ValueError("no file path: give one, or use saveas(path)")
@@ -594,13 +741,27 @@ class IDFDocument(SimulationMixin):
     def saveas(
         self, filepath: str | Path, encoding: str = "latin-1", output_type: str = "standard"
     ) -> None:
-        """Write to ``filepath`` and remember it as this document's file."""
+        """Write to ``filepath`` and remember it as this document's file.
+
+        Args:
+            filepath: The file to write; ``.epJSON`` writes epJSON, any other
+                suffix IDF.
+            encoding: As for `save`.
+            output_type: As for `save`.
+        """
         self.save(filepath, encoding, output_type)
 
     def savecopy(
         self, filepath: str | Path, encoding: str = "latin-1", output_type: str = "standard"
     ) -> None:
-        """Write to ``filepath`` without changing this document's file."""
+        """Write to ``filepath`` without changing this document's file.
+
+        Args:
+            filepath: The file to write; ``.epJSON`` writes epJSON, any other
+                suffix IDF.
+            encoding: As for `save`.
+            output_type: As for `save`.
+        """
         from idfkit.writers import save_epjson, save_idf
 
         if Path(filepath).suffix.lower() == ".epjson":

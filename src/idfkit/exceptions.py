@@ -123,6 +123,11 @@ class IDFParseError(IdfKitError, ValueError):
     """Model text that cannot be parsed; ``diagnostics`` says what and where.
 
     ``line`` is the 1-based line of the first problem (0 when unknown).
+
+    Args:
+        message: What is wrong.
+        diagnostics: Each problem with where it was found; a line number
+            alone (the older ``(message, line)`` form) is also taken.
     """
 
     def __init__(
@@ -152,6 +157,10 @@ class SchemaNotFoundError(IdfKitError, LookupError):
 
     Fields are known by position only until one is found; the message says
     how to point to one.
+
+    Args:
+        version: The EnergyPlus version a schema was wanted for, if known.
+        searched_paths: The places looked at, listed in the message.
     """
 
     def __init__(
@@ -175,7 +184,13 @@ class SchemaNotFoundError(IdfKitError, LookupError):
 
 
 class UnknownObjectTypeError(IdfKitError, KeyError):
-    """An object type that the EnergyPlus schema does not define."""
+    """An object type that the EnergyPlus schema does not define.
+
+    Args:
+        obj_type: The type asked for.
+        version: The schema's EnergyPlus version, if known.
+        suggestions: Close type names, offered in the message.
+    """
 
     def __init__(
         self, obj_type: str, version: tuple[int, ...] | None = None, suggestions: Sequence[str] = ()
@@ -190,7 +205,15 @@ class UnknownObjectTypeError(IdfKitError, KeyError):
 
 
 class InvalidFieldError(IdfKitError, AttributeError):
-    """A field name that the object type does not have."""
+    """A field name that the object type does not have.
+
+    Args:
+        obj_type: The object type.
+        field_name: The name asked for.
+        available_fields: The type's field names; the closest are offered.
+        version: The schema's EnergyPlus version, if known.
+        extensible_fields: The type's extensible field keys, if any.
+    """
 
     def __init__(
         self,
@@ -219,7 +242,11 @@ class InvalidFieldError(IdfKitError, AttributeError):
 
 
 class ValidationFailedError(IdfKitError, ValueError):
-    """Values that the schema refuses; ``errors`` lists each one."""
+    """Values that the schema refuses; ``errors`` lists each one.
+
+    Args:
+        errors: The problems (usually `RangeError`s), one line each in the message.
+    """
 
     def __init__(self, errors: Sequence[object]) -> None:
         super().__init__(list(errors))
@@ -232,7 +259,14 @@ class ValidationFailedError(IdfKitError, ValueError):
 
 
 class RangeError(ValidationFailedError):
-    """One field value of the wrong type, out of range, or not among its choices."""
+    """One field value of the wrong type, out of range, or not among its choices.
+
+    Args:
+        obj_type: The object's type.
+        obj_name: The object's name.
+        field_name: The field refused.
+        message: Why the value does not fit.
+    """
 
     def __init__(self, obj_type: str, obj_name: str, field_name: str, message: str) -> None:
         IdfKitError.__init__(self, obj_type, obj_name, field_name, message)
@@ -251,7 +285,12 @@ class RangeError(ValidationFailedError):
 
 
 class DuplicateObjectError(IdfKitError, ValueError):
-    """A second object with a name (or of a unique type) the document already holds."""
+    """A second object with a name (or of a unique type) the document already holds.
+
+    Args:
+        obj_type: The object type.
+        name: The name taken twice.
+    """
 
     def __init__(self, obj_type: str, name: str) -> None:
         super().__init__(obj_type, name)
@@ -263,7 +302,13 @@ class DuplicateObjectError(IdfKitError, ValueError):
 
 
 class DanglingReferenceError(IdfKitError):
-    """A field that names an object the document does not hold."""
+    """A field that names an object the document does not hold.
+
+    Args:
+        source: The object with the reference.
+        field: Its reference field.
+        target: The name no object answers to.
+    """
 
     def __init__(self, source: Any, field: str, target: str) -> None:
         super().__init__(source, field, target)
@@ -280,7 +325,14 @@ def _version_text(version: Sequence[int] | None) -> str:
 
 
 class VersionMismatchError(IdfKitError):
-    """A model's version differs from the one asked for."""
+    """A model's version differs from the one asked for.
+
+    Args:
+        current: The model's version.
+        target: The version asked for.
+        migration_chain: The transitions (from, to) that lead from one to
+            the other, if known.
+    """
 
     def __init__(
         self,
@@ -310,7 +362,11 @@ def _rebuild_kw(cls: type[Exception], state: dict[str, Any]) -> Exception:
 
 
 class VersionNotFoundError(IdfKitError):
-    """A model file with no ``Version`` object."""
+    """A model file with no ``Version`` object.
+
+    Args:
+        filepath: The model file.
+    """
 
     def __init__(self, filepath: str) -> None:
         super().__init__(filepath)
@@ -321,7 +377,12 @@ class VersionNotFoundError(IdfKitError):
 
 
 class UnsupportedVersionError(IdfKitError):
-    """A model version this installation has no schema for."""
+    """A model version this installation has no schema for.
+
+    Args:
+        version: The model's version.
+        supported_versions: The versions there are schemas for.
+    """
 
     def __init__(
         self, version: tuple[int, int, int], supported_versions: Sequence[tuple[int, int, int]]
@@ -336,7 +397,14 @@ class UnsupportedVersionError(IdfKitError):
 
 
 class MigrationError(IdfKitError):
-    """A version migration (IDFVersionUpdater transition) that failed."""
+    """A version migration (IDFVersionUpdater transition) that failed.
+
+    Args:
+        message: What failed.
+        **details: As in idfkit: ``from_version``, ``to_version``,
+            ``exit_code``, ``stderr`` and ``completed_steps``, each kept as
+            an attribute of that name (others are ignored).
+    """
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
@@ -362,7 +430,14 @@ def _with_process_output(message: str, exit_code: int | None, stderr: str | None
 
 
 class NoDesignDaysError(IdfKitError):
-    """A weather station with no design days to add to a model."""
+    """A weather station with no design days to add to a model.
+
+    Args:
+        station_name: The station, named in the message.
+        ddy_path: The design-day file, named when no station is.
+        nearby_suggestions: Stations nearby that may have design days (the
+            first five are listed).
+    """
 
     def __init__(
         self,
@@ -397,6 +472,12 @@ class ExpandObjectsError(IdfKitError):
 
     As in idfkit, the text adds the exit code and the end of standard error:
     ``failed (exit code 3)\nstderr: boom``.
+
+    Args:
+        message: What failed.
+        preprocessor: The program that ran (``"ExpandObjects"``, ...).
+        exit_code: Its exit code, if it ended.
+        stderr: What it wrote to standard error.
     """
 
     def __init__(
@@ -425,6 +506,10 @@ class EnergyPlusNotFoundError(IdfKitError, FileNotFoundError):
 
     The message lists ``searched_locations`` and the ways to point to an
     installation, as idfkit words them.
+
+    Args:
+        searched_locations: The places looked at; a string instead is the
+            whole message (an older form, kept for scripts).
     """
 
     def __init__(self, searched_locations: list[str] | str | None = None) -> None:
@@ -459,6 +544,11 @@ class SimulationError(IdfKitError, RuntimeError):
 
     ``stderr`` holds what EnergyPlus had written to standard error so far; as
     in idfkit, the text of the error adds the exit code and that output.
+
+    Args:
+        message: What went wrong.
+        stderr: EnergyPlus's standard error so far.
+        exit_code: EnergyPlus's exit code, if it ended.
     """
 
     def __init__(self, message: str, stderr: str = "", exit_code: int | None = None) -> None:

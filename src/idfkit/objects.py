@@ -120,6 +120,21 @@ class IDFObject:
 
     Fields read and write as attributes in snake_case (``zone.x_origin``), by
     name (``zone["X Origin"]``) or by position (``zone.fields[2]``).
+
+    Objects are usually made by `IDFDocument.add`; one made here belongs to
+    ``document`` without being in it (`IDFDocument.addidfobject` adds it).
+
+    Args:
+        obj_type: The object type, e.g. ``"Zone"``.
+        name: The name (for a type that has one).
+        data: Field values by name.
+        schema: The type's `ObjectType` from the schema; None leaves the
+            object without one until it is added to a document.
+        document: The document the object belongs to.
+        **_ignored: idfkit's other constructor keywords (``field_order``,
+            ``ref_fields``, ``source_text``, ``extensibles``, ``wrapper_key``,
+            ``ext_inner_names``), accepted only for its signature and ignored:
+            the schema supplies what they describe.
     """
 
     __slots__ = ("_comments", "_doc", "_info", "_leading", "_seq", "_type", "_values")
@@ -342,7 +357,12 @@ class IDFObject:
         self._write(self._position(key), value)
 
     def get(self, key: str, default: Any = None) -> Any:
-        """A field's value by name, or ``default`` when it is unset or unknown."""
+        """A field's value by name, or ``default`` when it is unset or unknown.
+
+        Args:
+            key: The field's name, in any spelling ``obj[key]`` takes.
+            default: The value for an empty or unknown field.
+        """
         try:
             value = self[key]
         except (InvalidFieldError, IndexError):
@@ -384,7 +404,12 @@ class IDFObject:
         return {"name": self.name, **self.data} if info.has_name else self.data
 
     def extensible_items(self, wrapper_key: str | None = None) -> list[dict[str, Any]]:
-        """The extensible groups (for example a surface's vertices) as dicts; a copy."""
+        """The extensible groups (for example a surface's vertices) as dicts; a copy.
+
+        Args:
+            wrapper_key: Kept for idfkit's signature: a type has one list of
+                extensible groups, and that one is returned.
+        """
         info = self._info_or_raise()
         size = len(info.extensible)
         groups: list[dict[str, Any]] = []
@@ -410,24 +435,45 @@ class IDFObject:
             self._values.extend(group.get(key, "") for key in info.extensible)
 
     def getfieldidd(self, field_name: str) -> dict[str, Any] | None:
-        """The schema's description of one field (type, range, units, ...)."""
+        """The schema's description of one field (type, range, units, ...).
+
+        Args:
+            field_name: The field's name.
+        """
         info = self._info_or_raise()
         return info.props.get(info.key_at(self._position(field_name)))
 
     get_field_idd = getfieldidd
 
     def getfieldidd_item(self, field_name: str, item: str) -> Any:
-        """One item of `getfieldidd` (for example ``"units"``), or None."""
+        """One item of `getfieldidd` (for example ``"units"``), or None.
+
+        Args:
+            field_name: The field's name.
+            item: The key in the field's description.
+        """
         return (self.getfieldidd(field_name) or {}).get(item)
 
     def getrange(self, field_name: str) -> dict[str, Any]:
-        """The numeric bounds the schema sets on a field."""
+        """The numeric bounds the schema sets on a field.
+
+        Args:
+            field_name: The field's name.
+
+        Returns:
+            The bounds it has among ``minimum``, ``maximum``,
+            ``exclusiveMinimum`` and ``exclusiveMaximum``.
+        """
         spec = self.getfieldidd(field_name) or {}
         bounds = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
         return {k: spec[k] for k in bounds if k in spec}
 
     def checkrange(self, field_name: str) -> bool:
-        """Whether the field's value is of the right type and within its range."""
+        """Whether the field's value is of the right type and within its range.
+
+        Args:
+            field_name: The field's name.
+        """
         from idfkit.validation import field_problem
 
         info = self._info_or_raise()
@@ -435,7 +481,11 @@ class IDFObject:
         return field_problem(info, key, self[field_name]) is None
 
     def get_referenced_object(self, field_name: str) -> IDFObject | None:
-        """The object a reference field names, or None."""
+        """The object a reference field names, or None.
+
+        Args:
+            field_name: The reference field's name.
+        """
         value = self[field_name]
         if self._doc is None or not value:
             return None
@@ -444,7 +494,12 @@ class IDFObject:
     def get_referring_objects(
         self, iddgroups: list[str] | None = None, fields: list[str] | None = None
     ) -> list[IDFObject]:
-        """The objects whose reference fields name this one."""
+        """The objects whose reference fields name this one.
+
+        Args:
+            iddgroups: Kept for idfkit's signature; every group is searched.
+            fields: Kept for idfkit's signature; every reference field is searched.
+        """
         if self._doc is None or not self.name:
             return []
         return [o for o in self._doc.get_referencing(self.name) if o is not self]

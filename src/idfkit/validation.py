@@ -51,6 +51,11 @@ def field_problem(info: ObjectType, key: str, value: Any) -> str | None:
     """Why ``value`` does not fit field ``key`` of ``info``, or None when it fits.
 
     Empty values always fit (EnergyPlus applies the default).
+
+    Args:
+        info: The object type.
+        key: The field's key, e.g. ``x_origin``.
+        value: The value to check.
     """
     if value is None or value == "":
         return None
@@ -96,7 +101,11 @@ def object_problems(obj: IDFObject) -> list[RangeError]:
 
 
 def validate_object(obj: IDFObject) -> None:
-    """Raise `RangeError` (one problem) or `ValidationFailedError` (several)."""
+    """Raise `RangeError` (one problem) or `ValidationFailedError` (several).
+
+    Args:
+        obj: The object whose field values are checked against the schema.
+    """
     problems = object_problems(obj)
     if len(problems) == 1:
         raise problems[0]
