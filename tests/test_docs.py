@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+import pkgutil
 import re
 import subprocess
 import sys
@@ -259,3 +260,142 @@ def test_the_notebook_shows_rounded_numbers_and_no_port(tmp_path: Path) -> None:
     [table] = [text for text in shown if "heating_kwh" in text]
     numbers = re.findall(r"\d+\.\d+", table)
     assert numbers and all(len(n.partition(".")[2]) == 1 for n in numbers), table
+
+
+def _public_modules() -> Iterator[types.ModuleType]:
+    """idfkit and every module under it whose dotted path has no private part."""
+    yield idfkit
+    for info in pkgutil.walk_packages(idfkit.__path__, "idfkit."):
+        if not any(part.startswith("_") for part in info.name.split(".")[1:]):
+            yield importlib.import_module(info.name)
+
+
+def _ours(obj: object) -> bool:
+    return str(getattr(obj, "__module__", None) or "").startswith("idfkit")
+
+
+def _public_functions() -> dict[str, tuple[Any, type | None]]:
+    """Every public function and method, by qualified name, with the class it is read on.
+
+    The names a public module exports (its ``__all__``, else the public names it
+    defines), and for each exported class the public methods it has from its own
+    classes (a private base's methods count: they are the class's API). A
+    constructor written by hand counts as the class's; one a dataclass writes
+    does not (its fields are the class's attributes).
+    """
+    found: dict[str, tuple[Any, type | None]] = {}
+    for module in _public_modules():
+        names = getattr(module, "__all__", None) or [
+            name
+            for name, value in vars(module).items()
+            if not name.startswith("_") and getattr(value, "__module__", None) == module.__name__
+        ]
+        for value in (getattr(module, name) for name in names):
+            if not _ours(value):
+                continue
+            if inspect.isfunction(value):
+                found.setdefault(f"{value.__module__}.{value.__qualname__}", (value, None))
+            elif inspect.isclass(value):
+                for klass in value.__mro__:
+                    if not _ours(klass):
+                        continue
+                    for name, member in vars(klass).items():
+                        if isinstance(member, staticmethod | classmethod):
+                            member = member.__func__
+                        if not inspect.isfunction(member) or not _ours(member):
+                            continue
+                        if name.startswith("_") and name != "__init__":
+                            continue
+                        if name.startswith("test_") or member.__code__.co_filename == "<string>":
+                            continue  # a contract suite's test cases; a dataclass's __init__
+                        where = f"{klass.__module__}.{member.__qualname__}"
+                        found.setdefault(where, (member, klass))
+    return found
+
+
+def _parameters(function: Any) -> list[str]:
+    names = list(inspect.signature(function).parameters)
+    return names[1:] if names[:1] in (["self"], ["cls"]) else names
+
+
+def _args_documented(docstring: str | None) -> set[str] | None:
+    """The names an ``Args:`` section documents (``*args`` as ``args``), None without one."""
+    lines = inspect.cleandoc(docstring or "").splitlines()
+    for at, line in enumerate(lines):
+        if line.strip() == "Args:":
+            indent = len(line) - len(line.lstrip())
+            names: set[str] = set()
+            for entry in lines[at + 1 :]:
+                if entry.strip() and len(entry) - len(entry.lstrip()) <= indent:
+                    break
+                match = re.match(r"\s*\*{0,2}(\w+)(?: \(.*\))?:", entry)
+                if match:
+                    names.add(match.group(1))
+            return names
+    return None
+
+
+def _undocumented(function: Any, klass: type | None) -> list[str]:
+    """The parameters (self and cls aside) that the docstring's ``Args:`` leaves out."""
+    docstring = function.__doc__
+    if function.__name__ == "__init__" and _args_documented(docstring) is None:
+        docstring = klass.__doc__ if klass else None  # a constructor's arguments may be the class's
+    documented = _args_documented(docstring) or set()
+    return [name for name in _parameters(function) if name not in documented]
+
+
+def _contracts() -> list[type]:
+    """The protocols the public modules define: their methods carry the contract."""
+    found: list[type] = []
+    for module in _public_modules():
+        for value in vars(module).values():
+            protocol = inspect.isclass(value) and getattr(value, "_is_protocol", False)
+            if protocol and _ours(value) and value not in found:
+                found.append(value)
+    return found
+
+
+def _follows_a_contract(function: Any, klass: type | None, contracts: list[type]) -> bool:
+    """True if the method implements a protocol's method whose ``Args:`` covers its parameters.
+
+    The contract is written once, on the interface (STYLE.md, 1): an
+    implementation's one-line docstring points there, and the protocol's
+    ``Args:`` documents the parameters both share.
+    """
+    if klass is None:
+        return False
+    name = function.__name__
+    for contract in contracts:
+        methods = {n for n, v in vars(contract).items() if not n.startswith("_") and callable(v)}
+        if name not in methods or not all(hasattr(klass, method) for method in methods):
+            continue
+        interface = vars(contract)[name]
+        same = _parameters(interface) == _parameters(function)
+        if same and not _undocumented(interface, contract):
+            return True
+    return False
+
+
+#: Left for the split of fs/s3.py (issue 18, item 1), which rewrites these methods'
+#: module: each entry must still be missing, so the list shrinks as they are documented.
+_S3_AWAITING_ARGS = {
+    "idfkit.simulation.fs.s3.S3FileSystem.read_each",
+    "idfkit.simulation.fs.s3.S3FileSystem.url",
+    "idfkit.simulation.fs.s3.S3FileSystem.versions_of",
+}
+
+
+@pytest.mark.standalone_model  # walks this project's model layer, not idfkit's
+def test_every_public_function_documents_its_parameters() -> None:
+    functions = _public_functions()
+    contracts = _contracts()
+    with_parameters = {name: pair for name, pair in functions.items() if _parameters(pair[0])}
+    assert len(with_parameters) > 300  # the walk reached the whole API
+    missing = {
+        name: gaps
+        for name, (function, klass) in with_parameters.items()
+        if (gaps := _undocumented(function, klass))
+        and not _follows_a_contract(function, klass, contracts)
+    }
+    assert set(missing) >= _S3_AWAITING_ARGS  # else drop the documented ones from the list
+    assert {name: gaps for name, gaps in missing.items() if name not in _S3_AWAITING_ARGS} == {}

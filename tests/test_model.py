@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -209,7 +210,7 @@ def test_epjson_read_with_preserve_formatting_is_written_back_verbatim_until_edi
         vertices[0]["vertex_x_coordinate"] = 9.0
         wall.vertices = vertices
 
-    edits = {
+    edits: dict[str, Callable[[IDFDocument], object]] = {
         "field": lambda doc: setattr(doc["Material"]["Wall Insulation"], "thickness", 0.3),
         "vertex": move_a_vertex,
         "added": lambda doc: doc.add("Zone", "Attic"),

@@ -25,6 +25,13 @@ class BatchResult(Sequence[SimulationResult]):
     Attributes:
         results: The results, in job order.
         total_runtime_seconds: Wall-clock seconds the whole batch took.
+
+    Args:
+        results: The results, in job order.
+        total_runtime_seconds: Wall-clock seconds the whole batch took.
+        labels: Each job's label, for `summary`; None leaves them blank.
+        errors: Why each job could not run ("" for a job that ran); None
+            when every job ran.
     """
 
     def __init__(

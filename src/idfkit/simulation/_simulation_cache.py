@@ -239,7 +239,11 @@ class SimulationCache:
 
     # -- lookups ---------------------------------------------------------------
     def contains(self, key: CacheKey) -> bool:
-        """Whether an entry stands for `key` (one existence check; files are checked by `get`)."""
+        """Whether an entry stands for `key` (one existence check; files are checked by `get`).
+
+        Args:
+            key: A key from `compute_key`.
+        """
         return self.fs.exists(self._pointer(key))
 
     def get(self, key: CacheKey) -> SimulationResult | None:
@@ -418,6 +422,10 @@ class SimulationCache:
 
         `simulate` stores through this: a cache that cannot be written never
         costs the caller a run that succeeded.
+
+        Args:
+            key: A key from `compute_key`.
+            result: The successful run to keep.
         """
         try:
             self.put(key, result)

@@ -85,7 +85,12 @@ class SimulationJob:
         cache: Any = None,
         on_progress: Callable[[SimulationProgress], Any] | None = None,
     ) -> SimulationResult:
-        """Run this job now, in this process; its `parameters` go into the run's manifest."""
+        """Run this job now, in this process; its `parameters` go into the run's manifest.
+
+        Args:
+            cache: A `SimulationCache`, as for `simulate`.
+            on_progress: A callable given each `SimulationProgress`, as for `simulate`.
+        """
         with job_context(JobContext(parameters=self.parameters)):
             return simulate(
                 self.model,

@@ -121,6 +121,11 @@ class _UsageError(Exception):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``idfkit-sim`` command line; returns its exit code.
+
+    Args:
+        argv: The arguments after the program name; None reads ``sys.argv``.
+    """
     try:
         return _main(argv)
     except KeyboardInterrupt:
@@ -154,7 +159,11 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 def exit_code_for(exc: BaseException) -> int | None:
-    """The documented exit code for an error, or None for a bug (shown as a traceback)."""
+    """The documented exit code for an error, or None for a bug (shown as a traceback).
+
+    Args:
+        exc: The error a command raised.
+    """
     if isinstance(exc, ImportError) and "pip install" in str(exc):
         return EXIT_TROUBLE  # an optional extra is missing: its message names it
     link: BaseException | None = exc

@@ -64,7 +64,18 @@ def run_demo(
     workers: int | None = None,
     plot: Path | None = Path("idfkit-demo.png"),
 ) -> int:
-    """Prepare, run and collect the study; print the table; write the plot. Returns an exit code."""
+    """Prepare, run and collect the study; print the table; write the plot. Returns an exit code.
+
+    Args:
+        location: A storage URL (``s3://bucket/prefix``, ``az://...``) to
+            keep the study in; None uses ``bucket``, else an embedded S3 server.
+        endpoint_url: The S3 endpoint (for ``az://``, the account's URL).
+        bucket: An S3 bucket, when no ``location`` is given.
+        prefix: The key prefix within ``bucket`` or the embedded server.
+        variants: How many insulation thicknesses to simulate (at most eight).
+        workers: Simulations run at once; None: one per CPU.
+        plot: The PNG file to write the plot to; None writes none.
+    """
     with _storage(location, endpoint_url, bucket, prefix) as (fs, where):
         print(f"Study location: {where}")
         config = find_energyplus()
@@ -91,7 +102,12 @@ def run_demo(
 
 
 def set_insulation(doc: IDFDocument, parameters: Mapping[str, Any]) -> None:
-    """Set the wall and roof insulation thickness to ``parameters["insulation_cm"]`` centimetres."""
+    """Set the wall and roof insulation thickness to ``parameters["insulation_cm"]`` centimetres.
+
+    Args:
+        doc: The job's copy of the model.
+        parameters: The job's parameters.
+    """
     doc["Material"]["Wall Insulation"].thickness = parameters["insulation_cm"] / 100
 
 
@@ -113,7 +129,11 @@ def demo_jobs(count: int, weather: Path) -> list[SimulationJob]:
 
 
 def study_table(collection: Collection) -> list[dict[str, Any]]:
-    """The rows the demo prints: the variant, its parameter, status and key metrics."""
+    """The rows the demo prints: the variant, its parameter, status and key metrics.
+
+    Args:
+        collection: The collected study.
+    """
     return [
         {heading: record.get(column) for column, heading in SHOWN}
         for record in collection.records()

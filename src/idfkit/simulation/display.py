@@ -14,7 +14,12 @@ __all__ = ["cell_text", "pairs_to_html", "rows_to_html", "rows_to_text"]
 
 
 def cell_text(value: Any, *, missing: str = "") -> str:
-    """One value as a table shows it: floats to two decimals, None as `missing`."""
+    """One value as a table shows it: floats to two decimals, None as `missing`.
+
+    Args:
+        value: The cell's value.
+        missing: The text for None.
+    """
     if value is None:
         return missing
     if isinstance(value, float):

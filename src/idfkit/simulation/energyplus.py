@@ -42,6 +42,9 @@ class EnergyPlusConfig:
     def from_path(cls, path: str | Path) -> EnergyPlusConfig:
         """The installation at `path`: its folder or its `energyplus` program.
 
+        Args:
+            path: The install folder, or the `energyplus` program in it.
+
         Raises:
             EnergyPlusNotFoundError: No EnergyPlus program is there.
         """
@@ -105,14 +108,23 @@ class EnergyPlusConfig:
         return folder if folder.is_dir() else None
 
     def transition_exe(self, from_version: Version, to_version: Version) -> Path | None:
-        """The program that moves a model from one version to the next, if present."""
+        """The program that moves a model from one version to the next, if present.
+
+        Args:
+            from_version: The model's version.
+            to_version: The next version.
+        """
         if self.version_updater_dir is None:
             return None
         name = f"Transition-V{_dashed(from_version)}-to-V{_dashed(to_version)}{_EXE_SUFFIX}"
         return _present(self.version_updater_dir / name)
 
     def transition_idd(self, version: Version) -> Path | None:
-        """The data dictionary of an older version, used by the transition programs."""
+        """The data dictionary of an older version, used by the transition programs.
+
+        Args:
+            version: The older version.
+        """
         if self.version_updater_dir is None:
             return None
         return _present(self.version_updater_dir / f"V{_dashed(version)}-Energy+.idd")

@@ -15,7 +15,11 @@ def example_models() -> list[str]:
 
 
 def example_model(name: str = "box") -> Path:
-    """The path of a shipped model; ``ValueError`` lists the names for an unknown one."""
+    """The path of a shipped model; ``ValueError`` lists the names for an unknown one.
+
+    Args:
+        name: The model's name (``"box"``; `example_models` lists them all).
+    """
     path = Path(str(resources.files("idfkit.simulation") / "data" / f"{name}.idf"))
     if not path.is_file():
         raise ValueError(f"no example model {name!r}; available: {', '.join(example_models())}")

@@ -86,6 +86,12 @@ class ConcurrentRunError(StorageError, FileExistsError):
     The folder now belongs to the run named by ``other_run_id`` (started at
     ``other_started_at`` on ``other_host``, as far as its marker or manifest
     says); this run's result was not published.
+
+    Args:
+        message: What happened, naming the folder.
+        other_run_id: The run that holds the folder now ("" if unknown).
+        other_started_at: When that run started ("" if unknown).
+        other_host: The host it ran on ("" if unknown).
     """
 
     def __init__(

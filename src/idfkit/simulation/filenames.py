@@ -104,7 +104,12 @@ def output_name(kind: OutputKind, prefix: str = "eplus", suffix: OutputSuffix = 
 
 
 def output_names(prefix: str = "eplus", suffix: OutputSuffix = "C") -> dict[OutputKind, str]:
-    """Every kind's file name for one prefix and suffix style."""
+    """Every kind's file name for one prefix and suffix style.
+
+    Args:
+        prefix: The output prefix (EnergyPlus's `-p`).
+        suffix: The suffix style (EnergyPlus's `-s`): `"L"`, `"C"` or `"D"`.
+    """
     return {kind: output_name(kind, prefix, suffix) for kind in _KINDS}
 
 

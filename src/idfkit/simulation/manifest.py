@@ -206,6 +206,11 @@ class RunManifest(BaseModel):
         return self
 
     def file(self, name: str) -> ManifestFile | None:
+        """The entry of one listed file, or None when the run did not list it.
+
+        Args:
+            name: The file's name relative to the run folder.
+        """
         return next((f for f in self.files if f.name == name), None)
 
     def to_json(self) -> str:

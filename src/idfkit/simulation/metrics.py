@@ -61,12 +61,21 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 def sql_names(output_prefix: str) -> tuple[str, ...]:
-    """The names a run's SQLite file may have, one per output-name style (``-s``)."""
+    """The names a run's SQLite file may have, one per output-name style (``-s``).
+
+    Args:
+        output_prefix: The run's output prefix (``-p``).
+    """
     return (f"{output_prefix}out.sql", f"{output_prefix}.sql", f"{output_prefix}-out.sql")
 
 
 def sql_output(run_dir: Path, output_prefix: str) -> Path | None:
-    """The run's SQLite file in ``run_dir``, whatever output-name style EnergyPlus used."""
+    """The run's SQLite file in ``run_dir``, whatever output-name style EnergyPlus used.
+
+    Args:
+        run_dir: The local run folder.
+        output_prefix: The run's output prefix (``-p``).
+    """
     return next((run_dir / n for n in sql_names(output_prefix) if (run_dir / n).is_file()), None)
 
 

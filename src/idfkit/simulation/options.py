@@ -117,6 +117,9 @@ class RunOptions:
 
         Names that are not options are ignored, so a job or a parsed command
         line can be passed as it is.
+
+        Args:
+            values: A mapping, or an object with the options as attributes.
         """
         if isinstance(values, dict):
             found = {k: v for k, v in values.items() if k in cls.names()}
@@ -126,7 +129,11 @@ class RunOptions:
 
     @classmethod
     def help(cls, name: str) -> str:
-        """The one-line description of an option."""
+        """The one-line description of an option.
+
+        Args:
+            name: The option's name, e.g. ``"timeout"``.
+        """
         return str(next(f for f in fields(cls) if f.name == name).metadata["help"])
 
     def as_dict(self) -> dict[str, Any]:

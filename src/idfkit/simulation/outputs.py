@@ -40,13 +40,21 @@ class OutputVariableIndex:
     def from_files(
         cls, rdd_path: str | Path, mdd_path: str | Path | None = None
     ) -> OutputVariableIndex:
-        """Read an `.rdd` file and, optionally, an `.mdd` file."""
+        """Read an `.rdd` file and, optionally, an `.mdd` file.
+
+        Args:
+            rdd_path: The `.rdd` file (the variables).
+            mdd_path: The `.mdd` file (the meters); None for no meters.
+        """
         meters = parse_mdd_file(mdd_path) if mdd_path is not None else ()
         return cls(parse_rdd_file(rdd_path), meters)
 
     @classmethod
     def from_simulation(cls, result: _HasDictionaries) -> OutputVariableIndex:
         """Read the `.rdd` and `.mdd` files of a simulation result.
+
+        Args:
+            result: A `SimulationResult`.
 
         Raises:
             FileNotFoundError: the run wrote no `.rdd` file; a `ResultNotFoundError`
@@ -70,12 +78,20 @@ class OutputVariableIndex:
         return [*self.variables, *self.meters]
 
     def search(self, pattern: str) -> list[OutputVariable | OutputMeter]:
-        """Variables, then meters, whose name matches a regular expression (case-insensitive)."""
+        """Variables, then meters, whose name matches a regular expression (case-insensitive).
+
+        Args:
+            pattern: The regular expression, searched anywhere in the name.
+        """
         regex = re.compile(pattern, re.IGNORECASE)
         return [item for item in self._all() if regex.search(item.name)]
 
     def filter_by_units(self, units: str) -> list[OutputVariable | OutputMeter]:
-        """Variables, then meters, reported in `units` (case-insensitive)."""
+        """Variables, then meters, reported in `units` (case-insensitive).
+
+        Args:
+            units: The units, e.g. `"C"` or `"J"`.
+        """
         wanted = units.lower()
         return [item for item in self._all() if item.units.lower() == wanted]
 

@@ -72,11 +72,20 @@ class ProgressParser:
         self._job_label: str | None = None
 
     def set_job_context(self, index: int, label: str) -> None:
-        """Tag every later event with a batch job's index and label."""
+        """Tag every later event with a batch job's index and label.
+
+        Args:
+            index: The job's position in the batch.
+            label: The job's label.
+        """
         self._job_index, self._job_label = index, label
 
     def parse_line(self, line: str) -> SimulationProgress | None:
-        """The progress one line reports, or None."""
+        """The progress one line reports, or None.
+
+        Args:
+            line: One line of EnergyPlus's standard output.
+        """
         text = line.strip()
         event = self._event(text)
         if event is None:

@@ -287,6 +287,9 @@ class SimulationResult:
         backend each file is downloaded again and hashed, whatever the local
         download cache holds.
 
+        Args:
+            deep: Also check each file's SHA-256, reading its content.
+
         Raises:
             IncompleteResultError: Naming every file that is missing or wrong.
         """
@@ -314,7 +317,11 @@ class SimulationResult:
 
     # -- files -----------------------------------------------------------
     def output_name(self, kind: OutputKind) -> str:
-        """The file name of one output kind (e.g. `"sql"`) in this run's naming style."""
+        """The file name of one output kind (e.g. `"sql"`) in this run's naming style.
+
+        Args:
+            kind: Which output, as for `idfkit.simulation.filenames.output_name`.
+        """
         return output_name(kind, *self._resolved_naming())
 
     def _path(self, name: str) -> str:
@@ -345,6 +352,9 @@ class SimulationResult:
         against it first (on local disk too; the digest is remembered while
         the file stays unchanged).
 
+        Args:
+            name: The file's name relative to the run folder.
+
         Raises:
             IncompleteResultError: The file is missing or differs from its
                 manifest entry.
@@ -369,7 +379,11 @@ class SimulationResult:
         )
 
     def read_text(self, name: str) -> str:
-        """A small output file (e.g. the .err) as text, checked against the manifest."""
+        """A small output file (e.g. the .err) as text, checked against the manifest.
+
+        Args:
+            name: The file's name relative to the run folder.
+        """
         return self.local_path(name).read_text(encoding="utf-8", errors="replace")
 
     def _output_path(self, *kinds: OutputKind) -> Path | None:

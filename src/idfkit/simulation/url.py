@@ -30,6 +30,11 @@ def filesystem_from_url(url: str | Path, **options: Any) -> FileSystem:
     `LocalFileSystem` rooted there. Other schemes go through fsspec when it
     is installed (``memory://``, ``abfs://``, ...).
 
+    Args:
+        url: The URL, or a local path.
+        **options: Passed to the backend's constructor (for fsspec, its
+            storage options).
+
     Raises:
         ValueError: A cloud URL without a bucket (container), or with an
             invalid bucket name or prefix.

@@ -170,7 +170,11 @@ class ObjectStoreFileSystem:
         return self.prefix + normalize_path(path)
 
     def url(self, path: str | Path = "") -> str:
-        """The URL of a path (``az://container/key`` or ``gs://bucket/key``)."""
+        """The URL of a path (``az://container/key`` or ``gs://bucket/key``).
+
+        Args:
+            path: A path relative to the backend's root ("" for the root).
+        """
         return f"{self.scheme}://{self.container}/{self._key(path)}"
 
     def _require_file_key(self, path: str | Path) -> str:

@@ -38,39 +38,82 @@ class AsyncFileSystem(Protocol):
     """
 
     async def read_bytes(self, path: str | Path) -> bytes:
-        """The whole content of a file. `FileNotFoundError` if absent."""
+        """The whole content of a file. `FileNotFoundError` if absent.
+
+        Args:
+            path: The file, relative to the backend's root.
+        """
         ...
 
     async def write_bytes(self, path: str | Path, data: bytes) -> None:
-        """Create or replace a file; readers see the old content or the new one."""
+        """Create or replace a file; readers see the old content or the new one.
+
+        Args:
+            path: The file, relative to the backend's root.
+            data: The new content.
+        """
         ...
 
     async def read_text(self, path: str | Path, encoding: str = "utf-8") -> str:
-        """`read_bytes` decoded with `encoding`."""
+        """`read_bytes` decoded with `encoding`.
+
+        Args:
+            path: The file, relative to the backend's root.
+            encoding: The text encoding of the file.
+        """
         ...
 
     async def write_text(self, path: str | Path, text: str, encoding: str = "utf-8") -> None:
-        """`write_bytes` of `text` encoded with `encoding`."""
+        """`write_bytes` of `text` encoded with `encoding`.
+
+        Args:
+            path: The file, relative to the backend's root.
+            text: The new content.
+            encoding: The text encoding to write it in.
+        """
         ...
 
     async def exists(self, path: str | Path) -> bool:
-        """True for an existing file or non-empty directory; False only for not found."""
+        """True for an existing file or non-empty directory; False only for not found.
+
+        Args:
+            path: A file or directory, relative to the backend's root.
+        """
         ...
 
     async def makedirs(self, path: str | Path, *, exist_ok: bool = False) -> None:
-        """Prepare a directory. `FileExistsError` if it exists and not `exist_ok`."""
+        """Prepare a directory. `FileExistsError` if it exists and not `exist_ok`.
+
+        Args:
+            path: The directory, relative to the backend's root.
+            exist_ok: Accept a directory that already exists.
+        """
         ...
 
     async def copy(self, src: str | Path, dst: str | Path) -> None:
-        """Copy one file within this backend. `FileNotFoundError` names `src`."""
+        """Copy one file within this backend. `FileNotFoundError` names `src`.
+
+        Args:
+            src: The file to copy.
+            dst: The copy's path; a file there is replaced.
+        """
         ...
 
     async def glob(self, path: str | Path, pattern: str) -> list[str]:
-        """Sorted paths of the names directly inside `path` that match `pattern`."""
+        """Sorted paths of the names directly inside `path` that match `pattern`.
+
+        Args:
+            path: The directory to look in ("" for the root).
+            pattern: A shell-style pattern (`*.sql`) matched against each name.
+        """
         ...
 
     async def remove(self, path: str | Path) -> None:
-        """Delete one file. `FileNotFoundError` if it does not exist."""
+        """Delete one file. `FileNotFoundError` if it does not exist.
+
+        Args:
+            path: The file, relative to the backend's root.
+        """
         ...
 
 

@@ -104,7 +104,11 @@ class FileSystem(Protocol):
     """Where simulation inputs and results are kept (see the module docstring)."""
 
     def read_bytes(self, path: str | Path) -> bytes:
-        """The whole content of a file. ``FileNotFoundError`` if absent."""
+        """The whole content of a file. ``FileNotFoundError`` if absent.
+
+        Args:
+            path: The file, relative to the backend's root.
+        """
         ...
 
     def write_bytes(self, path: str | Path, data: bytes) -> None:
@@ -112,35 +116,73 @@ class FileSystem(Protocol):
 
         Readers never see a partly written file: they see the old content or
         the new one.
+
+        Args:
+            path: The file, relative to the backend's root.
+            data: The new content.
         """
         ...
 
     def read_text(self, path: str | Path, encoding: str = "utf-8") -> str:
-        """``read_bytes`` decoded with ``encoding``."""
+        """``read_bytes`` decoded with ``encoding``.
+
+        Args:
+            path: The file, relative to the backend's root.
+            encoding: The text encoding of the file.
+        """
         ...
 
     def write_text(self, path: str | Path, text: str, encoding: str = "utf-8") -> None:
-        """``write_bytes`` of ``text`` encoded with ``encoding``."""
+        """``write_bytes`` of ``text`` encoded with ``encoding``.
+
+        Args:
+            path: The file, relative to the backend's root.
+            text: The new content.
+            encoding: The text encoding to write it in.
+        """
         ...
 
     def exists(self, path: str | Path) -> bool:
-        """True for an existing file or non-empty directory; False only for not found."""
+        """True for an existing file or non-empty directory; False only for not found.
+
+        Args:
+            path: A file or directory, relative to the backend's root.
+        """
         ...
 
     def makedirs(self, path: str | Path, *, exist_ok: bool = False) -> None:
-        """Prepare a directory. ``FileExistsError`` if it exists and not ``exist_ok``."""
+        """Prepare a directory. ``FileExistsError`` if it exists and not ``exist_ok``.
+
+        Args:
+            path: The directory, relative to the backend's root.
+            exist_ok: Accept a directory that already exists.
+        """
         ...
 
     def copy(self, src: str | Path, dst: str | Path) -> None:
-        """Copy one file within this backend. ``FileNotFoundError`` names ``src``."""
+        """Copy one file within this backend. ``FileNotFoundError`` names ``src``.
+
+        Args:
+            src: The file to copy.
+            dst: The copy's path; a file there is replaced.
+        """
         ...
 
     def glob(self, path: str | Path, pattern: str) -> list[str]:
-        """Sorted paths of the names directly inside ``path`` that match ``pattern``."""
+        """Sorted paths of the names directly inside ``path`` that match ``pattern``.
+
+        Args:
+            path: The directory to look in ("" for the root).
+            pattern: A shell-style pattern (``*.sql``) matched against each name.
+        """
         ...
 
     def remove(self, path: str | Path) -> None:
-        """Delete one file. ``FileNotFoundError`` if it does not exist."""
+        """Delete one file. ``FileNotFoundError`` if it does not exist.
+
+        Args:
+            path: The file, relative to the backend's root.
+        """
         ...
 
 
@@ -151,6 +193,10 @@ class SupportsLocalTransfer(Protocol):
     def put_file(self, local_path: str | Path, path: str | Path) -> str | None:
         """Upload a local file to ``path``, reading it in pieces.
 
+        Args:
+            local_path: The file on local disk.
+            path: Where it goes on the backend.
+
         Returns:
             The SHA-256 hex digest of the uploaded content when the backend
             computed it while reading the file (so that the caller need not
@@ -159,7 +205,12 @@ class SupportsLocalTransfer(Protocol):
         ...
 
     def get_file(self, path: str | Path, local_path: str | Path) -> None:
-        """Download ``path`` to a local file, writing it in pieces."""
+        """Download ``path`` to a local file, writing it in pieces.
+
+        Args:
+            path: The file on the backend.
+            local_path: Where it goes on local disk; a file there is replaced.
+        """
         ...
 
 
@@ -215,7 +266,11 @@ class SupportsConditionalWrite(Protocol):
         ...
 
     def version(self, path: str | Path) -> str | None:
-        """The current version token of a file (as ``write_bytes_if`` returns), None if absent."""
+        """The current version token of a file (as ``write_bytes_if`` returns), None if absent.
+
+        Args:
+            path: The file, relative to the backend's root.
+        """
         ...
 
 
@@ -230,6 +285,9 @@ class SupportsStat(Protocol):
         ``FileInfo.sha256``; publishing uses it to make sure that the files
         under a manifest are the ones that manifest describes, even when two
         runs write the same folder at once.
+
+        Args:
+            path: The file, relative to the backend's root.
         """
         ...
 
@@ -271,7 +329,11 @@ def store_identity(fs: object) -> str | None:
 
 
 def normalize_path(path: PathLike) -> str:
-    """The canonical relative form of ``path``; ``ValueError`` if it leaves the root."""
+    """The canonical relative form of ``path``; ``ValueError`` if it leaves the root.
+
+    Args:
+        path: A path relative to a backend's root (``\\`` counts as ``/``).
+    """
     text = os.fspath(path) if isinstance(path, PurePath) else path
     if not isinstance(text, str):
         raise TypeError(f"a path must be a str or PurePath, not {type(path).__name__}")
@@ -296,7 +358,11 @@ def normalize_path(path: PathLike) -> str:
 
 
 def join(*parts: PathLike) -> str:
-    """Join path pieces with ``/`` and normalize the result."""
+    """Join path pieces with ``/`` and normalize the result.
+
+    Args:
+        *parts: The pieces, in order; empty ones are skipped.
+    """
     return normalize_path("/".join(os.fspath(p) for p in parts if os.fspath(p)))
 
 
@@ -316,6 +382,12 @@ def matching_paths(folder: str, names: Iterable[str], pattern: str, *, where: st
 
     A name that no path can stand for (it would normalize to another path or
     be refused) is left out and logged once per ``where`` and name.
+
+    Args:
+        folder: The normalized folder the names are in ("" for the root).
+        names: The names found directly inside it, as the store lists them.
+        pattern: A shell-style pattern matched against each name.
+        where: What is listing (a backend's name), for the log message.
     """
     out: set[str] = set()
     for name in names:
@@ -345,6 +417,11 @@ def _skip_once(where: str, name: str) -> None:
 def upload_file(fs: FileSystem, local_path: str | Path, path: str | Path) -> str:
     """Copy a local file to ``fs``, streamed when the backend can.
 
+    Args:
+        fs: The backend to write to.
+        local_path: The file on local disk.
+        path: Where it goes on ``fs``.
+
     Returns:
         The SHA-256 hex digest of the file, computed while it was read for the
         upload when the backend allows, so the file is read once.
@@ -358,7 +435,11 @@ def upload_file(fs: FileSystem, local_path: str | Path, path: str | Path) -> str
 
 
 def sha256_file(path: Path) -> str:
-    """The SHA-256 hex digest of a local file, read in pieces."""
+    """The SHA-256 hex digest of a local file, read in pieces.
+
+    Args:
+        path: The file on local disk.
+    """
     with path.open("rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
@@ -368,6 +449,9 @@ class HashingReader:
 
     For copies that hash what they copy (a local write, a managed S3
     upload); it is not seekable, so readers take it in order.
+
+    Args:
+        raw: The open binary file to read from.
     """
 
     def __init__(self, raw: IO[bytes]) -> None:
@@ -375,6 +459,11 @@ class HashingReader:
         self.digest = hashlib.sha256()
 
     def read(self, size: int = -1) -> bytes:
+        """The next piece of the file, added to the digest.
+
+        Args:
+            size: At most this many bytes (-1: the rest of the file).
+        """
         chunk = self.raw.read(size)
         self.digest.update(chunk)
         return chunk
@@ -387,6 +476,11 @@ def download_file(fs: FileSystem, path: str | Path, local_path: str | Path) -> N
     """Copy a file from ``fs`` to local disk, streamed when the backend can.
 
     The local file appears whole or not at all.
+
+    Args:
+        fs: The backend to read from.
+        path: The file on ``fs``.
+        local_path: Where it goes on local disk; a file there is replaced.
     """
     target = Path(local_path)
     partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
@@ -402,7 +496,12 @@ def download_file(fs: FileSystem, path: str | Path, local_path: str | Path) -> N
 
 
 def file_info(fs: FileSystem, path: str | Path) -> FileInfo | None:
-    """Size and version of a file when the backend can tell without a download."""
+    """Size and version of a file when the backend can tell without a download.
+
+    Args:
+        fs: The backend.
+        path: The file on ``fs``.
+    """
     return fs.stat(path) if isinstance(fs, SupportsStat) else None
 
 

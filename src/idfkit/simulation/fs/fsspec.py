@@ -49,7 +49,12 @@ def _fsspec() -> Any:
 
 
 class FsspecFileSystem:
-    """A FileSystem over an ``fsspec.AbstractFileSystem``, rooted at ``root`` on it."""
+    """A FileSystem over an ``fsspec.AbstractFileSystem``, rooted at ``root`` on it.
+
+    Args:
+        fs: The fsspec filesystem (an ``fsspec.AbstractFileSystem``).
+        root: The folder on it below which every path lives ("" for its top).
+    """
 
     def __init__(self, fs: Any, root: str = "") -> None:
         self.fs = fs
@@ -57,7 +62,12 @@ class FsspecFileSystem:
 
     @classmethod
     def from_url(cls, url: str, **storage_options: Any) -> FsspecFileSystem:
-        """E.g. ``FsspecFileSystem.from_url("gs://bucket/prefix", token=...)``."""
+        """E.g. ``FsspecFileSystem.from_url("gs://bucket/prefix", token=...)``.
+
+        Args:
+            url: An fsspec URL; its path becomes the root.
+            **storage_options: Passed to the fsspec filesystem (credentials, ...).
+        """
         fs, root = _fsspec().core.url_to_fs(url, **storage_options)
         return cls(fs, root)
 

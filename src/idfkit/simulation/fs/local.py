@@ -41,6 +41,9 @@ class LocalFileSystem:
     the working directory). With a root, they follow the relative-path
     contract of `idfkit.simulation.fs.base`, and a path that leads
     outside the root through a symbolic link is refused like ``..``.
+
+    Args:
+        root: The folder that confines every path; None for plain local paths.
     """
 
     def __init__(self, root: str | Path | None = None) -> None:

@@ -44,7 +44,11 @@ class CSVResult:
 
     @classmethod
     def from_file(cls, path: str | Path) -> CSVResult:
-        """Read a CSV file written by EnergyPlus or ReadVarsESO."""
+        """Read a CSV file written by EnergyPlus or ReadVarsESO.
+
+        Args:
+            path: The CSV file.
+        """
         return cls.from_string(Path(path).read_text(encoding="utf-8", errors="replace"))
 
     @classmethod
@@ -53,6 +57,9 @@ class CSVResult:
 
         A cell that is blank, missing (a short row) or not a number (`N/A`)
         reads as 0.0, as in idfkit.
+
+        Args:
+            text: The CSV text.
         """
         reader = csv.reader(io.StringIO(text))
         header = next(reader, None)
@@ -75,6 +82,10 @@ class CSVResult:
         """The first column of that variable (and key), matched case-insensitively.
 
         A meter may be named in full (`"Electricity:Facility"`).
+
+        Args:
+            variable_name: The output variable or meter name.
+            key_value: The key (a zone, a surface...); None takes any key.
         """
         name = variable_name.lower()
         key = key_value.lower() if key_value is not None else None

@@ -58,7 +58,11 @@ class ErrorReport:
 
     @classmethod
     def from_string(cls, text: str) -> ErrorReport:
-        """Parse the text of an `.err` file."""
+        """Parse the text of an `.err` file.
+
+        Args:
+            text: The file's text.
+        """
         buckets: dict[str, list[tuple[str, list[str]]]] = {
             "Fatal": [],
             "Severe": [],
@@ -99,7 +103,11 @@ class ErrorReport:
 
     @classmethod
     def from_file(cls, path: str | Path) -> ErrorReport:
-        """Parse an `.err` file (undecodable bytes are replaced)."""
+        """Parse an `.err` file (undecodable bytes are replaced).
+
+        Args:
+            path: The `.err` file.
+        """
         return cls.from_string(Path(path).read_text(encoding="utf-8", errors="replace"))
 
     @property
@@ -173,7 +181,11 @@ class ErrorReport:
 
 
 def parse_err(text: str) -> ErrorReport:
-    """Parse the text of an `.err` file: `ErrorReport.from_string(text)`."""
+    """Parse the text of an `.err` file: `ErrorReport.from_string(text)`.
+
+    Args:
+        text: The file's text.
+    """
     return ErrorReport.from_string(text)
 
 
@@ -183,6 +195,9 @@ def first_cause(summary: str) -> str:
     The first severe message (EnergyPlus's fatal message mostly says only that
     earlier errors stop the run), else the first fatal one, else the first line
     of what EnergyPlus said; never the counts line (``Fatal: 1, Severe: 1, ...``).
+
+    Args:
+        summary: The error summary of a failed run (as `SimulationError` carries).
     """
     lines = [line.strip() for line in summary.splitlines() if line.strip()]
     messages = [line for line in lines if not _COUNTS.match(line) and line not in _OUTCOMES]

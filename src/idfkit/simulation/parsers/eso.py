@@ -78,7 +78,14 @@ class ESOColumn:
     def plot(
         self, ax: Any = None, *, backend: Any = None, title: str | None = None, **kwargs: Any
     ) -> Any:
-        """Draw the column and return the figure (see `TimeSeriesResult.plot`)."""
+        """Draw the column and return the figure (see `TimeSeriesResult.plot`).
+
+        Args:
+            ax: A matplotlib Axes to draw on, with matplotlib.
+            backend: A `PlotBackend`; by default `get_default_backend()`.
+            title: The plot title; by default `"<key>: <variable>"`.
+            **kwargs: Passed to matplotlib's `Axes.plot`.
+        """
         v = self.variable
         name = v.key_value or v.variable_name
         default_title = f"{v.key_value}: {v.variable_name}" if v.key_value else v.variable_name
@@ -117,14 +124,32 @@ class ESOResult:
 
     @classmethod
     def from_bytes(cls, data: bytes, *, eager: bool = False) -> ESOResult:
+        """Read a file's bytes.
+
+        Args:
+            data: The file's bytes.
+            eager: Read the data lines now rather than on first use.
+        """
         return cls(data, eager=eager)
 
     @classmethod
     def from_string(cls, text: str, *, eager: bool = False) -> ESOResult:
+        """Read a file's text.
+
+        Args:
+            text: The file's text.
+            eager: Read the data lines now rather than on first use.
+        """
         return cls(text.encode("utf-8"), eager=eager)
 
     @classmethod
     def from_file(cls, path: str | Path, *, eager: bool = False) -> ESOResult:
+        """Read a local `.eso` or `.mtr` file.
+
+        Args:
+            path: The file.
+            eager: Read the data lines now rather than on first use.
+        """
         return cls(Path(path).read_bytes(), eager=eager)
 
     @property
@@ -140,7 +165,13 @@ class ESOResult:
     def get_variable(
         self, variable_name: str, key_value: str | None = None, frequency: str | None = None
     ) -> ESOVariable | None:
-        """The first dictionary entry that matches (case-insensitive), or None."""
+        """The first dictionary entry that matches (case-insensitive), or None.
+
+        Args:
+            variable_name: The output variable or meter name.
+            key_value: The key (a zone, a surface...); None or `"*"` takes any key.
+            frequency: `"Hourly"`, `"Daily"`, ...; None takes any.
+        """
         return next(self._matching(variable_name, key_value, frequency), None)
 
     def get_column(
@@ -150,7 +181,15 @@ class ESOResult:
         frequency: str | None = None,
         environment_index: int | None = None,
     ) -> ESOColumn | None:
-        """The matching column of one environment (by default the last one), or None."""
+        """The matching column of one environment (by default the last one), or None.
+
+        Args:
+            variable_name: The output variable or meter name.
+            key_value: The key (a zone, a surface...); None or `"*"` takes any key.
+            frequency: `"Hourly"`, `"Daily"`, ...; None takes any.
+            environment_index: The environment's position in `environments`;
+                None takes the last one that reports the variable.
+        """
         wanted = {v.report_id for v in self._matching(variable_name, key_value, frequency)}
         found = [c for c in self.columns if c.variable.report_id in wanted]
         if environment_index is None:
@@ -170,6 +209,12 @@ class ESOResult:
         environment_index: int | None = None,
     ) -> pd.DataFrame:
         """`get_column(...)` as a one-column DataFrame (needs pandas).
+
+        Args:
+            variable_name: As for `get_column`.
+            key_value: As for `get_column`.
+            frequency: As for `get_column`.
+            environment_index: As for `get_column`.
 
         Raises:
             UnknownVariableError: (a `KeyError`) no such column.

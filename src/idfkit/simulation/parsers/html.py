@@ -73,12 +73,21 @@ class HTMLResult:
 
     @classmethod
     def from_file(cls, path: Path | str, encoding: str = "latin-1") -> HTMLResult:
-        """Read a report file."""
+        """Read a report file.
+
+        Args:
+            path: The `.htm` or `.html` file.
+            encoding: Its text encoding.
+        """
         return cls.from_string(Path(path).read_text(encoding=encoding, errors="replace"))
 
     @classmethod
     def from_string(cls, html: str) -> HTMLResult:
-        """Parse the text of a report."""
+        """Parse the text of a report.
+
+        Args:
+            html: The report's HTML.
+        """
         parser = _TableParser()
         parser.feed(html)
         parser.close()
@@ -94,11 +103,19 @@ class HTMLResult:
         return len(self.tables)
 
     def tablebyindex(self, index: int) -> HTMLTable | None:
-        """The table at zero-based `index`, or None (also for a negative index)."""
+        """The table at zero-based `index`, or None (also for a negative index).
+
+        Args:
+            index: The table's position in the report.
+        """
         return self.tables[index] if 0 <= index < len(self.tables) else None
 
     def tablebyname(self, name: str) -> HTMLTable | None:
-        """The first table whose title contains `name` (case-insensitive), or None."""
+        """The first table whose title contains `name` (case-insensitive), or None.
+
+        Args:
+            name: Part of the table's title.
+        """
         wanted = name.lower()
         return next((t for t in self.tables if wanted in t.title.lower()), None)
 
@@ -110,12 +127,19 @@ class HTMLResult:
         `"Annual Building Utility Performance Summary"` and
         `"AnnualBuildingUtilityPerformanceSummary"` give the same tables.
         `tables_in_report` gives a report's tables as EnergyPlus lists them.
+
+        Args:
+            report_name: Part of the group's name.
         """
         wanted = _squashed(report_name)
         return [t for t in self.tables if wanted in _squashed(t.report_name)]
 
     def tables_in_report(self, report: str) -> list[HTMLTable]:
-        """Every table under one `Report:` heading (named as displayed or as in the SQL file)."""
+        """Every table under one `Report:` heading (named as displayed or as in the SQL file).
+
+        Args:
+            report: The report's name.
+        """
         wanted = _squashed(report)
         return [t for t in self.tables if _squashed(t.report) == wanted]
 

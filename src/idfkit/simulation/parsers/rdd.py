@@ -72,7 +72,11 @@ class OutputMeter:
 
 
 def parse_rdd(text: str) -> tuple[OutputVariable, ...]:
-    """The variables listed in the text of an `.rdd` file."""
+    """The variables listed in the text of an `.rdd` file.
+
+    Args:
+        text: The file's text.
+    """
     found: dict[str, OutputVariable] = {}
     for line in text.splitlines():
         if (m := _IDF_STYLE.match(line.strip())) is not None and m["type"] == "Variable":
@@ -89,7 +93,11 @@ def parse_rdd(text: str) -> tuple[OutputVariable, ...]:
 
 
 def parse_mdd(text: str) -> tuple[OutputMeter, ...]:
-    """The meters listed in the text of an `.mdd` file (each once; cumulative forms left out)."""
+    """The meters listed in the text of an `.mdd` file (each once; cumulative forms left out).
+
+    Args:
+        text: The file's text.
+    """
     found: dict[str, OutputMeter] = {}
     cumulative = 0
     for line in text.splitlines():
@@ -108,10 +116,18 @@ def parse_mdd(text: str) -> tuple[OutputMeter, ...]:
 
 
 def parse_rdd_file(path: str | Path) -> tuple[OutputVariable, ...]:
-    """`parse_rdd` over a file."""
+    """`parse_rdd` over a file.
+
+    Args:
+        path: The `.rdd` file.
+    """
     return parse_rdd(Path(path).read_text(encoding="utf-8", errors="replace"))
 
 
 def parse_mdd_file(path: str | Path) -> tuple[OutputMeter, ...]:
-    """`parse_mdd` over a file."""
+    """`parse_mdd` over a file.
+
+    Args:
+        path: The `.mdd` file.
+    """
     return parse_mdd(Path(path).read_text(encoding="utf-8", errors="replace"))

@@ -292,7 +292,14 @@ class SQLResult:
         frequency: str | None = None,
         environment: Environment | str | None = None,
     ) -> pd.DataFrame:
-        """`get_timeseries(...)` as a one-column DataFrame (needs pandas)."""
+        """`get_timeseries(...)` as a one-column DataFrame (needs pandas).
+
+        Args:
+            variable_name: As for `get_timeseries`.
+            key_value: As for `get_timeseries`.
+            frequency: As for `get_timeseries`.
+            environment: As for `get_timeseries`.
+        """
         return self.get_timeseries(variable_name, key_value, frequency, environment).to_dataframe()
 
     def _dictionary_entry(
@@ -351,7 +358,17 @@ class SQLResult:
         column_name: str | None = None,
         report_for: str | None = None,
     ) -> list[TabularRow]:
-        """Cells of the tabular reports, filtered by any of the names (case-insensitive)."""
+        """Cells of the tabular reports, filtered by any of the names (case-insensitive).
+
+        Args:
+            report_name: The report, as the SQL file names it
+                (``"AnnualBuildingUtilityPerformanceSummary"``); None for any.
+            table_name: The table; None for any.
+            row_name: The row; None for any.
+            column_name: The column; None for any.
+            report_for: What the report is for (``"Entire Facility"``, a
+                zone...); None for any.
+        """
         filters = {
             "ReportName": report_name,
             "TableName": table_name,
@@ -380,6 +397,13 @@ class SQLResult:
         report_for: str = "Entire Facility",
     ) -> str:
         """One cell of a tabular report, as EnergyPlus wrote it.
+
+        Args:
+            report_name: The report, as the SQL file names it.
+            table_name: The table.
+            row_name: The row.
+            column_name: The column.
+            report_for: What the report is for (``"Entire Facility"``, a zone...).
 
         Raises:
             UnknownVariableError: (a `KeyError`) no such cell, or more than one

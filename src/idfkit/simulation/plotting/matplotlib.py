@@ -69,7 +69,11 @@ class MatplotlibBackend:
         self._plt = _pyplot()
 
     def new_axes(self, size: tuple[float, float] = (10, 4)) -> tuple[Any, Any]:
-        """A new figure with one Axes, as `(figure, axes)`."""
+        """A new figure with one Axes, as `(figure, axes)`.
+
+        Args:
+            size: The figure's width and height in inches.
+        """
         figure, ax = self._plt.subplots(figsize=size, layout="constrained")
         return figure, ax
 
@@ -146,7 +150,14 @@ class MatplotlibBackend:
     ) -> Any:
         """Coloured cells (row 0 at the top) with a colour bar; a small grid shows its values.
 
-        ``value_range`` fixes the colour scale's ends (0 to 100 for percentages).
+        Args:
+            data: The cell values, one sequence per row.
+            x_labels: One name per column.
+            y_labels: One name per row.
+            title: The figure title.
+            colorbar_label: The colour scale's label.
+            value_range: The colour scale's ends (0 to 100 for percentages);
+                None takes them from the data.
         """
         rows = [list(row) for row in data]
         figure, ax = self.new_axes((10, max(2.0, 0.5 * len(rows) + 1.5)))

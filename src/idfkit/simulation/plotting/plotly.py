@@ -117,7 +117,14 @@ class PlotlyBackend:
     ) -> Any:
         """A heatmap trace, row 0 at the top as in the matplotlib backend.
 
-        ``value_range`` fixes the colour scale's ends (0 to 100 for percentages).
+        Args:
+            data: The cell values, one sequence per row.
+            x_labels: One name per column.
+            y_labels: One name per row.
+            title: The figure title.
+            colorbar_label: The colour scale's label.
+            value_range: The colour scale's ends (0 to 100 for percentages);
+                None takes them from the data.
         """
         low, high = value_range if value_range is not None else (None, None)
         trace = self._go.Heatmap(

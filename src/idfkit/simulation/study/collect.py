@@ -63,6 +63,13 @@ class Collection:
     The rows form the study's table: index, label, status, one column per
     parameter, one numeric column per metric (named with its unit, such as
     ``heating_kwh``), runtime_seconds, exit_code and error.
+
+    `collect_results` makes one; it is rarely built by hand.
+
+    Args:
+        rows: One row per job, in index order.
+        parameters: The study's parameter names, one column each.
+        units: The unit of each metric column, by column name.
     """
 
     def __init__(
@@ -140,15 +147,27 @@ class Collection:
         return frame
 
     def to_parquet(self, path: str | Path) -> Path:
-        """Write the table to a Parquet file (needs pyarrow); metric units go in its metadata."""
+        """Write the table to a Parquet file (needs pyarrow); metric units go in its metadata.
+
+        Args:
+            path: The local file to write.
+        """
         return table.write_parquet(self, Path(path))
 
     def to_csv(self, path: str | Path) -> Path:
-        """Write the table to a CSV file (a header row, then one row per job)."""
+        """Write the table to a CSV file (a header row, then one row per job).
+
+        Args:
+            path: The local file to write.
+        """
         return table.write_csv(self, Path(path))
 
     def to_json(self, path: str | Path) -> Path:
-        """Write counts, indices to resubmit, metric units and the rows to a JSON file."""
+        """Write counts, indices to resubmit, metric units and the rows to a JSON file.
+
+        Args:
+            path: The local file to write.
+        """
         return table.write_json(self, Path(path))
 
     def __repr__(self) -> str:
@@ -316,6 +335,11 @@ def job_state(fs: FileSystem, out: str, spec: JobSpec) -> tuple[Status, RunManif
 
     Returns the status, the manifest when it is the job's own (succeeded or
     failed), and a one-line reason for anything but success.
+
+    Args:
+        fs: The study's backend.
+        out: The job's output folder on ``fs``.
+        spec: The job, as the study index lists it.
     """
     data: ReadOutcome
     try:

@@ -91,6 +91,11 @@ def grid_jobs(
 def set_field(doc: IDFDocument, path: str, value: Any) -> None:
     """Set ``"ObjectType:Name:field"`` in ``doc`` by the field's name, checked against the schema.
 
+    Args:
+        doc: The model to edit.
+        path: The object type, the object's name and the field, joined by ``:``.
+        value: The field's new value.
+
     Raises:
         StudyError: No such object or field (with the closest field names),
             or a value of the wrong type or out of the field's range.
@@ -197,6 +202,9 @@ def _number(value: Any) -> float | None:
 def parse_grid_option(text: str) -> tuple[str, list[Any]]:
     """``"NAME=0.05,0.1"`` -> ``("NAME", [0.05, 0.1])``: values read as JSON, else as strings.
 
+    Args:
+        text: One ``--param`` option's value.
+
     Raises:
         ValueError: No ``=``, no name or no value.
     """
@@ -215,6 +223,9 @@ def _value(text: str) -> Any:
 
 def resolve_edit(reference: str) -> Edit:
     """The function named ``"package.module:function"``.
+
+    Args:
+        reference: The module's dotted name and the function's, joined by ``:``.
 
     Raises:
         ValueError: The reference is malformed or names nothing callable.

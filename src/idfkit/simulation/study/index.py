@@ -210,6 +210,10 @@ def write_study(
 def load_study(fs: FileSystem, study: str | PurePath = "") -> StudyIndex:
     """Read a study's job index.
 
+    Args:
+        fs: The backend the study is on.
+        study: The study's folder on ``fs`` ("" for the backend's root).
+
     Raises:
         StudyError: The index is missing, of another format version, or
             corrupt (a field of the wrong type, or one it does not have).

@@ -25,7 +25,11 @@ def import_pyarrow() -> Any:
 
 
 def arrow_table(collection: Collection) -> pa.Table:
-    """The table with one Arrow type per column: metrics float64, parameters as their values."""
+    """The table with one Arrow type per column: metrics float64, parameters as their values.
+
+    Args:
+        collection: The collected study.
+    """
     pa = import_pyarrow()
     metrics = set(collection.metrics)
     fields, arrays = [], []
@@ -71,6 +75,12 @@ def write_parquet(collection: Collection, path: Path) -> Path:
 
 
 def write_csv(collection: Collection, path: Path) -> Path:
+    """Write the table to a CSV file: a header row, then one row per job.
+
+    Args:
+        collection: The collected study.
+        path: The local file to write.
+    """
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=collection.columns)
         writer.writeheader()
@@ -80,6 +90,12 @@ def write_csv(collection: Collection, path: Path) -> Path:
 
 
 def write_json(collection: Collection, path: Path) -> Path:
+    """Write counts, indices to resubmit, failures, metric units and the rows to a JSON file.
+
+    Args:
+        collection: The collected study.
+        path: The local file to write.
+    """
     payload = {
         "counts": collection.counts(),
         "to_resubmit": collection.to_resubmit,
@@ -92,7 +108,11 @@ def write_json(collection: Collection, path: Path) -> Path:
 
 
 def display_records(collection: Collection) -> list[dict[str, Any]]:
-    """The table for a screen: fuel breakdowns and metrics that are zero everywhere left out."""
+    """The table for a screen: fuel breakdowns and metrics that are zero everywhere left out.
+
+    Args:
+        collection: The collected study.
+    """
     records = collection.records()
     hidden = {
         name

@@ -24,14 +24,22 @@ REGION = "us-east-1"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that was free on ``host`` a moment ago."""
+    """A TCP port that was free on ``host`` a moment ago.
+
+    Args:
+        host: The address to bind to.
+    """
     with socket.socket() as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
 
 
 def stop_process(proc: subprocess.Popen[Any]) -> None:
-    """Ask a server process to stop; kill it if it has not within 10 s."""
+    """Ask a server process to stop; kill it if it has not within 10 s.
+
+    Args:
+        proc: The server's process.
+    """
     proc.terminate()
     try:
         proc.wait(timeout=10)
@@ -45,6 +53,11 @@ class LocalS3Server:
 
     A child process keeps the stored objects out of this process's memory,
     which matters when measuring it.
+
+    Args:
+        host: The address to serve on.
+        port: The port; 0 picks a free one.
+        process: Run the server in a child process rather than a thread.
     """
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, process: bool = False) -> None:
@@ -123,7 +136,15 @@ class LocalS3Server:
     def filesystem(
         self, bucket: str, prefix: str = "", *, create: bool = True, **kwargs: Any
     ) -> S3FileSystem:
-        """An S3FileSystem on this server (creating the bucket unless ``create`` is False)."""
+        """An S3FileSystem on this server (creating the bucket unless ``create`` is False).
+
+        Args:
+            bucket: The bucket.
+            prefix: The key prefix below which every path lives.
+            create: Create the bucket first.
+            **kwargs: More `S3FileSystem` keywords (they override the
+                server's endpoint and test credentials).
+        """
         from idfkit.simulation.fs.s3 import S3FileSystem
 
         options: dict[str, Any] = {

@@ -374,7 +374,11 @@ class CapabilityContract:
 
 
 class NineMethodsOnly:
-    """A wrapper that exposes exactly the nine required methods of a backend."""
+    """A wrapper that exposes exactly the nine required methods of a backend.
+
+    Args:
+        inner: The backend whose nine methods are exposed.
+    """
 
     def __init__(self, inner: FileSystem) -> None:
         self.read_bytes = inner.read_bytes
