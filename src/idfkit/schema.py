@@ -20,7 +20,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from idfkit.exceptions import SchemaNotFoundError, UnknownObjectTypeError, _closest
+from idfkit import _suggest
+from idfkit.exceptions import SchemaNotFoundError, UnknownObjectTypeError
 
 __all__ = ["EpJSONSchema", "ObjectType", "find_schema", "get_schema", "normalize_field_name"]
 
@@ -225,7 +226,7 @@ class EpJSONSchema:
         found = self.get(obj_type)
         if found is None:
             raise UnknownObjectTypeError(
-                obj_type, self.version, _closest(obj_type, self.object_types)
+                obj_type, self.version, _suggest.closest(obj_type, self.object_types)
             )
         return found
 
