@@ -308,15 +308,6 @@ def get_schema(path: str | Path | None = None) -> EpJSONSchema:
     return schema
 
 
-def _cache_root() -> Path:
-    """The same folder the result cache uses: ``IDFKIT_CACHE_DIR`` or the XDG cache."""
-    explicit = os.environ.get("IDFKIT_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "idfkit"
-
-
 def _load(path: Path) -> EpJSONSchema:
     import hashlib
     import json
@@ -325,7 +316,9 @@ def _load(path: Path) -> EpJSONSchema:
     with path.open("rb") as fh:
         data = fh.read()
     digest = hashlib.sha256(data).hexdigest()
-    cached = _cache_root() / "schema" / f"{digest}.v{_CACHE_FORMAT}.pickle"
+    from idfkit.simulation._cache_dirs import cache_root  # idfkit's one cache folder
+
+    cached = cache_root() / "schema" / f"{digest}.v{_CACHE_FORMAT}.pickle"
     try:
         with cached.open("rb") as fh:
             version, raw = pickle.load(fh)
