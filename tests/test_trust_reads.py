@@ -319,9 +319,10 @@ def test_concurrent_verified_downloads_agree() -> None:
 def test_the_public_cache_module_is_idfkits() -> None:
     """`idfkit.simulation.cache` holds idfkit's `SimulationCache`; downloads live privately."""
     import idfkit.simulation
-    from idfkit.simulation import _fetch
-    from idfkit.simulation.cache import CacheKey, SimulationCache
+    from idfkit.simulation._cache_dirs import cache_root
+    from idfkit.simulation.cache import CacheKey, SimulationCache, default_simulation_cache_dir
 
     assert SimulationCache is idfkit.simulation.SimulationCache
     assert CacheKey is idfkit.simulation.CacheKey
-    assert _fetch.cache_dir() == Path(os.environ["IDFKIT_CACHE_DIR"])
+    assert cache_root() == Path(os.environ["IDFKIT_CACHE_DIR"])
+    assert default_simulation_cache_dir() == cache_root() / "simulation"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from idfkit.exceptions import ParseDiagnostic, _closest
+from idfkit import _suggest
+from idfkit.exceptions import ParseDiagnostic
 from idfkit.objects import IDFObject, to_number
 from idfkit.schema import EpJSONSchema, ObjectType
 
@@ -34,7 +35,7 @@ def objects_from_epjson(
             continue
         info = schema.get(obj_type) if schema is not None else None
         if schema is not None and info is None:
-            hint = _closest(obj_type, schema.object_types)
+            hint = _suggest.closest(obj_type, schema.object_types)
             extra = f"; did you mean {' or '.join(map(repr, hint))}?" if hint else ""
             problems.append(
                 ParseDiagnostic(
@@ -62,7 +63,7 @@ def objects_from_epjson(
                 continue
             values, unknown = _positional(info, name, props)
             for key in unknown:
-                hint = _closest(key, info.field_names())
+                hint = _suggest.closest(key, info.field_names())
                 extra = f"; did you mean {' or '.join(map(repr, hint))}?" if hint else ""
                 problems.append(
                     ParseDiagnostic(

@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from idfkit import _suggest
 from idfkit.document import IDFDocument, _raise_or_keep
-from idfkit.exceptions import ParseDiagnostic, SchemaNotFoundError, _closest
+from idfkit.exceptions import ParseDiagnostic, SchemaNotFoundError
 from idfkit.schema import EpJSONSchema, get_schema
 
 __all__ = ["load_epjson", "load_idf", "new_document"]
@@ -30,7 +31,7 @@ def _bind_for_load(doc: IDFDocument, strict_parsing: bool, schema: Any) -> IDFDo
             f"Unknown object type {o.obj_type!r}"
             + (
                 f"; did you mean {' or '.join(map(repr, hint))}?"
-                if (hint := _closest(o.obj_type, found.object_types))
+                if (hint := _suggest.closest(o.obj_type, found.object_types))
                 else ""
             ),
             str(doc.filepath) if doc.filepath else None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from idfkit.exceptions import _closest
+from idfkit import _suggest
 
 if TYPE_CHECKING:
     from idfkit.objects import IDFObject
@@ -52,7 +52,7 @@ class IDFCollection:
         if isinstance(key, str):
             found = self._index().get(key.upper())
             if found is None:
-                matches = _closest(key, [o.name for o in self._objects])
+                matches = _suggest.closest(key, [o.name for o in self._objects])
                 hint = f"; did you mean {' or '.join(map(repr, matches))}?" if matches else ""
                 raise KeyError(f"No {self.obj_type} with name {key!r}{hint}")
             return found

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from idfkit import _references
+from idfkit import _references, _suggest
 from idfkit._idf_text import TYPE_RE, parse_idf_text
 from idfkit._simulation_mixin import SimulationMixin
 from idfkit.exceptions import (
@@ -24,7 +24,6 @@ from idfkit.exceptions import (
     ParseDiagnostic,
     SchemaNotFoundError,
     UnknownObjectTypeError,
-    _closest,
 )
 from idfkit.objects import IDFCollection, IDFObject, bind, check_value
 from idfkit.schema import EpJSONSchema, get_schema
@@ -196,7 +195,7 @@ class IDFDocument(SimulationMixin):
         info = schema.get(obj_type)
         if info is None:
             raise UnknownObjectTypeError(
-                obj_type, schema.version, _closest(obj_type, schema.object_types)
+                obj_type, schema.version, _suggest.closest(obj_type, schema.object_types)
             )
         return info
 

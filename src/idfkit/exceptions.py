@@ -28,9 +28,11 @@ survive process-pool and Dask worker boundaries unchanged.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from idfkit import _suggest
 
 if TYPE_CHECKING:
     from idfkit.simulation.exceptions import (
@@ -79,23 +81,30 @@ __all__ = [
 ]
 
 
-def _closest(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
-    """Up to ``n`` candidates that look like ``word``, best first (case-insensitive)."""
-    import difflib
-
-    by_lower: dict[str, str] = {}
-    for candidate in candidates:
-        by_lower.setdefault(candidate.lower(), candidate)
-    found = difflib.get_close_matches(word.lower(), list(by_lower), n=n, cutoff=0.6)
-    return [by_lower[f] for f in found]
-
-
 def _did_you_mean(matches: Sequence[str]) -> str:
     return f"; did you mean {' or '.join(repr(m) for m in matches)}?" if matches else ""
 
 
 class IdfKitError(Exception):
     """Root of every error idfkit raises on purpose."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # One recipe for every error here: rebuild without calling ``__init__``
+        # (several take keyword-only or reshaped arguments), then restore the
+        # arguments and attributes. tblib (under Dask) calls the same function.
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(cls: type[IdfKitError], args: tuple[Any, ...], state: dict[str, Any]) -> IdfKitError:
+    # Blank instance from the builtin that lays the object out (``__base__``
+    # follows it: OSError's layout is larger than RuntimeError's).
+    layout: Any = cls
+    while layout.__module__ != "builtins":
+        layout = layout.__base__
+    error: IdfKitError = layout.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 IdfkitError = IdfKitError
@@ -231,7 +240,7 @@ class InvalidFieldError(IdfKitError, AttributeError):
         self.extensible_fields = extensible_fields
 
     def __str__(self) -> str:
-        matches = _closest(self.field_name, self.available_fields)
+        matches = _suggest.closest(self.field_name, self.available_fields)
         text = f"Invalid field {self.field_name!r} for object type {self.obj_type!r}"
         text += _did_you_mean(matches)
         if self.available_fields:
@@ -346,19 +355,10 @@ class VersionMismatchError(IdfKitError):
         self.target = target
         self.migration_chain = tuple(migration_chain)
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_kw, (type(self), self.__dict__))
-
     def __str__(self) -> str:
         return (
             f"model version {_version_text(self.current)} differs from {_version_text(self.target)}"
         )
-
-
-def _rebuild_kw(cls: type[Exception], state: dict[str, Any]) -> Exception:
-    error = cls.__new__(cls)
-    error.__dict__.update(state)
-    return error
 
 
 class VersionNotFoundError(IdfKitError):
@@ -414,9 +414,6 @@ class MigrationError(IdfKitError):
         self.exit_code = details.get("exit_code")
         self.stderr = details.get("stderr")
         self.completed_steps = tuple(details.get("completed_steps", ()))
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_kw, (type(self), self.__dict__))
 
     def __str__(self) -> str:
         return self.message
@@ -494,9 +491,6 @@ class ExpandObjectsError(IdfKitError):
         self.exit_code = exit_code
         self.stderr = stderr
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_kw, (type(self), self.__dict__))
-
     def __str__(self) -> str:
         return _with_process_output(self.message, self.exit_code, self.stderr)
 
@@ -532,9 +526,6 @@ class EnergyPlusNotFoundError(IdfKitError, FileNotFoundError):
         super().__init__(text)
         self._text = text
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_kw, (type(self), self.__dict__))
-
     def __str__(self) -> str:
         return self._text
 
@@ -556,12 +547,6 @@ class SimulationError(IdfKitError, RuntimeError):
         self.message = message
         self.stderr = stderr
         self.exit_code = exit_code
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # BaseException's own recipe (class, args, state), written out: helpers such
-        # as tblib (under Dask) then rebuild it by calling the class, which also
-        # works for WeatherFileNotFoundError, a RuntimeError and an OSError at once.
-        return (type(self), self.args, self.__dict__)
 
     def __str__(self) -> str:
         text = self.message

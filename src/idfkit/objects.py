@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from idfkit import _suggest
 from idfkit.exceptions import (
     InvalidFieldError,
     SchemaNotFoundError,
     UnknownObjectTypeError,
-    _closest,
 )
 from idfkit.schema import ObjectType
 
@@ -264,7 +264,7 @@ class IDFObject:
             schema = self._doc.schema
             assert schema is not None
             raise UnknownObjectTypeError(
-                self._type, schema.version, _closest(self._type, schema.object_types)
+                self._type, schema.version, _suggest.closest(self._type, schema.object_types)
             )
         return info
 

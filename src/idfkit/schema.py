@@ -20,7 +20,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from idfkit.exceptions import SchemaNotFoundError, UnknownObjectTypeError, _closest
+from idfkit import _suggest
+from idfkit.exceptions import SchemaNotFoundError, UnknownObjectTypeError
 
 __all__ = ["EpJSONSchema", "ObjectType", "find_schema", "get_schema", "normalize_field_name"]
 
@@ -261,7 +262,7 @@ class EpJSONSchema:
         found = self.get(obj_type)
         if found is None:
             raise UnknownObjectTypeError(
-                obj_type, self.version, _closest(obj_type, self.object_types)
+                obj_type, self.version, _suggest.closest(obj_type, self.object_types)
             )
         return found
 
@@ -350,15 +351,6 @@ def get_schema(path: str | Path | None = None) -> EpJSONSchema:
     return schema
 
 
-def _cache_root() -> Path:
-    """The same folder the result cache uses: ``IDFKIT_CACHE_DIR`` or the XDG cache."""
-    explicit = os.environ.get("IDFKIT_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "idfkit"
-
-
 def _load(path: Path) -> EpJSONSchema:
     import hashlib
     import json
@@ -367,7 +359,9 @@ def _load(path: Path) -> EpJSONSchema:
     with path.open("rb") as fh:
         data = fh.read()
     digest = hashlib.sha256(data).hexdigest()
-    cached = _cache_root() / "schema" / f"{digest}.v{_CACHE_FORMAT}.pickle"
+    from idfkit.simulation._cache_dirs import cache_root  # idfkit's one cache folder
+
+    cached = cache_root() / "schema" / f"{digest}.v{_CACHE_FORMAT}.pickle"
     try:
         with cached.open("rb") as fh:
             version, raw = pickle.load(fh)

@@ -22,6 +22,7 @@ import uuid
 from collections import OrderedDict
 from pathlib import Path
 
+from idfkit.simulation._cache_dirs import cache_root
 from idfkit.simulation.exceptions import IncompleteResultError, StorageError
 from idfkit.simulation.fs.base import (
     FileInfo,
@@ -33,20 +34,11 @@ from idfkit.simulation.fs.base import (
 )
 from idfkit.simulation.manifest import ManifestFile, hash_file
 
-__all__ = ["cache_dir", "check_local", "fetch", "file_sha256"]
+__all__ = ["check_local", "fetch", "file_sha256"]
 
 _MEMO_SIZE = 65536
 _memo: OrderedDict[tuple[int, int, int, int, int], str] = OrderedDict()
 _memo_lock = threading.Lock()
-
-
-def cache_dir() -> Path:
-    """`IDFKIT_CACHE_DIR`, else `$XDG_CACHE_HOME/idfkit`, else `~/.cache/idfkit`."""
-    explicit = os.environ.get("IDFKIT_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "idfkit"
 
 
 def _identity(st: os.stat_result) -> tuple[int, int, int, int, int]:
@@ -128,7 +120,7 @@ def fetch(
         The local path of the cached copy.
     """
     suffix = _suffix(path)
-    objects = cache_dir() / "objects"
+    objects = cache_root() / "objects"
     if expected is not None:
         target = objects / expected.sha256[:2] / f"{expected.sha256}{suffix}"
         if not fresh and _holds(target, expected):
@@ -177,7 +169,7 @@ def _download_verified(
 
 def _stage(fs: FileSystem, path: str, *, where: str, listed: bool) -> Path:
     """Download `path` under a name no other call uses; the caller places or removes it."""
-    staging = cache_dir() / "objects" / "staging" / f"{uuid.uuid4().hex}.part"
+    staging = cache_root() / "objects" / "staging" / f"{uuid.uuid4().hex}.part"
     staging.parent.mkdir(parents=True, exist_ok=True)
     try:
         download_file(fs, path, staging)

@@ -25,7 +25,7 @@ from typing import Any
 import idfkit
 from idfkit.exceptions import EnergyPlusNotFoundError, IdfKitError
 from idfkit.simulation._arguments import wrong_argument
-from idfkit.simulation.display import rows_to_text
+from idfkit.simulation._display import rows_to_text
 from idfkit.simulation.exceptions import (
     BucketNotFoundError,
     ConcurrentRunError,
@@ -567,7 +567,7 @@ def _is_folder(location: str, fs: FileSystem, args: argparse.Namespace) -> bool:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from idfkit.simulation.demo import run_demo
+    from idfkit.simulation._demo import run_demo
 
     return run_demo(
         location=args.location,

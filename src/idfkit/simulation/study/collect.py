@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 
+from idfkit.simulation._display import rows_to_html
 from idfkit.simulation._optional import optional_import
-from idfkit.simulation.display import rows_to_html
 from idfkit.simulation.exceptions import IncompleteResultError
 from idfkit.simulation.fs._bulk import ReadOutcome, read_each, versions_of
 from idfkit.simulation.fs.base import FileSystem, join, normalize_path

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from idfkit.document import IDFDocument
+from idfkit.simulation._display import rows_to_text
 from idfkit.simulation._optional import install_hint
 from idfkit.simulation.batch import SimulationJob
-from idfkit.simulation.display import rows_to_text
 from idfkit.simulation.energyplus import find_energyplus
 from idfkit.simulation.examples import example_model
 from idfkit.simulation.fs.base import FileSystem
