@@ -124,7 +124,7 @@ class LocalS3Server:
         self, bucket: str, prefix: str = "", *, create: bool = True, **kwargs: Any
     ) -> S3FileSystem:
         """An S3FileSystem on this server (creating the bucket unless ``create`` is False)."""
-        from idfkit.simulation.fs.s3 import S3FileSystem
+        from idfkit.simulation.fs import S3FileSystem
 
         options: dict[str, Any] = {
             "endpoint_url": self.endpoint_url,
