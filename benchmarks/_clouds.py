@@ -170,9 +170,7 @@ def pickle_clone(fs: Any) -> Any:
     """The same backend with no remembered listings, sharing the metered client."""
     clone = type(fs).__new__(type(fs))
     clone.__dict__.update(fs.__dict__)
-    for name in ("_known_dirs", "_subfolders"):
-        if name in clone.__dict__:
-            clone.__dict__[name] = type(fs.__dict__[name])()
+    clone.__dict__["_folders"] = type(fs._folders)(fs.prefix)
     return clone
 
 

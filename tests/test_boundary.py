@@ -233,3 +233,86 @@ def test_run_and_expand_come_from_the_simulation_mixin() -> None:
 
     assert issubclass(IDFDocument, SimulationMixin)
     assert "run" not in vars(IDFDocument) and "expand" not in vars(IDFDocument)
+
+
+#: The storage backends: outside `idfkit.simulation.fs` a module may construct one
+#: (the default local disk, a URL's backend, the demo's bucket) but never decide
+#: by one; it asks a capability of `fs.base` (`SupportsLocalPath`,
+#: `is_plain_local`, `same_store`, ...).
+BACKEND_CLASSES = {
+    "AsyncLocalFileSystem",
+    "AsyncS3FileSystem",
+    "AzureBlobFileSystem",
+    "FsspecFileSystem",
+    "GCSFileSystem",
+    "LocalFileSystem",
+    "MemoryFileSystem",
+    "ObjectStoreFileSystem",
+    "S3FileSystem",
+}
+
+
+def _backend_decisions(source: str, where: str) -> list[str]:
+    """Where a module outside fs/ tells backends apart by class (isinstance, type(...))."""
+
+    def names(node: ast.AST) -> set[str]:
+        return {
+            n.id if isinstance(n, ast.Name) else n.attr
+            for n in ast.walk(node)
+            if isinstance(n, ast.Name | ast.Attribute)
+        } & BACKEND_CLASSES
+
+    found: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        judged: ast.AST | None = None
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("isinstance", "issubclass")
+            and len(node.args) == 2
+        ):
+            judged = node.args[1]
+        elif isinstance(node, ast.Compare) and any(
+            isinstance(op, ast.Is | ast.IsNot | ast.Eq | ast.NotEq | ast.In | ast.NotIn)
+            for op in node.ops
+        ):
+            judged = node
+        elif isinstance(node, ast.MatchClass):
+            judged = node.cls
+        if judged is not None:
+            found += [f"{where}:{node.lineno}: {n}" for n in names(judged)]
+        if isinstance(node, ast.Compare):  # type(fs).__name__ == "S3FileSystem"
+            strings = {n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and n.value}
+            found += [f"{where}:{node.lineno}: {s!r}" for s in strings & BACKEND_CLASSES]
+    return found
+
+
+def test_no_module_outside_fs_decides_by_a_backend_class() -> None:
+    decisions = [
+        found
+        for path in sorted(PART.rglob("*.py"))
+        if not path.is_relative_to(PART / "fs")
+        for found in _backend_decisions(
+            path.read_text(encoding="utf-8"), str(path.relative_to(PART))
+        )
+    ]
+    assert decisions == []
+
+
+def test_the_backend_check_sees_a_decision_by_class() -> None:
+    """The check above is not blind: it finds each form of a decision by class."""
+    sample = (
+        "def f(fs, kind):\n"
+        "    if isinstance(fs, (LocalFileSystem, fs.MemoryFileSystem)):\n"
+        "        return 1\n"
+        "    if type(fs) is S3FileSystem or type(fs).__name__ == 'GCSFileSystem':\n"
+        "        return 2\n"
+        "    return LocalFileSystem(root=kind)  # a construction is allowed\n"
+    )
+    found = _backend_decisions(sample, "sample.py")
+    assert sorted(line.split(": ", 1)[1] for line in found) == [
+        "'GCSFileSystem'",
+        "LocalFileSystem",
+        "MemoryFileSystem",
+        "S3FileSystem",
+    ]

@@ -448,9 +448,9 @@ def test_refreshed_credentials_stay_out_of_debug_logs(
     ],
 )
 def test_secret_fields_are_blanked_by_name(line: str, secret: str) -> None:
-    from idfkit.simulation.fs.s3 import _Redactor
+    from idfkit.simulation.fs._redact import Redactor
 
     record = logging.LogRecord("botocore.parsers", logging.DEBUG, __file__, 1, "%s", (line,), None)
-    _Redactor().filter(record)
+    Redactor().filter(record)
     assert secret not in record.getMessage()
     assert "***" in record.getMessage()

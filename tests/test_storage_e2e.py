@@ -171,6 +171,43 @@ def test_wrong_credentials_are_permission_errors(s3rver: S3rver) -> None:
         bad.exists("f")
 
 
+def test_a_managed_upload_error_is_mapped_by_the_client_error_it_wraps(
+    moto_server: Any, s3rver: S3rver, tmp_path: Path
+) -> None:
+    """boto3's upload_file raises S3UploadFailedError while handling the request's
+    ClientError (its __context__); that ClientError goes through the one error table."""
+    from boto3.exceptions import S3UploadFailedError
+    from botocore.exceptions import ClientError
+
+    local = tmp_path / "f.bin"
+    local.write_bytes(b"x")
+    missing = moto_server.filesystem("no-such-bucket-for-uploads", create=False)
+    with pytest.raises(S3UploadFailedError) as raw:
+        missing.client.upload_file(str(local), missing.bucket, "f.bin")
+    assert isinstance(raw.value.__context__, ClientError)
+    with (
+        pytest.raises(BucketNotFoundError, match="no-such-bucket-for-uploads") as mapped,
+        missing._translate("upload to", "f.bin"),
+    ):
+        missing.client.upload_file(str(local), missing.bucket, "f.bin")
+    assert isinstance(mapped.value.__cause__, S3UploadFailedError)
+
+    bucket = s3rver.filesystem(unique_bucket()).bucket
+    bad = S3FileSystem(
+        bucket,
+        endpoint_url=s3rver.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="NOT-S3RVER",  # s3rver checks the key id (not the signature)
+        aws_secret_access_key="not-the-secret",
+        max_attempts=1,
+    )
+    with (
+        pytest.raises(PermissionError, match="InvalidAccessKeyId"),
+        bad._translate("upload to", "f.bin"),
+    ):
+        bad.client.upload_file(str(local), bucket, "f.bin")
+
+
 def test_refused_endpoint_fails_fast_and_names_it() -> None:
     endpoint = f"http://127.0.0.1:{free_port()}"
     fs = S3FileSystem("any-bucket", endpoint_url=endpoint, max_attempts=2, connect_timeout=1)
@@ -360,16 +397,16 @@ def test_only_the_size_limit_sends_a_copy_to_the_multipart_route(moto_server: An
     """One CopyObject per copy; the part-by-part copy only for S3's answer to a copy over 5 GB."""
     from botocore.exceptions import ClientError
 
-    from idfkit.simulation.fs.s3 import _too_large_to_copy_at_once
+    from idfkit.simulation.fs._s3_errors import too_large_to_copy_at_once
 
     def error(code: str, message: str) -> ClientError:
         return ClientError({"Error": {"Code": code, "Message": message}}, "CopyObject")
 
     limit = "The specified copy source is larger than the maximum allowable size for a copy source"
-    assert _too_large_to_copy_at_once(error("InvalidRequest", f"{limit}: 5368709120"))
-    assert _too_large_to_copy_at_once(error("EntityTooLarge", "too large"))
-    assert not _too_large_to_copy_at_once(error("InvalidRequest", "copy onto itself"))
-    assert not _too_large_to_copy_at_once(error("AccessDenied", limit))
+    assert too_large_to_copy_at_once(error("InvalidRequest", f"{limit}: 5368709120"))
+    assert too_large_to_copy_at_once(error("EntityTooLarge", "too large"))
+    assert not too_large_to_copy_at_once(error("InvalidRequest", "copy onto itself"))
+    assert not too_large_to_copy_at_once(error("AccessDenied", limit))
 
     fs = moto_server.filesystem(unique_bucket())
     fs.write_bytes("a/x.bin", b"x" * 1000)

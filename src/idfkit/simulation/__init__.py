@@ -181,8 +181,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("S3FileSystem", "AzureBlobFileSystem", "GCSFileSystem"):
-        from idfkit.simulation import fs
+    from idfkit.simulation import fs
 
+    if name in fs.LAZY_BACKENDS:
         return getattr(fs, name)
     raise AttributeError(f"module 'idfkit.simulation' has no attribute {name!r}")

@@ -171,7 +171,7 @@ def plot_energy(collection: Collection, target: Path) -> None:
 def _storage(
     location: str | None, endpoint_url: str | None, bucket: str | None, prefix: str
 ) -> Iterator[tuple[FileSystem, str]]:
-    from idfkit.simulation.fs.s3 import S3FileSystem
+    from idfkit.simulation.fs import S3FileSystem
 
     if location:
         from idfkit.simulation.url import filesystem_from_url

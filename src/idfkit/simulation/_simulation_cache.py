@@ -43,8 +43,8 @@ from idfkit.simulation.fs.base import (
     file_info,
     join,
     normalize_path,
+    same_store,
     sha256_file,
-    store_identity,
     upload_file,
 )
 from idfkit.simulation.fs.local import LocalFileSystem
@@ -154,7 +154,7 @@ class SimulationCache:
         Raises:
             TypeError: If the cache lives on a backend other than local disk.
         """
-        if isinstance(self.fs, LocalFileSystem) and self.fs.root is not None:
+        if isinstance(self.fs, SupportsLocalPath) and self.fs.root is not None:
             return self.fs.root / self.prefix if self.prefix else self.fs.root
         raise TypeError(f"{self!r} is not on local disk; its entries are under fs and prefix")
 
@@ -397,7 +397,7 @@ class SimulationCache:
             )
         fill = uuid.uuid4().hex
         fill_dir = self._fill_dir(key, fill)
-        same = _same_store(result._fs, self.fs)
+        same = same_store(result._fs, self.fs)
 
         def store(item: ManifestFile) -> None:
             target = join(fill_dir, item.name)
@@ -539,14 +539,6 @@ def _local_path(fs: FileSystem, path: str) -> Path | None:
     return fs.local_path(path) if isinstance(fs, SupportsLocalPath) else None
 
 
-def _same_store(a: FileSystem, b: FileSystem) -> bool:
-    """Whether a path on `a` names the same object on `b`, so `b.copy` can copy server-side."""
-    if a is b:
-        return True
-    identity = store_identity(a)
-    return identity is not None and identity == store_identity(b)
-
-
 def _transfer(
     src_fs: FileSystem, src: str, dst_fs: FileSystem, dst: str, expected: ManifestFile, tmp: Path
 ) -> None:
@@ -556,7 +548,7 @@ def _transfer(
     copy where it is on local disk) must be the manifest's; else the placed
     file is removed and the hit becomes a miss (`IncompleteResultError`).
     """
-    if _same_store(src_fs, dst_fs):
+    if same_store(src_fs, dst_fs):
         dst_fs.copy(src, dst)
         dst_local = _local_path(dst_fs, dst)
         if dst_local is not None and hash_file(dst_local) != (expected.size, expected.sha256):

@@ -21,8 +21,7 @@ from idfkit.simulation._display import rows_to_html
 from idfkit.simulation._job_context import JobContext, job_context
 from idfkit.simulation._optional import optional_import
 from idfkit.simulation.energyplus import EnergyPlusConfig, find_energyplus
-from idfkit.simulation.fs.base import FileSystem, normalize_path
-from idfkit.simulation.fs.local import LocalFileSystem
+from idfkit.simulation.fs.base import FileSystem, SupportsLocalPath, is_plain_local, normalize_path
 from idfkit.simulation.options import OutputSuffix, RunOptions
 from idfkit.simulation.parsers.err import first_cause
 from idfkit.simulation.result import SimulationResult
@@ -413,13 +412,13 @@ def _folder_identity(job: SimulationJob) -> Hashable | None:
     if job.output_dir is None:
         return None
     fs = job.fs
-    if fs is None or (isinstance(fs, LocalFileSystem) and fs.root is None):
+    if is_plain_local(fs):
         return ("local", os.path.realpath(job.output_dir))
     try:
         folder = normalize_path(job.output_dir)
     except ValueError:
         return None  # refused by simulate() itself, with its own message
-    if isinstance(fs, LocalFileSystem) and fs.root is not None:
+    if isinstance(fs, SupportsLocalPath) and fs.root is not None:
         return ("local", os.path.realpath(fs.root / folder))
     url = getattr(fs, "url", None)
     if callable(url):

@@ -32,8 +32,7 @@ from idfkit.simulation.exceptions import (
     StorageConnectionError,
     StudyError,
 )
-from idfkit.simulation.fs.base import FileSystem
-from idfkit.simulation.fs.local import LocalFileSystem
+from idfkit.simulation.fs.base import FileSystem, SupportsLocalPath
 from idfkit.simulation.options import RunOptions
 from idfkit.simulation.progress import SimulationProgress
 
@@ -559,7 +558,7 @@ def _ls(args: argparse.Namespace) -> int:
 
 def _is_folder(location: str, fs: FileSystem, args: argparse.Namespace) -> bool:
     """Whether an empty listing is an existing folder (rather than nothing there)."""
-    if isinstance(fs, LocalFileSystem):
+    if isinstance(fs, SupportsLocalPath):
         return fs.root is None or fs.root.is_dir()
     if fs.glob("", "*"):
         return True  # the pattern matched nothing, but the folder holds other names

@@ -9,11 +9,9 @@ integers, and a manifest from a newer schema than this code knows is refused.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -29,6 +27,7 @@ from pydantic import (
 
 from idfkit.simulation.exceptions import IncompleteResultError
 from idfkit.simulation.filenames import OutputSuffix
+from idfkit.simulation.fs.base import hash_file
 
 __all__ = [
     "MANIFEST_NAME",
@@ -274,20 +273,3 @@ def read_manifest(text: str | bytes, *, where: str = "") -> RunManifest | Publis
             for err in exc.errors()
         )
         raise IncompleteResultError(f"manifest {where} is invalid: {problems}") from None
-
-
-def hash_file(path: str | Path) -> tuple[int, str]:
-    """Size and SHA-256 of a local file, read in pieces.
-
-    The package's one file-hashing helper.
-
-    Args:
-        path: The local file.
-
-    Returns:
-        The number of bytes hashed and the lowercase hex digest.
-    """
-    with open(path, "rb") as fh:
-        digest = hashlib.file_digest(fh, "sha256")
-        size = fh.tell()
-    return size, digest.hexdigest()

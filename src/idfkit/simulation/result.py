@@ -17,6 +17,7 @@ from idfkit.simulation.fs.base import (
     FileSystem,
     SupportsLocalPath,
     file_info,
+    is_plain_local,
     join,
     normalize_path,
 )
@@ -105,7 +106,7 @@ class SimulationResult:
         self._fs, self._dir = _locate(run_dir, fs)
         self.run_dir: Path = (
             self._fs.root  # type: ignore[attr-defined]
-            if _is_plain_local(fs)
+            if is_plain_local(fs)
             else Path(run_dir)
         )
         self.output_prefix = output_prefix
@@ -332,7 +333,7 @@ class SimulationResult:
         target = self._path(name) if name else self._dir
         if callable(url):
             return str(url(target))
-        if isinstance(self._fs, LocalFileSystem) and self._fs.root is not None:
+        if isinstance(self._fs, SupportsLocalPath) and self._fs.root is not None:
             return str(self._fs.root / target)
         return f"{target!r} on {self._fs!r}"
 
@@ -632,13 +633,9 @@ def _status_word(manifest: RunManifest | None) -> str:
     return "succeeded" if manifest.success else "failed"
 
 
-def _is_plain_local(fs: FileSystem | None) -> bool:
-    return fs is None or (isinstance(fs, LocalFileSystem) and fs.root is None)
-
-
 def _locate(run_dir: str | Path, fs: FileSystem | None) -> tuple[FileSystem, str]:
     """The backend and the directory on it; plain local paths become a rooted view."""
-    if _is_plain_local(fs):
+    if is_plain_local(fs):
         return LocalFileSystem(root=Path(run_dir)), ""
     assert fs is not None
     return fs, normalize_path(run_dir)

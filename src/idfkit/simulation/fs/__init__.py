@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from idfkit.simulation.fs.async_ import (
@@ -55,19 +56,15 @@ __all__ = [
 ]
 
 
+#: The cloud backends, each imported on first use from here and nowhere else (the
+#: package, URLs, the demo and the test server ask this module): their modules are
+#: light, as each client library loads on first use, but `import idfkit.simulation`
+#: stays minimal.
+LAZY_BACKENDS = {"S3FileSystem": "s3", "AzureBlobFileSystem": "azure", "GCSFileSystem": "gcs"}
+
+
 def __getattr__(name: str) -> Any:
-    # S3FileSystem's module is light (boto3 is imported on first use), but
-    # importing it lazily keeps `import idfkit.simulation` minimal.
-    if name == "S3FileSystem":
-        from idfkit.simulation.fs.s3 import S3FileSystem
-
-        return S3FileSystem
-    if name == "AzureBlobFileSystem":
-        from idfkit.simulation.fs.azure import AzureBlobFileSystem
-
-        return AzureBlobFileSystem
-    if name == "GCSFileSystem":
-        from idfkit.simulation.fs.gcs import GCSFileSystem
-
-        return GCSFileSystem
-    raise AttributeError(name)
+    module = LAZY_BACKENDS.get(name)
+    if module is None:
+        raise AttributeError(name)
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

@@ -14,7 +14,6 @@ import io
 import logging
 import os
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -22,13 +21,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from idfkit.simulation.exceptions import BucketNotFoundError
-from idfkit.simulation.fs.base import FileInfo, ancestors, matching_paths, normalize_path
+from idfkit.simulation.fs._folder_index import FolderIndex, folder_of
+from idfkit.simulation.fs.base import FileInfo, matching_paths, normalize_path
 
 __all__ = ["Listing", "ObjectStoreFileSystem", "StoredObject", "read_environment_once"]
 
 log = logging.getLogger(__name__)
 
-_LISTING_TTL = 10.0  # seconds a folder listing stands in for a check before a write
 _MiB = 1024 * 1024
 
 
@@ -134,15 +133,13 @@ class ObjectStoreFileSystem:
         self._client: Any = None
         self._client_pid = -1
         self._client_lock = threading.Lock()
-        self._known_dirs: set[str] = set()
-        self._subfolders: dict[str, tuple[float, set[str]]] = {}
+        self._folders = FolderIndex(self.prefix)
 
     _PROCESS_STATE: tuple[str, ...] = (
         "_client",
         "_client_pid",
         "_client_lock",
-        "_known_dirs",
-        "_subfolders",
+        "_folders",
     )
 
     def __getstate__(self) -> dict[str, Any]:
@@ -196,7 +193,7 @@ class ObjectStoreFileSystem:
         key = self._placed_file_key(path)
         with self._translate("write", path):
             self._store_put(key, data, hashlib.sha256(data).hexdigest())
-        self._note_written(key)
+        self._folders.note_written(key)
         log.debug("wrote %s (%d bytes)", self.url(path), len(data))
 
     def read_text(self, path: str | Path, encoding: str = "utf-8") -> str:
@@ -230,7 +227,7 @@ class ObjectStoreFileSystem:
         target = self._placed_file_key(dst)
         with self._translate("copy", src):
             self._store_copy(source, target)
-        self._note_written(target)
+        self._folders.note_written(target)
 
     def glob(self, path: str | Path, pattern: str) -> list[str]:
         rel = normalize_path(path)
@@ -261,7 +258,7 @@ class ObjectStoreFileSystem:
                 fh.seek(0)
                 with self._translate("upload to", path):
                     self._store_put(key, fh, digest)
-        self._note_written(key)
+        self._folders.note_written(key)
         return digest
 
     def get_file(self, path: str | Path, local_path: str | Path) -> None:
@@ -295,12 +292,12 @@ class ObjectStoreFileSystem:
             if isinstance(exc, BucketNotFoundError) or if_match is None:
                 raise
             raise FileExistsError(f"{self.url(path)} is gone: another writer came first") from exc
-        self._note_written(key)
+        self._folders.note_written(key)
         return version
 
     def version(self, path: str | Path) -> str | None:
         key = self._require_file_key(path)
-        folder = _folder_of(key, self.prefix)
+        folder = folder_of(key, self.prefix)
         listing = self._list_folder(folder, path)
         if listing.complete:  # (a listing in a missing container fails)
             return listing.files.get(key)
@@ -336,62 +333,31 @@ class ObjectStoreFileSystem:
         """The key of a file to write, after checking that no folder is there and no
         file lies above it (as on a disk). What a recent listing showed costs no request."""
         key = self._require_file_key(path)
-        folder = _folder_of(key, self.prefix)
-        seen = self._subfolders.get(folder)
-        if seen is None or time.monotonic() - seen[0] > _LISTING_TTL:
-            self._list_folder(folder, path)
-            seen = self._subfolders.get(folder)
-        name = key[len(folder) :]
-        if seen is not None:
-            is_dir = name in seen[1]
-        else:
+
+        def holds_below(key: str) -> bool:
             with self._translate("list", path):
-                is_dir = self._store_any_below(f"{key}/")
-        if is_dir:
-            raise IsADirectoryError(f"{self.url(path)} is a directory")
-        for parent in ancestors(key[len(self.prefix) :]):
-            parent_key = self.prefix + parent
-            if parent_key in self._known_dirs:
-                continue
-            with self._translate("check", parent):
-                above = self._store_head(parent_key)
-            if above is not None:
-                raise NotADirectoryError(f"{self.url(path)}: {self.url(parent)} is a file")
-            self._known_dirs.add(parent_key)
+                return self._store_any_below(f"{key}/")
+
+        def holds_file(parent_key: str) -> bool:
+            with self._translate("check", parent_key[len(self.prefix) :]):
+                return self._store_head(parent_key) is not None
+
+        self._folders.check_placement(
+            key,
+            url=f"{self.scheme}://{self.container}/",
+            list_folder=lambda folder: self._list_folder(folder, path),
+            holds_below=holds_below,
+            holds_file=holds_file,
+        )
         return key
 
     def _list_folder(self, folder: str, path: str | Path) -> Listing:
         """One level of ``folder``, remembering its subfolders for the writes that follow."""
         with self._translate("list", path):
             listing = self._store_list(folder, limit=1000)
-        if not listing.complete:
-            return listing
-        if not listing.files and not listing.folders:
-            self._subfolders.pop(folder, None)
-            return listing
-        self._subfolders[folder] = (time.monotonic(), set(listing.folders))
-        if folder != self.prefix:
-            # Something is stored below it: it and every folder above it are folders.
-            self._known_dirs.update(
-                self.prefix + a for a in ancestors(folder[len(self.prefix) :] + "x")
-            )
+        if listing.complete:
+            self._folders.listed(folder, listing.folders, has_files=bool(listing.files))
         return listing
-
-    def _note_written(self, key: str) -> None:
-        """Keep the remembered listings true to this instance's own writes."""
-        rel = key[len(self.prefix) :]
-        for parent in ancestors(rel):
-            self._known_dirs.add(self.prefix + parent)
-            folder, _, name = (self.prefix + parent).rpartition("/")
-            listed = self._subfolders.get(f"{folder}/" if folder else self.prefix)
-            if listed is not None:
-                listed[1].add(name)
-
-
-def _folder_of(key: str, prefix: str) -> str:
-    """The folder key (ending in ``/``, or the prefix itself) that holds ``key``."""
-    folder, sep, _ = key.rpartition("/")
-    return f"{folder}/" if sep and len(folder) >= len(prefix) else prefix
 
 
 def iter_chunks(stream: IO[bytes], size: int = _MiB) -> Iterator[bytes]:

@@ -56,11 +56,14 @@ Identity and local files
     for two instances exactly when a path names the same object on both
     (bucket, prefix and endpoint; a root folder). Local copies of its files
     are then cached by that identity and the file's version; a backend
-    without one has each download cached by its content's hash only. A
-    backend whose files already lie on local disk offers
-    `SupportsLocalPath`, the one way a reader gets a local path for one of
-    them, under the backend's own rules (a symbolic link out of a root is
-    refused like ``..``).
+    without one has each download cached by its content's hash only;
+    `same_store` compares two backends by it. A backend whose files already
+    lie on local disk offers `SupportsLocalPath`, the one way a reader gets a
+    local path for one of them, under the backend's own rules (a symbolic
+    link out of a root is refused like ``..``), and the folder its paths
+    start from. Callers ask these capabilities, never a backend's class:
+    `is_plain_local` tells the default local disk (paths are the caller's
+    own) from a rooted one.
 """
 
 from __future__ import annotations
@@ -87,9 +90,12 @@ __all__ = [
     "SupportsStat",
     "download_file",
     "file_info",
+    "hash_file",
+    "is_plain_local",
     "join",
     "matching_paths",
     "normalize_path",
+    "same_store",
     "sha256_file",
     "store_identity",
     "upload_file",
@@ -296,6 +302,15 @@ class SupportsStat(Protocol):
 class SupportsLocalPath(Protocol):
     """Files that already lie on local disk: their local paths, under the backend's rules."""
 
+    @property
+    def root(self) -> Path | None:
+        """The local folder that paths start from; None when paths are the caller's own.
+
+        Without a root, a path is an ordinary local path (absolute, or
+        relative to the working directory), as ``open`` takes it.
+        """
+        ...
+
     def local_path(self, path: str | Path) -> Path:
         """The local file that ``path`` names.
 
@@ -326,6 +341,32 @@ def store_identity(fs: object) -> str | None:
     """
     found = getattr(fs, "store_id", None)
     return found if isinstance(found, str) and found else None
+
+
+def same_store(a: object, b: object) -> bool:
+    """Whether a path on ``a`` names the same object on ``b`` (so ``b.copy`` can copy it).
+
+    True for one instance, and for two whose stated identities (``store_id``)
+    are equal; False when either states none.
+
+    Args:
+        a: A backend.
+        b: Another backend.
+    """
+    if a is b:
+        return True
+    identity = store_identity(a)
+    return identity is not None and identity == store_identity(b)
+
+
+def is_plain_local(fs: object) -> bool:
+    """Whether ``fs`` is plain local disk: None (the default) or a backend without a root
+    whose files lie on local disk (`SupportsLocalPath`), so its paths are the caller's own.
+
+    Args:
+        fs: A backend, or None for the default.
+    """
+    return fs is None or (isinstance(fs, SupportsLocalPath) and fs.root is None)
 
 
 def normalize_path(path: PathLike) -> str:
@@ -434,14 +475,30 @@ def upload_file(fs: FileSystem, local_path: str | Path, path: str | Path) -> str
     return hashlib.sha256(data).hexdigest()
 
 
-def sha256_file(path: Path) -> str:
-    """The SHA-256 hex digest of a local file, read in pieces.
+def hash_file(path: str | Path) -> tuple[int, str]:
+    """Size and SHA-256 of a local file, read in pieces.
+
+    The package's one file-hashing helper.
 
     Args:
-        path: The file on local disk.
+        path: The local file.
+
+    Returns:
+        The number of bytes hashed and the lowercase hex digest.
     """
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
+    with open(path, "rb") as fh:
+        digest = hashlib.file_digest(fh, "sha256")
+        size = fh.tell()
+    return size, digest.hexdigest()
+
+
+def sha256_file(path: str | Path) -> str:
+    """The SHA-256 hex digest of a local file (`hash_file` without the size).
+
+    Args:
+        path: The local file.
+    """
+    return hash_file(path)[1]
 
 
 class HashingReader:

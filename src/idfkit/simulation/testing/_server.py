@@ -145,7 +145,7 @@ class LocalS3Server:
             **kwargs: More `S3FileSystem` keywords (they override the
                 server's endpoint and test credentials).
         """
-        from idfkit.simulation.fs.s3 import S3FileSystem
+        from idfkit.simulation.fs import S3FileSystem
 
         options: dict[str, Any] = {
             "endpoint_url": self.endpoint_url,
