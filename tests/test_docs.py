@@ -376,15 +376,6 @@ def _follows_a_contract(function: Any, klass: type | None, contracts: list[type]
     return False
 
 
-#: Left for the split of fs/s3.py (issue 18, item 1), which rewrites these methods'
-#: module: each entry must still be missing, so the list shrinks as they are documented.
-_S3_AWAITING_ARGS = {
-    "idfkit.simulation.fs.s3.S3FileSystem.read_each",
-    "idfkit.simulation.fs.s3.S3FileSystem.url",
-    "idfkit.simulation.fs.s3.S3FileSystem.versions_of",
-}
-
-
 @pytest.mark.standalone_model  # walks this project's model layer, not idfkit's
 def test_every_public_function_documents_its_parameters() -> None:
     functions = _public_functions()
@@ -397,5 +388,4 @@ def test_every_public_function_documents_its_parameters() -> None:
         if (gaps := _undocumented(function, klass))
         and not _follows_a_contract(function, klass, contracts)
     }
-    assert set(missing) >= _S3_AWAITING_ARGS  # else drop the documented ones from the list
-    assert {name: gaps for name, gaps in missing.items() if name not in _S3_AWAITING_ARGS} == {}
+    assert missing == {}

@@ -84,6 +84,10 @@ class SupportsVersionListing(Protocol):
         A token is the one `SupportsReadEach.read_each` reports for the same
         content; it changes whenever the content changes, size kept or not.
         Paths that do not exist are left out.
+
+        Args:
+            paths: The files to ask about.
+            max_workers: Listings in flight at once.
         """
         ...
 

@@ -240,7 +240,11 @@ class S3FileSystem:
         return f"s3:{where}|{self.bucket}/{self.prefix}"
 
     def url(self, path: str | Path = "") -> str:
-        """The ``s3://`` URL of a path."""
+        """The ``s3://`` URL of a path.
+
+        Args:
+            path: A path below this backend's prefix ("" for the prefix itself).
+        """
         return f"s3://{self.bucket}/{self._key(path)}"
 
     def _translate(self, action: str, path: str | Path) -> AbstractContextManager[None]:
@@ -422,11 +426,25 @@ class S3FileSystem:
         *,
         max_workers: int = 32,
     ) -> list[T]:
+        """Many small reads at once, over the lean GET path (see ``_s3_direct``).
+
+        Args:
+            paths: The files to read.
+            handle: Called as ``handle(i, outcome, etag)`` for each ``paths[i]``
+                (see ``fs._bulk.SupportsReadEach``).
+            max_workers: Reads in flight at once.
+        """
         from idfkit.simulation.fs import _s3_direct
 
         return _s3_direct.read_each(self, paths, handle, max_workers=max_workers)
 
     def versions_of(self, paths: Sequence[str], *, max_workers: int = 8) -> dict[str, str]:
+        """ETags of ``paths`` from listings of their folders (see ``_s3_direct``).
+
+        Args:
+            paths: The files to ask about; those that do not exist are left out.
+            max_workers: Listings in flight at once.
+        """
         from idfkit.simulation.fs import _s3_direct
 
         return _s3_direct.versions_of(self, paths, max_workers=max_workers)
