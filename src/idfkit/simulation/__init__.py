@@ -27,7 +27,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from idfkit.exceptions import EnergyPlusNotFoundError, SimulationError
-from idfkit.simulation._simulation_cache import CacheKey, SimulationCache
 from idfkit.simulation._staging import prep_outputs
 from idfkit.simulation.async_batch import (
     SimulationEvent,
@@ -36,6 +35,7 @@ from idfkit.simulation.async_batch import (
 )
 from idfkit.simulation.async_runner import async_simulate
 from idfkit.simulation.batch import BatchResult, SimulationJob, simulate_batch
+from idfkit.simulation.cache import CacheKey, SimulationCache
 from idfkit.simulation.energyplus import EnergyPlusConfig, find_energyplus
 from idfkit.simulation.exceptions import (
     BucketNotFoundError,

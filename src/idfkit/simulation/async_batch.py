@@ -24,7 +24,7 @@ from idfkit.simulation.energyplus import EnergyPlusConfig, find_energyplus
 from idfkit.simulation.result import SimulationResult
 
 if TYPE_CHECKING:
-    from idfkit.simulation._simulation_cache import SimulationCache
+    from idfkit.simulation.cache import SimulationCache
     from idfkit.simulation.fs.async_ import AsyncFileSystem
     from idfkit.simulation.fs.base import FileSystem
 

@@ -22,7 +22,7 @@ from idfkit.simulation.fs.base import FileSystem
 
 if TYPE_CHECKING:
     from idfkit.document import IDFDocument
-    from idfkit.simulation._simulation_cache import SimulationCache
+    from idfkit.simulation.cache import SimulationCache
     from idfkit.simulation.energyplus import EnergyPlusConfig
     from idfkit.simulation.options import RunOptions
     from idfkit.simulation.result import SimulationResult

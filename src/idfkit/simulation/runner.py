@@ -22,7 +22,6 @@ from idfkit.simulation._job_context import manifest_extras
 from idfkit.simulation._model import model_text, object_types
 from idfkit.simulation._process import run_process
 from idfkit.simulation._publish import Snapshot, changed_files, mark_publishing, publish, snapshot
-from idfkit.simulation._simulation_cache import SimulationCache
 from idfkit.simulation._staging import (
     ModelInput,
     local_output_dir,
@@ -38,6 +37,7 @@ from idfkit.simulation._tools import (
     readvars_program,
     run_readvars,
 )
+from idfkit.simulation.cache import SimulationCache
 from idfkit.simulation.energyplus import EnergyPlusConfig, find_energyplus
 from idfkit.simulation.exceptions import WeatherFileNotFoundError
 from idfkit.simulation.filenames import output_name
