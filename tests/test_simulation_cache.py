@@ -14,7 +14,7 @@ import pytest
 import idfkit.simulation.runner
 from idfkit import load_idf
 from idfkit.simulation import EnergyPlusConfig, MemoryFileSystem, SimulationResult, simulate
-from idfkit.simulation._simulation_cache import ENTRY_NAME, CacheKey, SimulationCache
+from idfkit.simulation.cache import ENTRY_NAME, CacheKey, SimulationCache
 from idfkit.simulation.fs import FileSystem, join
 from idfkit.simulation.fs.s3 import S3FileSystem
 from idfkit.simulation.manifest import MANIFEST_NAME

@@ -302,7 +302,7 @@ def test_4_the_reader_never_follows_a_link_out_of_the_root(tmp_path: Path) -> No
 def test_4_a_cache_entry_with_a_link_out_of_its_root_is_a_miss(tmp_path: Path, linked: str) -> None:
     """The cache's own folder follows the backend's rules too: a link out is a corrupt entry."""
     from idfkit.simulation import CacheKey
-    from idfkit.simulation._simulation_cache import ENTRY_NAME
+    from idfkit.simulation.cache import ENTRY_NAME
 
     cache = SimulationCache(tmp_path / "cache")
     key = CacheKey("f" * 64)
