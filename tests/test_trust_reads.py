@@ -439,7 +439,7 @@ def test_a_cold_s3_read_costs_one_round_trip(moto_server: LocalS3Server) -> None
             overlapped.append(file_asked.wait(10))
         return None
 
-    with FaultProxy(moto_server.endpoint_url, rule=rule) as proxy:  # type: ignore[arg-type]
+    with FaultProxy(moto_server.endpoint_url, rule=rule) as proxy:
         fs = S3FileSystem(
             bucket,
             endpoint_url=proxy.endpoint_url,
