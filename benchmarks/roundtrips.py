@@ -10,7 +10,10 @@ a request that starts after another of the same wave has already ended (the
 client hashing and signing 15 uploads one after another) as one more.
 
 Goals: publishing adds at most 3 (marker, the files in parallel, manifest);
-a first read at most 1 (manifest and file fetched together).
+a first read at most 1 (manifest and file fetched together). Publishing
+also lists the folder once before its uploads, the check that the run still
+holds its folder (it starts as EnergyPlus ends, beside the run's last local
+work); ``--show`` prints every request's span to see which one waits on which.
 """
 
 from __future__ import annotations
@@ -108,10 +111,19 @@ def kinds(spans: list[tuple[float, float, str]]) -> str:
     return ", ".join(f"{n} {m}" for m, n in sorted(counted.items()))
 
 
+def show(title: str, spans: list[tuple[float, float, str]]) -> None:
+    """Each request's start and end in ms from the first start, in order of start."""
+    print(title)
+    first = min((began for began, _, _ in spans), default=0.0)
+    for began, ended, request in sorted(spans):
+        print(f"  {1000 * (began - first):8.1f} {1000 * (ended - first):8.1f}  {request}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--delay", type=float, default=0.02, help="seconds added per request")
     parser.add_argument("--runs", type=int, default=3, help="runs published and read")
+    parser.add_argument("--show", action="store_true", help="print each request's span (ms)")
     args = parser.parse_args()
     from idfkit.simulation import S3FileSystem
 
@@ -146,6 +158,9 @@ def main() -> None:
                     fresh.sql.get_tabular_data("AnnualBuildingUtilityPerformanceSummary")
                     read_wall = time.perf_counter() - started
                     read = proxy.take()
+                if args.show:
+                    show(f"run {run}: publish", published)
+                    show(f"run {run}: first read", read)
                 rows.append(
                     [
                         run,

@@ -263,3 +263,52 @@ def test_importing_the_package_leaves_boto3_out() -> None:
     code = "import sys, idfkit.simulation; print('boto3' in sys.modules, 'botocore' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_a_run_overtaken_while_energyplus_runs_uploads_nothing(
+    cfs: FileSystem, box_model: Path, weather: Path
+) -> None:
+    """The check made as EnergyPlus ends still stops an overtaken run before its files."""
+    taken: list[bool] = []
+
+    def take_over(_: object) -> None:
+        if not taken:
+            taken.append(True)
+            _publish.mark_publishing(cfs, "run", marker("intruder"))
+
+    with pytest.raises(ConcurrentRunError, match="intruder") as info:
+        simulate(box_model, weather, output_dir="run", fs=cfs, on_progress=take_over)
+    assert taken and "before placing its files" in str(info.value)
+    assert cfs.glob("run", "*") == [f"run/{MANIFEST_NAME}"]
+
+
+def test_the_claim_check_overlaps_the_runs_last_local_work(
+    moto_server: LocalS3Server, box_model: Path, weather: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The folder's listing is sent while the run still reads its key metrics, not after."""
+    from idfkit.simulation._job_context import manifest_extras as real_extras
+
+    direct = moto_server.filesystem(unique_bucket())
+    listed = threading.Event()
+    overlapped: list[bool] = []
+
+    def record(request: Request) -> None:
+        if request.method == "GET" and "list-type=2" in request.path:
+            listed.set()
+
+    def extras_after_the_listing(run_dir: Path, prefix: str) -> dict[str, object]:
+        overlapped.append(listed.wait(10))
+        return real_extras(run_dir, prefix)
+
+    monkeypatch.setattr("idfkit.simulation.runner.manifest_extras", extras_after_the_listing)
+    with FaultProxy(moto_server.endpoint_url, rule=record) as proxy:
+        fs = S3FileSystem(
+            direct.bucket,
+            endpoint_url=proxy.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+        )
+        result = simulate(box_model, weather, output_dir="run", fs=fs)
+    assert result.success and overlapped == [True]
+    SimulationResult.from_directory("run", fs=direct).verify(deep=True)

@@ -10,21 +10,27 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from idfkit.simulation import SimulationResult
+from idfkit.simulation import S3FileSystem, SimulationResult
 from idfkit.simulation.exceptions import IncompleteResultError
 from idfkit.simulation.fs.local import LocalFileSystem
 from idfkit.simulation.fs.memory import MemoryFileSystem
 from idfkit.simulation.manifest import (
     MANIFEST_NAME,
+    PublishingMarker,
     RunManifest,
     hash_file,
     read_manifest,
 )
+from idfkit.simulation.testing import ACCESS_KEY, SECRET_KEY, LocalS3Server
 from idfkit.simulation.testing.contract import NineMethodsOnly
+from tests.conftest import unique_bucket
+from tests.faults import FaultProxy, Request
 from tests.helpers import made_manifest
 
 ERR_TEXT = (
@@ -326,3 +332,122 @@ def test_the_public_cache_module_is_idfkits() -> None:
     assert CacheKey is idfkit.simulation.CacheKey
     assert cache_root() == Path(os.environ["IDFKIT_CACHE_DIR"])
     assert default_simulation_cache_dir() == cache_root() / "simulation"
+
+
+# -- issue 21: a cold read fetches the manifest and its file at once --------------
+
+
+class _ManifestWaitsForTheFile(MemoryFileSystem):
+    """Answers the manifest only once the file's download has begun (or after 10 s)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.file_asked = threading.Event()
+        self.overlapped: list[bool] = []
+        self.reads: list[str] = []
+
+    def read_bytes(self, path: str | Path) -> bytes:
+        self.reads.append(str(path))
+        if str(path).endswith(MANIFEST_NAME):
+            self.overlapped.append(self.file_asked.wait(10))
+        else:
+            self.file_asked.set()
+        return super().read_bytes(path)
+
+
+def _cold_store(files: dict[str, bytes], listed: dict[str, bytes] | None = None) -> Any:
+    fs = _ManifestWaitsForTheFile()
+    for name, data in files.items():
+        fs.write_bytes(f"run/{name}", data)
+    manifest = made_manifest(files if listed is None else listed)
+    fs.write_text(f"run/{MANIFEST_NAME}", manifest.to_json())
+    return fs
+
+
+def _nothing_staged() -> bool:
+    objects = Path(os.environ["IDFKIT_CACHE_DIR"]) / "objects"
+    return not [p for p in objects.rglob("*") if p.is_file() and "staging" in p.parts]
+
+
+@pytest.mark.parametrize("read", ["sql_path", "errors", "local_path"])
+def test_a_cold_read_fetches_the_manifest_and_its_file_at_once(read: str) -> None:
+    files = {"eplus.sql": FILES["eplusout.sql"], "eplus.err": FILES["eplusout.err"]}
+    fs = _cold_store(files)
+    result = SimulationResult.from_directory("run", fs=fs)
+    if read == "sql_path":
+        path = result.sql_path
+        assert path is not None and path.read_bytes() == files["eplus.sql"]
+    elif read == "errors":
+        assert result.errors.completed_successfully
+    else:
+        assert result.local_path("eplus.sql").read_bytes() == files["eplus.sql"]
+    assert fs.overlapped == [True], "the file's download waited for the manifest"
+    assert _nothing_staged()
+
+
+def test_a_cold_read_of_a_cached_file_downloads_only_the_manifest() -> None:
+    files = {"eplus.sql": FILES["eplusout.sql"]}
+    fs = _cold_store(files)
+    SimulationResult.from_directory("run", fs=fs).local_path("eplus.sql")
+    fs.reads.clear()
+    again = SimulationResult.from_directory("run", fs=fs).local_path("eplus.sql")
+    assert again.read_bytes() == files["eplus.sql"]
+    assert fs.reads == [f"run/{MANIFEST_NAME}"]
+
+
+def test_a_prefetched_file_is_checked_like_any_download() -> None:
+    """Bytes fetched beside the manifest are refused when they differ from its entry."""
+    good = FILES["eplusout.sql"]
+    bad = bytes([good[0] ^ 1]) + good[1:]  # the same size
+    fs = _cold_store({"eplus.sql": bad}, listed={"eplus.sql": good})
+    with pytest.raises(IncompleteResultError, match="differs from its manifest entry"):
+        SimulationResult.from_directory("run", fs=fs).sql_path  # noqa: B018
+    assert fs.overlapped == [True]
+    cache = Path(os.environ["IDFKIT_CACHE_DIR"])
+    assert not [p for p in (cache / "objects").rglob("*") if p.is_file()]
+
+
+def test_a_prefetch_under_a_marker_or_an_unlisted_name_leaves_nothing() -> None:
+    fs = _ManifestWaitsForTheFile()
+    fs.write_bytes("run/eplus.sql", FILES["eplusout.sql"])
+    marker = PublishingMarker(run_id="d" * 32, started_at=datetime.now(UTC))
+    fs.write_text(f"run/{MANIFEST_NAME}", marker.to_json())
+    with pytest.raises(IncompleteResultError, match="never finished publishing"):
+        SimulationResult.from_directory("run", fs=fs).local_path("eplus.sql")
+    assert _nothing_staged()
+
+    listed = _cold_store({"eplus.sql": FILES["eplusout.sql"]}, listed={"eplus.err": b"x"})
+    with pytest.raises(FileNotFoundError, match="not among the run's files"):
+        SimulationResult.from_directory("run", fs=listed).local_path("eplus.sql")
+    assert listed.overlapped == [True]
+    assert _nothing_staged()
+
+
+def test_a_cold_s3_read_costs_one_round_trip(moto_server: LocalS3Server) -> None:
+    """On a real S3 server: the file's GET is sent before the manifest's GET is answered."""
+    bucket = unique_bucket()
+    data = FILES["eplusout.sql"]
+    direct = moto_server.filesystem(bucket)
+    direct.write_bytes("run/eplus.sql", data)
+    direct.write_text(f"run/{MANIFEST_NAME}", made_manifest({"eplus.sql": data}).to_json())
+    file_asked = threading.Event()
+    overlapped: list[bool] = []
+
+    def rule(request: Request) -> None:
+        if request.method == "GET" and request.path.split("?")[0].endswith("/run/eplus.sql"):
+            file_asked.set()
+        elif request.method == "GET" and MANIFEST_NAME in request.path:
+            overlapped.append(file_asked.wait(10))
+        return None
+
+    with FaultProxy(moto_server.endpoint_url, rule=rule) as proxy:
+        fs = S3FileSystem(
+            bucket,
+            endpoint_url=proxy.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+        )
+        sql = SimulationResult.from_directory("run", fs=fs).sql_path
+    assert sql is not None and sql.read_bytes() == data
+    assert overlapped == [True]

@@ -11,6 +11,11 @@ Two jobs, both about trusting what is on local disk:
   only then is renamed to its trusted name: a concurrent reader never sees
   unverified bytes, and a process killed in between leaves only a staging
   file that nothing reads.
+
+A cold read of a stored result needs its manifest and then a file: a
+`Prefetch` starts the file's download while the manifest is read, so both
+cost one round trip. The prefetched bytes stay a staging file until `fetch`
+has checked them against the manifest entry, exactly as its own download.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from idfkit.simulation.fs.base import (
 )
 from idfkit.simulation.manifest import ManifestFile, hash_file
 
-__all__ = ["check_local", "fetch", "file_sha256"]
+__all__ = ["Prefetch", "check_local", "fetch", "file_sha256", "worth_prefetching"]
 
 _MEMO_SIZE = 65536
 _memo: OrderedDict[tuple[int, int, int, int, int], str] = OrderedDict()
@@ -96,7 +101,13 @@ def check_local(path: Path, expected: ManifestFile, *, where: str) -> None:
 
 
 def fetch(
-    fs: FileSystem, path: str, expected: ManifestFile | None, *, where: str, fresh: bool = False
+    fs: FileSystem,
+    path: str,
+    expected: ManifestFile | None,
+    *,
+    where: str,
+    fresh: bool = False,
+    staged: Path | None = None,
 ) -> Path:
     """A local copy of `path` on `fs`, checked against `expected` when given.
 
@@ -115,6 +126,9 @@ def fetch(
         where: The file's location, named in errors.
         fresh: Download and check the stored object even when a checked
             copy is cached (`verify(deep=True)` checks the store, not the cache).
+        staged: The file's content already downloaded (a `Prefetch`), unchecked:
+            it is checked against `expected` like a download, and removed
+            when not used.
 
     Returns:
         The local path of the cached copy.
@@ -124,8 +138,16 @@ def fetch(
     if expected is not None:
         target = objects / expected.sha256[:2] / f"{expected.sha256}{suffix}"
         if not fresh and _holds(target, expected):
+            if staged is not None:
+                staged.unlink(missing_ok=True)
             return target
-        return _download_verified(fs, path, target, expected, where=where)
+        if staged is None:
+            staged = _stage(fs, path, where=where, listed=True)
+        placed = _place_verified(staged, target, expected, where=where)
+        _note_cached(fs, path, expected.sha256)
+        return placed
+    if staged is not None:  # without an entry to check it by, it is read the usual way
+        staged.unlink(missing_ok=True)
     store = store_identity(fs)
     info = file_info(fs, path) if store is not None and not fresh else None
     if store is not None and info is not None and info.version:
@@ -151,10 +173,8 @@ def _holds(target: Path, expected: ManifestFile) -> bool:
     return True
 
 
-def _download_verified(
-    fs: FileSystem, path: str, target: Path, expected: ManifestFile, *, where: str
-) -> Path:
-    staging = _stage(fs, path, where=where, listed=True)
+def _place_verified(staging: Path, target: Path, expected: ManifestFile, *, where: str) -> Path:
+    """Place a downloaded staging file at `target` if it is `expected`'s content; else refuse it."""
     try:
         size, digest = hash_file(staging)
         if (size, digest) != (expected.size, expected.sha256):
@@ -178,6 +198,94 @@ def _stage(fs: FileSystem, path: str, *, where: str, listed: bool) -> Path:
             raise IncompleteResultError(f"{where} is listed in the manifest but missing") from exc
         raise
     return staging
+
+
+class Prefetch:
+    """A file's download started before its manifest entry is known, into a staging file.
+
+    Nothing trusts it until `fetch` checks it against the entry. A prefetch
+    that no read takes is abandoned: its download is waited for and its
+    staging file removed, so nothing of it outlives the read that started it.
+
+    Args:
+        fs: The backend holding the file.
+        path: The file's path on `fs`.
+        where: The file's location, named in errors.
+    """
+
+    def __init__(self, fs: FileSystem, path: str, *, where: str) -> None:
+        self.path = path
+        self._staging: Path | None = None
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(
+            target=self._download, args=(fs, where), name="idfkit-prefetch", daemon=True
+        )
+        self._thread.start()
+
+    def _download(self, fs: FileSystem, where: str) -> None:
+        try:
+            self._staging = _stage(fs, self.path, where=where, listed=False)
+        except Exception:  # noqa: BLE001 (the read that takes it downloads again, and raises as it would)
+            return
+
+    def take(self) -> Path | None:
+        """The staging file once downloaded (now the caller's), or None if the download failed."""
+        self._thread.join()
+        with self._lock:  # one taker: the read that uses it, or the abandoning one
+            staging, self._staging = self._staging, None
+        return staging
+
+    def abandon(self) -> None:
+        """Wait for the download and remove what it staged (nothing, once taken)."""
+        staging = self.take()
+        if staging is not None:
+            staging.unlink(missing_ok=True)
+
+
+def worth_prefetching(fs: FileSystem, path: str) -> bool:
+    """Whether a cold read of `path` should start its download before the manifest arrives.
+
+    Only on a backend that names its store, and not when the last checked
+    download of `path` from that store is still cached: the manifest then
+    most likely names that copy, and downloading it again would be waste.
+
+    Args:
+        fs: The backend holding the file.
+        path: The file's path on `fs`.
+    """
+    hint = _hint_path(fs, path)
+    if hint is None:
+        return False
+    try:
+        digest = hint.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return True
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        return True
+    return not (cache_root() / "objects" / digest[:2] / f"{digest}{_suffix(path)}").is_file()
+
+
+def _hint_path(fs: FileSystem, path: str) -> Path | None:
+    """Where the digest of the last checked download of `path` is noted (by store and path)."""
+    store = store_identity(fs)
+    if store is None:
+        return None
+    key = hashlib.sha256("\0".join((store, normalize_path(path))).encode()).hexdigest()
+    return cache_root() / "paths" / key[:2] / key
+
+
+def _note_cached(fs: FileSystem, path: str, digest: str) -> None:
+    """Note that `path`'s checked content (`digest`) is cached; only a hint, so failures pass."""
+    hint = _hint_path(fs, path)
+    if hint is None:
+        return
+    partial = hint.with_name(f".{hint.name}.{uuid.uuid4().hex}.part")
+    try:
+        hint.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(digest, encoding="ascii")
+        os.replace(partial, hint)
+    except OSError:
+        partial.unlink(missing_ok=True)
 
 
 def _unchanged(fs: FileSystem, path: str, info: FileInfo) -> bool:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -47,6 +47,7 @@ __all__ = [
     "publish",
     "publish_placed",
     "snapshot",
+    "start_claim_check",
 ]
 
 Snapshot = dict[str, tuple[int, int, int]]
@@ -107,6 +108,30 @@ def mark_publishing(fs: FileSystem, output_dir: str, marker: PublishingMarker) -
     return Claim(output_dir, marker.run_id, None)
 
 
+def start_claim_check(fs: FileSystem, claim: Claim) -> Future[str | None] | None:
+    """Start asking, in the background, at which version the claim's marker stands.
+
+    A run starts it as soon as EnergyPlus is done, so the request's round
+    trip overlaps the run's own last work (reading its key metrics, listing
+    its files) instead of delaying its uploads; `publish` then waits for the
+    answer before it places anything, as it would for its own check.
+
+    Args:
+        fs: The backend holding the folder.
+        claim: The run's hold on the folder, from `mark_publishing`.
+
+    Returns:
+        The marker's version to come, or None when there is nothing to check
+        (the backend does not write conditionally).
+    """
+    if claim.version is None or not writes_conditionally(fs):
+        return None
+    pool = ThreadPoolExecutor(1, thread_name_prefix="idfkit-claim-check")
+    answer = pool.submit(fs.version, claim.manifest_path)
+    pool.shutdown(wait=False)  # the thread ends with its one request
+    return answer
+
+
 def publish(
     fs: FileSystem,
     output_dir: str,
@@ -115,6 +140,7 @@ def publish(
     *,
     upload: bool = True,
     claim: Claim | None = None,
+    standing: Future[str | None] | None = None,
 ) -> RunManifest:
     """Upload ``files`` (each read once: hashed as it is sent), then commit the manifest.
 
@@ -123,6 +149,15 @@ def publish(
     backend that writes conditionally, the folder is checked to be still
     this run's before the uploads (one request) and the manifest is written
     only if the marker is unchanged.
+
+    Args:
+        fs: The backend holding the folder.
+        output_dir: The run folder on ``fs``.
+        files: The local files to publish.
+        make_manifest: The manifest, given the entries.
+        upload: Upload the files (False: they already lie in the folder).
+        claim: The run's hold on the folder, from `mark_publishing`.
+        standing: That check already under way (`start_claim_check`).
 
     Raises:
         ConcurrentRunError: Another run marked the folder after this one.
@@ -133,6 +168,7 @@ def publish(
         lambda: _map(lambda p: _entry(fs, output_dir, p, upload), files),
         make_manifest,
         claim=claim,
+        standing=standing,
     )
 
 
@@ -143,6 +179,7 @@ def publish_placed(
     make_manifest: Callable[[tuple[ManifestFile, ...]], RunManifest],
     *,
     claim: Claim | None = None,
+    standing: Future[str | None] | None = None,
 ) -> RunManifest:
     """Place a run's files with ``place``, then commit its manifest on ``claim``.
 
@@ -157,6 +194,8 @@ def publish_placed(
         place: Puts the files in the folder; returns their manifest entries.
         make_manifest: The manifest, given the entries.
         claim: The run's hold on the folder, from `mark_publishing`.
+        standing: The check of the claim, if already started (`start_claim_check`);
+            else it is made here.
 
     Returns:
         The manifest as committed.
@@ -167,7 +206,8 @@ def publish_placed(
     conditional = claim is not None and claim.version is not None and writes_conditionally(fs)
     if conditional:
         assert claim is not None and isinstance(fs, SupportsConditionalWrite)
-        if fs.version(claim.manifest_path) != claim.version:
+        found = standing.result() if standing is not None else fs.version(claim.manifest_path)
+        if found != claim.version:
             raise _lost(fs, claim, "before placing its files")
     manifest = make_manifest(tuple(place()))
     if manifest.host == "":

@@ -120,6 +120,7 @@ class SimulationResult:
         self._sql: SQLResult | Any | None = _UNSET
         self._errors: ErrorReport | None = None
         self._readers: dict[str, Any] = {}
+        self._prefetched: _fetch.Prefetch | None = None
         self._lock = threading.RLock()
 
     @classmethod
@@ -157,6 +158,7 @@ class SimulationResult:
         del state["_lock"]
         state["_sql"] = _UNSET
         state["_readers"] = {}
+        state["_prefetched"] = None
         for key in _LAZY:
             if state[key] is _UNSET:
                 state[key] = _UnsetMarker()
@@ -166,6 +168,7 @@ class SimulationResult:
         for key in _LAZY:
             if isinstance(state[key], _UnsetMarker):
                 state[key] = _UNSET
+        state.setdefault("_prefetched", None)
         self.__dict__.update(state)
         self._lock = threading.RLock()
 
@@ -361,7 +364,59 @@ class SimulationResult:
                 manifest entry.
             FileNotFoundError: The name is not among the run's files.
         """
-        return self._checked_path(name, fresh=False)
+        return self._cold_read(name, lambda: self._checked_path(name, fresh=False))
+
+    def _cold_read(self, name: str, read: Callable[[], T]) -> T:
+        """``read()``, after the manifest; on a cold remote read, `name` is fetched with it.
+
+        A first read costs two requests, the manifest and then the file it
+        vouches for. Here the file's download starts as the manifest is
+        read, so they cost one round trip together; its bytes stay unchecked
+        until `_checked_path` checks them against the manifest entry (size
+        and SHA-256) like any download, and are dropped unused when the
+        manifest lists no such file or names the file otherwise.
+
+        Args:
+            name: The file the read most likely wants (a guess is fine).
+            read: The read itself.
+        """
+        pending: _fetch.Prefetch | None = None
+        with self._lock:
+            if self._manifest is _UNSET:
+                path = self._path(name)
+                if not isinstance(
+                    self._fs, SupportsLocalPath | BlockingFileSystem
+                ) and _fetch.worth_prefetching(self._fs, path):
+                    pending = _fetch.Prefetch(self._fs, path, where=self._where(name))
+                try:
+                    self._manifest = self._load_manifest()
+                except BaseException:
+                    if pending is not None:
+                        pending.abandon()
+                    raise
+                self._prefetched = pending
+        try:
+            return read()
+        finally:
+            if pending is not None:
+                with self._lock:
+                    if self._prefetched is pending:
+                        self._prefetched = None
+                pending.abandon()
+
+    def _take_prefetched(self, path: str) -> Path | None:
+        """The staged download of `path` that a cold read started, if there is one."""
+        with self._lock:
+            pending = self._prefetched
+            if pending is None or pending.path != path:
+                return None
+            self._prefetched = None
+        return pending.take()
+
+    def _guessed_name(self, kind: OutputKind) -> str:
+        """The name of `kind` before the manifest says how the run named its files."""
+        naming = self._naming if self._naming is not _UNSET else (self.output_prefix, "C")
+        return output_name(kind, *naming)
 
     def _checked_path(self, name: str, *, fresh: bool) -> Path:
         """`local_path`; with `fresh`, a remote file is downloaded and checked again."""
@@ -375,8 +430,10 @@ class SimulationResult:
             elif not local.is_file():
                 raise FileNotFoundError(f"no such file: {local}")
             return local
+        path = self._path(name)
+        staged = self._take_prefetched(path) if expected is not None and not fresh else None
         return _fetch.fetch(
-            self._fs, self._path(name), expected, where=self._where(name), fresh=fresh
+            self._fs, path, expected, where=self._where(name), fresh=fresh, staged=staged
         )
 
     def read_text(self, name: str) -> str:
@@ -389,6 +446,8 @@ class SimulationResult:
 
     def _output_path(self, *kinds: OutputKind) -> Path | None:
         """The verified local path of the first of `kinds` the run has, else None."""
+        if self._manifest is _UNSET:
+            return self._cold_read(self._guessed_name(kinds[0]), lambda: self._output_path(*kinds))
         for kind in kinds:
             try:
                 return self.local_path(self.output_name(kind))
@@ -492,7 +551,10 @@ class SimulationResult:
         with self._lock:
             if self._errors is None:
                 try:
-                    self._errors = parse_err(self.read_text(self.output_name("err")))
+                    self._errors = self._cold_read(
+                        self._guessed_name("err"),
+                        lambda: parse_err(self.read_text(self.output_name("err"))),
+                    )
                 except FileNotFoundError as exc:
                     if not self._made_as_failure and (
                         isinstance(exc, ResultNotFoundError) or self._dir_is_empty()

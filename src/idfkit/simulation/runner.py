@@ -8,6 +8,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,7 +22,14 @@ from idfkit.simulation._external_files import external_files
 from idfkit.simulation._job_context import manifest_extras
 from idfkit.simulation._model import model_text, object_types
 from idfkit.simulation._process import run_process
-from idfkit.simulation._publish import Snapshot, changed_files, mark_publishing, publish, snapshot
+from idfkit.simulation._publish import (
+    Snapshot,
+    changed_files,
+    mark_publishing,
+    publish,
+    snapshot,
+    start_claim_check,
+)
 from idfkit.simulation._staging import (
     ModelInput,
     local_output_dir,
@@ -402,9 +410,25 @@ def _simulate_on(
         run_dir.mkdir()
         marker = _marker(run.label)
         claim = mark_publishing(fs, remote_dir, marker)
-        outcome = _execute(run, text, weather_path, run_dir, lines, marker)
+        standing: list[Future[str | None] | None] = []
+        outcome = _execute(
+            run,
+            text,
+            weather_path,
+            run_dir,
+            lines,
+            marker,
+            after_run=lambda: standing.append(start_claim_check(fs, claim)),
+        )
         files = changed_files(run_dir, {})
-        manifest = publish(fs, remote_dir, files, outcome.manifest_maker, claim=claim)
+        manifest = publish(
+            fs,
+            remote_dir,
+            files,
+            outcome.manifest_maker,
+            claim=claim,
+            standing=standing[0] if standing else None,
+        )
     return run.result(
         remote_dir, fs, manifest=manifest, stdout=outcome.stdout, stderr=outcome.stderr
     )
@@ -450,6 +474,7 @@ def _execute(
     run_dir: Path,
     lines: Callable[[str], None] | None,
     marker: PublishingMarker,
+    after_run: Callable[[], None] | None = None,
 ) -> _Outcome:
     options, config = run.options, run.config
     before = snapshot(run_dir)
@@ -467,6 +492,8 @@ def _execute(
     if success and options.readvars:
         pairs = [(run.name("eso"), run.name("csv")), (run.name("mtr"), run.name("meter_csv"))]
         run_readvars(config, run_dir, pairs, timeout=options.preprocessor_seconds)
+    if after_run is not None:  # the programs are done: what follows is local bookkeeping
+        after_run()
     finished = datetime.now(UTC)
     summary = _error_summary(report, outcome.stdout, outcome.stderr)
     if outcome.exit_code < 0:
