@@ -180,14 +180,20 @@ def main() -> None:
         default="",
         help="also collect with this source folder first on the path (an earlier commit's src)",
     )
+    parser.add_argument("--repeat", type=int, default=1, help="collections of each tree")
     args = parser.parse_args()
     title = f"one hourly variable from {args.runs:,} annual runs to Parquet ({args.backend})"
 
     def collect(where: str) -> list[list[object]]:
+        # Alternating (baseline, this tree, baseline, ...): the load of a shared machine
+        # then hits both alike; each repeat's figures are listed.
         rows = []
-        if args.baseline:
-            rows += measure(where, args.backend, "", args.baseline, "baseline: ")
-        return rows + measure(where, args.backend, args.profile, "", "")
+        for n in range(args.repeat):
+            tag = f"#{n + 1} " if args.repeat > 1 else ""
+            if args.baseline:
+                rows += measure(where, args.backend, "", args.baseline, f"{tag}baseline: ")
+            rows += measure(where, args.backend, args.profile, "", tag)
+        return rows
 
     if args.backend == "local":
         with tempfile.TemporaryDirectory() as tmp:
