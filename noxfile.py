@@ -241,5 +241,5 @@ def benchmarks(session: nox.Session) -> None:
     """Speed and memory figures, printed as tables (not pass/fail tests)."""
     session.install("-e", ".[test]")
     scripts = ["overhead.py", "storage.py", "batch.py", "readers.py", "model.py", "cache_async.py"]
-    for script in [*scripts, "collect.py"]:
+    for script in [*scripts, "collect.py", "timeseries.py"]:
         session.run("python", f"benchmarks/{script}", *session.posargs)

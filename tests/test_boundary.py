@@ -140,6 +140,28 @@ def test_import_idfkit_loads_nothing_of_the_part() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_import_of_the_part_defers_what_only_its_calls_need() -> None:
+    """Start-up (issue 21): each public name loads its own module on first use."""
+    heavy = ["pydantic", "asyncio", "concurrent.futures", "sqlite3", "importlib.metadata"]
+    code = (
+        "import sys, idfkit, idfkit.simulation\n"
+        f"print([m for m in {heavy!r} if m in sys.modules])\n"
+        "print(sorted(m for m in sys.modules if m.startswith('idfkit.simulation.')))\n"
+        "from idfkit.simulation import simulate\n"
+        "print('idfkit.simulation.runner' in sys.modules, simulate.__module__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == ["[]", "[]", "True idfkit.simulation.runner"]
+    # Every exported name resolves, to the object its own module defines.
+    for name in idfkit.simulation.__all__:
+        home = importlib.import_module(idfkit.simulation._HOMES[name])
+        assert getattr(idfkit.simulation, name) is getattr(home, name), name
+    assert set(idfkit.simulation._HOMES) == set(idfkit.simulation.__all__)
+    assert set(idfkit.simulation.__all__) <= set(dir(idfkit.simulation))
+    with pytest.raises(AttributeError, match="no attribute 'simulat'"):
+        idfkit.simulation.simulat  # noqa: B018
+
+
 def _module_level_imports(path: Path, root: Path) -> set[str]:
     """The idfkit modules a model module imports when it is loaded (not in functions)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))

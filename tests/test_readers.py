@@ -37,6 +37,7 @@ from idfkit.simulation import (
     simulate,
 )
 from idfkit.simulation.exceptions import UnknownVariableError
+from idfkit.simulation.parsers.sql import series_columns, timestamps_from_keys
 
 DESIGN_DAYS = ("Ann Htg 99.6% Condns DB,", "Ann Clg .4% Condns DB=>MWB,")
 OUTPUTS = """
@@ -134,6 +135,22 @@ def test_timeseries_environment_frequency_and_key_are_positional(sql: SQLResult)
     assert timestep.timestamps[:2] == (datetime(2017, 1, 21, 0, 15), datetime(2017, 1, 21, 0, 30))
     meter = sql.get_timeseries("Heating:EnergyTransfer")
     assert meter.units == "J" and len(meter) == 8808 and sum(meter.values) > 0
+
+
+def test_series_columns_pack_the_same_times_and_values(sql: SQLResult) -> None:
+    # What a study's time series reads from each run: the same series, its times packed.
+    cases = [
+        (ZMAT, "ZONE 1", "Hourly", None),  # design days (no year) and the year
+        (ZMAT, "*", "Daily", "annual"),
+        ("Site Outdoor Air Drybulb Temperature", "Environment", "Timestep", "sizing"),
+        ("DistrictHeatingWater:Facility", None, "Monthly", None),
+    ]
+    for name, key, frequency, environment in cases:
+        series = sql.get_timeseries(name, key, frequency, environment)
+        units, keys, values = series_columns(sql, name, key, frequency, environment)
+        assert None not in keys and len(set(keys)) == len(keys) == len(series) > 0
+        assert timestamps_from_keys([k for k in keys if k is not None]) == series.timestamps
+        assert (units, tuple(values)) == (series.units, series.values)
 
 
 def test_unknown_variable_is_a_key_error_naming_the_closest(sql: SQLResult) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from idfkit._loading import load_epjson, load_idf, new_document
 from idfkit.document import IDFDocument
@@ -41,10 +41,22 @@ from idfkit.versions import (
 )
 from idfkit.writers import save_epjson, save_idf, write_epjson, write_idf
 
-try:
-    __version__ = version("idfkit")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+__version__: str  # set by __getattr__ on first use
+
+
+def __getattr__(name: str) -> Any:
+    # importlib.metadata costs a quarter of `import idfkit`: the version is read on first use.
+    if name != "__version__":
+        raise AttributeError(f"module 'idfkit' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("idfkit")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        found = "0.0.0"
+    globals()["__version__"] = found
+    return found
+
 
 __all__ = [
     "DanglingReferenceError",

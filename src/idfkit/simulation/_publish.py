@@ -52,6 +52,7 @@ __all__ = [
 
 Snapshot = dict[str, tuple[int, int, int]]
 MAX_UPLOAD_THREADS = 16  # a run folder holds ~15 files: all of them in one wave of requests
+THREADED_HASH_BYTES = 64 * 2**20  # below this, a local run's files are hashed in turn
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -162,14 +163,15 @@ def publish(
     Raises:
         ConcurrentRunError: Another run marked the folder after this one.
     """
-    return publish_placed(
-        fs,
-        output_dir,
-        lambda: _map(lambda p: _entry(fs, output_dir, p, upload), files),
-        make_manifest,
-        claim=claim,
-        standing=standing,
-    )
+
+    def entries() -> list[ManifestFile]:
+        # Threads pay for uploads and for big local outputs; a small local run is
+        # hashed faster in this thread than threads can be started (simulate overhead).
+        if upload or sum(p.stat().st_size for p in files) > THREADED_HASH_BYTES:
+            return _map(lambda p: _entry(fs, output_dir, p, upload), files)
+        return [_entry(fs, output_dir, p, upload) for p in files]
+
+    return publish_placed(fs, output_dir, entries, make_manifest, claim=claim, standing=standing)
 
 
 def publish_placed(

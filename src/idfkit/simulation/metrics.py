@@ -26,6 +26,7 @@ incomplete), so a broken hook shows on the first job, not in the table.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import sqlite3
@@ -175,6 +176,7 @@ def read_metrics(sql: SQLResult, hook: MetricsHook | None = None) -> dict[str, M
     return found
 
 
+@functools.lru_cache(maxsize=1024)  # the same few hundred names in every run's tables
 def slug(text: str) -> str:
     """``"District Heating Water"`` -> ``"district_heating_water"``."""
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")

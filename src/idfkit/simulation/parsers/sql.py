@@ -264,8 +264,24 @@ class SQLResult:
             ValueError: no such environment.
         """
         index, name, key, freq, units = self._dictionary_entry(variable_name, key_value, frequency)
+        rows = self._series_rows(
+            "t.Year, t.Month, t.Day, t.Hour, t.Minute, rd.Value", index, environment
+        )
+        return TimeSeriesResult(
+            variable_name=name,
+            key_value=key,
+            units=units,
+            frequency=freq,
+            timestamps=_timestamps(rows),
+            values=tuple([float(row[5]) for row in rows]),
+        )
+
+    def _series_rows(
+        self, columns: str, index: int, environment: Environment | str | None
+    ) -> list[tuple[Any, ...]]:
+        """``columns`` of one dictionary entry's rows, warm-up days excluded, in time order."""
         sql = (
-            "SELECT t.Year, t.Month, t.Day, t.Hour, t.Minute, rd.Value "
+            f"SELECT {columns} "
             "FROM ReportData rd JOIN Time t ON rd.TimeIndex = t.TimeIndex "
             "WHERE rd.ReportDataDictionaryIndex = ? AND (t.WarmupFlag IS NULL OR t.WarmupFlag = 0)"
         )
@@ -275,15 +291,7 @@ class SQLResult:
             sql += f" AND t.EnvironmentPeriodIndex IN ({','.join('?' * len(env_ids))})"
             parameters += env_ids
         # ReportData is written in time order: its own key orders it without a sort.
-        rows = self.query(sql + " ORDER BY rd.ReportDataIndex", parameters)
-        return TimeSeriesResult(
-            variable_name=name,
-            key_value=key,
-            units=units,
-            frequency=freq,
-            timestamps=_timestamps(rows),
-            values=tuple([float(row[5]) for row in rows]),
-        )
+        return self.query(sql + " ORDER BY rd.ReportDataIndex", parameters)
 
     def to_dataframe(
         self,
@@ -425,6 +433,51 @@ def _same_frequency(stored: str, wanted: str) -> bool:
     """`"Timestep"` also matches the SQL file's `"Zone Timestep"`."""
     stored, wanted = stored.lower(), wanted.lower()
     return stored == wanted or (wanted == "timestep" and stored.endswith("timestep"))
+
+
+def series_columns(
+    sql: SQLResult,
+    variable_name: str,
+    key_value: str | None = "*",
+    frequency: str | None = None,
+    environment: Environment | str | None = None,
+) -> tuple[str, list[int | None], list[float]]:
+    """`sql.get_timeseries(...)` without its datetimes, for one variable of many files.
+
+    Each time is one packed integer (see `timestamps_from_keys`), so runs that
+    share their time axis (the runs of one study) are told apart by comparing
+    two lists, and each run's timestamps need not be built.
+
+    Returns:
+        The units, each value's time key (None where the file leaves a time
+        field empty: `get_timeseries` then says what it makes of it), and the values.
+
+    Raises:
+        UnknownVariableError: as `get_timeseries`.
+        ValueError: no such environment.
+    """
+    index, _, _, _, units = sql._dictionary_entry(variable_name, key_value, frequency)
+    rows = sql._series_rows(f"{_PACKED_TIME}, rd.Value", index, environment)
+    return units, [row[0] for row in rows], [float(row[1]) for row in rows]
+
+
+# One integer per time row: (((year * 13 + month) * 32 + day) * 25 + hour) * 61 + minute,
+# year 0 where the file has none (design days). SQL gives NULL when any field is NULL.
+_PACKED_TIME = (
+    "((((coalesce(t.Year, 0) * 13 + t.Month) * 32 + t.Day) * 25 + t.Hour) * 61 + t.Minute)"
+)
+
+
+def timestamps_from_keys(keys: Sequence[int]) -> tuple[datetime, ...]:
+    """The interval ends that `series_columns` packed into ``keys``."""
+    rows = []
+    for key in keys:
+        rest, minute = divmod(key, 61)
+        rest, hour = divmod(rest, 25)
+        rest, day = divmod(rest, 32)
+        year, month = divmod(rest, 13)
+        rows.append((year, month, day, hour, minute))
+    return _timestamps(rows)
 
 
 def _timestamps(rows: Sequence[tuple[Any, ...]]) -> tuple[datetime, ...]:

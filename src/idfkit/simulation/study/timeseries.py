@@ -14,7 +14,7 @@ from idfkit.exceptions import IdfKitError
 from idfkit.simulation.exceptions import IncompleteResultError
 from idfkit.simulation.fs.base import FileSystem, download_file, join, normalize_path
 from idfkit.simulation.manifest import RunManifest, hash_file
-from idfkit.simulation.parsers.sql import SQLResult
+from idfkit.simulation.parsers.sql import SQLResult, series_columns, timestamps_from_keys
 from idfkit.simulation.study.collect import job_state
 from idfkit.simulation.study.index import JobSpec, load_study
 from idfkit.simulation.study.table import import_pyarrow
@@ -107,9 +107,9 @@ def collect_timeseries(
             if isinstance(outcome, str):
                 skipped[spec.index] = outcome
                 continue
-            stamps, values, units = outcome
-            if axis[1] is None or stamps != axis[0]:
-                axis = (stamps, pa.array(stamps, pa.timestamp("s")))
+            times, values, units = outcome
+            if axis[1] is None or times != axis[0]:
+                axis = (times, pa.array(_stamps(times), pa.timestamp("s")))
             n = len(values)
             pending.append(
                 pa.record_batch(
@@ -142,7 +142,13 @@ def _writer(pa: Any, target: Path, schema: Any, units: str, variable: str) -> An
     return pa.parquet.ParquetWriter(target, schema.with_metadata(meta))
 
 
+#: A run's time keys (or, where its file leaves a time field empty, its timestamps),
+#: values and units; or why it has none.
 Fetched = tuple[Sequence[Any], Sequence[float], str] | str
+
+
+def _stamps(times: Sequence[Any]) -> Sequence[Any]:
+    return timestamps_from_keys(times) if times and isinstance(times[0], int) else times
 
 
 def _fetched(
@@ -162,13 +168,20 @@ def _fetched(
         status, manifest, error = job_state(fs, out, spec)
         if status != "succeeded" or manifest is None:
             return f"{status}: {error}" if error else status
+        local = Path(scratch) / f"{spec.index}.sql"
         try:
-            return _series(fs, out, manifest, variable, key, frequency, environment)
+            return _series(fs, out, local, manifest, variable, key, frequency, environment)
         except (OSError, IdfKitError, KeyError) as exc:
             return f"unreadable: {type(exc).__name__}: {exc}"
+        finally:
+            local.unlink(missing_ok=True)
 
     window = max(1, max_workers) * 2
-    with ThreadPoolExecutor(max(1, max_workers)) as pool:
+    # One scratch folder for every download (each run's file is deleted once read).
+    with (
+        tempfile.TemporaryDirectory(prefix="idfkit-ts-") as scratch,
+        ThreadPoolExecutor(max(1, max_workers)) as pool,
+    ):
         queue: deque[tuple[JobSpec, Future[Fetched]]] = deque()
         for spec in jobs:
             queue.append((spec, pool.submit(fetch, spec)))
@@ -183,6 +196,7 @@ def _fetched(
 def _series(
     fs: FileSystem,
     out: str,
+    local: Path,
     manifest: RunManifest,
     variable: str,
     key: str | None,
@@ -192,15 +206,16 @@ def _series(
     entry = next((f for f in manifest.files if f.name.endswith(".sql")), None)
     if entry is None:
         return "no SQLite output in the manifest"
-    with tempfile.TemporaryDirectory(prefix="idfkit-ts-") as tmp:
-        local = Path(tmp) / "run.sql"
-        download_file(fs, join(out, entry.name), local)
-        size, digest = hash_file(local)
-        if (size, digest) != (entry.size, entry.sha256):
-            raise IncompleteResultError(
-                f"{join(out, entry.name)} does not match its manifest (size {size}, "
-                f"expected {entry.size}); not read"
-            )
-        with SQLResult(local) as sql:
-            series = sql.get_timeseries(variable, key, frequency=frequency, environment=environment)
+    download_file(fs, join(out, entry.name), local)
+    size, digest = hash_file(local)
+    if (size, digest) != (entry.size, entry.sha256):
+        raise IncompleteResultError(
+            f"{join(out, entry.name)} does not match its manifest (size {size}, "
+            f"expected {entry.size}); not read"
+        )
+    with SQLResult(local) as sql:
+        units, times, values = series_columns(sql, variable, key, frequency, environment)
+        if None not in times:
+            return times, values, units
+        series = sql.get_timeseries(variable, key, frequency=frequency, environment=environment)
     return series.timestamps, series.values, series.units
