@@ -73,8 +73,8 @@ def tests(session: nox.Session) -> None:
 #: as left out (one per line: a test file or a test id, then `#` and why).
 IDFKIT_RELEASE = "1.1.1"
 TRANSPLANT_EXCLUSIONS = Path("tests/transplant/idfkit_exclusions.txt")
-TICKING = "tests/test_async.py::test_event_loop_keeps_ticking_during_a_run"
-NOTEBOOK_TEST = "tests/test_docs.py::test_the_notebook_shows_rounded_numbers_and_no_port"
+TICKING = "tests/simulation/test_async.py::test_event_loop_keeps_ticking_during_a_run"
+NOTEBOOK_TEST = "tests/docs/test_docs.py::test_the_notebook_shows_rounded_numbers_and_no_port"
 
 
 def _exclusions() -> tuple[list[str], list[str]]:
@@ -156,8 +156,8 @@ def transplant(session: nox.Session) -> None:
         *workers,
         "-m",
         "not standalone_model",
-        "--ignore=tests/test_model.py",  # wholly the model layer's: they import its own names
-        "--ignore=tests/test_document.py",
+        "--ignore=tests/model/test_model.py",  # wholly the model layer's: they import its own names
+        "--ignore=tests/model/test_document.py",
         "--deselect",
         TICKING,
         "tests",

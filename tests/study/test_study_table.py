@@ -278,7 +278,7 @@ def test_study_create_cli(
         "--param",
         "orient=0,90",
         "--edit",
-        "tests.test_study_table:set_insulation",
+        "tests.study.test_study_table:set_insulation",
         "--annual",
     ]
     assert cli(args) == 0

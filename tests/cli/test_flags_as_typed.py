@@ -24,7 +24,7 @@ from idfkit.simulation.options import RunOptions
 from idfkit.simulation.study import write_study
 
 SRC = Path(idfkit.__file__).resolve().parents[1]
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 THICKNESS = "Material:Wall Insulation:thickness"
 
 

@@ -23,7 +23,7 @@ from idfkit.simulation import IncompleteResultError, SimulationResult, simulate
 from idfkit.simulation.study import write_study
 from idfkit.simulation.testing import FileSystemContract, LocalS3Server
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 SRC = Path(idfkit.__file__).resolve().parents[1]  # the package under test
 DOCS = ROOT / "docs"
 

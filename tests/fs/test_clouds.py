@@ -22,7 +22,7 @@ from idfkit.simulation.study import collect_results, run_study_job, write_study
 from idfkit.simulation.testing import free_port
 from idfkit.simulation.url import filesystem_from_url
 from tests.emulators import AZURITE_ACCOUNT, AZURITE_KEY, Azurite, FakeGcs, unique_container
-from tests.test_study import box_jobs
+from tests.study.test_study import box_jobs
 
 
 @pytest.fixture(params=["az", "gs"])
