@@ -785,6 +785,7 @@ def test_a_stored_index_naming_a_path_outside_its_place_is_corrupt(
     assert not any("theirs" in name or MANIFEST_NAME in name for name in stored_names)
 
 
+@pytest.mark.usefixtures("energyplus")  # runs the engine it finds
 def test_a_missing_weather_file_is_the_same_error_with_a_cache(
     box_model: Path, tmp_path: Path
 ) -> None:

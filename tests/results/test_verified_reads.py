@@ -255,6 +255,7 @@ def _child_reads_tampered(cache: str, ready: multiprocessing.synchronize.Event) 
         SimulationResult.from_directory("run", fs=fs).local_path("eplusout.sql")
 
 
+@pytest.mark.slow
 def test_no_reader_sees_unverified_bytes_and_a_kill_poisons_nothing() -> None:
     """A reader fetching a corrupt copy is killed; its bytes never show under the trusted name."""
     cache = Path(os.environ["IDFKIT_CACHE_DIR"])

@@ -248,6 +248,7 @@ def test_published_files_follow_the_umask(
         assert mode & 0o044 == 0o044, f"{path.name} is {oct(mode)}"
 
 
+@pytest.mark.usefixtures("energyplus")  # runs the engine it finds
 def test_the_getting_started_guide_runs_as_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
