@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 import tarfile
 import tomllib
 from pathlib import Path
@@ -13,9 +14,39 @@ import nox
 
 nox.options.sessions = ["lint", "typecheck", "tests", "docs"]
 nox.options.reuse_existing_virtualenvs = True
-nox.options.error_on_missing_interpreters = True
+# CI has every Python the tests run on; a developer without one is told and the rest run.
+nox.options.error_on_missing_interpreters = bool(os.environ.get("CI"))
 
 PYTHON = "3.11"
+#: The Pythons `nox -s tests` runs the suite on (each is `tests-3.X`; CI runs them all).
+PYTHONS = ["3.11", "3.12", "3.13"]
+
+
+def _pyenv_pythons() -> None:
+    """Let pyenv's shims answer ``python3.12`` and ``python3.13`` too, when pyenv has them.
+
+    A shim runs only the versions pyenv is told to use (``PYENV_VERSION`` or
+    ``pyenv global``), so nox would find ``python3.13`` on PATH and fail to run
+    it. The current version stays first: ``python3`` keeps its meaning.
+    """
+    if os.environ.get("PYENV_VERSION") or shutil.which("pyenv") is None:
+        return
+    try:
+        ask = ["pyenv", "version-name"]
+        current = subprocess.run(ask, capture_output=True, text=True, check=True).stdout
+        ask = ["pyenv", "versions", "--bare"]
+        installed = subprocess.run(ask, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return
+    chosen = current.strip().split(":")
+    for minor in PYTHONS:
+        found = [v for v in installed.split() if re.fullmatch(re.escape(minor) + r"\.\d+", v)]
+        if found:
+            chosen.append(max(found, key=lambda v: int(v.rsplit(".", 1)[1])))
+    os.environ["PYENV_VERSION"] = ":".join(dict.fromkeys(v for v in chosen if v))
+
+
+_pyenv_pythons()
 
 
 def _servers(session: nox.Session) -> None:
@@ -61,7 +92,7 @@ def _test_requirements() -> list[str]:
     return [*project["dependencies"], *spelled(extras["test"])]
 
 
-@nox.session(python=PYTHON)
+@nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """The test suite, with real EnergyPlus, loopback storage servers and a one-node Slurm."""
     session.install("-e", ".[test]")
@@ -69,12 +100,31 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *(session.posargs or ["-q"]))
 
 
+#: What `tests_fast` leaves out: the markers conftest.py gives by the fixtures a test uses.
+SLOW_MARKERS = "not energyplus and not server and not slurm and not slow"
+
+
+@nox.session(python=PYTHON)
+def tests_fast(session: nox.Session) -> None:
+    """The tests that need neither EnergyPlus nor a server nor long: under a minute.
+
+    ``ENERGYPLUS_DIR`` names an empty folder, so a test that runs the engine
+    without asking for the ``energyplus`` fixture (and so without its marker)
+    fails here instead of slowing this session down.
+    """
+    session.install("-e", ".[test]")
+    no_engine = Path(session.create_tmp()) / "no-energyplus"
+    no_engine.mkdir(exist_ok=True)
+    session.env["ENERGYPLUS_DIR"] = str(no_engine)
+    session.run("pytest", "-q", "-p", "no:cacheprovider", "-m", SLOW_MARKERS, *session.posargs)
+
+
 #: The released idfkit the part must drop into, and where its own tests of the part are listed
 #: as left out (one per line: a test file or a test id, then `#` and why).
 IDFKIT_RELEASE = "1.1.1"
 TRANSPLANT_EXCLUSIONS = Path("tests/transplant/idfkit_exclusions.txt")
-TICKING = "tests/test_async.py::test_event_loop_keeps_ticking_during_a_run"
-NOTEBOOK_TEST = "tests/test_docs.py::test_the_notebook_shows_rounded_numbers_and_no_port"
+TICKING = "tests/simulation/test_async.py::test_event_loop_keeps_ticking_during_a_run"
+NOTEBOOK_TEST = "tests/docs/test_docs.py::test_the_notebook_shows_rounded_numbers_and_no_port"
 
 
 def _exclusions() -> tuple[list[str], list[str]]:
@@ -156,8 +206,8 @@ def transplant(session: nox.Session) -> None:
         *workers,
         "-m",
         "not standalone_model",
-        "--ignore=tests/test_model.py",  # wholly the model layer's: they import its own names
-        "--ignore=tests/test_document.py",
+        "--ignore=tests/model/test_model.py",  # wholly the model layer's: they import its own names
+        "--ignore=tests/model/test_document.py",
         "--deselect",
         TICKING,
         "tests",

@@ -144,3 +144,25 @@ def s3rver_fs(s3rver: S3rver) -> S3FileSystem:
 
 
 from tests.emulators import azurite, fake_gcs  # noqa: E402,F401  (fixtures for Azure and GCS)
+
+#: Markers given by the fixtures a test uses (directly or through other fixtures), so that a
+#: new test is marked by what it needs, not by remembering to: ``-m "not energyplus"`` and
+#: ``nox -s tests_fast`` rely on them. A test that asks for one of these at run time
+#: (``request.getfixturevalue``) marks that case: ``pytest.param(..., marks=pytest.mark.server)``.
+MARKING_FIXTURES: dict[str, tuple[str, ...]] = {
+    "energyplus": ("energyplus",),  # also every fixture built on it (weather, runs, ...)
+    "moto_server": ("server",),
+    "s3rver": ("server", "s3rver"),
+    "azurite": ("server",),
+    "fake_gcs": ("server",),
+    "slurm": ("server", "slurm"),  # tests/study/test_slurm.py's one-node cluster
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for fixture, markers in MARKING_FIXTURES.items():
+            if fixture in used:
+                for marker in markers:
+                    item.add_marker(marker)

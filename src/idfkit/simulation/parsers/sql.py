@@ -204,6 +204,13 @@ class SQLResult:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def __del__(self) -> None:
+        # A result read and dropped without close() (as idfkit's users do) closes its
+        # connection: from Python 3.13 an open one warns when it is collected.
+        conn = self.__dict__.get("_conn")
+        if conn is not None:
+            conn.close()
+
     def __repr__(self) -> str:
         return f"SQLResult({str(self.path)!r})"
 

@@ -71,7 +71,7 @@ def make_study(fs: FileSystem, box_model: Path, weather: Path, count: int = 6) -
     return list(plan.jobs)
 
 
-@pytest.fixture(params=["memory", "local", "moto"])
+@pytest.fixture(params=["memory", "local", pytest.param("moto", marks=pytest.mark.server)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FileSystem]:
     if request.param == "memory":
         yield MemoryFileSystem()
@@ -184,7 +184,13 @@ def _sent(fs: S3FileSystem) -> Counter[str]:
     return sent
 
 
-@pytest.mark.parametrize("server", ["moto_server", "s3rver"])
+@pytest.mark.parametrize(
+    "server",
+    [
+        pytest.param("moto_server", marks=pytest.mark.server),
+        pytest.param("s3rver", marks=[pytest.mark.server, pytest.mark.s3rver]),
+    ],
+)
 def test_lean_reads_of_odd_keys_are_signed_and_quoted_as_botocore_does(
     server: str, request: pytest.FixtureRequest
 ) -> None:

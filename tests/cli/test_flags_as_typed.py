@@ -24,7 +24,7 @@ from idfkit.simulation.options import RunOptions
 from idfkit.simulation.study import write_study
 
 SRC = Path(idfkit.__file__).resolve().parents[1]
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 THICKNESS = "Material:Wall Insulation:thickness"
 
 
@@ -280,6 +280,7 @@ def test_progress_goes_to_a_terminal_only(folder: Path) -> None:
     assert piped.stdout == "job 1 (job-00001): succeeded\n"
 
 
+@pytest.mark.usefixtures("energyplus")  # runs the engine it finds
 def test_the_demo_prints_one_table_in_one_unit(tmp_path: Path) -> None:
     demo = idfkit_sim(tmp_path, "demo", "--variants", "2")
     assert demo.returncode == 0, demo.stderr

@@ -72,7 +72,7 @@ def outputs(folder: Path, tag: str, count: int = 3, size: int = 300_000) -> list
     return files
 
 
-@pytest.fixture(params=["s3", "local", "memory"])
+@pytest.fixture(params=[pytest.param("s3", marks=pytest.mark.server), "local", "memory"])
 def cfs(request: pytest.FixtureRequest, tmp_path: Path) -> FileSystem:
     if request.param == "s3":
         server: LocalS3Server = request.getfixturevalue("moto_server")

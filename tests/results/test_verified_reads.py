@@ -57,7 +57,7 @@ def _tamper_same_size(path: Path) -> None:
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
-# -- item 2: local reads are hash-checked --------------------------------------
+# -- local reads are hash-checked --------------------------------------
 
 
 FILES = {
@@ -133,7 +133,7 @@ def test_hash_file_matches_hashlib(tmp_path: Path) -> None:
     assert hash_file(tmp_path / "x.bin") == (len(data), hashlib.sha256(data).hexdigest())
 
 
-# -- item 3: manifests are validated strictly ----------------------------------
+# -- manifests are validated strictly ----------------------------------
 
 
 def _good_json() -> dict[str, object]:
@@ -225,7 +225,7 @@ def test_a_malicious_digest_names_no_local_file(tmp_path: Path, kind: str) -> No
     assert not any(p.is_file() for p in cache.rglob("*"))
 
 
-# -- item 4: the download cache shows a file only once it is verified -----------
+# -- the download cache shows a file only once it is verified -----------
 
 
 def test_concurrent_reads_without_manifest_through_nine_methods() -> None:
@@ -261,6 +261,7 @@ def _child_reads_tampered(cache: str, ready: multiprocessing.synchronize.Event) 
         SimulationResult.from_directory("run", fs=fs).local_path("eplusout.sql")
 
 
+@pytest.mark.slow
 def test_no_reader_sees_unverified_bytes_and_a_kill_poisons_nothing() -> None:
     """A reader fetching a corrupt copy is killed; its bytes never show under the trusted name."""
     cache = Path(os.environ["IDFKIT_CACHE_DIR"])

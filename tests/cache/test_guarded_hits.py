@@ -1,8 +1,8 @@
-"""Trust, part 2 (issue 16): cache hits, readers and study inputs, guarded as a run is.
+"""Cache hits, readers and study inputs, guarded as a run is.
 
-Each test names the item of the issue it covers. Most build their folders by
-hand (a manifest and files on a real backend) so that no EnergyPlus run is
-needed; the ones marked `energyplus` run the real engine.
+Most tests build their folders by hand (a manifest and files on a real
+backend) so that no EnergyPlus run is needed; the ones marked `energyplus`
+run the real engine.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def _filled_cache(cache: SimulationCache, key: Any, **overrides: Any) -> None:
 # -- 1. the download cache keys by the store -----------------------------------------
 
 
-def test_1_two_memory_stores_never_share_a_cached_file() -> None:
+def test_two_memory_stores_never_share_a_cached_file() -> None:
     good, bad = MemoryFileSystem(), MemoryFileSystem()
     good.write_bytes("run/eplus.err", OK_ERR)
     bad.write_bytes("run/eplus.err", FATAL_ERR)  # same path, same version token, same count
@@ -94,7 +94,7 @@ def test_1_two_memory_stores_never_share_a_cached_file() -> None:
     assert SimulationResult.from_directory("run", fs=bad).success is False
 
 
-def test_1_two_zip_archives_never_share_a_cached_file(tmp_path: Path) -> None:
+def test_two_zip_archives_never_share_a_cached_file(tmp_path: Path) -> None:
     fsspec = pytest.importorskip("fsspec")
     stamp = (2024, 1, 1, 0, 0, 0)
     archives = []
@@ -107,7 +107,7 @@ def test_1_two_zip_archives_never_share_a_cached_file(tmp_path: Path) -> None:
     assert SimulationResult.from_directory("run", fs=archives[1]).success is False
 
 
-def test_1_store_identity_names_endpoint_bucket_prefix_and_root(tmp_path: Path) -> None:
+def test_store_identity_names_endpoint_bucket_prefix_and_root(tmp_path: Path) -> None:
     from idfkit.simulation.fs.base import store_identity
 
     def s3(endpoint: str, bucket: str = "results", prefix: str = "p") -> S3FileSystem:
@@ -126,7 +126,7 @@ def test_1_store_identity_names_endpoint_bucket_prefix_and_root(tmp_path: Path) 
     assert store_identity(memory) != store_identity(pickle.loads(pickle.dumps(memory)))
 
 
-def test_1_s3_store_identity_is_the_endpoint_the_client_talks_to() -> None:
+def test_s3_store_identity_is_the_endpoint_the_client_talks_to() -> None:
     """Two stores reached through ready clients (or the environment) never share an identity.
 
     Their identity also ignores how the endpoint was spelled (a trailing slash, case).
@@ -151,7 +151,7 @@ def test_1_s3_store_identity_is_the_endpoint_the_client_talks_to() -> None:
     assert store_identity(spelled) == store_identity(a)
 
 
-def test_1_an_fsspec_store_without_version_tokens_is_cached_by_content() -> None:
+def test_an_fsspec_store_without_version_tokens_is_cached_by_content() -> None:
     """A plugin that names its store but gives no etag or mtime (HTTP gives ``ETag``)."""
     memory = pytest.importorskip("fsspec.implementations.memory")
 
@@ -189,7 +189,7 @@ class _ChangesAfterStat(MemoryFileSystem):
         return info
 
 
-def test_1_a_file_that_changes_during_its_download_is_not_cached_by_the_old_version() -> None:
+def test_a_file_that_changes_during_its_download_is_not_cached_by_the_old_version() -> None:
     fs = _ChangesAfterStat(then=FATAL_ERR)
     fs.write_bytes("run/eplus.err", OK_ERR)
     assert SimulationResult.from_directory("run", fs=fs).success is False  # read as it is now
@@ -200,7 +200,7 @@ def test_1_a_file_that_changes_during_its_download_is_not_cached_by_the_old_vers
 # -- 2 and 3. a cache hit is published as a run is ----------------------------------
 
 
-def test_2_a_hit_refuses_to_replace_the_users_file(tmp_path: Path) -> None:
+def test_a_hit_refuses_to_replace_the_users_file(tmp_path: Path) -> None:
     from idfkit.simulation import CacheKey
 
     cache = SimulationCache(tmp_path / "cache")
@@ -215,7 +215,7 @@ def test_2_a_hit_refuses_to_replace_the_users_file(tmp_path: Path) -> None:
     assert not (out / MANIFEST_NAME).exists()  # refused before the folder was marked
 
 
-def test_2_a_hit_refuses_what_a_run_refuses_and_no_more(tmp_path: Path) -> None:
+def test_a_hit_refuses_what_a_run_refuses_and_no_more(tmp_path: Path) -> None:
     """A run replaces an earlier EnergyPlus output made elsewhere; so does a hit."""
     from idfkit.simulation import CacheKey
 
@@ -231,7 +231,7 @@ def test_2_a_hit_refuses_what_a_run_refuses_and_no_more(tmp_path: Path) -> None:
 
 
 @pytest.mark.energyplus
-def test_2_simulate_with_a_cache_refuses_as_without_one(
+def test_simulate_with_a_cache_refuses_as_without_one(
     box_model: Path, weather: Path, energyplus: EnergyPlusConfig, tmp_path: Path
 ) -> None:
     cache = SimulationCache(tmp_path / "cache")
@@ -261,7 +261,7 @@ class _TakenOverOnCopy(MemoryFileSystem):
         super().copy(src, dst)
 
 
-def test_3_a_hit_commits_only_on_its_own_marker() -> None:
+def test_a_hit_commits_only_on_its_own_marker() -> None:
     from idfkit.simulation import CacheKey
 
     store = _TakenOverOnCopy()
@@ -277,7 +277,7 @@ def test_3_a_hit_commits_only_on_its_own_marker() -> None:
 # -- 4. the reader gets local paths from the backend only ---------------------------
 
 
-def test_4_the_reader_never_follows_a_link_out_of_the_root(tmp_path: Path) -> None:
+def test_the_reader_never_follows_a_link_out_of_the_root(tmp_path: Path) -> None:
     outside = tmp_path / "secret.err"
     outside.write_bytes(OK_ERR)
     listed = tmp_path / "listed"
@@ -299,7 +299,7 @@ def test_4_the_reader_never_follows_a_link_out_of_the_root(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("linked", ["eplus.err", "entry", "fill"])
-def test_4_a_cache_entry_with_a_link_out_of_its_root_is_a_miss(tmp_path: Path, linked: str) -> None:
+def test_a_cache_entry_with_a_link_out_of_its_root_is_a_miss(tmp_path: Path, linked: str) -> None:
     """The cache's own folder follows the backend's rules too: a link out is a corrupt entry."""
     from idfkit.simulation import CacheKey
     from idfkit.simulation.cache import ENTRY_NAME
@@ -317,7 +317,7 @@ def test_4_a_cache_entry_with_a_link_out_of_its_root_is_a_miss(tmp_path: Path, l
     assert outside.exists()  # left alone
 
 
-def test_4_sql_path_follows_the_backend_rules(tmp_path: Path) -> None:
+def test_sql_path_follows_the_backend_rules(tmp_path: Path) -> None:
     outside = tmp_path / "elsewhere.sql"
     outside.write_bytes(b"not yours")
     run = tmp_path / "run"
@@ -337,7 +337,7 @@ def _study(fs: Any, box_model: Path, weather: Path, **kwargs: Any) -> JobSpec:
     return load_study(fs, "s").jobs[0]
 
 
-def test_5_write_study_replaces_a_wrong_file_under_a_digest_name(
+def test_write_study_replaces_a_wrong_file_under_a_digest_name(
     box_model: Path, weather: Path
 ) -> None:
     fs = MemoryFileSystem()
@@ -349,9 +349,7 @@ def test_5_write_study_replaces_a_wrong_file_under_a_digest_name(
     assert stored == box_model.read_bytes()
 
 
-def test_5_the_worker_refuses_an_input_that_is_not_its_digest(
-    box_model: Path, weather: Path
-) -> None:
+def test_the_worker_refuses_an_input_that_is_not_its_digest(box_model: Path, weather: Path) -> None:
     fs = MemoryFileSystem()
     spec = _study(fs, box_model, weather)
     fs.write_bytes(join("s", spec.weather), weather.read_bytes()[:-10])
@@ -379,7 +377,7 @@ def _with_schedule_file(box_model: Path, csv: str, tmp_path: Path) -> Path:
     return path
 
 
-def test_6_the_key_covers_a_schedule_file(box_model: Path, weather: Path, tmp_path: Path) -> None:
+def test_the_key_covers_a_schedule_file(box_model: Path, weather: Path, tmp_path: Path) -> None:
     csv = tmp_path / "schedule.csv"
     csv.write_text("1\n" * 8760)
     model = _with_schedule_file(box_model, str(csv), tmp_path)
@@ -390,7 +388,7 @@ def test_6_the_key_covers_a_schedule_file(box_model: Path, weather: Path, tmp_pa
     assert before != after
 
 
-def test_6_a_model_whose_files_cannot_be_keyed_is_not_cached(
+def test_a_model_whose_files_cannot_be_keyed_is_not_cached(
     box_model: Path, weather: Path, tmp_path: Path
 ) -> None:
     cache = SimulationCache(tmp_path / "cache")
@@ -410,7 +408,7 @@ def test_6_a_model_whose_files_cannot_be_keyed_is_not_cached(
 # -- 7. a deep check reads the store, not the local copy ---------------------------
 
 
-def test_7_verify_deep_reads_the_stored_objects() -> None:
+def test_verify_deep_reads_the_stored_objects() -> None:
     fs = MemoryFileSystem()
     _stored_run(fs, "run", {"eplus.err": OK_ERR})
     result = SimulationResult.from_directory("run", fs=fs)
@@ -424,9 +422,7 @@ def test_7_verify_deep_reads_the_stored_objects() -> None:
 # -- 8. stored JSON is bounded in size and depth ------------------------------------
 
 
-def test_8_a_deeply_nested_manifest_is_incomplete_everywhere(
-    box_model: Path, weather: Path
-) -> None:
+def test_a_deeply_nested_manifest_is_incomplete_everywhere(box_model: Path, weather: Path) -> None:
     fs = MemoryFileSystem()
     write_study([SimulationJob(box_model, weather, label=n) for n in ("a", "b")], fs, "s")
     _stored_run(fs, "s/a", {"eplus.err": OK_ERR}, job=load_study(fs, "s").jobs[0].binding())
@@ -453,7 +449,7 @@ def test_8_a_deeply_nested_manifest_is_incomplete_everywhere(
 # -- 9. a hit's manifest describes the job that asked --------------------------------
 
 
-def test_9_a_hit_records_the_asking_jobs_parameters_and_label() -> None:
+def test_a_hit_records_the_asking_jobs_parameters_and_label() -> None:
     from idfkit.simulation import CacheKey
 
     store = MemoryFileSystem()
@@ -503,7 +499,7 @@ def _behind_proxy(proxy: FaultProxy, bucket: str, **kwargs: Any) -> S3FileSystem
     )
 
 
-def test_10_a_store_that_refuses_conditional_writes(moto_server_fs: S3FileSystem) -> None:
+def test_a_store_that_refuses_conditional_writes(moto_server_fs: S3FileSystem) -> None:
     upstream = str(moto_server_fs.endpoint_url)
     with FaultProxy(upstream, rule=_refuses_conditions) as proxy:
         plain = _behind_proxy(proxy, moto_server_fs.bucket, conditional_writes=False)
@@ -542,7 +538,7 @@ def _unreliable_fsspec() -> Any:
     return Unreliable()
 
 
-def test_11_fsspec_denied_and_outage_are_not_missing(box_model: Path, weather: Path) -> None:
+def test_fsspec_denied_and_outage_are_not_missing(box_model: Path, weather: Path) -> None:
     raw = _unreliable_fsspec()
     fs = FsspecFileSystem(raw, root=f"/trust-{os.getpid()}-{id(object())}")
     with pytest.raises(PermissionError):
@@ -566,7 +562,7 @@ def test_11_fsspec_denied_and_outage_are_not_missing(box_model: Path, weather: P
 # -- 12. the reader takes the output prefix from the manifest -----------------------
 
 
-def test_12_a_result_read_back_uses_its_manifests_prefix() -> None:
+def test_a_result_read_back_uses_its_manifests_prefix() -> None:
     fs = MemoryFileSystem()
     files = {"case7.err": FATAL_ERR, "case7.sql": b"sqlite bytes"}
     _stored_run(fs, "run", files, success=False, exit_code=1, output_prefix="case7")
@@ -578,9 +574,7 @@ def test_12_a_result_read_back_uses_its_manifests_prefix() -> None:
 # -- 13. one odd job folder costs only that job --------------------------------------
 
 
-def test_13_a_stray_object_below_a_manifest_path_costs_one_job(
-    box_model: Path, weather: Path
-) -> None:
+def test_a_stray_object_below_a_manifest_path_costs_one_job(box_model: Path, weather: Path) -> None:
     fs = MemoryFileSystem()
     write_study([SimulationJob(box_model, weather, label=n) for n in ("a", "b")], fs, "s")
     fs.write_bytes(f"s/b/{MANIFEST_NAME}/stray", b"put there by another tool")
@@ -589,7 +583,7 @@ def test_13_a_stray_object_below_a_manifest_path_costs_one_job(
     assert MANIFEST_NAME in rows[1].error
 
 
-def test_13_a_job_folder_linked_out_of_the_study_costs_one_job(
+def test_a_job_folder_linked_out_of_the_study_costs_one_job(
     box_model: Path, weather: Path, tmp_path: Path
 ) -> None:
     fs = LocalFileSystem(tmp_path / "study")
@@ -603,7 +597,7 @@ def test_13_a_job_folder_linked_out_of_the_study_costs_one_job(
 
 
 @pytest.mark.parametrize("label", ["idfkit-study.json", "inputs", f"x/{MANIFEST_NAME}"])
-def test_13_labels_that_collide_with_the_studys_names_are_refused(
+def test_labels_that_collide_with_the_studys_names_are_refused(
     box_model: Path, weather: Path, label: str
 ) -> None:
     with pytest.raises(StudyError, match="study's own names"):
@@ -613,7 +607,7 @@ def test_13_labels_that_collide_with_the_studys_names_are_refused(
 # -- 14. any JSON integer goes to Parquet ---------------------------------------------
 
 
-def test_14_a_huge_integer_parameter_goes_to_parquet(tmp_path: Path) -> None:
+def test_a_huge_integer_parameter_goes_to_parquet(tmp_path: Path) -> None:
     pq = pytest.importorskip("pyarrow.parquet")
     rows = [
         CollectedRow(0, "a", "a", "missing", parameters={"seed": 2**64 - 1, "n": 1}),
@@ -640,7 +634,7 @@ class _WrongDigest(MemoryFileSystem):
         return FileInfo(size=info.size, version=info.version, sha256="0" * 64)
 
 
-def test_15_the_contract_fails_a_version_or_digest_that_is_not_the_contents(
+def test_the_contract_fails_a_version_or_digest_that_is_not_the_contents(
     tmp_path: Path,
 ) -> None:
     contract = CapabilityContract()
@@ -655,7 +649,7 @@ def test_15_the_contract_fails_a_version_or_digest_that_is_not_the_contents(
 # -- 16. the CLI never prints stored control sequences -------------------------------
 
 
-def test_16_collect_escapes_terminal_controls(
+def test_collect_escapes_terminal_controls(
     box_model: Path, weather: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from idfkit.simulation.cli import main as cli
@@ -682,7 +676,7 @@ def test_16_collect_escapes_terminal_controls(
 # -- 17. study metrics never vanish silently -----------------------------------------
 
 
-def test_17_the_table_says_why_a_run_has_no_metrics(box_model: Path, weather: Path) -> None:
+def test_the_table_says_why_a_run_has_no_metrics(box_model: Path, weather: Path) -> None:
     fs = MemoryFileSystem()
     write_study([SimulationJob(box_model, weather, label="a")], fs, "s")
     binding: JobBinding = load_study(fs, "s").jobs[0].binding()
@@ -692,7 +686,7 @@ def test_17_the_table_says_why_a_run_has_no_metrics(box_model: Path, weather: Pa
     assert row.status == "succeeded" and row.error == note
 
 
-def test_17_a_study_jobs_cache_hit_says_why_it_has_no_metrics() -> None:
+def test_a_study_jobs_cache_hit_says_why_it_has_no_metrics() -> None:
     """The note describes the job that asked, as a hit's label and parameters do (item 9)."""
     from idfkit.simulation import CacheKey
 
@@ -711,7 +705,7 @@ def test_17_a_study_jobs_cache_hit_says_why_it_has_no_metrics() -> None:
 
 
 @pytest.mark.energyplus
-def test_17_a_study_run_adds_the_outputs_its_metrics_need(
+def test_a_study_run_adds_the_outputs_its_metrics_need(
     box_model: Path, weather: Path, energyplus: EnergyPlusConfig, tmp_path: Path
 ) -> None:
     doc = load_idf(box_model)
@@ -734,7 +728,7 @@ def test_17_a_study_run_adds_the_outputs_its_metrics_need(
     assert row.metrics["site_energy_kwh"] > 0 and row.error == ""
 
 
-def test_17_runs_outside_a_study_are_left_as_asked(box_model: Path) -> None:
+def test_runs_outside_a_study_are_left_as_asked(box_model: Path) -> None:
     from idfkit.simulation._staging import prepare_run_model
 
     doc = load_idf(box_model)
@@ -749,7 +743,7 @@ def test_17_runs_outside_a_study_are_left_as_asked(box_model: Path) -> None:
     logging.getLogger(__name__).debug("added: %s", json.dumps(added))
 
 
-def test_16_ls_escapes_stored_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_ls_escapes_stored_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from idfkit.simulation.cli import main as cli
 
     (tmp_path / "runs").mkdir()
@@ -791,6 +785,7 @@ def test_a_stored_index_naming_a_path_outside_its_place_is_corrupt(
     assert not any("theirs" in name or MANIFEST_NAME in name for name in stored_names)
 
 
+@pytest.mark.usefixtures("energyplus")  # runs the engine it finds
 def test_a_missing_weather_file_is_the_same_error_with_a_cache(
     box_model: Path, tmp_path: Path
 ) -> None:

@@ -38,7 +38,7 @@ def project(
     return tmp_path
 
 
-# -- issue 9, item 1: paths relative to the caller's working directory -----------------
+# -- paths relative to the caller's working directory -----------------
 def test_relative_paths_in_local_mode(project: Path, energyplus: EnergyPlusConfig) -> None:
     result = simulate("proj/m.idf", "proj/chicago.epw", output_dir="run-001", energyplus=energyplus)
     assert result.success, result.manifest and result.manifest.error_summary
@@ -89,7 +89,7 @@ def test_a_failed_run_always_says_why(tmp_path: Path, box_model: Path, weather: 
     assert "Could not find weather file" in result.manifest.error_summary
 
 
-# -- issue 9, item 6: a run never modifies a file it did not create ---------------------
+# -- a run never modifies a file it did not create ---------------------
 def test_the_users_model_in_the_output_folder_is_left_alone(
     project: Path, energyplus: EnergyPlusConfig
 ) -> None:
@@ -120,7 +120,7 @@ def test_a_run_folder_can_be_run_again_from_its_own_model_copy(
     assert again.success and "model.idf" in again.files()
 
 
-# -- issue 9, item 7: two batch jobs may not share a folder ------------------------------
+# -- two batch jobs may not share a folder ------------------------------
 def test_batch_refuses_two_jobs_with_one_folder(
     tmp_path: Path, box_model: Path, weather: Path, energyplus: EnergyPlusConfig
 ) -> None:
@@ -155,7 +155,7 @@ def test_batch_refuses_two_jobs_with_one_folder(
     assert simulate_batch(apart, energyplus=energyplus).all_succeeded
 
 
-# -- issue 9, items 10 and 13: every argument checked before the first write -------------
+# -- every argument checked before the first write -------------
 @pytest.mark.parametrize(
     ("option", "match"),
     [
@@ -233,7 +233,7 @@ def test_a_timeout_still_marks_the_folder_incomplete(
         _ = SimulationResult.from_directory(tmp_path).success
 
 
-# -- issue 9, item 14: local result files honour the umask -------------------------------
+# -- local result files honour the umask -------------------------------
 def test_published_files_follow_the_umask(
     tmp_path: Path, box_model: Path, weather: Path, energyplus: EnergyPlusConfig
 ) -> None:
@@ -248,11 +248,12 @@ def test_published_files_follow_the_umask(
         assert mode & 0o044 == 0o044, f"{path.name} is {oct(mode)}"
 
 
+@pytest.mark.usefixtures("energyplus")  # runs the engine it finds
 def test_the_getting_started_guide_runs_as_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Its first example writes ``output_dir="run-001"``, relative to the reader's cwd."""
-    text = (Path(__file__).parent.parent / "docs" / "getting-started.md").read_text()
+    text = (Path(__file__).parents[2] / "docs" / "getting-started.md").read_text()
     blocks = re.findall(r"^```python\n(.*?)^```", text, flags=re.DOTALL | re.MULTILINE)
     assert len(blocks) == 6  # find EnergyPlus, run, plot, run options, preprocessors, editing
     monkeypatch.chdir(tmp_path)

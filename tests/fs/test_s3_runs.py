@@ -326,6 +326,7 @@ def test_other_boto3_client_keywords_are_passed_on(moto_server: Any) -> None:
     assert AsyncS3FileSystem(bucket, "p", verify=False).sync._boto_kwargs == {"verify": False}
 
 
+@pytest.mark.slow
 def test_glob_paginates_past_a_thousand_keys() -> None:
     with mock_aws():
         bucket = unique_bucket()

@@ -24,7 +24,7 @@ from idfkit.simulation import IncompleteResultError, SimulationResult, simulate
 from idfkit.simulation.study import write_study
 from idfkit.simulation.testing import FileSystemContract, LocalS3Server
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 SRC = Path(idfkit.__file__).resolve().parents[1]  # the package under test
 DOCS = ROOT / "docs"
 
@@ -81,6 +81,7 @@ def run_alone(block: str, folder: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.usefixtures("energyplus")  # runs the engine it finds
 def test_readme_tour_runs(tmp_path: Path) -> None:
     [tour] = python_blocks(ROOT / "README.md")
     ran = run_alone(tour, tmp_path / "new")
@@ -92,6 +93,7 @@ def test_readme_tour_runs(tmp_path: Path) -> None:
 GETTING_STARTED = python_blocks("getting-started.md")
 
 
+@pytest.mark.usefixtures("energyplus")  # runs the engine it finds
 @pytest.mark.parametrize("number", range(len(GETTING_STARTED)))
 def test_each_getting_started_block_runs_on_its_own(number: int, tmp_path: Path) -> None:
     block = GETTING_STARTED[number]
@@ -241,6 +243,7 @@ def test_the_api_reference_lists_each_object_once() -> None:
     assert write_study in study  # still documented, in its own module
 
 
+@pytest.mark.usefixtures("energyplus")  # runs the engine it finds
 def test_the_notebook_shows_rounded_numbers_and_no_port(tmp_path: Path) -> None:
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")

@@ -18,9 +18,9 @@ from idfkit.simulation.cli import INDEX_VARIABLES
 from idfkit.simulation.study import load_study, write_study
 from tests.emulators import unavailable
 from tests.slurm_cluster import SlurmCluster, why_slurm_cannot_start
-from tests.test_study import box_jobs
+from tests.study.test_study import box_jobs
 
-DOC = Path(__file__).parents[1] / "docs" / "batch-and-cloud.md"
+DOC = Path(__file__).parents[2] / "docs" / "batch-and-cloud.md"
 
 pytestmark = [pytest.mark.slurm, pytest.mark.energyplus]
 

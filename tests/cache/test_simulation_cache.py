@@ -230,7 +230,9 @@ def test_malformed_pointer_is_a_miss(
 
 
 @pytest.mark.energyplus
-@pytest.mark.parametrize("backend", ["local", "memory", "s3"])
+@pytest.mark.parametrize(
+    "backend", ["local", "memory", pytest.param("s3", marks=pytest.mark.server)]
+)
 def test_concurrent_fills_never_mix(
     two_runs: tuple[SimulationResult, SimulationResult],
     box_model: Path,

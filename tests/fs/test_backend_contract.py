@@ -78,6 +78,7 @@ class TestMemoryFileSystem(FileSystemContract):
         return MemoryFileSystem()
 
 
+@pytest.mark.slow  # mock_aws per test: 25 s in all; moto's server runs the same contract
 class TestS3OnMotoInProcess(FileSystemContract):
     put_foreign = staticmethod(_s3_foreign)
 

@@ -48,7 +48,7 @@ def test_run_with_relative_paths(project: Path, capsys: pytest.CaptureFixture[st
 
 
 def test_a_failed_run_names_its_cause(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    shutil.copy(Path(__file__).parent / "data" / "rejected.idf", project / "bad.idf")
+    shutil.copy(Path(__file__).parents[1] / "data" / "rejected.idf", project / "bad.idf")
     code = main(["run", "bad.idf", "chicago.epw", "-o", "out/bad"])
     out = capsys.readouterr().out
     assert code != 0, out

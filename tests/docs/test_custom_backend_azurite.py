@@ -13,8 +13,8 @@ import pytest
 
 from idfkit.simulation import SimulationResult, simulate
 from idfkit.simulation.testing import FileSystemContract
+from tests.docs.test_docs import python_blocks
 from tests.emulators import Azurite, unique_container
-from tests.test_docs import python_blocks
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,13 @@ import pytest
 
 from idfkit import load_idf
 from idfkit.document import IDFDocument
-from idfkit.simulation import LocalFileSystem, MemoryFileSystem, SimulationJob, StudyError
+from idfkit.simulation import (
+    EnergyPlusConfig,
+    LocalFileSystem,
+    MemoryFileSystem,
+    SimulationJob,
+    StudyError,
+)
 from idfkit.simulation.cli import main as cli
 from idfkit.simulation.manifest import RunManifest
 from idfkit.simulation.parsers.sql import SQLResult
@@ -44,12 +50,11 @@ def window_to_wall(sql: SQLResult) -> dict[str, float | tuple[float, str]]:
 
 
 @pytest.fixture(scope="module")
-def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def study(tmp_path_factory: pytest.TempPathFactory, energyplus: EnergyPlusConfig) -> Path:
     """A 3-variant insulation study run by workers into a local folder, shared by the tests."""
-    from idfkit.simulation import find_energyplus
     from idfkit.simulation.examples import example_model
 
-    weather = find_energyplus().weather_dir / "USA_IL_Chicago-OHare.Intl.AP.725300_TMY3.epw"
+    weather = energyplus.weather_dir / "USA_IL_Chicago-OHare.Intl.AP.725300_TMY3.epw"
     folder = tmp_path_factory.mktemp("study")
     fs = LocalFileSystem(folder)
     jobs = grid_jobs(
@@ -278,7 +283,7 @@ def test_study_create_cli(
         "--param",
         "orient=0,90",
         "--edit",
-        "tests.test_study_table:set_insulation",
+        "tests.study.test_study_table:set_insulation",
         "--annual",
     ]
     assert cli(args) == 0

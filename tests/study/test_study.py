@@ -163,7 +163,7 @@ def test_incomplete_runs_are_told_apart(box_model: Path, weather: Path) -> None:
 def test_a_rewritten_study_never_reads_old_results_as_its_own(
     box_model: Path, weather: Path
 ) -> None:
-    """Issue 9 item 5: after write_study(overwrite=True), changed jobs read as stale."""
+    """After write_study(overwrite=True), changed jobs read as stale."""
     fs = MemoryFileSystem()
     first = box_jobs(box_model, weather, 3)
     write_study(first, fs)
