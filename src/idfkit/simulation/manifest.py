@@ -83,14 +83,14 @@ def bounded_json(
     Raises:
         IncompleteResultError: The document is too large, too deep or not JSON.
     """
-    data = _within_bounds(text, where=where, max_bytes=max_bytes, max_depth=max_depth)
+    data = within_json_bounds(text, where=where, max_bytes=max_bytes, max_depth=max_depth)
     try:
         return json.loads(data)
     except (ValueError, RecursionError) as exc:
         raise IncompleteResultError(f"{where} is not JSON: {exc}") from None
 
 
-def _within_bounds(text: str | bytes, *, where: str, max_bytes: int, max_depth: int) -> bytes:
+def within_json_bounds(text: str | bytes, *, where: str, max_bytes: int, max_depth: int) -> bytes:
     """``text`` as bytes, once it is known to be at most `max_bytes` long and `max_depth` deep.
 
     Raises:
@@ -262,7 +262,7 @@ def read_manifest(text: str | bytes, *, where: str = "") -> RunManifest | Publis
             deeply nested counts as invalid), or it was written
             with a newer `schema_version` than this code reads.
     """
-    data = _within_bounds(
+    data = within_json_bounds(
         text, where=f"manifest {where}", max_bytes=MAX_MANIFEST_BYTES, max_depth=MAX_JSON_DEPTH
     )
     try:
