@@ -25,9 +25,9 @@ from idfkit.simulation.manifest import (
     MANIFEST_NAME,
     MAX_JSON_DEPTH,
     JobBinding,
-    within_json_bounds,
     bounded_json,
     hash_file,
+    within_json_bounds,
 )
 from idfkit.simulation.options import RunOptions
 
