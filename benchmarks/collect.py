@@ -88,6 +88,11 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _load() -> str:
+    """How busy the machine is: its load averages over 1, 5 and 15 minutes, and its cores."""
+    return ", ".join(f"{n:.1f}" for n in os.getloadavg()) + f" on {os.cpu_count()} cores"
+
+
 def _in_child(*args: str) -> dict[str, Any]:
     """Run this script's measuring step in a fresh process; its JSON report."""
     done = subprocess.run(
@@ -217,6 +222,7 @@ def bench_table(server: CountingServer, count: int, changed: int) -> list[list[o
         moved, moved_server, moved_counts = _measured(server, "table", *args, "changed")
     per_run = 1000 / count
     return [
+        ["machine load average (1, 5, 15 min) at the end", _load()],
         ["prepare the study (write_study) s", prepare],
         ["populate synthetic results (into moto's backend) s", populate],
         ["first collect_results + to_parquet wall time s (goal <= 60)", first["seconds"]],

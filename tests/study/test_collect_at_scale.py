@@ -301,6 +301,110 @@ def test_lean_requests_carry_a_valid_signature_over_the_path_sent(token: str | N
         assert headers["authorization"].endswith(f"Signature={expected}")
 
 
+@pytest.mark.parametrize("token", [None, "session-token-value"])
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/my-bucket/a%20b/%C3%BC%2B%3D%26/x~y.json", ""),
+        ("/my-bucket/", "continuation-token=a%2Fb%3D&list-type=2&prefix=a%20b%2F"),
+        ("/my-bucket/", "list-type=2&prefix=runs%2F&start-after=runs%2Fr0001%2Fm.json"),
+    ],
+)
+def test_lean_signatures_are_botocores(token: str | None, path: str, query: str) -> None:
+    # The lean path signs by itself (botocore's request objects cost more than the read):
+    # every header it sends is the one botocore's own S3 signer makes for that request.
+    import boto3
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+
+    endpoint = "http://127.0.0.1:9"
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="eu-west-3",
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key=SECRET,
+    )
+    credentials = Credentials("AKIDEXAMPLE", SECRET, token)
+    direct = DirectS3(client, "my-bucket", credentials=credentials, timeout=5, verify=True)
+    url = f"{endpoint}{path}" + (f"?{query}" if query else "")
+    request = AWSRequest(method="GET", url=url, headers={"Host": "127.0.0.1:9"})
+    S3SigV4Auth(credentials.get_frozen_credentials(), "s3", "eu-west-3").add_auth(request)
+    theirs = {k: str(v) for k, v in request.headers.items()}
+    for _ in range(2):  # the second signature reuses the day's signing key
+        assert direct.sign(path, query, stamp=theirs["X-Amz-Date"]) == theirs
+
+
+class _Odd(http.server.BaseHTTPRequestHandler):
+    """Answers a read in ways the lean path leaves to boto3, by the key's name."""
+
+    protocol_version = "HTTP/1.1"
+    served: ClassVar[int] = 0
+
+    def do_GET(self) -> None:
+        type(self).served += 1
+        body = b'{"ok": true}'
+        kind = self.path.rsplit("/", 1)[-1]
+        if kind == "bad-header":  # a header line without a colon
+            head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nno colon here\r\n\r\n"
+            self.wfile.write(head % len(body) + body)
+            return
+        self.send_response(200)
+        if kind == "chunked":
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body))
+            return
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_lean_reads_leave_answers_they_do_not_know_to_boto3() -> None:
+    import boto3
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Odd)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key=SECRET,
+    )
+    direct = DirectS3(
+        client, "b", credentials=Credentials("AKIDEXAMPLE", SECRET), timeout=5, verify=True
+    )
+    try:
+        _Odd.served = 0
+        assert direct.get("plain")[0] == b'{"ok": true}'
+        assert direct.get("plain")[0] == b'{"ok": true}'  # on the kept-alive socket
+        assert _Odd.served == 2 and len(direct._idle_sockets) == 1
+        for kind, reason in [
+            ("chunked", "without a plain Content-Length"),
+            ("bad-header", "malformed header"),
+        ]:
+            with pytest.raises(Fallback, match=reason):
+                direct.get(kind)
+        with pytest.raises(Fallback, match="line break"):
+            DirectS3(
+                client,
+                "b",
+                credentials=Credentials("AKIDEXAMPLE", SECRET, "tok\r\nX-Injected: 1"),
+                timeout=5,
+                verify=True,
+            ).get("plain")
+    finally:
+        server.shutdown()
+        server.server_close()
+        direct.close()
+
+
 def test_a_body_over_the_bound_is_read_through_boto3(moto_server_fs: S3FileSystem) -> None:
     big = b"x" * (MAX_OBJECT_BYTES + 1)
     moto_server_fs.write_bytes("big.json", big)

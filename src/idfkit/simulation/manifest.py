@@ -82,6 +82,19 @@ def bounded_json(
     Raises:
         IncompleteResultError: The document is too large, too deep or not JSON.
     """
+    data = within_json_bounds(text, where=where, max_bytes=max_bytes, max_depth=max_depth)
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise IncompleteResultError(f"{where} is not JSON: {exc}") from None
+
+
+def within_json_bounds(text: str | bytes, *, where: str, max_bytes: int, max_depth: int) -> bytes:
+    """``text`` as bytes, once it is known to be at most `max_bytes` long and `max_depth` deep.
+
+    Raises:
+        IncompleteResultError: The document is too large or too deep.
+    """
     data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
     if len(data) > max_bytes:
         raise IncompleteResultError(
@@ -96,10 +109,7 @@ def bounded_json(
         depth += 1 if char in b"[{" else -1
         if depth > max_depth:
             raise IncompleteResultError(f"{where} nests deeper than {max_depth} levels; not read")
-    try:
-        return json.loads(data)
-    except (ValueError, RecursionError) as exc:
-        raise IncompleteResultError(f"{where} is not JSON: {exc}") from None
+    return data
 
 
 def _check_sha256(value: str) -> str:
@@ -256,18 +266,24 @@ def read_manifest(text: str | bytes, *, where: str = "") -> RunManifest | Publis
             deeply nested counts as invalid), or it was written
             with a newer `schema_version` than this code reads.
     """
-    raw: Any = bounded_json(text, where=f"manifest {where}")
-    version = raw.get("schema_version") if isinstance(raw, dict) else None
-    if type(version) is int and version > SCHEMA_VERSION:
-        import idfkit
-
-        raise IncompleteResultError(
-            f"manifest {where} has schema_version {version}, newer than the {SCHEMA_VERSION} "
-            f"this idfkit ({idfkit.__version__}) reads; upgrade idfkit to read this result"
-        )
+    data = within_json_bounds(
+        text, where=f"manifest {where}", max_bytes=MAX_MANIFEST_BYTES, max_depth=MAX_JSON_DEPTH
+    )
     try:
-        return _MANIFEST_ADAPTER.validate_json(text, strict=True)
+        # pydantic's JSON parser refuses all that json.loads refuses (and more), so a
+        # valid manifest is parsed once; what fails is parsed again to say why.
+        return _MANIFEST_ADAPTER.validate_json(data, strict=True)
     except ValidationError as exc:
+        raw: Any = bounded_json(data, where=f"manifest {where}")  # not JSON: it says so
+        version = raw.get("schema_version") if isinstance(raw, dict) else None
+        if type(version) is int and version > SCHEMA_VERSION:
+            import idfkit
+
+            raise IncompleteResultError(
+                f"manifest {where} has schema_version {version}, newer than the "
+                f"{SCHEMA_VERSION} this idfkit ({idfkit.__version__}) reads; upgrade idfkit "
+                "to read this result"
+            ) from None
         problems = "; ".join(
             f"{'.'.join(str(part) for part in err['loc'][1:]) or 'manifest'}: {err['msg']}"
             for err in exc.errors()

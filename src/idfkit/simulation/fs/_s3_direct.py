@@ -3,10 +3,14 @@
 Reading one small object through boto3 costs about 1.3 ms of client CPU
 (request serialisation, event hooks, response parsing), several times what
 the read itself needs. At 100,000 runs that is minutes of one core. This
-module sends GETs signed by botocore's own public SigV4 signer
-(`botocore.auth.S3SigV4Auth` over a `botocore.awsrequest.AWSRequest`) straight
-over a pool of keep-alive ``http.client`` connections, and parses listings
-with the standard library's XML parser.
+module signs GETs with AWS Signature Version 4 itself (the signing key
+derived once a day; a test holds every signature to botocore's
+`S3SigV4Auth` and to the specification), sends reads as plain HTTP/1.1 over
+a pool of keep-alive sockets (a read's answer is a status line, a few
+headers and a body of known length: ``http.client``'s header parser alone
+cost more than the rest of a read), sends listings through ``http.client``
+(their answers may come in chunks) and parses them with the standard
+library's XML parser.
 
 It handles only the plain answers: 200 for a read or a listing page, of a
 bounded size. Anything else (a 404, a 403, a redirect to another region,
@@ -27,11 +31,14 @@ addressing style and region are the client's own (from a presigned URL and
 from __future__ import annotations
 
 import hashlib
+import hmac
 import http.client
 import os
 import re
+import socket
 import ssl
 import threading
+import time
 import urllib.parse
 import urllib.request
 import weakref
@@ -56,6 +63,10 @@ MAX_OBJECT_BYTES = 4 * 1024 * 1024
 #: The largest listing page it parses: 1,000 keys of up to 1 KiB each, and their details.
 MAX_PAGE_BYTES = 8 * 1024 * 1024
 _PLAIN_ETAG = re.compile(r'"([0-9a-f]{32})"\Z')
+#: The most a read's status line and headers may take (S3 sends about 1 KiB).
+MAX_HEAD_BYTES = 64 * 1024
+#: The SHA-256 of an empty body: what a GET signs as its payload, as botocore's signer does.
+_EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
 class Fallback(Exception):
@@ -119,8 +130,13 @@ class DirectS3:
                 cafile = verify if isinstance(verify, str) else _default_ca_bundle()
                 self._context = ssl.create_default_context(cafile=cafile)
         self._idle: list[http.client.HTTPConnection] = []  # kept alive between requests
+        self._idle_sockets: list[socket.socket] = []  # reads' connections, kept alive too
         self._idle_lock = threading.Lock()
         self._closed = False
+        self._address = (probe.hostname, probe.port or (443 if self.scheme == "https" else 80))
+        self._host = _host_header(url)
+        #: ((secret key, day), signing key): derived once a day, not once a request.
+        self._signing_key: tuple[tuple[str, str], bytes] | None = None
 
     @staticmethod
     def usable(client: Any, bucket: str = "") -> bool:
@@ -147,7 +163,7 @@ class DirectS3:
                 `MAX_OBJECT_BYTES` or one whose plain MD5 ETag it does not
                 match, or the connection failed.
         """
-        status, headers, body = self._send(self.base_path + _quote_key(key), "", MAX_OBJECT_BYTES)
+        status, headers, body = self._read(self.base_path + _quote_key(key))
         if status != 200:
             raise Fallback(f"GET answered {status}")
         etag = headers.get("etag") or None
@@ -234,6 +250,68 @@ class DirectS3:
             return response.status, {k.lower(): v for k, v in response.getheaders()}, body
         raise AssertionError("unreachable")
 
+    def _read(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        """GET ``path`` signed, as plain HTTP/1.1 on a kept-alive socket; status, headers, body.
+
+        Raises:
+            Fallback: The connection failed twice, or the answer is not a plain
+                HTTP/1.x answer with a body of known length up to `MAX_OBJECT_BYTES`.
+        """
+        lines = [f"GET {path} HTTP/1.1"]
+        lines.extend(f"{name}: {value}" for name, value in self.sign(path, "").items())
+        head = "\r\n".join(lines)
+        if head.count("\n") != len(lines) - 1 or "\r" in head.replace("\r\n", ""):
+            raise Fallback("a header value holds a line break")  # never sent as a header
+        try:
+            request = (head + "\r\n\r\n").encode("ascii")
+        except UnicodeEncodeError:
+            raise Fallback("a header value is not ASCII") from None
+        for attempt in (1, 2):  # a kept-alive socket the server closed meanwhile: once more
+            sock: socket.socket | None = None
+            try:
+                sock = self._checkout_socket() if attempt == 1 else self._connect_socket()
+                sock.sendall(request)
+                status, headers, body, reusable = _answer(sock, MAX_OBJECT_BYTES)
+            except Fallback:
+                if sock is not None:
+                    sock.close()
+                raise
+            except OSError as exc:
+                if sock is not None:
+                    sock.close()
+                if attempt == 2 or isinstance(exc, ssl.SSLError):
+                    raise Fallback(f"connection failed: {type(exc).__name__}") from None
+                continue
+            if reusable:
+                self._checkin_socket(sock)
+            else:
+                sock.close()
+            return status, headers, body
+        raise AssertionError("unreachable")
+
+    def _connect_socket(self) -> socket.socket:
+        sock = socket.create_connection(self._address, timeout=self.timeout)
+        if self._context is None:
+            return sock
+        try:
+            return self._context.wrap_socket(sock, server_hostname=self._address[0])
+        except BaseException:
+            sock.close()
+            raise
+
+    def _checkout_socket(self) -> socket.socket:
+        with self._idle_lock:
+            if self._idle_sockets:
+                return self._idle_sockets.pop()
+        return self._connect_socket()
+
+    def _checkin_socket(self, sock: socket.socket) -> None:
+        with self._idle_lock:
+            if not self._closed and len(self._idle_sockets) < _MAX_IDLE:
+                self._idle_sockets.append(sock)
+                return
+        sock.close()
+
     def _connect(self) -> http.client.HTTPConnection:
         if self.scheme == "https":
             return http.client.HTTPSConnection(
@@ -258,26 +336,134 @@ class DirectS3:
         """Close the idle connections (those in use close when their request ends)."""
         with self._idle_lock:
             idle, self._idle, self._closed = self._idle, [], True
+            sockets, self._idle_sockets = self._idle_sockets, []
         for conn in idle:
             conn.close()
+        for sock in sockets:
+            sock.close()
 
-    # -- AWS Signature Version 4, by botocore ------------------------------
-    def sign(self, path: str, query: str) -> dict[str, str]:
-        """The headers of a signed GET of ``path?query`` (already URI-encoded), signed now.
+    # -- AWS Signature Version 4 -------------------------------------------
+    def sign(self, path: str, query: str, *, stamp: str = "") -> dict[str, str]:
+        """The headers of a signed GET of ``path?query`` (already URI-encoded).
+
+        The headers, canonical request and signature botocore's `S3SigV4Auth`
+        makes for the same request: host, payload digest (of the empty body)
+        and date are signed, and the session token when there is one.
+
+        Args:
+            path: The URI-encoded path.
+            query: The URI-encoded query, without ``?`` ("" for none).
+            stamp: The signing time as ``YYYYMMDDTHHMMSSZ``; now when empty.
 
         Raises:
             Fallback: The credentials are gone (expired and not refreshable).
         """
-        from botocore.auth import S3SigV4Auth
-        from botocore.awsrequest import AWSRequest
-
         frozen = self._credentials.get_frozen_credentials()  # refreshed when due
         if not frozen.access_key or not frozen.secret_key:
             raise Fallback("no credentials to sign with")
-        url = f"{self.scheme}://{self.netloc}{path}" + (f"?{query}" if query else "")
-        request = AWSRequest(method="GET", url=url, headers={"Host": _host_header(url)})
-        S3SigV4Auth(frozen, "s3", self.region).add_auth(request)
-        return {name: str(value) for name, value in request.headers.items()}
+        stamp = stamp or time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        day = stamp[:8]
+        signed = {"host": self._host, "x-amz-content-sha256": _EMPTY_SHA256, "x-amz-date": stamp}
+        if frozen.token:
+            signed["x-amz-security-token"] = frozen.token
+        names = ";".join(signed)  # already in sorted order
+        pairs = sorted(pair.partition("=")[::2] for pair in query.split("&")) if query else []
+        canonical = "\n".join(
+            [
+                "GET",
+                path,  # S3: the path as sent, not normalised
+                "&".join(f"{k}={v}" for k, v in pairs),
+                *(f"{name}:{' '.join(value.split())}" for name, value in signed.items()),
+                "",
+                names,
+                _EMPTY_SHA256,
+            ]
+        )
+        scope = f"{day}/{self.region}/s3/aws4_request"
+        to_sign = (
+            f"AWS4-HMAC-SHA256\n{stamp}\n{scope}\n"
+            + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        )
+        signature = hmac.new(
+            self._key_for(frozen.secret_key, day), to_sign.encode("utf-8"), hashlib.sha256
+        ).hexdigest()
+        headers = {
+            "Host": self._host,
+            "X-Amz-Date": stamp,
+            "X-Amz-Content-SHA256": _EMPTY_SHA256,
+            "Authorization": f"AWS4-HMAC-SHA256 Credential={frozen.access_key}/{scope}, "
+            f"SignedHeaders={names}, Signature={signature}",
+        }
+        if frozen.token:
+            headers["X-Amz-Security-Token"] = frozen.token
+        return headers
+
+    def _key_for(self, secret: str, day: str) -> bytes:
+        """The SigV4 signing key of ``secret`` on ``day`` in this region, derived once."""
+        known = self._signing_key
+        if known is not None and known[0] == (secret, day):
+            return known[1]
+        key = f"AWS4{secret}".encode()
+        for part in (day, self.region, "s3", "aws4_request"):
+            key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
+        self._signing_key = ((secret, day), key)
+        return key
+
+
+def _answer(sock: socket.socket, limit: int) -> tuple[int, dict[str, str], bytes, bool]:
+    """Read one HTTP/1.x answer: status, headers (lower-case names), body, and whether the
+    socket may carry another request. Only a 200's body is read (up to ``limit`` bytes).
+
+    Raises:
+        Fallback: The answer is not HTTP/1.x, its head is over `MAX_HEAD_BYTES`,
+            or a 200 has no plain ``Content-Length`` (chunked) or one over ``limit``.
+        OSError: The connection closed or failed before the answer's end.
+    """
+    data = b""
+    while (end := data.find(b"\r\n\r\n")) < 0:
+        if len(data) > MAX_HEAD_BYTES:
+            raise Fallback(f"an answer's head over {MAX_HEAD_BYTES:,} bytes")
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionResetError("the connection closed before an answer")
+        data += chunk
+    lines = data[:end].decode("latin-1").split("\r\n")
+    version, _, rest = lines[0].partition(" ")
+    code = rest[:3]
+    if version not in ("HTTP/1.1", "HTTP/1.0") or not code.isdigit() or rest[3:4] not in ("", " "):
+        raise Fallback(f"not an HTTP/1.x status line: {lines[0][:80]!r}")
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        if not colon or not name or name != name.strip():
+            raise Fallback(f"a malformed header line {line[:80]!r}")
+        name, value = name.lower(), value.strip()
+        if name in headers:
+            if name == "content-length" and headers[name] != value:
+                raise Fallback("two different Content-Length headers")
+            value = f"{headers[name]}, {value}"
+        headers[name] = value
+    if int(code) != 200:
+        return int(code), headers, b"", False  # not read: the answer goes through boto3
+    size = headers.get("content-length", "").partition(",")[0].strip()
+    if "transfer-encoding" in headers or not size.isdigit():
+        raise Fallback("an answer without a plain Content-Length")
+    if int(size) > limit:
+        raise Fallback(f"an answer of {size[:20]} bytes, over {limit:,}")
+    wanted = int(size)
+    parts = [data[end + 4 :]]
+    got = len(parts[0])
+    while got < wanted:
+        chunk = sock.recv(min(wanted - got, 1 << 20))
+        if not chunk:
+            raise ConnectionResetError("the connection closed inside an answer")
+        parts.append(chunk)
+        got += len(chunk)
+    if got != wanted:
+        raise Fallback("an answer longer than its Content-Length")
+    keep = headers.get("connection", "").lower()
+    reusable = "close" not in keep and (version == "HTTP/1.1" or "keep-alive" in keep)
+    return 200, headers, b"".join(parts), reusable
 
 
 def _host_header(url: str) -> str:

@@ -217,28 +217,31 @@ def collect_results(
     """
     root = normalize_path(study)
     plan = load_study(fs, root)
-    outputs = {spec.index: join(root, spec.output_dir) for spec in plan.jobs}
+    parameters = plan.parameter_names()
+    jobs = [_Job.of(spec) for spec in plan.jobs]
+    del plan  # its JobSpecs (run options and all) weigh ~2 KB each: 200 MB at 100,000 jobs
+    outputs = {job.index: join(root, job.output_dir) for job in jobs}
     present: set[str] = set()
     for parent in sorted({str(PurePosixPath(p).parent) for p in outputs.values()}):
         present.update(fs.glob("" if parent == "." else parent, "*"))
     units: dict[str, str] = {}
     sources: dict[int, tuple[bytes, str]] = {}
-    rows: list[CollectedRow | None] = [None] * len(plan.jobs)
-    todo = [(i, spec) for i, spec in enumerate(plan.jobs) if outputs[spec.index] in present]
-    for i, spec in enumerate(plan.jobs):
-        if outputs[spec.index] not in present:
+    rows: list[CollectedRow | None] = [None] * len(jobs)
+    todo = [(i, job) for i, job in enumerate(jobs) if outputs[job.index] in present]
+    for i, job in enumerate(jobs):
+        if outputs[job.index] not in present:
             rows[i] = CollectedRow(
-                spec.index, spec.label, spec.output_dir, "missing", parameters=spec.parameters
+                job.index, job.label, job.output_dir, "missing", parameters=job.parameters
             )
     if previous is not None and previous._sources and todo:
         todo = _reuse(fs, previous, todo, outputs, rows, sources, units)
 
     def row(k: int, data: ReadOutcome, version: str | None) -> None:
         i, spec = todo[k]
-        binding = spec.binding()  # made here, not kept: 100,000 of them weigh ~100 MB
-        status, found, error = judge_manifest(data, outputs[spec.index], spec, binding)
+        binding = spec.job_binding()  # made here, not kept: 100,000 of them weigh ~100 MB
+        status, found, error = judge_manifest(data, outputs[spec.index], binding)
         if version is not None and isinstance(data, bytes):
-            sources[spec.index] = (_fingerprint(spec, binding), version)
+            sources[spec.index] = (_fingerprint(spec), version)
         if found is None or status == "stale":
             status = "incomplete" if status == "missing" else status
             rows[i] = CollectedRow(
@@ -269,22 +272,46 @@ def collect_results(
 
     paths = [join(outputs[spec.index], MANIFEST_NAME) for _, spec in todo]
     read_each(fs, paths, row, max_workers=max(1, max_workers))
-    collection = Collection(
-        [r for r in rows if r is not None], parameters=plan.parameter_names(), units=units
-    )
+    collection = Collection([r for r in rows if r is not None], parameters=parameters, units=units)
     collection._sources = sources
     return collection
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """What collecting needs of a job: a tenth of its `JobSpec`'s weight."""
+
+    index: int
+    label: str
+    output_dir: str
+    parameters: Mapping[str, Any]
+    #: The job's `JobBinding` fields: model, weather and options digests.
+    digests: tuple[str, str, str]
+
+    @classmethod
+    def of(cls, spec: JobSpec) -> _Job:
+        binding = spec.binding()
+        digests = (
+            sys.intern(binding.model_sha256),  # one string for all jobs of one model
+            sys.intern(binding.weather_sha256),
+            binding.options_sha256,
+        )
+        return cls(spec.index, spec.label, spec.output_dir, spec.parameters, digests)
+
+    def job_binding(self) -> JobBinding:
+        model, weather, options = self.digests
+        return JobBinding(model_sha256=model, weather_sha256=weather, options_sha256=options)
 
 
 def _reuse(
     fs: FileSystem,
     previous: Collection,
-    todo: list[tuple[int, JobSpec]],
+    todo: list[tuple[int, _Job]],
     outputs: Mapping[int, str],
     rows: list[CollectedRow | None],
     sources: dict[int, tuple[bytes, str]],
     units: dict[str, str],
-) -> list[tuple[int, JobSpec]]:
+) -> list[tuple[int, _Job]]:
     """Keep the previous rows of jobs whose index entry and manifest version are unchanged.
 
     Returns the jobs still to read.
@@ -294,7 +321,7 @@ def _reuse(
     if current is None:
         return todo
     earlier = {r.index: r for r in previous.rows}
-    left: list[tuple[int, JobSpec]] = []
+    left: list[tuple[int, _Job]] = []
     for i, spec in todo:
         known = previous._sources.get(spec.index)
         version = current.get(paths[spec.index])
@@ -303,7 +330,7 @@ def _reuse(
             known is None
             or old is None
             or version is None
-            or known != (_fingerprint(spec, spec.binding()), version)
+            or known != (_fingerprint(spec), version)
         ):
             left.append((i, spec))
             continue
@@ -315,16 +342,10 @@ def _reuse(
     return left
 
 
-def _fingerprint(spec: JobSpec, binding: JobBinding) -> bytes:
+def _fingerprint(job: _Job) -> bytes:
     """What a row depends on besides its manifest: the job's entry in the index."""
     digest = hashlib.blake2b(digest_size=16)
-    for part in (
-        spec.label,
-        spec.output_dir,
-        binding.model_sha256,
-        binding.weather_sha256,
-        binding.options_sha256,
-    ):
+    for part in (job.label, job.output_dir, *job.digests):
         digest.update(part.encode())
         digest.update(b"\0")
     return digest.digest()
@@ -346,11 +367,11 @@ def job_state(fs: FileSystem, out: str, spec: JobSpec) -> tuple[Status, RunManif
         data = fs.read_bytes(join(out, MANIFEST_NAME))
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError, ValueError) as exc:
         data = exc
-    return judge_manifest(data, out, spec)
+    return judge_manifest(data, out, spec.binding())
 
 
 def judge_manifest(
-    data: ReadOutcome, out: str, spec: JobSpec, binding: JobBinding | None = None
+    data: ReadOutcome, out: str, binding: JobBinding
 ) -> tuple[Status, RunManifest | None, str]:
     """`job_state` from what reading the manifest gave (its bytes, or why there are none)."""
     if isinstance(data, FileNotFoundError):
@@ -367,17 +388,16 @@ def judge_manifest(
         return "incomplete", None, str(exc)[:300]
     if not isinstance(found, RunManifest):
         return "incomplete", None, "publishing never finished"
-    if found.job != (binding if binding is not None else spec.binding()):
-        return "stale", None, _stale_reason(found, spec)
+    if found.job != binding:
+        return "stale", None, _stale_reason(found, binding)
     if found.success:
         return "succeeded", found, found.metrics_note  # why it has no metrics, if it has none
     return "failed", found, first_cause(found.error_summary)
 
 
-def _stale_reason(found: RunManifest, spec: JobSpec) -> str:
+def _stale_reason(found: RunManifest, wanted: JobBinding) -> str:
     if found.job is None:
         return "the result there records no study job (made before this study)"
-    wanted = spec.binding()
     changed = [
         what
         for what, old, new in (

@@ -21,7 +21,14 @@ from idfkit.simulation._model import load_model, model_text
 from idfkit.simulation.batch import SimulationJob
 from idfkit.simulation.exceptions import IncompleteResultError, StudyError
 from idfkit.simulation.fs.base import FileSystem, join, normalize_path
-from idfkit.simulation.manifest import MANIFEST_NAME, JobBinding, bounded_json, hash_file
+from idfkit.simulation.manifest import (
+    MANIFEST_NAME,
+    MAX_JSON_DEPTH,
+    JobBinding,
+    bounded_json,
+    hash_file,
+    within_json_bounds,
+)
 from idfkit.simulation.options import RunOptions
 
 __all__ = [
@@ -227,23 +234,38 @@ def load_study(fs: FileSystem, study: str | PurePath = "") -> StudyIndex:
         reason = "" if type(exc) is FileNotFoundError else f": {exc}"
         raise StudyError(f"no study at {where} (it holds no {STUDY_INDEX}){reason}") from exc
     try:
-        raw = bounded_json(text, where=repr(path), max_bytes=MAX_INDEX_BYTES)
+        text = within_json_bounds(
+            text, where=repr(path), max_bytes=MAX_INDEX_BYTES, max_depth=MAX_JSON_DEPTH
+        )
     except IncompleteResultError as exc:
         raise StudyError(f"the study index at {path!r} is corrupt: {exc}") from None
-    version = raw.get("schema_version") if isinstance(raw, dict) else None
-    if isinstance(version, int) and version != STUDY_SCHEMA_VERSION:
-        raise argument_error(
-            StudyError,
-            f"the study index of {where} has schema_version {version}, and this idfkit "
-            f"reads version {STUDY_SCHEMA_VERSION}",
-            parameter="study",
-            advice="write the study again with the idfkit that will run it "
-            "(write_study(..., overwrite=True))",
-        )
+    # Parsed once when valid (json.loads of 100,000 jobs first would cost ~130 MB more);
+    # what fails is parsed again to say why.
     try:
-        return StudyIndex.model_validate_json(text)
+        index = StudyIndex.model_validate_json(text)
     except ValidationError as exc:
+        try:
+            raw = bounded_json(text, where=repr(path), max_bytes=MAX_INDEX_BYTES)
+        except IncompleteResultError as error:
+            raise StudyError(f"the study index at {path!r} is corrupt: {error}") from None
+        version = raw.get("schema_version") if isinstance(raw, dict) else None
+        if isinstance(version, int) and version != STUDY_SCHEMA_VERSION:
+            raise _other_version(where, version) from None
         raise StudyError(f"the study index of {where} is corrupt: {exc}") from None
+    if index.schema_version != STUDY_SCHEMA_VERSION:
+        raise _other_version(where, index.schema_version)
+    return index
+
+
+def _other_version(where: str, version: int) -> StudyError:
+    return argument_error(
+        StudyError,
+        f"the study index of {where} has schema_version {version}, and this idfkit "
+        f"reads version {STUDY_SCHEMA_VERSION}",
+        parameter="study",
+        advice="write the study again with the idfkit that will run it "
+        "(write_study(..., overwrite=True))",
+    )
 
 
 def study_location(fs: FileSystem, root: str) -> str:
