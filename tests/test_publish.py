@@ -24,6 +24,7 @@ from idfkit.simulation import (
     _publish,
     simulate,
 )
+from idfkit.simulation._process import RunCancelled, cancel_event
 from idfkit.simulation._staging import refuse_foreign_files
 from idfkit.simulation.fs.base import FileSystem
 from idfkit.simulation.manifest import (
@@ -444,3 +445,23 @@ def test_the_marker_is_written_while_energyplus_runs(box_model: Path, weather: P
     )
     assert result.success and fs.waited == [True]
     SimulationResult.from_directory("run", fs=fs).verify(deep=True)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_callers_cancel_event_still_stops_a_published_run(box_model: Path, weather: Path) -> None:
+    """The run's own stop is set by either: its folder's requests failing, or the caller."""
+    cancel = threading.Event()
+    token = cancel_event.set(cancel)
+    try:
+        with pytest.raises(RunCancelled):
+            simulate(
+                box_model,
+                weather,
+                output_dir="run",
+                fs=MemoryFileSystem(),
+                annual=True,
+                on_progress=lambda _: cancel.set(),
+            )
+    finally:
+        cancel_event.reset(token)
+    assert _energyplus_children() == []

@@ -473,6 +473,7 @@ class _FolderClaim:
         self.stop = _EitherSet(cancel_event.get())
         self._marker: PublishingMarker | None = None
         self._go = threading.Event()
+        self._abandoned = False
         pool = ThreadPoolExecutor(1, thread_name_prefix="idfkit-mark")
         self._claim = pool.submit(self._claim_folder, folder, names, model)
         pool.shutdown(wait=False)  # the thread ends with its requests
@@ -485,7 +486,7 @@ class _FolderClaim:
     def _claim_folder(self, folder: str, names: list[str], model: ModelInput) -> Claim | None:
         refuse_foreign_files(self.fs, folder, names, model)
         self._go.wait()
-        if self._marker is None:  # the run failed first: nothing to mark
+        if self._marker is None or self._abandoned:  # the run failed first: nothing to mark
             return None
         return mark_publishing(self.fs, folder, self._marker)
 
@@ -514,6 +515,7 @@ class _FolderClaim:
         it would have before the run) or is why the run was stopped; a
         caller's Ctrl-C or cancellation stands.
         """
+        self._abandoned = True
         self._go.set()
         wait([self._claim])
         failure = self._claim.exception()
