@@ -18,12 +18,12 @@ request's span to see which one waits on which.
 
 The count of sequential requests also counts those that overlap EnergyPlus
 (the folder's marker is sent beside the run), which cost the run nothing.
-What a publish adds to the run's wall time is measured apart: the same run
-published with ``--critical-delay`` (200 ms) added to each request and with
-none, in turn, ``--pairs`` times; the difference of the median times spent
-outside EnergyPlus (wall time less the span from its first progress line to
-its exit), divided by the delay, is the number of round trips the run
-waited for.
+What a publish adds to the run's wall time is measured apart, with
+``--critical-delay`` (200 ms, far above the client's own work) added to each
+request: counted, the sequential requests that ended before EnergyPlus
+started plus those that began after it ended; timed, the run's time outside
+EnergyPlus with that delay less that without (``--pairs`` runs of each, in
+turn, medians), over the delay.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -133,25 +134,44 @@ def show(title: str, spans: list[tuple[float, float, str]]) -> None:
         print(f"  {1000 * (began - first):8.1f} {1000 * (ended - first):8.1f}  {request}")
 
 
-def _noting_times(said: list[float]) -> Callable[[object], None]:
-    """A progress callback that notes when each report came."""
-    return lambda _: said.append(time.perf_counter())
+@contextmanager
+def energyplus_spans() -> Iterator[list[tuple[float, float]]]:
+    """Note when each program the runner starts (EnergyPlus) began and ended."""
+    from idfkit.simulation import runner
+
+    spans: list[tuple[float, float]] = []
+    real = runner.run_process  # type: ignore[attr-defined]
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            spans.append((began, time.perf_counter()))
+
+    runner.run_process = timed  # type: ignore[attr-defined]
+    try:
+        yield spans
+    finally:
+        runner.run_process = real  # type: ignore[attr-defined]
 
 
 def critical_path(
     proxy: DelayingProxy, make_fs: Any, weather: Path, delay: float, pairs: int
-) -> tuple[float, float, float]:
-    """Round trips a publish adds to wall time: the run's time outside EnergyPlus, by medians.
+) -> tuple[float, float, float, float]:
+    """Round trips a publish adds to the run's wall time, counted and timed.
 
-    The time outside EnergyPlus is the wall time less the span from its first
-    progress line to its exit (its closing line, read once it has exited), so
-    the engine's own time, the noisiest part, drops out. Requests sent while
-    EnergyPlus runs cost nothing here; those the run waits for cost the delay.
+    Counted: the sequential requests that ended before EnergyPlus started
+    (the run waited for them) plus those that began after it ended; one that
+    overlaps EnergyPlus costs the run nothing. Timed: the run's time outside
+    EnergyPlus with ``delay`` added to each request, less that without, over
+    the delay (medians of ``pairs`` runs each, taken in turn).
 
     Returns:
-        (outside with delay - outside without) / delay, and the two median times outside.
+        The median count, the timed figure, and the two median times outside.
     """
     outside: dict[float, list[float]] = {delay: [], 0.0: []}
+    counted: list[int] = []
     before = proxy.delay
     try:
         for pair in range(pairs):
@@ -159,24 +179,25 @@ def critical_path(
                 fs = make_fs(f"critical-{pair}-{int(added * 1000)}")
                 proxy.delay = 0.0
                 fs.exists("warm")  # the client's first request is not the run's
+                proxy.take()
                 proxy.delay = added
-                said: list[float] = []
-                started = time.perf_counter()
-                result = simulate(
-                    example_model("box"),
-                    weather,
-                    output_dir="out",
-                    fs=fs,
-                    on_progress=_noting_times(said),
-                )
-                wall = time.perf_counter() - started
-                assert result.success and said
-                outside[added].append(wall - (said[-1] - said[0]))
+                with energyplus_spans() as programs:
+                    started = time.perf_counter()
+                    result = simulate(example_model("box"), weather, output_dir="out", fs=fs)
+                    wall = time.perf_counter() - started
+                assert result.success and programs
+                ran_from, ran_to = programs[0][0], programs[-1][1]
+                outside[added].append(wall - (ran_to - ran_from))
+                spans = proxy.take()
+                if added:
+                    waited = [span for span in spans if span[1] <= ran_from]
+                    after = [span for span in spans if span[0] >= ran_to]
+                    counted.append(sequential(waited) + sequential(after))
     finally:
         proxy.delay = before
         proxy.take()
     slow, fast = statistics.median(outside[delay]), statistics.median(outside[0.0])
-    return (slow - fast) / delay, slow, fast
+    return statistics.median(counted), (slow - fast) / delay, slow, fast
 
 
 def main() -> None:
@@ -241,7 +262,7 @@ def main() -> None:
                     ]
                 )
             if args.pairs:
-                added, slow, fast = critical_path(
+                waited, added, slow, fast = critical_path(
                     proxy, make_fs, weather, args.critical_delay, args.pairs
                 )
         finally:
@@ -265,8 +286,8 @@ def main() -> None:
         print_table(
             f"round trips a publish adds to the run's wall time, at +{args.critical_delay * 1000:g}"
             f" ms per request (median of {args.pairs} runs each; goal <= 3)",
-            ["added round trips", "outside EnergyPlus s (delayed)", "(no delay)"],
-            [[round(added, 2), round(slow, 3), round(fast, 3)]],
+            ["requests waited for", "by time", "outside EnergyPlus s (delayed)", "(no delay)"],
+            [[waited, round(added, 2), round(slow, 3), round(fast, 3)]],
         )
 
 
