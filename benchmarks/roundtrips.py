@@ -9,23 +9,37 @@ on the machine's load than the wall time, printed beside it, but it counts
 a request that starts after another of the same wave has already ended (the
 client hashing and signing 15 uploads one after another) as one more.
 
-Goals: publishing adds at most 3 (marker, the files in parallel, manifest);
-a first read at most 1 (manifest and file fetched together). Publishing
-also lists the folder once before its uploads, the check that the run still
-holds its folder (it starts as EnergyPlus ends, beside the run's last local
-work); ``--show`` prints every request's span to see which one waits on which.
+Goals: publishing adds at most 3 round trips to the run (its marker goes
+out beside EnergyPlus; then the check that the run still holds its folder,
+the files in parallel, the manifest); a first read at most 1 (manifest and
+file fetched together). The check (a listing of the folder) starts as
+EnergyPlus ends, beside the run's last local work; ``--show`` prints every
+request's span to see which one waits on which.
+
+The count of sequential requests also counts those that overlap EnergyPlus
+(the folder's marker is sent beside the run), which cost the run nothing.
+What a publish adds to the run's wall time is measured apart, with
+``--critical-delay`` (200 ms, far above the client's own work) added to each
+request: counted, the sequential requests that ended before EnergyPlus
+started plus those that began after it ended; timed, the run's time outside
+EnergyPlus with that delay less that without (``--pairs`` runs of each, in
+turn, medians), over the delay.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import statistics
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -44,6 +58,7 @@ class DelayingProxy:
 
     def __init__(self, upstream: str, delay: float) -> None:
         host, port = upstream.removeprefix("http://").split(":")
+        self.delay = delay  # may be changed between requests
         self.spans: list[tuple[float, float, str]] = []
         self.lock = threading.Lock()
         proxy = self
@@ -58,7 +73,7 @@ class DelayingProxy:
                 began = time.perf_counter()
                 size = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(size) if size else None
-                time.sleep(delay)
+                time.sleep(proxy.delay)
                 upstream = http.client.HTTPConnection(host, int(port), timeout=60)
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "expect"}
                 upstream.request(self.command, self.path, body=body, headers=headers)
@@ -119,11 +134,81 @@ def show(title: str, spans: list[tuple[float, float, str]]) -> None:
         print(f"  {1000 * (began - first):8.1f} {1000 * (ended - first):8.1f}  {request}")
 
 
+@contextmanager
+def energyplus_spans() -> Iterator[list[tuple[float, float]]]:
+    """Note when each program the runner starts (EnergyPlus) began and ended."""
+    from idfkit.simulation import runner
+
+    spans: list[tuple[float, float]] = []
+    real = runner.run_process  # type: ignore[attr-defined]
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            spans.append((began, time.perf_counter()))
+
+    runner.run_process = timed  # type: ignore[attr-defined]
+    try:
+        yield spans
+    finally:
+        runner.run_process = real  # type: ignore[attr-defined]
+
+
+def critical_path(
+    proxy: DelayingProxy, make_fs: Any, weather: Path, delay: float, pairs: int
+) -> tuple[float, float, float, float]:
+    """Round trips a publish adds to the run's wall time, counted and timed.
+
+    Counted: the sequential requests that ended before EnergyPlus started
+    (the run waited for them) plus those that began after it ended; one that
+    overlaps EnergyPlus costs the run nothing. Timed: the run's time outside
+    EnergyPlus with ``delay`` added to each request, less that without, over
+    the delay (medians of ``pairs`` runs each, taken in turn).
+
+    Returns:
+        The median count, the timed figure, and the two median times outside.
+    """
+    outside: dict[float, list[float]] = {delay: [], 0.0: []}
+    counted: list[int] = []
+    before = proxy.delay
+    try:
+        for pair in range(pairs):
+            for added in (delay, 0.0) if pair % 2 == 0 else (0.0, delay):
+                fs = make_fs(f"critical-{pair}-{int(added * 1000)}")
+                proxy.delay = 0.0
+                fs.exists("warm")  # the client's first request is not the run's
+                proxy.take()
+                proxy.delay = added
+                with energyplus_spans() as programs:
+                    started = time.perf_counter()
+                    result = simulate(example_model("box"), weather, output_dir="out", fs=fs)
+                    wall = time.perf_counter() - started
+                assert result.success and programs
+                ran_from, ran_to = programs[0][0], programs[-1][1]
+                outside[added].append(wall - (ran_to - ran_from))
+                spans = proxy.take()
+                if added:
+                    waited = [span for span in spans if span[1] <= ran_from]
+                    after = [span for span in spans if span[0] >= ran_to]
+                    counted.append(sequential(waited) + sequential(after))
+    finally:
+        proxy.delay = before
+        proxy.take()
+    slow, fast = statistics.median(outside[delay]), statistics.median(outside[0.0])
+    return statistics.median(counted), (slow - fast) / delay, slow, fast
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--delay", type=float, default=0.02, help="seconds added per request")
     parser.add_argument("--runs", type=int, default=3, help="runs published and read")
     parser.add_argument("--show", action="store_true", help="print each request's span (ms)")
+    parser.add_argument(
+        "--critical-delay", type=float, default=0.2, help="seconds added per request (wall time)"
+    )
+    parser.add_argument("--pairs", type=int, default=5, help="runs with and without it (0: none)")
     args = parser.parse_args()
     from idfkit.simulation import S3FileSystem
 
@@ -133,15 +218,19 @@ def main() -> None:
         server.filesystem(BUCKET)  # makes the bucket
         proxy = DelayingProxy(server.endpoint_url, args.delay)
         try:
-            for run in range(args.runs):
-                fs = S3FileSystem(
+
+            def make_fs(prefix: str) -> S3FileSystem:
+                return S3FileSystem(
                     BUCKET,
-                    f"run-{run}",
+                    prefix,
                     endpoint_url=proxy.endpoint_url,
                     region_name=REGION,
                     aws_access_key_id=ACCESS_KEY,
                     aws_secret_access_key=SECRET_KEY,
                 )
+
+            for run in range(args.runs):
+                fs = make_fs(f"run-{run}")
                 fs.exists("warm")  # the client's first request is not the run's
                 proxy.take()
                 started = time.perf_counter()
@@ -172,6 +261,10 @@ def main() -> None:
                         round(read_wall, 3),
                     ]
                 )
+            if args.pairs:
+                waited, added, slow, fast = critical_path(
+                    proxy, make_fs, weather, args.critical_delay, args.pairs
+                )
         finally:
             proxy.stop()
     print_table(
@@ -188,6 +281,14 @@ def main() -> None:
         ],
         rows,
     )
+
+    if args.pairs:
+        print_table(
+            f"round trips a publish adds to the run's wall time, at +{args.critical_delay * 1000:g}"
+            f" ms per request (median of {args.pairs} runs each; goal <= 3)",
+            ["requests waited for", "by time", "outside EnergyPlus s (delayed)", "(no delay)"],
+            [[waited, round(added, 2), round(slow, 3), round(fast, 3)]],
+        )
 
 
 if __name__ == "__main__":

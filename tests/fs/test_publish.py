@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,12 @@ from idfkit.simulation import (
     MemoryFileSystem,
     S3FileSystem,
     SimulationResult,
+    StorageError,
     _publish,
     simulate,
 )
+from idfkit.simulation._process import RunCancelled, cancel_event
+from idfkit.simulation._staging import refuse_foreign_files
 from idfkit.simulation.fs.base import FileSystem
 from idfkit.simulation.manifest import (
     MANIFEST_NAME,
@@ -31,6 +35,7 @@ from idfkit.simulation.manifest import (
     RunManifest,
     read_manifest,
 )
+from idfkit.simulation.progress import SimulationProgress
 from idfkit.simulation.testing import ACCESS_KEY, SECRET_KEY, LocalS3Server, NineMethodsOnly
 from tests.conftest import unique_bucket
 from tests.faults import FaultProxy, Request
@@ -312,3 +317,151 @@ def test_the_claim_check_overlaps_the_runs_last_local_work(
         result = simulate(box_model, weather, output_dir="run", fs=fs)
     assert result.success and overlapped == [True]
     SimulationResult.from_directory("run", fs=direct).verify(deep=True)
+
+
+# -- the folder's checks and marker go out beside EnergyPlus, not before it ---------------
+
+
+def _energyplus_children() -> list[int]:
+    """Live (not zombie) child processes of this test process running EnergyPlus."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == os.getpid() and fields[0] != "Z" and b"energyplus" in cmdline.lower():
+            found.append(int(entry))
+    return found
+
+
+class SlowToLook(LocalFileSystem):
+    """A folder whose look for the model's name answers only once EnergyPlus is running."""
+
+    def __init__(self, root: Path, running: threading.Event) -> None:
+        super().__init__(root)
+        self.running = running
+        self.answered = 0.0
+
+    def exists(self, path: str | Path) -> bool:
+        if str(path).endswith("model.idf"):
+            assert self.running.wait(30), "EnergyPlus never started"
+            time.sleep(0.3)  # well into the run
+            self.answered = time.perf_counter()
+        return super().exists(path)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_foreign_file_stops_a_running_energyplus_at_once(
+    box_model: Path, weather: Path, tmp_path: Path
+) -> None:
+    """The check runs beside EnergyPlus; when it refuses, EnergyPlus is killed, its error raised."""
+    store = tmp_path / "store"
+    (store / "run").mkdir(parents=True)
+    (store / "run" / "model.idf").write_text("the user's own file")
+    with pytest.raises(FileExistsError) as expected:
+        refuse_foreign_files(LocalFileSystem(store), "run", ["model.idf"])
+    running = threading.Event()
+    said: list[SimulationProgress] = []
+    fs = SlowToLook(store, running)
+
+    def progress(report: SimulationProgress) -> None:
+        said.append(report)
+        running.set()
+
+    with pytest.raises(FileExistsError) as info:
+        simulate(
+            box_model,
+            weather,
+            output_dir="run",
+            fs=fs,
+            annual=True,  # a year of EnergyPlus: the refusal must not wait for its end
+            on_progress=progress,
+        )
+    stopped = time.perf_counter() - fs.answered
+    assert type(info.value) is type(expected.value)
+    assert str(info.value) == str(expected.value)
+    assert said and {"postprocessing", "complete"}.isdisjoint(r.phase for r in said), "it finished"
+    assert stopped < 1.0, f"EnergyPlus ran on for {stopped:.1f} s after the refusal"
+    assert _energyplus_children() == []
+    assert sorted(p.name for p in (store / "run").iterdir()) == ["model.idf"]  # no marker
+
+
+def test_a_store_refusing_conditional_writes_is_said_and_nothing_is_sent(
+    moto_server_fs: S3FileSystem, box_model: Path, weather: Path
+) -> None:
+    def refuses_conditions(request: Request) -> str | None:
+        headers = {k.lower() for k in request.headers}
+        return "501" if {"if-match", "if-none-match"} & headers else None
+
+    with FaultProxy(str(moto_server_fs.endpoint_url), rule=refuses_conditions) as proxy:
+        strict = S3FileSystem(
+            moto_server_fs.bucket,
+            endpoint_url=proxy.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+            max_attempts=2,
+        )
+        with pytest.raises(StorageError) as expected:
+            _publish.mark_publishing(strict, "run", marker("direct"))
+        with pytest.raises(StorageError) as info:
+            simulate(box_model, weather, output_dir="run", fs=strict)
+    assert type(info.value) is type(expected.value)
+    assert str(info.value) == str(expected.value)
+    assert "conditional_writes=False" in str(info.value)
+    assert moto_server_fs.glob("run", "*") == []  # nothing uploaded, no marker
+
+
+class MarksOnceRunning(MemoryFileSystem):
+    """A store whose conditional writes wait until EnergyPlus has said its first line."""
+
+    def __init__(self, running: threading.Event) -> None:
+        super().__init__()
+        self.running = running
+        self.waited: list[bool] = []
+
+    def write_bytes_if(
+        self,
+        path: str | Path,
+        data: bytes,
+        *,
+        if_match: str | None = None,
+        if_none_match: bool = False,
+    ) -> str:
+        if b'"publishing"' in data:  # the marker, not the manifest
+            self.waited.append(self.running.wait(30))
+        return super().write_bytes_if(path, data, if_match=if_match, if_none_match=if_none_match)
+
+
+def test_the_marker_is_written_while_energyplus_runs(box_model: Path, weather: Path) -> None:
+    """The marker's request overlaps the engine's run: it is answered after EnergyPlus started."""
+    running = threading.Event()
+    fs = MarksOnceRunning(running)
+    result = simulate(
+        box_model, weather, output_dir="run", fs=fs, on_progress=lambda _: running.set()
+    )
+    assert result.success and fs.waited == [True]
+    SimulationResult.from_directory("run", fs=fs).verify(deep=True)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_callers_cancel_event_still_stops_a_published_run(box_model: Path, weather: Path) -> None:
+    """The run's own stop is set by either: its folder's requests failing, or the caller."""
+    cancel = threading.Event()
+    token = cancel_event.set(cancel)
+    try:
+        with pytest.raises(RunCancelled):
+            simulate(
+                box_model,
+                weather,
+                output_dir="run",
+                fs=MemoryFileSystem(),
+                annual=True,
+                on_progress=lambda _: cancel.set(),
+            )
+    finally:
+        cancel_event.reset(token)
+    assert _energyplus_children() == []

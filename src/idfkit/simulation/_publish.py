@@ -100,7 +100,7 @@ def mark_publishing(fs: FileSystem, output_dir: str, marker: PublishingMarker) -
     if writes_conditionally(fs):
         try:
             # In a new folder this one conditional request is the whole mark, and a
-            # store that refuses conditional writes says so now, before anything runs.
+            # store that refuses conditional writes says so now, before anything is uploaded.
             version = fs.write_bytes_if(path, data, if_none_match=True)
         except FileExistsError:
             version = fs.write_bytes_if(path, data)  # an earlier run's folder: take it over

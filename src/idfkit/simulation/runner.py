@@ -6,9 +6,10 @@ import hashlib
 import logging
 import shutil
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,8 +22,9 @@ from idfkit.exceptions import MigrationError
 from idfkit.simulation._external_files import external_files
 from idfkit.simulation._job_context import manifest_extras
 from idfkit.simulation._model import model_text, object_types
-from idfkit.simulation._process import run_process
+from idfkit.simulation._process import RunCancelled, cancel_event, run_process
 from idfkit.simulation._publish import (
+    Claim,
     Snapshot,
     changed_files,
     mark_publishing,
@@ -404,22 +406,30 @@ def _simulate_on(
     remote_dir = remote_output_dir(output_dir)
     with tempfile.TemporaryDirectory(prefix="idfkit-") as tmp:
         weather_path = stage_weather(weather, fs, Path(tmp))
-        refuse_foreign_files(fs, remote_dir, [run.model_name], model)
-        text = _model_text(run, weather_path)  # preprocessors fail before the folder is marked
-        run_dir = Path(tmp) / "run"
-        run_dir.mkdir()
-        marker = _marker(run.label)
-        claim = mark_publishing(fs, remote_dir, marker)
+        folder = _FolderClaim(fs, remote_dir, [run.model_name], model)
         standing: list[Future[str | None] | None] = []
-        outcome = _execute(
-            run,
-            text,
-            weather_path,
-            run_dir,
-            lines,
-            marker,
-            after_run=lambda: standing.append(start_claim_check(fs, claim)),
-        )
+        cancellable = cancel_event.set(folder.stop)
+        try:
+            text = _model_text(run, weather_path)  # preprocessors fail before the folder is marked
+            run_dir = Path(tmp) / "run"
+            run_dir.mkdir()
+            marker = _marker(run.label)
+            folder.mark(marker)
+            outcome = _execute(
+                run,
+                text,
+                weather_path,
+                run_dir,
+                lines,
+                marker,
+                after_run=lambda: standing.append(folder.start_check()),
+            )
+        except BaseException as error:
+            folder.abandon(error)
+            raise
+        finally:
+            cancel_event.reset(cancellable)
+        claim = folder.claim()
         files = changed_files(run_dir, {})
         manifest = publish(
             fs,
@@ -432,6 +442,90 @@ def _simulate_on(
     return run.result(
         remote_dir, fs, manifest=manifest, stdout=outcome.stdout, stderr=outcome.stderr
     )
+
+
+class _EitherSet(threading.Event):
+    """An event that also reads as set once the caller's own `cancel_event` is."""
+
+    def __init__(self, caller: threading.Event | None) -> None:
+        super().__init__()
+        self.caller = caller
+
+    def is_set(self) -> bool:
+        return super().is_set() or (self.caller is not None and self.caller.is_set())
+
+
+class _FolderClaim:
+    """A run folder's checks and marker, sent on a thread while the run goes on.
+
+    The requests that must precede the uploads (refuse foreign files, then
+    mark the folder) go out beside the preprocessors and EnergyPlus, so their
+    round trips hide behind the run instead of delaying it. The marker waits
+    for `mark` (the model text is ready, so a failing preprocessor still
+    fails before anything is marked). Should a request fail, `stop` is set:
+    the program under way is killed (it runs under `cancel_event`), and the
+    run raises that request's error, as it would have raised it before
+    EnergyPlus started; nothing is uploaded.
+    """
+
+    def __init__(self, fs: FileSystem, folder: str, names: list[str], model: ModelInput) -> None:
+        self.fs = fs
+        self.stop = _EitherSet(cancel_event.get())
+        self._marker: PublishingMarker | None = None
+        self._go = threading.Event()
+        self._abandoned = False
+        pool = ThreadPoolExecutor(1, thread_name_prefix="idfkit-mark")
+        self._claim = pool.submit(self._claim_folder, folder, names, model)
+        pool.shutdown(wait=False)  # the thread ends with its requests
+        self._claim.add_done_callback(self._stop_on_failure)
+
+    def _stop_on_failure(self, done: Future[Claim | None]) -> None:
+        if done.exception() is not None:
+            self.stop.set()
+
+    def _claim_folder(self, folder: str, names: list[str], model: ModelInput) -> Claim | None:
+        refuse_foreign_files(self.fs, folder, names, model)
+        self._go.wait()
+        if self._marker is None or self._abandoned:  # the run failed first: nothing to mark
+            return None
+        return mark_publishing(self.fs, folder, self._marker)
+
+    def mark(self, marker: PublishingMarker) -> None:
+        """Mark the folder with `marker` once its check is done."""
+        self._marker = marker
+        self._go.set()
+
+    def start_check(self) -> Future[str | None] | None:
+        """At the run's end, `start_claim_check` if the marker stands (else `publish` checks)."""
+        if not self._claim.done() or self._claim.exception() is not None:
+            return None
+        claim = self._claim.result()
+        return None if claim is None else start_claim_check(self.fs, claim)
+
+    def claim(self) -> Claim:
+        """The run's hold on its folder; the error of its requests, if they failed."""
+        claim = self._claim.result()
+        assert claim is not None  # `mark` came first
+        return claim
+
+    def abandon(self, error: BaseException) -> None:
+        """The run failed: mark nothing more, and wait for the requests under way.
+
+        Their own error is raised instead of the run's when it came first (as
+        it would have before the run) or is why the run was stopped; a
+        caller's Ctrl-C or cancellation stands.
+        """
+        self._abandoned = True
+        self._go.set()
+        wait([self._claim])
+        failure = self._claim.exception()
+        if failure is None:
+            return
+        caller = self.stop.caller
+        if isinstance(error, Exception) or (
+            isinstance(error, RunCancelled) and not (caller is not None and caller.is_set())
+        ):
+            raise failure from None
 
 
 @dataclass(frozen=True)
