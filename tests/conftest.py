@@ -11,6 +11,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -143,6 +144,23 @@ def s3rver_fs(s3rver: S3rver) -> S3FileSystem:
     return s3rver.filesystem(unique_bucket(), max_attempts=2)
 
 
+@pytest.fixture
+def dask_client() -> Iterator[Any]:
+    """A Dask client of a two-process `distributed.LocalCluster` on loopback."""
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            host="127.0.0.1",
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
 from tests.emulators import azurite, fake_gcs  # noqa: E402,F401  (fixtures for Azure and GCS)
 
 #: Markers given by the fixtures a test uses (directly or through other fixtures), so that a
@@ -156,6 +174,7 @@ MARKING_FIXTURES: dict[str, tuple[str, ...]] = {
     "azurite": ("server",),
     "fake_gcs": ("server",),
     "slurm": ("server", "slurm"),  # tests/study/test_slurm.py's one-node cluster
+    "dask_client": ("server",),  # worker processes of a local Dask cluster
 }
 
 

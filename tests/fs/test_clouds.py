@@ -156,23 +156,12 @@ def _run_job(fs: Any, index: int) -> tuple[int, str, bool]:
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_dask_local_cluster_runs_a_study_on_each_cloud(
-    cloud: tuple[str, Any], box_model: Path, weather: Path
+    cloud: tuple[str, Any], box_model: Path, weather: Path, dask_client: Any
 ) -> None:
-    distributed = pytest.importorskip("distributed")
     _, fs = cloud
     write_study(box_jobs(box_model, weather, 3), fs, "study")
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            host="127.0.0.1",
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        # The backend travels pickled to each worker process, which makes its own client.
-        done = client.gather(client.map(_run_job, [fs] * 3, range(3), pure=False))
+    # The backend travels pickled to each worker process, which makes its own client.
+    done = dask_client.gather(dask_client.map(_run_job, [fs] * 3, range(3), pure=False))
     assert [(action, ok) for _, action, ok in done] == [("ran", True)] * 3
     assert os.getpid() not in {pid for pid, _, _ in done}
     collected = collect_results(fs, "study")

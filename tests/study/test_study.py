@@ -240,23 +240,12 @@ def test_cli_run_to_s3_and_ls(
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_dask_local_cluster_runs_a_batch_to_s3(
-    moto_server: LocalS3Server, box_model: Path, weather: Path
+    moto_server: LocalS3Server, box_model: Path, weather: Path, dask_client: Any
 ) -> None:
-    distributed = pytest.importorskip("distributed")
     fs = moto_server.filesystem(unique_bucket(), prefix="dask-study/")
     jobs = box_jobs(box_model, weather, 4)
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            host="127.0.0.1",
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        worker_pids = set(client.run(os.getpid).values())
-        batch = simulate_batch(jobs, executor=client.get_executor(), fs=fs)
+    worker_pids = set(dask_client.run(os.getpid).values())
+    batch = simulate_batch(jobs, executor=dask_client.get_executor(), fs=fs)
     assert batch.all_succeeded, batch.summary()
     assert [row["label"] for row in batch.summary()] == [f"case-{i}" for i in range(4)]
     assert os.getpid() not in worker_pids
