@@ -140,13 +140,26 @@ def test_import_idfkit_loads_nothing_of_the_part() -> None:
     assert out.stdout.strip() == "[]"
 
 
+@pytest.mark.standalone_model  # this project's model layer; idfkit 1.1.1's loads more
+def test_import_idfkit_loads_no_heavy_module() -> None:
+    heavy = ["pydantic", "asyncio", "concurrent.futures", "sqlite3", "importlib.metadata"]
+    code = f"import sys, idfkit\nprint([m for m in {heavy!r} if m in sys.modules])\n"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_import_of_the_part_defers_what_only_its_calls_need() -> None:
     """Start-up (issue 21): each public name loads its own module on first use."""
     heavy = ["pydantic", "asyncio", "concurrent.futures", "sqlite3", "importlib.metadata"]
+    # What the part adds to its host's import (idfkit 1.1.1's own `import idfkit` loads some).
     code = (
-        "import sys, idfkit, idfkit.simulation\n"
-        f"print([m for m in {heavy!r} if m in sys.modules])\n"
-        "print(sorted(m for m in sys.modules if m.startswith('idfkit.simulation.')))\n"
+        "import sys, idfkit\n"
+        f"before = {{m for m in {heavy!r} if m in sys.modules}}\n"
+        "parts = {m for m in sys.modules if m.startswith('idfkit.simulation.')}\n"
+        "import idfkit.simulation\n"
+        f"print([m for m in {heavy!r} if m in sys.modules and m not in before])\n"
+        "print(sorted(m for m in sys.modules"
+        " if m.startswith('idfkit.simulation.') and m not in parts))\n"
         "from idfkit.simulation import simulate\n"
         "print('idfkit.simulation.runner' in sys.modules, simulate.__module__)\n"
     )
