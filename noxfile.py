@@ -29,11 +29,16 @@ def _pyenv_pythons() -> None:
     ``pyenv global``), so nox would find ``python3.13`` on PATH and fail to run
     it. The current version stays first: ``python3`` keeps its meaning.
     """
-    if os.environ.get("PYENV_VERSION") or shutil.which("pyenv") is None:
+    if shutil.which("pyenv") is None:
         return
     try:
-        ask = ["pyenv", "version-name"]
-        current = subprocess.run(ask, capture_output=True, text=True, check=True).stdout
+        # Under a shim, pyenv has set PYENV_VERSION to the one version it ran: extend it.
+        current = (
+            os.environ.get("PYENV_VERSION")
+            or subprocess.run(
+                ["pyenv", "version-name"], capture_output=True, text=True, check=True
+            ).stdout
+        )
         ask = ["pyenv", "versions", "--bare"]
         installed = subprocess.run(ask, capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
