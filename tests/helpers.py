@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from idfkit.simulation.fs.s3 import S3FileSystem
@@ -52,3 +54,21 @@ def made_manifest(files: dict[str, bytes], **overrides: Any) -> RunManifest:
     }
     fields.update(overrides)
     return RunManifest(**fields)
+
+
+def energyplus_children() -> list[int]:
+    """Live (not zombie) child processes of this test process running EnergyPlus."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        state, ppid = fields[0], int(fields[1])
+        if ppid == os.getpid() and state != "Z" and b"energyplus" in cmdline.lower():
+            found.append(int(entry))
+    return found

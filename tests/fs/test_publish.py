@@ -39,7 +39,7 @@ from idfkit.simulation.progress import SimulationProgress
 from idfkit.simulation.testing import ACCESS_KEY, SECRET_KEY, LocalS3Server, NineMethodsOnly
 from tests.conftest import unique_bucket
 from tests.faults import FaultProxy, Request
-from tests.helpers import count_requests
+from tests.helpers import count_requests, energyplus_children
 
 
 def marker(run_id: str) -> PublishingMarker:
@@ -322,21 +322,6 @@ def test_the_claim_check_overlaps_the_runs_last_local_work(
 # -- the folder's checks and marker go out beside EnergyPlus, not before it ---------------
 
 
-def _energyplus_children() -> list[int]:
-    """Live (not zombie) child processes of this test process running EnergyPlus."""
-    found = []
-    for entry in os.listdir("/proc"):
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[1]) == os.getpid() and fields[0] != "Z" and b"energyplus" in cmdline.lower():
-            found.append(int(entry))
-    return found
-
-
 class SlowToLook(LocalFileSystem):
     """A folder whose look for the model's name answers only once EnergyPlus is running."""
 
@@ -385,7 +370,7 @@ def test_a_foreign_file_stops_a_running_energyplus_at_once(
     assert str(info.value) == str(expected.value)
     assert said and {"postprocessing", "complete"}.isdisjoint(r.phase for r in said), "it finished"
     assert stopped < 1.0, f"EnergyPlus ran on for {stopped:.1f} s after the refusal"
-    assert _energyplus_children() == []
+    assert energyplus_children() == []
     assert sorted(p.name for p in (store / "run").iterdir()) == ["model.idf"]  # no marker
 
 
@@ -464,4 +449,4 @@ def test_a_callers_cancel_event_still_stops_a_published_run(box_model: Path, wea
             )
     finally:
         cancel_event.reset(token)
-    assert _energyplus_children() == []
+    assert energyplus_children() == []

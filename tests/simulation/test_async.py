@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import tempfile
 import threading
@@ -43,6 +42,7 @@ from idfkit.simulation.testing.contract import (
     RootIsNotAFileContract,
 )
 from tests.conftest import unique_bucket
+from tests.helpers import energyplus_children
 
 # -- AsyncFileSystem: the FileSystem contract, awaited -------------------------
 
@@ -171,24 +171,6 @@ def test_async_s3_filesystem_accepts_idfkits_async_with(moto_server: LocalS3Serv
 # -- async_simulate ----------------------------------------------------------------
 
 
-def _energyplus_children() -> list[int]:
-    """Live (not zombie) child processes of this test process running EnergyPlus."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        state, ppid = fields[0], int(fields[1])
-        if ppid == os.getpid() and state != "Z" and b"energyplus" in cmdline.lower():
-            found.append(int(entry))
-    return found
-
-
 @pytest.fixture
 def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Temporary folders of this test only, so leftovers can be counted."""
@@ -217,7 +199,7 @@ def test_cancelling_kills_energyplus_and_leaves_no_temporary_folder(
         )
         while not started.is_set():
             await asyncio.sleep(0.02)
-        assert _energyplus_children(), "EnergyPlus should be running"
+        assert energyplus_children(), "EnergyPlus should be running"
         assert [p.name for p in private_tmp.iterdir() if p.name.startswith("idfkit-")]
         cancelled_at = time.perf_counter()
         task.cancel()
@@ -227,7 +209,7 @@ def test_cancelling_kills_energyplus_and_leaves_no_temporary_folder(
         assert time.perf_counter() - cancelled_at < 2.0
 
     asyncio.run(main())
-    assert _energyplus_children() == []
+    assert energyplus_children() == []
     assert [p.name for p in private_tmp.iterdir() if p.name.startswith("idfkit-")] == []
 
 
@@ -374,7 +356,7 @@ def test_leaving_the_stream_early_stops_the_other_jobs(
 
     first = asyncio.run(main())
     assert first.completed == 1
-    assert _energyplus_children() == []
+    assert energyplus_children() == []
     finished = [p for p in tmp_path.iterdir() if (p / "eplus.sql").exists()]
     assert len(finished) < 4
 
