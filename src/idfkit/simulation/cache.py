@@ -24,6 +24,7 @@ import logging
 import os
 import re
 import shutil
+import sys
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -517,7 +518,7 @@ def default_simulation_cache_dir() -> Path:
     ``/idfkit/simulation`` on Linux, ``~/Library/Caches/idfkit/simulation`` on
     macOS, ``%LOCALAPPDATA%\\idfkit\\cache\\simulation`` on Windows.
     """
-    return cache_root() / "simulation"
+    return cache_root(sys.platform) / "simulation"  # read here: tests written for idfkit patch it
 
 
 def _weather_sha256(weather: str | PurePath, fs: FileSystem | None) -> str:
