@@ -72,3 +72,18 @@ def energyplus_children() -> list[int]:
         if ppid == os.getpid() and state != "Z" and b"energyplus" in cmdline.lower():
             found.append(int(entry))
     return found
+
+
+def processes_mentioning(*texts: str) -> list[int]:
+    """Processes whose command line holds every one of ``texts`` (any parent)."""
+    wanted = [t.encode() for t in texts]
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if all(w in cmdline for w in wanted):
+                found.append(int(pid))
+    return found

@@ -18,6 +18,7 @@ from idfkit.simulation.cli import main
 from idfkit.simulation.manifest import MANIFEST_NAME
 from idfkit.simulation.testing import LocalS3Server
 from tests.conftest import unique_bucket
+from tests.helpers import processes_mentioning
 
 SRC = Path(idfkit.__file__).resolve().parents[1]
 
@@ -144,19 +145,6 @@ def test_ls_and_exit_codes_on_s3(
     assert "LocalFileSystem(" not in capsys.readouterr().err
 
 
-def _energyplus_processes_under(folder: Path) -> list[int]:
-    found = []
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if str(folder).encode() in cmdline and b"energyplus" in cmdline:
-                found.append(int(pid))
-    return found
-
-
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child needs POSIX")
 def test_ctrl_c_exits_130_quietly_and_leaves_no_temporary_folder(project: Path) -> None:
     tmp = project / "tmp"
@@ -170,7 +158,7 @@ def test_ctrl_c_exits_130_quietly_and_leaves_no_temporary_folder(project: Path) 
         text=True,
     )
     deadline = time.monotonic() + 60
-    while not _energyplus_processes_under(tmp):
+    while not processes_mentioning(str(tmp), "energyplus"):
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "EnergyPlus never started"
         time.sleep(0.02)
@@ -180,6 +168,6 @@ def test_ctrl_c_exits_130_quietly_and_leaves_no_temporary_folder(project: Path) 
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert err.strip() == "idfkit-sim: interrupted"
     assert list(tmp.iterdir()) == []
-    assert _energyplus_processes_under(tmp) == []
+    assert processes_mentioning(str(tmp), "energyplus") == []
     # The interrupted run reads as incomplete, never as a result.
     assert "publishing" in (project / "out" / "r" / MANIFEST_NAME).read_text()

@@ -177,6 +177,18 @@ def test_each_output_is_read_once_while_publishing(kind: str, tmp_path: Path) ->
     assert total <= read < total * 1.2, f"read {read / total:.2f} bytes per output byte"
 
 
+def _through(proxy: FaultProxy, bucket: str, **options: Any) -> S3FileSystem:
+    """The bucket on moto's server, reached through ``proxy``."""
+    return S3FileSystem(
+        bucket,
+        endpoint_url=proxy.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        **options,
+    )
+
+
 def test_s3_run_costs_one_request_per_file_plus_three(
     moto_server: LocalS3Server, box_model: Path, weather: Path
 ) -> None:
@@ -202,13 +214,7 @@ def test_s3_uploads_carry_the_manifest_digest_as_checksum(
         seen.append(request)
 
     with FaultProxy(moto_server.endpoint_url, rule=record) as proxy:  # type: ignore[arg-type]
-        fs = S3FileSystem(
-            direct.bucket,
-            endpoint_url=proxy.endpoint_url,
-            region_name="us-east-1",
-            aws_access_key_id=ACCESS_KEY,
-            aws_secret_access_key=SECRET_KEY,
-        )
+        fs = _through(proxy, direct.bucket)
         result = simulate(box_model, weather, output_dir="run", fs=fs)
     assert result.manifest is not None
     puts = {
@@ -307,13 +313,7 @@ def test_the_claim_check_overlaps_the_runs_last_local_work(
 
     monkeypatch.setattr("idfkit.simulation.runner.manifest_extras", extras_after_the_listing)
     with FaultProxy(moto_server.endpoint_url, rule=record) as proxy:
-        fs = S3FileSystem(
-            direct.bucket,
-            endpoint_url=proxy.endpoint_url,
-            region_name="us-east-1",
-            aws_access_key_id=ACCESS_KEY,
-            aws_secret_access_key=SECRET_KEY,
-        )
+        fs = _through(proxy, direct.bucket)
         result = simulate(box_model, weather, output_dir="run", fs=fs)
     assert result.success and overlapped == [True]
     SimulationResult.from_directory("run", fs=direct).verify(deep=True)
@@ -382,14 +382,7 @@ def test_a_store_refusing_conditional_writes_is_said_and_nothing_is_sent(
         return "501" if {"if-match", "if-none-match"} & headers else None
 
     with FaultProxy(str(moto_server_fs.endpoint_url), rule=refuses_conditions) as proxy:
-        strict = S3FileSystem(
-            moto_server_fs.bucket,
-            endpoint_url=proxy.endpoint_url,
-            region_name="us-east-1",
-            aws_access_key_id=ACCESS_KEY,
-            aws_secret_access_key=SECRET_KEY,
-            max_attempts=2,
-        )
+        strict = _through(proxy, moto_server_fs.bucket, max_attempts=2)
         with pytest.raises(StorageError) as expected:
             _publish.mark_publishing(strict, "run", marker("direct"))
         with pytest.raises(StorageError) as info:

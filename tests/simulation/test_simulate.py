@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from idfkit.simulation import (
 )
 from idfkit.simulation.manifest import MANIFEST_NAME
 from idfkit.writers import write_idf
+from tests.helpers import processes_mentioning
 
 
 @pytest.fixture(scope="module")
@@ -132,19 +132,6 @@ def test_rejected_model_fails_without_raising(
     assert result.sql is None or result.sql.list_variables() == []
 
 
-def _processes_mentioning(text: str) -> list[int]:
-    found = []
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if text.encode() in cmdline:
-                found.append(int(pid))
-    return found
-
-
 def test_timeout_raises_with_stderr_and_leaves_no_process(
     box_model: Path, weather: Path, energyplus: EnergyPlusConfig, tmp_path: Path
 ) -> None:
@@ -152,7 +139,7 @@ def test_timeout_raises_with_stderr_and_leaves_no_process(
     with pytest.raises(SimulationError, match="did not finish within") as info:
         simulate(box_model, weather, output_dir=run_dir, energyplus=energyplus, timeout=0.15)
     assert isinstance(info.value.stderr, str)
-    assert _processes_mentioning(str(run_dir)) == []
+    assert processes_mentioning(str(run_dir)) == []
     with pytest.raises(IncompleteResultError, match="never finished publishing"):
         _ = SimulationResult.from_directory(run_dir).success
 
