@@ -38,6 +38,7 @@ from idfkit.simulation.fs.memory import MemoryFileSystem
 from idfkit.simulation.fs.s3 import S3FileSystem
 from idfkit.simulation.manifest import (
     MANIFEST_NAME,
+    MAX_JSON_DEPTH,
     JobBinding,
     PublishingMarker,
     RunManifest,
@@ -444,6 +445,33 @@ def test_a_deeply_nested_manifest_is_incomplete_everywhere(box_model: Path, weat
     fs.write_bytes("s/idfkit-study.json", b"{" * 100_000)
     with pytest.raises(StudyError, match="deeper"):
         load_study(fs, "s")
+
+
+@pytest.mark.parametrize("piece", [1, 2, 3, 7, None])
+def test_the_depth_check_skips_strings_wherever_its_pieces_end(
+    monkeypatch: pytest.MonkeyPatch, piece: int | None
+) -> None:
+    """Depth is counted a piece of the document at a time (a study index runs to
+    60 MB): brackets, quotes and escapes inside strings never count, however the
+    pieces cut them. ``None`` keeps the real piece size, which the document exceeds."""
+    from idfkit.simulation import manifest
+
+    if piece is not None:
+        monkeypatch.setattr(manifest, "_PIECE", piece)
+    text = '"[[{{\\a' * (15 if piece else 150_000)  # a quote, brackets, a backslash, escaped
+
+    def nested(levels: int) -> str:
+        inner: object = 0
+        for _ in range(levels - 1):  # the object holding it is one level
+            inner = [inner]
+        return json.dumps({"s": text, "t": inner, "u": text})
+
+    within = manifest.within_json_bounds
+    assert within(nested(MAX_JSON_DEPTH), where="x", max_bytes=2**30, max_depth=MAX_JSON_DEPTH)
+    with pytest.raises(IncompleteResultError, match="x nests deeper than 64 levels"):
+        within(nested(MAX_JSON_DEPTH + 1), where="x", max_bytes=2**30, max_depth=MAX_JSON_DEPTH)
+    if piece is None:
+        assert len(nested(1)) > 2 * manifest._PIECE
 
 
 # -- 9. a hit's manifest describes the job that asked --------------------------------
