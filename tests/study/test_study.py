@@ -8,10 +8,12 @@ import signal
 import subprocess
 import sys
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from idfkit import load_idf
 from idfkit.simulation import (
@@ -25,13 +27,17 @@ from idfkit.simulation import (
 from idfkit.simulation.cli import main as cli
 from idfkit.simulation.fs.base import join
 from idfkit.simulation.manifest import MANIFEST_NAME
+from idfkit.simulation.options import RunOptions
 from idfkit.simulation.study import (
     STUDY_INDEX,
+    JobSpec,
+    StudyIndex,
     collect_results,
     load_study,
     run_study_job,
     write_study,
 )
+from idfkit.simulation.study.index import _validated_by_job
 from idfkit.simulation.testing import ACCESS_KEY, SECRET_KEY, LocalS3Server
 from tests.conftest import unique_bucket
 from tests.faults import FaultProxy, Request
@@ -146,6 +152,133 @@ def test_an_index_read_back_is_checked_field_by_field(box_model: Path, weather: 
     stored(lambda index, job: job.update(annual=True))  # a field a job does not have
     with pytest.raises(StudyError, match=r"(?s)corrupt.*jobs\.0\.annual"):
         load_study(fs)
+
+
+def big_index(count: int) -> StudyIndex:
+    """An index of ``count`` jobs (two models, two sets of run options), as written."""
+    models = [f"inputs/models/{c * 64}.idf" for c in "ab"]
+    weather = "inputs/weather/" + "c" * 64 + ".epw"
+    jobs = [
+        JobSpec(
+            index=i,
+            label=f"case {i}",
+            output_dir=f"runs/case-{i:05d}",
+            model=models[i % 2],
+            weather=weather,
+            options=RunOptions(timeout=60.0 if i % 3 else 3600.0, extra_args=("-r",)),
+            parameters={"thickness": 0.01 * i, "name": f"wall {i}"},
+        )
+        for i in range(count)
+    ]
+    return StudyIndex(created_at=datetime.now(UTC), idfkit_version="test", jobs=tuple(jobs))
+
+
+def test_a_corrupt_job_deep_in_a_big_index_is_named() -> None:
+    """Jobs are read one at a time (issue 21: the peak RSS of a 100,000-job index);
+    what is wrong in any one of them is still named by its place in the index."""
+    fs = MemoryFileSystem()
+    written = big_index(3000)
+    text = written.model_dump_json(indent=1)  # as write_study stores it
+    fs.write_text(STUDY_INDEX, text)
+    assert _validated_by_job(text.encode()) == written  # the lean path, not the fallback
+    loaded = load_study(fs)
+    whole = StudyIndex.model_validate_json(text)
+    assert loaded == written == whole and loaded.model_fields_set == whole.model_fields_set
+    good = json.loads(text)
+
+    def stored(change: Any) -> None:
+        index = json.loads(json.dumps(good))
+        change(index)
+        fs.write_text(STUDY_INDEX, json.dumps(index, indent=1))
+
+    cases: list[tuple[Any, str]] = [
+        (lambda ix: ix["jobs"][1234].update(output_dir="../elsewhere"), r"jobs\.1234\.output_dir"),
+        (lambda ix: ix["jobs"][2999].update(model="inputs/models/x.idf"), r"jobs\.2999\.model"),
+        (
+            lambda ix: ix["jobs"][1500]["options"].update(timeout="60"),
+            r"jobs\.1500\.options\.timeout",
+        ),
+        (lambda ix: ix["jobs"][700].update(annual=True), r"jobs\.700\.annual"),
+        (lambda ix: ix["jobs"].insert(2000, 5), r"jobs\.2000\n"),
+        (lambda ix: ix.update(created_at="yesterday"), r"created_at"),
+    ]
+    for change, location in cases:
+        stored(change)
+        with pytest.raises(StudyError, match=rf"(?s)study index of .* is corrupt: .*{location}"):
+            load_study(fs)
+    stored(lambda ix: ix.update(schema_version=3))
+    with pytest.raises(StudyError, match="schema_version 3, and this idfkit reads version 2"):
+        load_study(fs)
+
+
+def test_an_index_laid_out_otherwise_reads_as_it_did() -> None:
+    """Job by job or whole, an index reads as pydantic reads the whole document."""
+    written = big_index(40)
+    as_written = written.model_dump_json(indent=1)
+    tricky = big_index(3).model_copy(
+        update={"jobs": (big_index(1).jobs[0].model_copy(update={"label": 'a"},{"b'}),)}
+    )
+    layouts = {
+        "compact": (written.model_dump_json(), True),
+        "a label holding the cut": (tricky.model_dump_json(indent=1), False),
+        "jobs first": (
+            json.dumps(
+                {
+                    "jobs": json.loads(as_written)["jobs"],
+                    **{k: v for k, v in json.loads(as_written).items() if k != "jobs"},
+                }
+            ),
+            False,
+        ),
+        "jobs given twice": (as_written.replace('"jobs": [', '"jobs": [], "jobs": [', 1), False),
+        "jobs given twice, the list last": (as_written.replace("{", '{"jobs": null,', 1), True),
+        "a job's nested value holding the cut": (
+            big_index(4)
+            .model_copy(
+                update={
+                    "jobs": tuple(
+                        j.model_copy(update={"parameters": {"layers": [{"a": 1}, {"b": 2}]}})
+                        for j in big_index(4).jobs
+                    )
+                }
+            )
+            .model_dump_json(indent=1),
+            False,
+        ),
+    }
+    for name, (text, lean) in layouts.items():
+        fs = MemoryFileSystem()
+        fs.write_text(STUDY_INDEX, text)
+        assert load_study(fs) == StudyIndex.model_validate_json(text), name
+        try:
+            by_job = _validated_by_job(text.encode())
+        except ValidationError:
+            by_job = None
+        assert (by_job is not None) is lean, name
+        assert by_job is None or by_job == load_study(fs), name
+
+
+def test_jobs_read_back_share_what_they_repeat() -> None:
+    """A study's jobs repeat their inputs and run options: read back, they are held once."""
+    fs = MemoryFileSystem()
+    written = big_index(6)
+    fs.write_text(STUDY_INDEX, written.model_dump_json(indent=1))
+    jobs = load_study(fs).jobs
+    assert jobs[0].model is jobs[2].model and jobs[1].model is jobs[3].model
+    assert jobs[0].model != jobs[1].model and jobs[0].weather is jobs[1].weather
+    assert jobs[1].options is jobs[2].options and jobs[0].options is jobs[3].options
+    assert jobs[0].options != jobs[1].options and jobs[0].options.timeout == 3600.0
+    assert [j.binding() for j in jobs] == [j.binding() for j in written.jobs]
+    assert jobs[0].model_fields_set == set(JobSpec.model_fields)
+    copy = jobs[0].model_copy(update={"label": "other"})
+    assert copy.model_fields_set is not jobs[0].model_fields_set
+    assert jobs[1].model_fields_set == set(JobSpec.model_fields)
+    again = load_study(fs).jobs  # a second read shares nothing with the first
+    assert again[0].options is not jobs[0].options and again == jobs
+    direct = JobSpec(
+        index=0, label="a", output_dir="a", model=jobs[0].model, weather=jobs[0].weather
+    )
+    assert direct.model_fields_set == set(JobSpec.model_fields) - {"options", "parameters"}
 
 
 def test_incomplete_runs_are_told_apart(box_model: Path, weather: Path) -> None:

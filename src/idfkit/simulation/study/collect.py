@@ -219,7 +219,7 @@ def collect_results(
     plan = load_study(fs, root)
     parameters = plan.parameter_names()
     jobs = [_Job.of(spec) for spec in plan.jobs]
-    del plan  # its JobSpecs (run options and all) weigh ~2 KB each: 200 MB at 100,000 jobs
+    del plan  # its JobSpecs weigh ~0.7 KB each: 70 MB at 100,000 jobs
     outputs = {job.index: join(root, job.output_dir) for job in jobs}
     present: set[str] = set()
     for parent in sorted({str(PurePosixPath(p).parent) for p in outputs.values()}):
@@ -279,7 +279,7 @@ def collect_results(
 
 @dataclass(frozen=True, slots=True)
 class _Job:
-    """What collecting needs of a job: a tenth of its `JobSpec`'s weight."""
+    """What collecting needs of a job: a third of its `JobSpec`'s weight (~0.25 KB)."""
 
     index: int
     label: str

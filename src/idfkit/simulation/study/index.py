@@ -10,9 +10,18 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path, PurePath, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar, cast
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 import idfkit
 from idfkit.document import IDFDocument
@@ -84,13 +93,28 @@ class JobSpec(BaseModel):
 
     @field_validator("model", "weather")
     @classmethod
-    def _a_stored_input(cls, value: str) -> str:
+    def _a_stored_input(cls, value: str, info: ValidationInfo) -> str:
         """The inputs a worker downloads are the study's own, named by their digest."""
         if _STORED_INPUT.fullmatch(value) is None:
             raise ValueError(
                 f"{value!r} is not a study input (inputs/models/ or inputs/weather/<sha256>.<ext>)"
             )
-        return value
+        return _one_of(info, value)
+
+    @field_validator("options")
+    @classmethod
+    def _options_once(cls, value: RunOptions, info: ValidationInfo) -> RunOptions:
+        return _one_of(info, value)
+
+    @model_validator(mode="after")
+    def _fields_set_once(self, info: ValidationInfo) -> JobSpec:
+        # pydantic gives every model its own set of the fields given (728 bytes for
+        # seven); a job read back has them all, and a frozen model never adds to it.
+        shared = _shared(info)
+        if shared is not None and len(self.__pydantic_fields_set__) == len(_JOB_FIELDS):
+            given = shared.setdefault(_JOB_FIELDS, self.__pydantic_fields_set__)
+            object.__setattr__(self, "__pydantic_fields_set__", given)
+        return self
 
     def binding(self) -> JobBinding:
         """What a run made for this job records in its manifest.
@@ -108,6 +132,26 @@ class JobSpec(BaseModel):
             weather_sha256=_stem(self.weather),
             options_sha256=digest,
         )
+
+
+_JOB_FIELDS = frozenset(JobSpec.model_fields)
+
+#: The validation context's key under which `load_study` keeps one of each equal
+#: value its jobs repeat: input paths, run options, the set of fields given (the
+#: set is shared as it is, a plain set: a copy of a job copies it).
+_SHARED = "idfkit-shared"
+_Value = TypeVar("_Value", str, RunOptions)
+
+
+def _shared(info: ValidationInfo) -> dict[Any, Any] | None:
+    """Where `load_study` keeps one of each equal value of the index it reads, or None."""
+    return info.context.get(_SHARED) if isinstance(info.context, dict) else None
+
+
+def _one_of(info: ValidationInfo, value: _Value) -> _Value:
+    """The first equal (immutable) ``value`` met while reading this index, else itself."""
+    shared = _shared(info)
+    return value if shared is None else cast(_Value, shared.setdefault(value, value))
 
 
 class StudyIndex(BaseModel):
@@ -242,7 +286,7 @@ def load_study(fs: FileSystem, study: str | PurePath = "") -> StudyIndex:
     # Parsed once when valid (json.loads of 100,000 jobs first would cost ~130 MB more);
     # what fails is parsed again to say why.
     try:
-        index = StudyIndex.model_validate_json(text)
+        index = _validated(text)
     except ValidationError as exc:
         try:
             raw = bounded_json(text, where=repr(path), max_bytes=MAX_INDEX_BYTES)
@@ -255,6 +299,65 @@ def load_study(fs: FileSystem, study: str | PurePath = "") -> StudyIndex:
     if index.schema_version != STUDY_SCHEMA_VERSION:
         raise _other_version(where, index.schema_version)
     return index
+
+
+#: Where an index names its jobs; for them to be read one at a time, the list must
+#: be the index's last member (as `write_study` writes it).
+_JOBS_KEY = re.compile(rb'"jobs"[ \t\n\r]*:[ \t\n\r]*\[')
+_JOBS_END = re.compile(rb"\][ \t\n\r]*\}[ \t\n\r]*\Z")
+#: Where one job of the list may end and the next begin.
+_BETWEEN_JOBS = re.compile(rb"\}[ \t\n\r]*,[ \t\n\r]*\{")
+
+
+def _validated(text: bytes) -> StudyIndex:
+    """The index in ``text``: its jobs one at a time where the layout allows, else whole.
+
+    Validated whole, pydantic holds the parse of every job at once beside the
+    models it makes (~120 MB more at 100,000 jobs). An index that is invalid, or
+    laid out otherwise than `write_study` lays it out, is validated whole, so
+    its errors name the job and field (``jobs.3.model``) as they always did.
+
+    Raises:
+        ValidationError: The index is not a valid `StudyIndex`.
+    """
+    try:
+        index = _validated_by_job(text)
+    except ValidationError:
+        index = None  # the jobs read so far go before the index is read again
+    if index is None:
+        index = StudyIndex.model_validate_json(text, context={_SHARED: {}})
+    return index
+
+
+def _validated_by_job(text: bytes) -> StudyIndex | None:
+    """The index in ``text`` with its jobs validated one at a time; None for another layout.
+
+    The rest of the index is validated with an empty list in place of its jobs,
+    then the list is cut at each comma between a ``}`` and a ``{`` and every
+    piece is validated as one job. This reads as the whole document reads:
+    the rest, ending in ``[]}``, is valid only if that ``[]`` is the value of
+    its last member (for a name given twice, the last counts, whole or not);
+    and pieces that are each one whole JSON object are exactly the list's items,
+    since a cut inside a string or a nested value leaves a piece with a string
+    or a bracket open, which fails.
+
+    Raises:
+        ValidationError: The index is not valid read this way.
+    """
+    key = _JOBS_KEY.search(text)
+    end = _JOBS_END.search(text, max(0, len(text) - 4096))
+    if key is None or end is None or key.end() >= end.start():
+        return None
+    context: dict[str, Any] = {_SHARED: {}}
+    rest = StudyIndex.model_validate_json(text[: key.end()] + b"]}", context=context)
+    validate = JobSpec.__pydantic_validator__.validate_json  # model_validate_json, less a call
+    jobs = []
+    start = key.end()
+    for cut in _BETWEEN_JOBS.finditer(text, start, end.start()):
+        jobs.append(validate(text[start : cut.start() + 1], context=context))
+        start = cut.end() - 1
+    jobs.append(validate(text[start : end.start()], context=context))
+    return rest.model_copy(update={"jobs": tuple(jobs)})
 
 
 def _other_version(where: str, version: int) -> StudyError:
