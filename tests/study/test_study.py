@@ -270,6 +270,7 @@ def test_jobs_read_back_share_what_they_repeat() -> None:
     assert jobs[0].options != jobs[1].options and jobs[0].options.timeout == 3600.0
     assert [j.binding() for j in jobs] == [j.binding() for j in written.jobs]
     assert jobs[0].model_fields_set == set(JobSpec.model_fields)
+    assert jobs[0].model_fields_set is jobs[5].model_fields_set
     copy = jobs[0].model_copy(update={"label": "other"})
     assert copy.model_fields_set is not jobs[0].model_fields_set
     assert jobs[1].model_fields_set == set(JobSpec.model_fields)
