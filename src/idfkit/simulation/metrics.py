@@ -190,7 +190,9 @@ def read_hook_metrics(sql: SQLResult, hook: MetricsHook) -> dict[str, Metric]:
     for name, given in hook(sql).items():
         value, units = given if isinstance(given, tuple) else (given, "")
         if not _NAME.match(name):
-            raise ValueError(f"metric name {name!r} must be lower-case letters, digits and underscores")
+            raise ValueError(
+                f"metric name {name!r} must be lower-case letters, digits and underscores"
+            )
         _put(found, name, float(value), units)
     return found
 
