@@ -151,6 +151,13 @@ def test_import_idfkit_loads_no_heavy_module() -> None:
 def test_import_of_the_part_defers_what_only_its_calls_need() -> None:
     """Start-up (issue 21): each public name loads its own module on first use."""
     heavy = ["pydantic", "asyncio", "concurrent.futures", "sqlite3", "importlib.metadata"]
+    # What a synchronous simulate never uses: the asyncio façades and the readers it does not run.
+    parsers = ("csv", "eso", "html")
+    unused = [
+        "asyncio",
+        "idfkit.simulation.fs.async_",
+        *(f"idfkit.simulation.parsers.{p}" for p in parsers),
+    ]
     # What the part adds to its host's import (idfkit 1.1.1's own `import idfkit` loads some).
     code = (
         "import sys, idfkit\n"
@@ -162,9 +169,10 @@ def test_import_of_the_part_defers_what_only_its_calls_need() -> None:
         " if m.startswith('idfkit.simulation.') and m not in parts))\n"
         "from idfkit.simulation import simulate\n"
         "print('idfkit.simulation.runner' in sys.modules, simulate.__module__)\n"
+        f"print([m for m in {unused!r} if m in sys.modules and m not in before])\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.splitlines() == ["[]", "[]", "True idfkit.simulation.runner"]
+    assert out.stdout.splitlines() == ["[]", "[]", "True idfkit.simulation.runner", "[]"]
     # Every exported name resolves, to the object its own module defines.
     for name in idfkit.simulation.__all__:
         home = importlib.import_module(idfkit.simulation._HOMES[name])

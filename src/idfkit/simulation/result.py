@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from idfkit.simulation import _fetch
 from idfkit.simulation.exceptions import IncompleteResultError, ResultNotFoundError, StorageError
@@ -30,11 +29,13 @@ from idfkit.simulation.manifest import (
     read_manifest,
 )
 from idfkit.simulation.outputs import OutputVariableIndex
-from idfkit.simulation.parsers.csv import CSVResult
 from idfkit.simulation.parsers.err import ErrorReport, parse_err
-from idfkit.simulation.parsers.eso import ESOResult
-from idfkit.simulation.parsers.html import HTMLResult
 from idfkit.simulation.parsers.sql import SQLResult
+
+if TYPE_CHECKING:
+    from idfkit.simulation.parsers.csv import CSVResult
+    from idfkit.simulation.parsers.eso import ESOResult
+    from idfkit.simulation.parsers.html import HTMLResult
 
 __all__ = ["SimulationResult"]
 
@@ -588,21 +589,29 @@ class SimulationResult:
     @property
     def csv(self) -> CSVResult | None:
         """The time-series CSV (see `csv_path`), parsed once, or None."""
+        from idfkit.simulation.parsers.csv import CSVResult  # each reader loads on first use
+
         return self._reader("csv", lambda: self.csv_path, CSVResult.from_file)
 
     @property
     def html(self) -> HTMLResult | None:
         """The HTML tabular report, parsed once, or None."""
+        from idfkit.simulation.parsers.html import HTMLResult
+
         return self._reader("html", lambda: self.html_path, HTMLResult.from_file)
 
     @property
     def eso(self) -> ESOResult | None:
         """The .eso output variables, parsed once, or None."""
+        from idfkit.simulation.parsers.eso import ESOResult
+
         return self._reader("eso", lambda: self.eso_path, ESOResult.from_file)
 
     @property
     def mtr(self) -> ESOResult | None:
         """The .mtr meters, parsed once, or None."""
+        from idfkit.simulation.parsers.eso import ESOResult
+
         return self._reader("mtr", lambda: self.mtr_path, ESOResult.from_file)
 
     # -- the same readers for asyncio: the event loop never waits on a read ----
@@ -636,6 +645,8 @@ class SimulationResult:
 
     async def _off_loop(self, read: Callable[[], T]) -> T:
         """`read` in a worker thread; an async-only backend is called back on this loop."""
+        import asyncio  # only the async accessors need it: a synchronous caller never loads it
+
         if isinstance(self._fs, BlockingFileSystem):
             with serving_loop(asyncio.get_running_loop()):
                 return await asyncio.to_thread(read)

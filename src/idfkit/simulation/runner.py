@@ -623,7 +623,7 @@ def _weather_record(weather: Path | None) -> InputRecord | None:
     # A weather file serves many runs: hash it again only when its stat says it changed
     # (ctime moves on every write and cannot be set back).
     info = weather.stat()
-    seen = (str(weather.resolve()), info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    seen = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
     digest = _WEATHER_DIGESTS.get(seen)
     if digest is None:
         if len(_WEATHER_DIGESTS) >= 64:
@@ -632,7 +632,7 @@ def _weather_record(weather: Path | None) -> InputRecord | None:
     return InputRecord(name=weather.name, sha256=digest)
 
 
-_WEATHER_DIGESTS: dict[tuple[str, int, int, int, int], str] = {}
+_WEATHER_DIGESTS: dict[tuple[int, int, int, int, int], str] = {}
 
 
 def _error_summary(report: ErrorReport | None, stdout: str, stderr: str) -> str:

@@ -5,12 +5,6 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from idfkit.simulation.fs.async_ import (
-    AsyncFileSystem,
-    AsyncFileSystemAdapter,
-    AsyncLocalFileSystem,
-    AsyncS3FileSystem,
-)
 from idfkit.simulation.fs.base import (
     FileInfo,
     FileSystem,
@@ -28,6 +22,12 @@ from idfkit.simulation.fs.local import LocalFileSystem
 from idfkit.simulation.fs.memory import MemoryFileSystem
 
 if TYPE_CHECKING:
+    from idfkit.simulation.fs.async_ import (
+        AsyncFileSystem,
+        AsyncFileSystemAdapter,
+        AsyncLocalFileSystem,
+        AsyncS3FileSystem,
+    )
     from idfkit.simulation.fs.azure import AzureBlobFileSystem
     from idfkit.simulation.fs.gcs import GCSFileSystem
     from idfkit.simulation.fs.s3 import S3FileSystem
@@ -62,9 +62,15 @@ __all__ = [
 #: stays minimal.
 LAZY_BACKENDS = {"S3FileSystem": "s3", "AzureBlobFileSystem": "azure", "GCSFileSystem": "gcs"}
 
+#: The asyncio façades, loaded on first use too: a synchronous run never needs asyncio.
+_LAZY_ASYNC = dict.fromkeys(
+    ("AsyncFileSystem", "AsyncFileSystemAdapter", "AsyncLocalFileSystem", "AsyncS3FileSystem"),
+    "async_",
+)
+
 
 def __getattr__(name: str) -> Any:
-    module = LAZY_BACKENDS.get(name)
+    module = LAZY_BACKENDS.get(name) or _LAZY_ASYNC.get(name)
     if module is None:
         raise AttributeError(name)
     return getattr(importlib.import_module(f"{__name__}.{module}"), name)

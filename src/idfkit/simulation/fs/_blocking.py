@@ -9,14 +9,16 @@ to send it to, so a synchronous read raises and says to use the async ones.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from idfkit.simulation.fs.async_ import AsyncFileSystem
+if TYPE_CHECKING:
+    import asyncio
+
+    from idfkit.simulation.fs.async_ import AsyncFileSystem
 
 __all__ = ["BlockingFileSystem", "serving_loop"]
 
@@ -56,6 +58,8 @@ class BlockingFileSystem:
                 f"this result reads through an async file system ({self.afs!r}); use its "
                 "async accessors (await result.async_sql(), async_errors(), async_csv(), ...)"
             )
+
+        import asyncio  # only an async reader gets here: a synchronous run never loads it
 
         async def call_it() -> T:
             return await call()
