@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import time
 import urllib.error
@@ -24,6 +25,11 @@ os.environ["AWS_CONFIG_FILE"] = os.devnull
 os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 os.environ.pop("AWS_SESSION_TOKEN", None)
 os.environ.pop("AWS_PROFILE", None)
+
+# A suite started in the background (`nox ... &` in a script) inherits Ctrl-C ignored, and so
+# would every process it starts: the Ctrl-C tests need it as a terminal delivers it.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 from idfkit.simulation import EnergyPlusConfig, find_energyplus
 from idfkit.simulation.examples import example_model
