@@ -45,7 +45,6 @@ __all__ = [
     "MetricsHook",
     "add_metric_outputs",
     "metrics_gap",
-    "read_hook_metrics",
     "read_metrics",
     "sql_names",
     "sql_output",
@@ -168,32 +167,13 @@ def read_metrics(sql: SQLResult, hook: MetricsHook | None = None) -> dict[str, M
     _peaks(tables, found)
     _unmet_hours(tables, found)
     if hook is not None:
-        found.update(read_hook_metrics(sql, hook))
-    return found
-
-
-def read_hook_metrics(sql: SQLResult, hook: MetricsHook) -> dict[str, Metric]:
-    """The metrics a user's hook gives for one run, by name, checked.
-
-    Args:
-        sql: The run's SQLite output.
-        hook: The user's metrics.
-
-    Returns:
-        Each metric's value and unit; non-finite values are left out.
-
-    Raises:
-        ValueError: The hook names a metric with other than lower-case
-            letters, digits and underscores.
-    """
-    found: dict[str, Metric] = {}
-    for name, given in hook(sql).items():
-        value, units = given if isinstance(given, tuple) else (given, "")
-        if not _NAME.match(name):
-            raise ValueError(
-                f"metric name {name!r} must be lower-case letters, digits and underscores"
-            )
-        _put(found, name, float(value), units)
+        for name, given in hook(sql).items():
+            value, units = given if isinstance(given, tuple) else (given, "")
+            if not _NAME.match(name):
+                raise ValueError(
+                    f"metric name {name!r} must be lower-case letters, digits and underscores"
+                )
+            _put(found, name, float(value), units)
     return found
 
 
