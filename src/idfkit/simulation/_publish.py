@@ -52,7 +52,8 @@ __all__ = [
 
 Snapshot = dict[str, tuple[int, int, int]]
 MAX_UPLOAD_THREADS = 16  # a run folder holds ~15 files: all of them in one wave of requests
-THREADED_HASH_BYTES = 64 * 2**20  # below this, a local run's files are hashed in turn
+THREADED_HASH_BYTES = 64 * 2**20  # below this, a local run's files are hashed in two lanes
+TWO_LANE_HASH_BYTES = 2**20  # ... and below this, in turn
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -165,11 +166,15 @@ def publish(
     """
 
     def entries() -> list[ManifestFile]:
-        # Threads pay for uploads and for big local outputs; a small local run is
-        # hashed faster in this thread than threads can be started (simulate overhead).
-        if upload or sum(p.stat().st_size for p in files) > THREADED_HASH_BYTES:
+        # Threads pay for uploads and for big local outputs; a run's few megabytes are
+        # hashed in two lanes (this thread and one more: hashing lets go of the GIL),
+        # and a tiny run in this thread alone, faster than a thread starts.
+        sizes = {p: p.stat().st_size for p in files}
+        if upload or sum(sizes.values()) > THREADED_HASH_BYTES:
             return _map(lambda p: _entry(fs, output_dir, p, upload), files)
-        return [_entry(fs, output_dir, p, upload) for p in files]
+        if sum(sizes.values()) < TWO_LANE_HASH_BYTES or (os.cpu_count() or 1) < 2:
+            return [_entry(fs, output_dir, p, upload) for p in files]
+        return _two_lanes(lambda p: _entry(fs, output_dir, p, upload), files, sizes)
 
     return publish_placed(fs, output_dir, entries, make_manifest, claim=claim, standing=standing)
 
@@ -280,3 +285,18 @@ def _map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         return [fn(item) for item in items]
     with ThreadPoolExecutor(min(MAX_UPLOAD_THREADS, len(items))) as pool:
         return list(pool.map(fn, items))
+
+
+def _two_lanes(fn: Callable[[Path], R], paths: Sequence[Path], sizes: dict[Path, int]) -> list[R]:
+    """``fn`` over ``paths`` in order, the bytes split evenly between this thread and one more."""
+    lanes: tuple[list[Path], list[Path]] = ([], [])
+    loads = [0, 0]
+    for path in sorted(paths, key=sizes.__getitem__, reverse=True):
+        lane = 0 if loads[0] <= loads[1] else 1
+        lanes[lane].append(path)
+        loads[lane] += sizes[path]
+    with ThreadPoolExecutor(1, thread_name_prefix="idfkit-hash") as pool:
+        other = pool.submit(lambda: {p: fn(p) for p in lanes[1]})
+        done = {p: fn(p) for p in lanes[0]}
+        done.update(other.result())
+    return [done[p] for p in paths]
