@@ -192,6 +192,30 @@ def test_failed_and_missing_runs_are_reported_not_written(
     assert rows[2]["heating_kwh"] is None
 
 
+def broken_metrics(sql: SQLResult) -> dict[str, float | tuple[float, str]]:
+    """A user's metric hook with a bug."""
+    raise ZeroDivisionError("the hook's own bug")
+
+
+@pytest.mark.parametrize("where", ["local folder", "remote store"])
+def test_a_broken_hook_stops_its_run_before_the_manifest(
+    box_model: Path, weather: Path, tmp_path: Path, where: str
+) -> None:
+    """The hook is read beside the hashing and uploads; its error still ends the run unpublished."""
+    fs = LocalFileSystem(tmp_path / "study") if where == "local folder" else MemoryFileSystem()
+    write_study([SimulationJob(box_model, weather, label="only", parameters={"n": 1})], fs)
+    with pytest.raises(ZeroDivisionError, match="the hook's own bug"):
+        run_study_job(fs, 0, metrics=broken_metrics)
+    row = collect_results(fs).rows[0]
+    assert (row.status, row.error) == ("incomplete", "publishing never finished")
+    assert fs.exists("only/eplus.sql")  # the outputs went out; the run never read as done
+    with pytest.raises(ValueError, match="metric name 'Bad Name' must be lower-case"):
+        run_study_job(fs, 0, metrics=lambda sql: {"Bad Name": 1.0})
+    assert collect_results(fs).rows[0].status == "incomplete"
+    assert run_study_job(fs, 0, metrics=window_to_wall).success  # a fixed hook publishes
+    assert collect_results(fs).rows[0].metrics["answer"] == 42.0
+
+
 def test_grid_is_the_full_factorial(box_model: Path, weather: Path) -> None:
     seen: list[dict[str, Any]] = []
 

@@ -44,8 +44,15 @@ def run_process(
     cwd: Path,
     timeout: float,
     on_progress: ProgressCallback | None = None,
+    on_closing: Callable[[], None] | None = None,
 ) -> ProcessOutcome:
     """Run ``command`` to completion, streaming its output lines to ``on_progress``.
+
+    ``on_closing`` is called once, from a reader thread, when the program
+    writes its first line on standard error: EnergyPlus writes only its
+    closing words there ("EnergyPlus Completed Successfully."), after its
+    reports and some 40 ms before its process ends. It must return quickly
+    and not raise.
 
     An exception from ``on_progress`` becomes a `SimulationError` (as in
     idfkit), with the callback's own error as its cause. On timeout, on
@@ -78,9 +85,17 @@ def run_process(
     err_lines: list[str] = []
     callback_errors: list[BaseException] = []
 
-    def pump(stream: IO[str], sink: list[str], callback: ProgressCallback | None) -> None:
+    def pump(
+        stream: IO[str],
+        sink: list[str],
+        callback: ProgressCallback | None,
+        first: Callable[[], None] | None = None,
+    ) -> None:
         for line in stream:
             sink.append(line)
+            if first is not None:
+                first()
+                first = None
             if callback is None or callback_errors:
                 continue
             try:
@@ -97,7 +112,7 @@ def run_process(
         # Standard error reaches the callback once the run is over (below): EnergyPlus writes
         # only its closing lines there ("EnergyPlus Completed Successfully"), and read in
         # turn with standard output they could come before its last lines.
-        threading.Thread(target=pump, args=(proc.stderr, err_lines, None), daemon=True),
+        threading.Thread(target=pump, args=(proc.stderr, err_lines, None, on_closing), daemon=True),
     ]
     try:
         for reader in readers:

@@ -22,6 +22,11 @@ metrics come from a hook: a callable that takes the run's `SQLResult` and
 returns a mapping of names to numbers, or to ``(number, units)`` pairs. A hook
 that raises stops the run before its manifest is written (it then reads as
 incomplete), so a broken hook shows on the first job, not in the table.
+
+The metrics, the hook's included, are read on a thread of their own as soon
+as EnergyPlus says it is closing, while its process shuts down; a read that
+the SQLite file changed after is made again once the process has ended, so a
+hook may be called twice for one run and should only read.
 """
 
 from __future__ import annotations

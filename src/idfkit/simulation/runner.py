@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import idfkit
 from idfkit.document import IDFDocument
 from idfkit.exceptions import MigrationError
+from idfkit.simulation._early_metrics import EarlyExtras
 from idfkit.simulation._external_files import external_files
-from idfkit.simulation._job_context import manifest_extras
 from idfkit.simulation._model import model_text, object_types
 from idfkit.simulation._process import RunCancelled, cancel_event, run_process
 from idfkit.simulation._publish import (
@@ -388,8 +388,11 @@ def _simulate_local(
         if chosen is None:
             shutil.rmtree(run_dir, ignore_errors=True)
         raise
-    files = changed_files(run_dir, outcome.before)
-    manifest = publish(local, "", files, outcome.manifest_maker, upload=False, claim=claim)
+    try:
+        files = changed_files(run_dir, outcome.before)
+        manifest = publish(local, "", files, outcome.manifest_maker, upload=False, claim=claim)
+    finally:
+        outcome.manifest_maker.settle()
     return run.result(
         run_dir, None, manifest=manifest, stdout=outcome.stdout, stderr=outcome.stderr
     )
@@ -429,16 +432,19 @@ def _simulate_on(
             raise
         finally:
             cancel_event.reset(cancellable)
-        claim = folder.claim()
-        files = changed_files(run_dir, {})
-        manifest = publish(
-            fs,
-            remote_dir,
-            files,
-            outcome.manifest_maker,
-            claim=claim,
-            standing=standing[0] if standing else None,
-        )
+        try:
+            claim = folder.claim()
+            files = changed_files(run_dir, {})
+            manifest = publish(
+                fs,
+                remote_dir,
+                files,
+                outcome.manifest_maker,
+                claim=claim,
+                standing=standing[0] if standing else None,
+            )
+        finally:
+            outcome.manifest_maker.settle()
     return run.result(
         remote_dir, fs, manifest=manifest, stdout=outcome.stdout, stderr=outcome.stderr
     )
@@ -537,13 +543,23 @@ class _Outcome:
 
 
 class _ManifestMaker:
-    """Everything the manifest needs except the file list, which comes last."""
+    """Everything the manifest needs except the file list, which comes last.
 
-    def __init__(self, **fields: object) -> None:
+    The fields read from the run's SQLite output (its key metrics) are read
+    on a thread of their own (`EarlyExtras`), mostly while EnergyPlus shuts
+    down; the manifest waits for them.
+    """
+
+    def __init__(self, extras: Future[dict[str, object]], **fields: object) -> None:
+        self.extras = extras
         self.fields = fields
 
     def __call__(self, files: tuple[ManifestFile, ...]) -> RunManifest:
-        return RunManifest.model_validate({**self.fields, "files": files})
+        return RunManifest.model_validate({**self.fields, **self.extras.result(), "files": files})
+
+    def settle(self) -> None:
+        """Wait until the SQLite output is no longer read (before its folder goes)."""
+        wait([self.extras])
 
 
 def _model_text(run: _Run, weather: Path | None) -> str:
@@ -579,38 +595,51 @@ def _execute(
         *options.energyplus_args(output_dir=run_dir, weather=weather),
         str(model_path),
     ]
-    outcome = run_process(command, cwd=run_dir, timeout=options.timeout, on_progress=lines)
-    err_file = run_dir / run.name("err")
-    report = ErrorReport.from_file(err_file) if err_file.is_file() else None
-    success = outcome.exit_code == 0 and (report is None or _completed(report))
-    if success and options.readvars:
-        pairs = [(run.name("eso"), run.name("csv")), (run.name("mtr"), run.name("meter_csv"))]
-        run_readvars(config, run_dir, pairs, timeout=options.preprocessor_seconds)
-    if after_run is not None:  # the programs are done: what follows is local bookkeeping
-        after_run()
-    finished = datetime.now(UTC)
-    summary = _error_summary(report, outcome.stdout, outcome.stderr)
-    if outcome.exit_code < 0:
-        summary = f"EnergyPlus was killed by signal {-outcome.exit_code}. {summary}"
-    maker = _ManifestMaker(
-        run_id=marker.run_id,
-        label=run.label,
-        success=success,
-        exit_code=outcome.exit_code,
-        runtime_seconds=outcome.runtime_seconds,
-        energyplus_version=config.version_string,
-        output_prefix=options.output_prefix,
-        output_suffix=options.output_suffix,
-        model=InputRecord(name=model_path.name, sha256=hashlib.sha256(text.encode()).hexdigest()),
-        weather=_weather_record(weather),
-        started_at=marker.started_at,
-        finished_at=finished,
-        idfkit_version=idfkit.__version__,
-        error_summary="" if success else summary,
-        added_outputs=run.added_outputs,
-        **manifest_extras(run_dir, options.output_prefix),
-    )
-    return _Outcome(outcome.stdout, outcome.stderr, before, maker)
+    early = EarlyExtras(run_dir, options.output_prefix)
+    try:
+        outcome = run_process(
+            command, cwd=run_dir, timeout=options.timeout, on_progress=lines, on_closing=early.start
+        )
+    except BaseException:
+        early.abandon()
+        raise
+    extras = early.exited()  # read while EnergyPlus shut down, or now beside what follows
+    try:
+        err_file = run_dir / run.name("err")
+        report = ErrorReport.from_file(err_file) if err_file.is_file() else None
+        success = outcome.exit_code == 0 and (report is None or _completed(report))
+        if success and options.readvars:
+            pairs = [(run.name("eso"), run.name("csv")), (run.name("mtr"), run.name("meter_csv"))]
+            run_readvars(config, run_dir, pairs, timeout=options.preprocessor_seconds)
+        if after_run is not None:  # the programs are done: what follows is local bookkeeping
+            after_run()
+        finished = datetime.now(UTC)
+        summary = _error_summary(report, outcome.stdout, outcome.stderr)
+        if outcome.exit_code < 0:
+            summary = f"EnergyPlus was killed by signal {-outcome.exit_code}. {summary}"
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        maker = _ManifestMaker(
+            extras,
+            run_id=marker.run_id,
+            label=run.label,
+            success=success,
+            exit_code=outcome.exit_code,
+            runtime_seconds=outcome.runtime_seconds,
+            energyplus_version=config.version_string,
+            output_prefix=options.output_prefix,
+            output_suffix=options.output_suffix,
+            model=InputRecord(name=model_path.name, sha256=digest),
+            weather=_weather_record(weather),
+            started_at=marker.started_at,
+            finished_at=finished,
+            idfkit_version=idfkit.__version__,
+            error_summary="" if success else summary,
+            added_outputs=run.added_outputs,
+        )
+        return _Outcome(outcome.stdout, outcome.stderr, before, maker)
+    except BaseException:
+        wait([extras])  # the caller may delete the folder it reads
+        raise
 
 
 def _completed(report: ErrorReport) -> bool:

@@ -1,0 +1,120 @@
+"""The key metrics are read while EnergyPlus shuts down, and kept only if the SQLite file stood still."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from idfkit.simulation import EnergyPlusConfig, simulate
+from idfkit.simulation._early_metrics import EarlyExtras, sql_state
+from idfkit.simulation._job_context import JobContext, job_context
+from idfkit.simulation._process import run_process
+from idfkit.simulation.metrics import read_metrics
+from idfkit.simulation.parsers.sql import SQLResult
+
+GJ_TO_KWH = 1e9 / 3.6e6
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory, energyplus: EnergyPlusConfig) -> Path:
+    """A finished annual run of the box model."""
+    from idfkit.simulation.examples import example_model
+
+    weather = energyplus.weather_dir / "USA_IL_Chicago-OHare.Intl.AP.725300_TMY3.epw"
+    out = tmp_path_factory.mktemp("run")
+    assert simulate(example_model("box"), weather, output_dir=out, energyplus=energyplus).success
+    return out
+
+
+def test_a_runs_metrics_are_those_of_its_final_sqlite_file(finished: Path) -> None:
+    manifest_text = (finished / "idfkit-manifest.json").read_text()
+    from idfkit.simulation.manifest import RunManifest
+
+    manifest = RunManifest.model_validate_json(manifest_text)
+    with SQLResult(finished / "eplus.sql") as sql:
+        assert manifest.metrics == read_metrics(sql)
+    assert manifest.metrics["site_energy_kwh"].value > 0
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX shell script stands in")
+def test_the_closing_line_is_reported_before_the_process_ends(tmp_path: Path) -> None:
+    script = tmp_path / "fake.sh"
+    script.write_text("echo working\necho 'Completed Successfully.' >&2\nsleep 0.4\n")
+    told: list[float] = []
+    started = time.monotonic()
+    outcome = run_process(
+        ["sh", str(script)],
+        cwd=tmp_path,
+        timeout=30,
+        on_closing=lambda: told.append(time.monotonic()),
+    )
+    ended = time.monotonic()
+    assert outcome.exit_code == 0 and outcome.stderr == "Completed Successfully.\n"
+    assert len(told) == 1  # once, on the first line
+    assert told[0] - started < 0.35 and ended - told[0] > 0.3
+
+
+def _site_energy_cell(path: Path) -> int:
+    with sqlite3.connect(path) as db:
+        (index,) = db.execute(
+            "SELECT TabularDataIndex FROM TabularDataWithStrings WHERE "
+            "ReportName = 'AnnualBuildingUtilityPerformanceSummary' AND "
+            "TableName = 'Site and Source Energy' AND RowName = 'Total Site Energy' AND "
+            "ColumnName = 'Total Energy'"
+        ).fetchone()
+    return int(index)
+
+
+def _read_early(folder: Path, change: bool) -> tuple[dict[str, object], int]:
+    """Start an early read, let it finish, maybe change the file, then say the process ended."""
+    calls: list[int] = []
+    read = threading.Event()
+
+    def hook(sql: SQLResult) -> dict[str, float | tuple[float, str]]:
+        calls.append(1)
+        read.set()
+        return {"calls": float(len(calls))}
+
+    with job_context(JobContext(metrics=hook)):
+        early = EarlyExtras(folder, "eplus")
+    early.start()  # as the process's reader does, from its own thread in a run
+    assert read.wait(30)
+    if change:  # the program writes once more after its closing line
+        sql = folder / "eplus.sql"
+        before = sql_state(folder, "eplus")
+        cell = _site_energy_cell(sql)
+        with sqlite3.connect(sql) as db:
+            db.execute("UPDATE TabularData SET Value = '  999.00' WHERE TabularDataIndex = ?", (cell,))
+        assert sql_state(folder, "eplus") != before  # the change counter moved
+    return early.exited().result(timeout=30), len(calls)
+
+
+def test_an_early_read_stands_when_the_file_stood_still(finished: Path, tmp_path: Path) -> None:
+    shutil.copy(finished / "eplus.sql", tmp_path / "eplus.sql")
+    fields, calls = _read_early(tmp_path, change=False)
+    assert calls == 1
+    with SQLResult(tmp_path / "eplus.sql") as sql:
+        assert fields["metrics"] == {**read_metrics(sql), **fields["metrics"]}  # type: ignore[dict-item]
+
+
+def test_a_file_written_after_the_early_read_is_read_again(finished: Path, tmp_path: Path) -> None:
+    shutil.copy(finished / "eplus.sql", tmp_path / "eplus.sql")
+    fields, calls = _read_early(tmp_path, change=True)
+    assert calls == 2  # read again once the process had ended
+    metrics = fields["metrics"]
+    assert metrics["site_energy_kwh"].value == pytest.approx(999 * GJ_TO_KWH)  # type: ignore[index]
+    assert metrics["calls"].value == 2.0  # type: ignore[index]
+
+
+def test_an_abandoned_run_waits_for_its_read(finished: Path, tmp_path: Path) -> None:
+    shutil.copy(finished / "eplus.sql", tmp_path / "eplus.sql")
+    early = EarlyExtras(tmp_path, "eplus")
+    early.start()
+    early.abandon()  # returns only once nothing reads the folder
+    shutil.rmtree(tmp_path)
