@@ -159,7 +159,7 @@ def dask_client() -> Iterator[Any]:
             n_workers=2,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # a free port: None still takes 8787 here
             host="127.0.0.1",
         ) as cluster,
         distributed.Client(cluster) as client,
