@@ -311,7 +311,7 @@ def test_the_claim_check_overlaps_the_runs_last_local_work(
         overlapped.append(listed.wait(10))
         return real_extras(run_dir, prefix)
 
-    monkeypatch.setattr("idfkit.simulation._early_metrics.manifest_extras", extras_after_the_listing)
+    monkeypatch.setattr("idfkit.simulation._closing.manifest_extras", extras_after_the_listing)
     with FaultProxy(moto_server.endpoint_url, rule=record) as proxy:
         fs = _through(proxy, direct.bucket)
         result = simulate(box_model, weather, output_dir="run", fs=fs)

@@ -1,4 +1,4 @@
-"""The key metrics are read while EnergyPlus shuts down, and kept only if the SQLite file stood still."""
+"""What a run reads while EnergyPlus shuts down is kept only if its file stood still."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ import sqlite3
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from idfkit.simulation import EnergyPlusConfig, simulate
-from idfkit.simulation._early_metrics import EarlyExtras, sql_state
+from idfkit.simulation import EnergyPlusConfig, _closing, simulate
+from idfkit.simulation._closing import ClosingReads, sql_state
 from idfkit.simulation._job_context import JobContext, job_context
 from idfkit.simulation._process import run_process
+from idfkit.simulation.fs.base import hash_file
 from idfkit.simulation.metrics import read_metrics
 from idfkit.simulation.parsers.sql import SQLResult
 
@@ -82,7 +84,7 @@ def _read_early(folder: Path, change: bool) -> tuple[dict[str, object], int]:
         return {"calls": float(len(calls))}
 
     with job_context(JobContext(metrics=hook)):
-        early = EarlyExtras(folder, "eplus")
+        early = ClosingReads(folder, "eplus", {}, hash_files=False)
     early.start()  # as the process's reader does, from its own thread in a run
     assert read.wait(30)
     if change:  # the program writes once more after its closing line
@@ -90,7 +92,9 @@ def _read_early(folder: Path, change: bool) -> tuple[dict[str, object], int]:
         before = sql_state(folder, "eplus")
         cell = _site_energy_cell(sql)
         with sqlite3.connect(sql) as db:
-            db.execute("UPDATE TabularData SET Value = '  999.00' WHERE TabularDataIndex = ?", (cell,))
+            db.execute(
+                "UPDATE TabularData SET Value = '  999.00' WHERE TabularDataIndex = ?", (cell,)
+            )
         assert sql_state(folder, "eplus") != before  # the change counter moved
     return early.exited().result(timeout=30), len(calls)
 
@@ -114,7 +118,66 @@ def test_a_file_written_after_the_early_read_is_read_again(finished: Path, tmp_p
 
 def test_an_abandoned_run_waits_for_its_read(finished: Path, tmp_path: Path) -> None:
     shutil.copy(finished / "eplus.sql", tmp_path / "eplus.sql")
-    early = EarlyExtras(tmp_path, "eplus")
+    early = ClosingReads(tmp_path, "eplus", {}, hash_files=True)
     early.start()
     early.abandon()  # returns only once nothing reads the folder
     shutil.rmtree(tmp_path)
+
+
+def _hashed_early(folder: Path) -> ClosingReads:
+    """The folder's files hashed as if EnergyPlus had said it was closing; not yet exited."""
+    closing = ClosingReads(folder, "eplus", {}, hash_files=True)
+    closing.start()
+    assert closing._hashed.wait(30)  # the early hashing is over
+    return closing
+
+
+def test_a_file_that_stood_still_keeps_its_early_digest(tmp_path: Path) -> None:
+    (tmp_path / "eplus.eso").write_bytes(b"hourly values\n" * 1000)
+    closing = _hashed_early(tmp_path)
+    closing.exited()
+    assert closing.known(tmp_path / "eplus.eso") == hash_file(tmp_path / "eplus.eso")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda p: p.write_bytes(p.read_bytes() + b"one more line\n"),  # appended
+        lambda p: p.write_bytes(p.read_bytes().replace(b"hourly", b"HOURLY")),  # same size
+        lambda p: p.unlink(),
+    ],
+    ids=["appended", "rewritten at the same size", "deleted"],
+)
+def test_a_file_written_after_its_early_hash_is_hashed_again(
+    tmp_path: Path, change: Callable[[Path], object]
+) -> None:
+    eso = tmp_path / "eplus.eso"
+    eso.write_bytes(b"hourly values\n" * 1000)
+    closing = _hashed_early(tmp_path)
+    change(eso)  # EnergyPlus writes once more before it ends
+    closing.exited()
+    assert closing.known(eso) is None  # publishing hashes it itself
+
+
+def test_files_past_the_budget_are_hashed_after_the_exit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_closing, "EARLY_HASH_BYTES", 1500)
+    (tmp_path / "big.eso").write_bytes(b"x" * 2000)
+    (tmp_path / "small.err").write_bytes(b"y" * 1000)
+    (tmp_path / "other.end").write_bytes(b"z" * 1000)
+    closing = _hashed_early(tmp_path)
+    closing.exited()
+    assert closing.known(tmp_path / "big.eso") is None
+    kept = [closing.known(tmp_path / n) is not None for n in ("small.err", "other.end")]
+    assert sorted(kept) == [False, True]  # the budget held one of the two
+
+
+def test_a_published_runs_digests_are_its_files(finished: Path) -> None:
+    from idfkit.simulation import SimulationResult
+
+    result = SimulationResult.from_directory(finished)
+    assert result.manifest is not None
+    for entry in result.manifest.files:
+        assert hash_file(finished / entry.name) == (entry.size, entry.sha256), entry.name
+    result.verify(deep=True)

@@ -1,29 +1,45 @@
-"""A run's key metrics, read while EnergyPlus shuts down, kept only if its SQLite file stood still.
+"""What a run reads while EnergyPlus shuts down, each read kept only if its file stood still.
 
 EnergyPlus writes its closing words on standard error some 40 ms before its
-process ends (it frees its memory meanwhile), after its reports. The runner
-starts reading the manifest's fields from the SQLite output then
-(`manifest_extras`: the key metrics and the user's hook), on a thread of its
-own, instead of after the exit. Once the process has ended, that read is
-kept only if the file is as it was when the read began: the same file (name,
-inode, size, modification time), the same change counter (SQLite adds one at
-every committed write, in bytes 24-27 of its header) and no journal or
-write-ahead log beside it. Otherwise it is read again, now that nothing
-writes. A run that never says it is closing is read after its exit.
+process ends (it frees its memory meanwhile), after its reports. From that
+line, a thread of the run's own reads what the manifest needs from the run
+folder, instead of waiting for the exit:
+
+- the fields from the SQLite output (`manifest_extras`: the key metrics and
+  the user's hook). After the exit they are kept only if the file is as it
+  was when the read began: the same file (name, inode, size, modification
+  time), the same change counter (SQLite adds one at every committed write,
+  in bytes 24-27 of its header) and no journal or write-ahead log beside
+  it. Otherwise they are read again, now that nothing writes.
+- the SHA-256 of the run's files, each kept with the bytes it was taken of
+  (up to `EARLY_HASH_BYTES` in all). Publishing takes such a digest only if
+  the file holds exactly those bytes after the exit (`EarlyHash.matches`);
+  any other file is hashed then.
+
+A run that never says it is closing does both after its exit.
 """
 
 from __future__ import annotations
 
 import contextvars
+import hashlib
 import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from pathlib import Path
 
 from idfkit.simulation._job_context import manifest_extras
+from idfkit.simulation._publish import Snapshot, changed_files
 from idfkit.simulation.metrics import sql_output
 
-__all__ = ["EarlyExtras", "sql_state"]
+__all__ = ["EARLY_HASH_BYTES", "ClosingReads", "EarlyHash", "sql_state"]
+
+#: The most bytes a run keeps of its files hashed early (larger ones are hashed after the exit).
+EARLY_HASH_BYTES = 16 * 2**20
+
+#: The piece a file is compared in (below the allocator's threshold for fresh pages).
+_PIECE = 64 * 1024
 
 #: Where SQLite keeps its change counter: bytes 24-27 of the database header.
 _COUNTER = slice(24, 28)
@@ -51,24 +67,60 @@ def sql_state(run_dir: Path, output_prefix: str) -> SqlState:
     return (path.name, info.st_ino, info.st_size, info.st_mtime_ns, counter, *sidecars)
 
 
-class EarlyExtras:
-    """The manifest fields read from a run's SQLite output, started as early as it is safe.
+@dataclass(frozen=True)
+class EarlyHash:
+    """A file's SHA-256, taken while EnergyPlus shut down, with the bytes it was taken of."""
+
+    data: bytes
+    sha256: str
+
+    def matches(self, path: Path) -> bool:
+        """Whether ``path`` holds exactly the bytes hashed (then the digest is the file's).
+
+        Args:
+            path: The file, read again in full.
+        """
+        try:
+            with open(path, "rb") as fh:
+                at = 0
+                # In pieces small enough to reuse memory: a whole read of a few
+                # megabytes costs fresh pages, as much as the hash it replaces.
+                while piece := fh.read(_PIECE):
+                    if piece != self.data[at : at + len(piece)]:
+                        return False
+                    at += len(piece)
+        except OSError:
+            return False
+        return at == len(self.data)
+
+
+class ClosingReads:
+    """A run's reads of its own folder, started as early as it is safe.
 
     `start` may be called from any thread (the process's reader calls it on
-    EnergyPlus's closing line); the caller's context (its job) is the one
-    the read sees. `exited` says the process has ended and gives the fields
-    to come; `abandon` is for a run that failed.
+    EnergyPlus's closing line); the read sees the context of the caller that
+    made this object (its job). `exited` says the process has ended;
+    `abandon` is for a run that failed.
 
     Args:
         run_dir: The local run folder.
         output_prefix: The run's output prefix, which names its SQLite file.
+        before: The folder before EnergyPlus, to tell its files from older ones.
+        hash_files: Hash the run's files early too (they are published where
+            they lie; an upload hashes what it sends).
     """
 
-    def __init__(self, run_dir: Path, output_prefix: str) -> None:
+    def __init__(
+        self, run_dir: Path, output_prefix: str, before: Snapshot, *, hash_files: bool
+    ) -> None:
         self._run_dir = run_dir
         self._prefix = output_prefix
+        self._before = before
+        self._hash_files = hash_files
         self._context = contextvars.copy_context()
         self._ended = threading.Event()
+        self._hashed = threading.Event()  # the early hashing is over (or never began)
+        self._hashes: dict[str, EarlyHash] = {}
         self._lock = threading.Lock()
         self._future: Future[dict[str, object]] | None = None
 
@@ -76,19 +128,33 @@ class EarlyExtras:
         """Begin reading, if not begun."""
         with self._lock:
             if self._future is None:
-                pool = ThreadPoolExecutor(1, thread_name_prefix="idfkit-metrics")
+                pool = ThreadPoolExecutor(1, thread_name_prefix="idfkit-closing")
                 self._future = pool.submit(self._context.run, self._read)
-                pool.shutdown(wait=False)  # the thread ends with its read
+                pool.shutdown(wait=False)  # the thread ends with its reads
 
     def exited(self) -> Future[dict[str, object]]:
-        """The process has ended: the fields, final once the future is done."""
+        """The process has ended: the SQLite fields to come, final once the future is done."""
         self.start()
         self._ended.set()
         assert self._future is not None
         return self._future
 
+    def known(self, path: Path) -> tuple[int, str] | None:
+        """Size and SHA-256 of a run file hashed before the exit, if it still holds those bytes.
+
+        Call after `exited`; it waits for the early hashing to stop.
+
+        Args:
+            path: A file of the run folder.
+        """
+        self._hashed.wait()
+        early = self._hashes.get(path.name)
+        if early is None or path.parent != self._run_dir or not early.matches(path):
+            return None
+        return len(early.data), early.sha256
+
     def abandon(self) -> None:
-        """The run failed: let a read under way end, and wait for it (its folder may go)."""
+        """The run failed: let the reads under way end, and wait for them (its folder may go)."""
         self._ended.set()
         with self._lock:
             future = self._future
@@ -96,15 +162,44 @@ class EarlyExtras:
             wait([future])
 
     def _read(self) -> dict[str, object]:
-        while True:
-            ended = self._ended.is_set()
+        ended = self._ended.is_set()
+        try:
             before = sql_state(self._run_dir, self._prefix)
             try:
                 fields, error = manifest_extras(self._run_dir, self._prefix), None
             except Exception as exc:  # noqa: BLE001 - raised below if the read stands
                 fields, error = {}, exc
-            self._ended.wait()
-            if ended or sql_state(self._run_dir, self._prefix) == before:
-                if error is not None:
-                    raise error
-                return fields
+            if self._hash_files and not self._ended.is_set():
+                self._hash_early()
+        finally:
+            self._hashed.set()
+        self._ended.wait()
+        if not ended and sql_state(self._run_dir, self._prefix) != before:
+            return manifest_extras(self._run_dir, self._prefix)  # what the exit left
+        if error is not None:
+            raise error
+        return fields
+
+    def _hash_early(self) -> None:
+        """Hash the run's files, largest first, until the process ends or the budget is spent."""
+        budget = EARLY_HASH_BYTES
+        files = changed_files(self._run_dir, self._before)
+        for path in sorted(files, key=_size, reverse=True):
+            if self._ended.is_set():
+                return
+            size = _size(path)
+            if size > budget:
+                continue
+            try:
+                data = path.read_bytes()
+            except OSError:
+                continue
+            budget -= len(data)
+            self._hashes[path.name] = EarlyHash(data, hashlib.sha256(data).hexdigest())
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

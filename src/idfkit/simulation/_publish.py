@@ -143,6 +143,7 @@ def publish(
     upload: bool = True,
     claim: Claim | None = None,
     standing: Future[str | None] | None = None,
+    known: Callable[[Path], tuple[int, str] | None] | None = None,
 ) -> RunManifest:
     """Upload ``files`` (each read once: hashed as it is sent), then commit the manifest.
 
@@ -160,21 +161,29 @@ def publish(
         upload: Upload the files (False: they already lie in the folder).
         claim: The run's hold on the folder, from `mark_publishing`.
         standing: That check already under way (`start_claim_check`).
+        known: For files already in place (``upload=False``): a file's size
+            and digest when known to be its own (hashed earlier, checked
+            since), else None, and it is hashed here.
 
     Raises:
         ConcurrentRunError: Another run marked the folder after this one.
     """
 
     def entries() -> list[ManifestFile]:
-        # Threads pay for uploads and for big local outputs; a run's few megabytes are
-        # hashed in two lanes (this thread and one more: hashing lets go of the GIL),
-        # and a tiny run in this thread alone, faster than a thread starts.
         sizes = {p: p.stat().st_size for p in files}
         if upload or sum(sizes.values()) > THREADED_HASH_BYTES:
+            # Threads pay for uploads and for big local outputs.
             return _map(lambda p: _entry(fs, output_dir, p, upload), files)
-        if sum(sizes.values()) < TWO_LANE_HASH_BYTES or (os.cpu_count() or 1) < 2:
-            return [_entry(fs, output_dir, p, upload) for p in files]
-        return _two_lanes(lambda p: _entry(fs, output_dir, p, upload), files, sizes)
+        # In place: a file hashed earlier and checked since keeps that digest (the check
+        # costs a third of a hash); the rest are hashed, a few megabytes in two lanes
+        # (this thread and one more: hashing lets go of the GIL), less in this thread.
+        done = {p: f for p in files if known is not None and (f := known(p)) is not None}
+        rest = [p for p in files if p not in done]
+        if sum(sizes[p] for p in rest) >= TWO_LANE_HASH_BYTES and (os.cpu_count() or 1) > 1:
+            done.update(zip(rest, _two_lanes(hash_file, rest, sizes), strict=True))
+        else:
+            done.update((p, hash_file(p)) for p in rest)
+        return [ManifestFile(name=p.name, size=done[p][0], sha256=done[p][1]) for p in files]
 
     return publish_placed(fs, output_dir, entries, make_manifest, claim=claim, standing=standing)
 

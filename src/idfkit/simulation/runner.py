@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import idfkit
 from idfkit.document import IDFDocument
 from idfkit.exceptions import MigrationError
-from idfkit.simulation._early_metrics import EarlyExtras
+from idfkit.simulation._closing import ClosingReads
 from idfkit.simulation._external_files import external_files
 from idfkit.simulation._model import model_text, object_types
 from idfkit.simulation._process import RunCancelled, cancel_event, run_process
@@ -383,14 +383,22 @@ def _simulate_local(
     try:
         marker = _marker(run.label)
         claim = mark_publishing(local, "", marker)
-        outcome = _execute(run, text, weather_path, run_dir, lines, marker)
+        outcome = _execute(run, text, weather_path, run_dir, lines, marker, in_place=True)
     except BaseException:
         if chosen is None:
             shutil.rmtree(run_dir, ignore_errors=True)
         raise
     try:
         files = changed_files(run_dir, outcome.before)
-        manifest = publish(local, "", files, outcome.manifest_maker, upload=False, claim=claim)
+        manifest = publish(
+            local,
+            "",
+            files,
+            outcome.manifest_maker,
+            upload=False,
+            claim=claim,
+            known=outcome.known,
+        )
     finally:
         outcome.manifest_maker.settle()
     return run.result(
@@ -540,13 +548,14 @@ class _Outcome:
     stderr: str
     before: Snapshot  # the run folder before EnergyPlus, to tell its files from older ones
     manifest_maker: _ManifestMaker
+    known: Callable[[Path], tuple[int, str] | None]  # files hashed while EnergyPlus shut down
 
 
 class _ManifestMaker:
     """Everything the manifest needs except the file list, which comes last.
 
     The fields read from the run's SQLite output (its key metrics) are read
-    on a thread of their own (`EarlyExtras`), mostly while EnergyPlus shuts
+    on a thread of their own (`ClosingReads`), mostly while EnergyPlus shuts
     down; the manifest waits for them.
     """
 
@@ -585,7 +594,22 @@ def _execute(
     lines: Callable[[str], None] | None,
     marker: PublishingMarker,
     after_run: Callable[[], None] | None = None,
+    *,
+    in_place: bool = False,
 ) -> _Outcome:
+    """Run EnergyPlus in ``run_dir``; what its manifest needs, and its output.
+
+    Args:
+        run: The run.
+        text: The model as IDF text.
+        weather: The local weather file.
+        run_dir: The local folder to run in.
+        lines: Given each line EnergyPlus prints.
+        marker: The run's marker, for its id and start.
+        after_run: Called once the programs are done.
+        in_place: The files are published where they lie (a local run), so
+            they are worth hashing while EnergyPlus shuts down.
+    """
     options, config = run.options, run.config
     before = snapshot(run_dir)
     model_path = run_dir / run.model_name
@@ -595,15 +619,20 @@ def _execute(
         *options.energyplus_args(output_dir=run_dir, weather=weather),
         str(model_path),
     ]
-    early = EarlyExtras(run_dir, options.output_prefix)
+    # Uploads hash what they send: only files published in place are worth hashing early.
+    closing = ClosingReads(run_dir, options.output_prefix, before, hash_files=in_place)
     try:
         outcome = run_process(
-            command, cwd=run_dir, timeout=options.timeout, on_progress=lines, on_closing=early.start
+            command,
+            cwd=run_dir,
+            timeout=options.timeout,
+            on_progress=lines,
+            on_closing=closing.start,
         )
     except BaseException:
-        early.abandon()
+        closing.abandon()
         raise
-    extras = early.exited()  # read while EnergyPlus shut down, or now beside what follows
+    extras = closing.exited()  # read while EnergyPlus shut down, or now beside what follows
     try:
         err_file = run_dir / run.name("err")
         report = ErrorReport.from_file(err_file) if err_file.is_file() else None
@@ -636,9 +665,9 @@ def _execute(
             error_summary="" if success else summary,
             added_outputs=run.added_outputs,
         )
-        return _Outcome(outcome.stdout, outcome.stderr, before, maker)
+        return _Outcome(outcome.stdout, outcome.stderr, before, maker, closing.known)
     except BaseException:
-        wait([extras])  # the caller may delete the folder it reads
+        closing.abandon()  # the caller may delete the folder it reads
         raise
 
 
