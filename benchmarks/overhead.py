@@ -28,7 +28,11 @@ whatever it starts itself (ReadVarsESO with ``-r``, ExpandObjects with
 here: readvars is off) and an ``energyplus --version`` probe count as
 outside. So "outside" is the runner's own work: checking arguments and
 finding EnergyPlus, writing the model, spawning the process and waiting on
-it, reading its output, hashing files, writing the manifest.
+it, reading its output, hashing files, writing the manifest. What a tree
+does on a thread of its own while EnergyPlus still runs (this one reads the
+key metrics and hashes the files once EnergyPlus prints its closing line,
+some 40 ms before it exits) falls between the stamps: it costs the call no
+wall time, and shows in the "own CPU" column instead.
 
 The wrapper adds its own part to "outside". A call's wall time through it is
 the runner's work + the wrapper's part outside its stamps (the spawn of bash,
