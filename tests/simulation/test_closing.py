@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -63,7 +64,7 @@ def test_the_closing_line_is_reported_before_the_process_ends(tmp_path: Path) ->
 
 
 def _site_energy_cell(path: Path) -> int:
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
         (index,) = db.execute(
             "SELECT TabularDataIndex FROM TabularDataWithStrings WHERE "
             "ReportName = 'AnnualBuildingUtilityPerformanceSummary' AND "
@@ -91,7 +92,7 @@ def _read_early(folder: Path, change: bool) -> tuple[dict[str, object], int]:
         sql = folder / "eplus.sql"
         before = sql_state(folder, "eplus")
         cell = _site_energy_cell(sql)
-        with sqlite3.connect(sql) as db:
+        with closing(sqlite3.connect(sql)) as db, db:  # closed, not only committed
             db.execute(
                 "UPDATE TabularData SET Value = '  999.00' WHERE TabularDataIndex = ?", (cell,)
             )
