@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import sys
@@ -10,6 +11,7 @@ import time
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -140,14 +142,21 @@ def test_a_file_that_stood_still_keeps_its_early_digest(tmp_path: Path) -> None:
     assert closing.known(tmp_path / "eplus.eso") == hash_file(tmp_path / "eplus.eso")
 
 
+def _rewritten_with_its_times_set_back(path: Path) -> None:
+    before = path.stat()
+    path.write_bytes(path.read_bytes().replace(b"hourly", b"HOURLY"))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # only the change time moves
+
+
 @pytest.mark.parametrize(
     "change",
     [
         lambda p: p.write_bytes(p.read_bytes() + b"one more line\n"),  # appended
         lambda p: p.write_bytes(p.read_bytes().replace(b"hourly", b"HOURLY")),  # same size
         lambda p: p.unlink(),
+        _rewritten_with_its_times_set_back,
     ],
-    ids=["appended", "rewritten at the same size", "deleted"],
+    ids=["appended", "rewritten at the same size", "deleted", "times set back"],
 )
 def test_a_file_written_after_its_early_hash_is_hashed_again(
     tmp_path: Path, change: Callable[[Path], object]
@@ -158,6 +167,32 @@ def test_a_file_written_after_its_early_hash_is_hashed_again(
     change(eso)  # EnergyPlus writes once more before it ends
     closing.exited()
     assert closing.known(eso) is None  # publishing hashes it itself
+
+
+def test_nothing_is_hashed_early_without_the_kernels_change_clock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_closing, "_change_clock", lambda: None)  # as off Linux
+    (tmp_path / "eplus.eso").write_bytes(b"hourly values\n" * 1000)
+    closing = _hashed_early(tmp_path)
+    closing.exited()
+    assert closing.known(tmp_path / "eplus.eso") is None
+
+
+@pytest.mark.parametrize(
+    ("ctime_ns", "clock_ns", "settled"),
+    [
+        (1_700_000_000_123_456_789, 1_700_000_000_127_000_000, True),  # a tick before
+        (1_700_000_000_123_456_789, 1_700_000_000_123_457_000, False),  # under a microsecond
+        (1_700_000_000_000_000_000, 1_700_000_005_000_000_000, False),  # kept to the second
+        (1_700_000_000_123_000_000, 1_700_000_000_127_000_000, False),  # to the millisecond
+    ],
+)
+def test_a_file_counts_as_settled_only_if_a_later_write_must_move_its_change_time(
+    ctime_ns: int, clock_ns: int, settled: bool
+) -> None:
+    info = SimpleNamespace(st_ctime_ns=ctime_ns)
+    assert _closing._settled(info, clock_ns) is settled  # type: ignore[arg-type]
 
 
 def test_files_past_the_budget_are_hashed_after_the_exit(

@@ -11,10 +11,17 @@ folder, instead of waiting for the exit:
   time), the same change counter (SQLite adds one at every committed write,
   in bytes 24-27 of its header) and no journal or write-ahead log beside
   it. Otherwise they are read again, now that nothing writes.
-- the SHA-256 of the run's files, each kept with the bytes it was taken of
-  (up to `EARLY_HASH_BYTES` in all). Publishing takes such a digest only if
-  the file holds exactly those bytes after the exit (`EarlyHash.matches`);
-  any other file is hashed then.
+- the SHA-256 of the run's files (up to `EARLY_HASH_BYTES` in all), each
+  kept with the file's identity as it was hashed: device, inode, size,
+  modification and change times. Publishing takes such a digest only if the
+  file's identity is the same after the exit (`EarlyHash.matches`); any
+  other file is hashed then. The change time is what makes a stat enough:
+  every write sets it, to no earlier than the kernel's coarse real-time
+  clock, and nothing can set it back. A file is hashed early only once that clock has moved
+  past its change time (the hashing waits a tick for it), so a later write
+  cannot leave the same time behind. Where that clock is not known (off
+  Linux) or the file system keeps coarser times than nanoseconds, nothing
+  is hashed early.
 
 A run that never says it is closing does both after its exit.
 """
@@ -24,7 +31,10 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import os
+import sys
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,13 +43,30 @@ from idfkit.simulation._job_context import manifest_extras
 from idfkit.simulation._publish import Snapshot, changed_files
 from idfkit.simulation.metrics import sql_output
 
-__all__ = ["EARLY_HASH_BYTES", "ClosingReads", "EarlyHash", "sql_state"]
+__all__ = ["EARLY_HASH_BYTES", "ClosingReads", "EarlyHash", "FileIdentity", "identity", "sql_state"]
 
 #: The most bytes a run keeps of its files hashed early (larger ones are hashed after the exit).
 EARLY_HASH_BYTES = 16 * 2**20
 
-#: The piece a file is compared in (below the allocator's threshold for fresh pages).
-_PIECE = 64 * 1024
+#: Linux's coarse real-time clock, which stamps file changes (``CLOCK_REALTIME_COARSE``).
+_COARSE_CLOCK = 5
+
+_MICROSECOND = 1000
+
+#: How long the early hashing waits for that clock to pass the files' last change.
+_SETTLE_SECONDS = 0.05
+
+
+def _change_clock() -> Callable[[], int] | None:
+    """The clock the kernel stamps file changes with, where it is known; else None."""
+    if sys.platform != "linux":
+        return None
+    try:
+        time.clock_gettime_ns(_COARSE_CLOCK)
+    except OSError:  # pragma: no cover - a kernel without it (before 2.6.32)
+        return None
+    return lambda: time.clock_gettime_ns(_COARSE_CLOCK)
+
 
 #: Where SQLite keeps its change counter: bytes 24-27 of the database header.
 _COUNTER = slice(24, 28)
@@ -67,31 +94,32 @@ def sql_state(run_dir: Path, output_prefix: str) -> SqlState:
     return (path.name, info.st_ino, info.st_size, info.st_mtime_ns, counter, *sidecars)
 
 
+FileIdentity = tuple[int, int, int, int, int]
+
+
+def identity(info: os.stat_result) -> FileIdentity:
+    """What any write to a file changes: device, inode, size, modification and change times."""
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
 @dataclass(frozen=True)
 class EarlyHash:
-    """A file's SHA-256, taken while EnergyPlus shut down, with the bytes it was taken of."""
+    """A file's size and SHA-256, taken while EnergyPlus shut down, and its identity then."""
 
-    data: bytes
+    identity: FileIdentity
+    size: int
     sha256: str
 
     def matches(self, path: Path) -> bool:
-        """Whether ``path`` holds exactly the bytes hashed (then the digest is the file's).
+        """Whether ``path`` is still the file hashed, unwritten since (then the digest is its own).
 
         Args:
-            path: The file, read again in full.
+            path: The file.
         """
         try:
-            with open(path, "rb") as fh:
-                at = 0
-                # In pieces small enough to reuse memory: a whole read of a few
-                # megabytes costs fresh pages, as much as the hash it replaces.
-                while piece := fh.read(_PIECE):
-                    if piece != self.data[at : at + len(piece)]:
-                        return False
-                    at += len(piece)
+            return identity(os.stat(path)) == self.identity
         except OSError:
             return False
-        return at == len(self.data)
 
 
 class ClosingReads:
@@ -151,7 +179,7 @@ class ClosingReads:
         early = self._hashes.get(path.name)
         if early is None or path.parent != self._run_dir or not early.matches(path):
             return None
-        return len(early.data), early.sha256
+        return early.size, early.sha256
 
     def abandon(self) -> None:
         """The run failed: let the reads under way end, and wait for them (its folder may go)."""
@@ -181,21 +209,59 @@ class ClosingReads:
         return fields
 
     def _hash_early(self) -> None:
-        """Hash the run's files, largest first, until the process ends or the budget is spent."""
+        """Hash the settled run files, largest first, until the process ends or the budget does."""
+        clock = _change_clock()
+        if clock is None:
+            return
         budget = EARLY_HASH_BYTES
         files = changed_files(self._run_dir, self._before)
+        self._settle(clock, files)
         for path in sorted(files, key=_size, reverse=True):
             if self._ended.is_set():
                 return
-            size = _size(path)
-            if size > budget:
-                continue
+            now = clock()
             try:
-                data = path.read_bytes()
+                with open(path, "rb") as fh:
+                    info = os.fstat(fh.fileno())
+                    if not _settled(info, now) or info.st_size > budget:
+                        continue
+                    digest = hashlib.file_digest(fh, "sha256").hexdigest()
+                    size = fh.tell()
             except OSError:
                 continue
-            budget -= len(data)
-            self._hashes[path.name] = EarlyHash(data, hashlib.sha256(data).hexdigest())
+            if size != info.st_size:  # written meanwhile (its identity after the exit says so too)
+                continue
+            budget -= size
+            self._hashes[path.name] = EarlyHash(identity(info), size, digest)
+
+    def _settle(self, clock: Callable[[], int], files: list[Path]) -> None:
+        """Wait (a clock tick or so) until the change clock has passed the files' last change."""
+        latest = max((_ctime(path) for path in files), default=0)
+        deadline = time.monotonic() + _SETTLE_SECONDS
+        while clock() - latest < _MICROSECOND and time.monotonic() < deadline:
+            if self._ended.is_set():
+                return
+            time.sleep(0.001)
+
+
+def _settled(info: os.stat_result, now: int) -> bool:
+    """Whether any later write must leave the file a new change time.
+
+    Its change time is not a whole microsecond, so the file system keeps
+    times finer than that (one that rounds to seconds could give a later
+    write the same time), and the change clock, read before the stat, is at
+    least a microsecond past it, so a later write's time, even rounded, is
+    after it. A true nanosecond time is a whole microsecond once in a
+    thousand files: such a file is hashed after the exit instead.
+    """
+    return info.st_ctime_ns % _MICROSECOND != 0 and now - info.st_ctime_ns >= _MICROSECOND
+
+
+def _ctime(path: Path) -> int:
+    try:
+        return path.stat().st_ctime_ns
+    except OSError:
+        return 0
 
 
 def _size(path: Path) -> int:

@@ -174,8 +174,8 @@ def publish(
         if upload or sum(sizes.values()) > THREADED_HASH_BYTES:
             # Threads pay for uploads and for big local outputs.
             return _map(lambda p: _entry(fs, output_dir, p, upload), files)
-        # In place: a file hashed earlier and checked since keeps that digest (the check
-        # costs a third of a hash); the rest are hashed, a few megabytes in two lanes
+        # In place: a file hashed earlier and unwritten since keeps that digest (the check
+        # is a stat); the rest are hashed, a few megabytes in two lanes
         # (this thread and one more: hashing lets go of the GIL), less in this thread.
         done = {p: f for p in files if known is not None and (f := known(p)) is not None}
         rest = [p for p in files if p not in done]
