@@ -127,6 +127,16 @@ def test_an_abandoned_run_waits_for_its_read(finished: Path, tmp_path: Path) -> 
     shutil.rmtree(tmp_path)
 
 
+@pytest.fixture
+def stamped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``tmp_path``, its file system taken as kernel-stamped (as it is on a local disk)."""
+    if sys.platform != "linux":
+        pytest.skip("files are hashed early on Linux only")
+    if _closing._change_clock(tmp_path) is None:  # a network or overlay file system
+        monkeypatch.setattr(_closing, "_fs_type", lambda device: "ext4")
+    return tmp_path
+
+
 def _hashed_early(folder: Path) -> ClosingReads:
     """The folder's files hashed as if EnergyPlus had said it was closing; not yet exited."""
     closing = ClosingReads(folder, "eplus", {}, hash_files=True)
@@ -135,7 +145,8 @@ def _hashed_early(folder: Path) -> ClosingReads:
     return closing
 
 
-def test_a_file_that_stood_still_keeps_its_early_digest(tmp_path: Path) -> None:
+def test_a_file_that_stood_still_keeps_its_early_digest(stamped: Path) -> None:
+    tmp_path = stamped
     (tmp_path / "eplus.eso").write_bytes(b"hourly values\n" * 1000)
     closing = _hashed_early(tmp_path)
     closing.exited()
@@ -159,8 +170,9 @@ def _rewritten_with_its_times_set_back(path: Path) -> None:
     ids=["appended", "rewritten at the same size", "deleted", "times set back"],
 )
 def test_a_file_written_after_its_early_hash_is_hashed_again(
-    tmp_path: Path, change: Callable[[Path], object]
+    stamped: Path, change: Callable[[Path], object]
 ) -> None:
+    tmp_path = stamped
     eso = tmp_path / "eplus.eso"
     eso.write_bytes(b"hourly values\n" * 1000)
     closing = _hashed_early(tmp_path)
@@ -169,10 +181,11 @@ def test_a_file_written_after_its_early_hash_is_hashed_again(
     assert closing.known(eso) is None  # publishing hashes it itself
 
 
-def test_nothing_is_hashed_early_without_the_kernels_change_clock(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_nothing_is_hashed_early_where_the_kernel_may_not_stamp_the_times(
+    stamped: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_closing, "_change_clock", lambda: None)  # as off Linux
+    tmp_path = stamped
+    monkeypatch.setattr(_closing, "_fs_type", lambda device: "nfs4")  # the server's clock
     (tmp_path / "eplus.eso").write_bytes(b"hourly values\n" * 1000)
     closing = _hashed_early(tmp_path)
     closing.exited()
@@ -196,8 +209,9 @@ def test_a_file_counts_as_settled_only_if_a_later_write_must_move_its_change_tim
 
 
 def test_files_past_the_budget_are_hashed_after_the_exit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    stamped: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    tmp_path = stamped
     monkeypatch.setattr(_closing, "EARLY_HASH_BYTES", 1500)
     (tmp_path / "big.eso").write_bytes(b"x" * 2000)
     (tmp_path / "small.err").write_bytes(b"y" * 1000)
@@ -207,6 +221,16 @@ def test_files_past_the_budget_are_hashed_after_the_exit(
     assert closing.known(tmp_path / "big.eso") is None
     kept = [closing.known(tmp_path / n) is not None for n in ("small.err", "other.end")]
     assert sorted(kept) == [False, True]  # the budget held one of the two
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="read from /proc/self/mountinfo")
+def test_the_file_system_of_a_folder_is_found(tmp_path: Path) -> None:
+    import os
+
+    device = tmp_path.stat().st_dev
+    found = _closing._fs_type(f"{os.major(device)}:{os.minor(device)}")
+    mounts = Path("/proc/self/mountinfo").read_text()
+    assert found == "" or f" - {found} " in mounts
 
 
 def test_a_published_runs_digests_are_its_files(finished: Path) -> None:

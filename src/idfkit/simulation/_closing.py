@@ -19,9 +19,10 @@ folder, instead of waiting for the exit:
   every write sets it, to no earlier than the kernel's coarse real-time
   clock, and nothing can set it back. A file is hashed early only once that clock has moved
   past its change time (the hashing waits a tick for it), so a later write
-  cannot leave the same time behind. Where that clock is not known (off
-  Linux) or the file system keeps coarser times than nanoseconds, nothing
-  is hashed early.
+  cannot leave the same time behind. That holds where the kernel itself
+  stamps the times, on the local file systems of `KERNEL_STAMPED` (a network
+  file system takes its server's clock, and its client may cache what a
+  stat says); elsewhere, and off Linux, nothing is hashed early.
 
 A run that never says it is closing does both after its exit.
 """
@@ -43,7 +44,15 @@ from idfkit.simulation._job_context import manifest_extras
 from idfkit.simulation._publish import Snapshot, changed_files
 from idfkit.simulation.metrics import sql_output
 
-__all__ = ["EARLY_HASH_BYTES", "ClosingReads", "EarlyHash", "FileIdentity", "identity", "sql_state"]
+__all__ = [
+    "EARLY_HASH_BYTES",
+    "KERNEL_STAMPED",
+    "ClosingReads",
+    "EarlyHash",
+    "FileIdentity",
+    "identity",
+    "sql_state",
+]
 
 #: The most bytes a run keeps of its files hashed early (larger ones are hashed after the exit).
 EARLY_HASH_BYTES = 16 * 2**20
@@ -57,15 +66,40 @@ _MICROSECOND = 1000
 _SETTLE_SECONDS = 0.05
 
 
-def _change_clock() -> Callable[[], int] | None:
-    """The clock the kernel stamps file changes with, where it is known; else None."""
+#: Local file systems whose times the kernel stamps from that clock (never later changed).
+KERNEL_STAMPED = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "f2fs", "tmpfs"})
+
+#: The file system type of each device seen (``major:minor``), from /proc/self/mountinfo.
+_FS_TYPES: dict[str, str] = {}
+
+
+def _change_clock(folder: Path) -> Callable[[], int] | None:
+    """The clock the kernel stamps changes to files in ``folder`` with; None where unknown."""
     if sys.platform != "linux":
         return None
     try:
+        device = os.stat(folder).st_dev
         time.clock_gettime_ns(_COARSE_CLOCK)
-    except OSError:  # pragma: no cover - a kernel without it (before 2.6.32)
+    except OSError:
+        return None
+    if _fs_type(f"{os.major(device)}:{os.minor(device)}") not in KERNEL_STAMPED:
         return None
     return lambda: time.clock_gettime_ns(_COARSE_CLOCK)
+
+
+def _fs_type(device: str) -> str:
+    """The type of the file system on ``device`` (``major:minor``), or "" when not found."""
+    if device not in _FS_TYPES:
+        try:
+            lines = Path("/proc/self/mountinfo").read_text().splitlines()
+        except OSError:
+            return ""
+        for line in lines:
+            # ID parent major:minor root mount-point options [optional...] - type source ...
+            fields = line.split()
+            if len(fields) > 3 and "-" in fields:
+                _FS_TYPES.setdefault(fields[2], fields[fields.index("-") + 1])
+    return _FS_TYPES.get(device, "")
 
 
 #: Where SQLite keeps its change counter: bytes 24-27 of the database header.
@@ -210,7 +244,7 @@ class ClosingReads:
 
     def _hash_early(self) -> None:
         """Hash the settled run files, largest first, until the process ends or the budget does."""
-        clock = _change_clock()
+        clock = _change_clock(self._run_dir)
         if clock is None:
             return
         budget = EARLY_HASH_BYTES
