@@ -12,13 +12,16 @@
     outputs, 8.76 M rows) to Parquet: wall time and peak RSS (goals:
     <= 120 s, <= 500 MB).
 
-Each measured step runs in a fresh child process, so its peak RSS is its own.
+Each measured step runs in a fresh child process, so its peak RSS is its own;
+a collection's peak counts from the call (the previous collection already
+loaded, as a user holds it) to the Parquet file written.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import pickle
@@ -80,6 +83,13 @@ def _peak_rss_mb() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _reset_peak_rss() -> None:
+    """Start the peak RSS over from the current RSS (Linux 4.0+; elsewhere it keeps counting)."""
+    gc.collect()
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -221,13 +231,16 @@ def bench_table(server: CountingServer, count: int, changed: int) -> list[list[o
             server.put(key, data)
         moved, moved_server, moved_counts = _measured(server, "table", *args, "changed")
     per_run = 1000 / count
+    # Issue 13's minute is of wall time at 10,000 runs; at 100,000, moto's server (on the
+    # same cores) takes most of the wall time, and the minute is the client's CPU.
+    wall_goal = " (goal <= 60)" if count <= 10_000 else " (with moto's CPU)"
     return [
         ["machine load average (1, 5, 15 min) at the end", _load()],
         ["prepare the study (write_study) s", prepare],
         ["populate synthetic results (into moto's backend) s", populate],
-        ["first collect_results + to_parquet wall time s (goal <= 60)", first["seconds"]],
+        [f"first collect_results + to_parquet wall time s{wall_goal}", first["seconds"]],
         ["  client CPU ms per run (goal <= 0.5)", first["cpu_s"] * per_run],
-        ["  client CPU s", first["cpu_s"]],
+        ["  client CPU s (the collector's own minute: goal <= 60)", first["cpu_s"]],
         ["  moto server CPU s", first_server],
         ["  requests", _requests(first_counts)],
         ["  collector peak RSS MB (goal <= 500)", first["rss_mb"]],
@@ -257,6 +270,9 @@ def child_table(endpoint_url: str, prefix: str, kept: str, step: str) -> dict[st
     if step != "first":
         with open(kept, "rb") as fh:
             previous = pickle.load(fh)
+    # The peak counts from here, the previous collection held as a user would hold it: not
+    # the unpickling before, nor the pickling of this collection after (its memo is large).
+    _reset_peak_rss()
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         cpu = time.process_time()
@@ -265,6 +281,7 @@ def child_table(endpoint_url: str, prefix: str, kept: str, step: str) -> dict[st
         seconds = time.perf_counter() - started
         cpu = time.process_time() - cpu
         size = target.stat().st_size
+    peak = _peak_rss_mb()
     with open(kept, "wb") as fh:
         pickle.dump(collection, fh)
     old = {id(r) for r in previous.rows} if previous is not None else set()
@@ -272,7 +289,7 @@ def child_table(endpoint_url: str, prefix: str, kept: str, step: str) -> dict[st
     return {
         "seconds": seconds,
         "cpu_s": cpu,
-        "rss_mb": _peak_rss_mb(),
+        "rss_mb": peak,
         "rows": len(collection),
         "columns": len(collection.columns),
         "counts": ", ".join(f"{n} {s}" for s, n in collection.counts().items() if n),
