@@ -17,9 +17,9 @@ folder, instead of waiting for the exit:
   file's identity is the same after the exit (`EarlyHash.matches`); any
   other file is hashed then. The change time is what makes a stat enough:
   every write sets it, to no earlier than the kernel's coarse real-time
-  clock, and nothing can set it back. A file is hashed early only once that clock has moved
-  past its change time (the hashing waits a tick for it), so a later write
-  cannot leave the same time behind. That holds where the kernel itself
+  clock, and nothing can set it back. A file is hashed early only once
+  that clock has moved past its change time (the hashing waits a tick for
+  it), so a later write cannot leave the same time behind. That holds where the kernel itself
   stamps the times, on the local file systems of `KERNEL_STAMPED` (a network
   file system takes its server's clock, and its client may cache what a
   stat says); elsewhere, and off Linux, nothing is hashed early.
@@ -249,8 +249,9 @@ class ClosingReads:
             return
         budget = EARLY_HASH_BYTES
         files = changed_files(self._run_dir, self._before)
-        self._settle(clock, files)
-        for path in sorted(files, key=_size, reverse=True):
+        seen = [(path, info) for path in files if (info := _stat(path)) is not None]
+        self._settle(clock, max((info.st_ctime_ns for _, info in seen), default=0))
+        for path, _ in sorted(seen, key=lambda entry: entry[1].st_size, reverse=True):
             if self._ended.is_set():
                 return
             now = clock()
@@ -268,9 +269,8 @@ class ClosingReads:
             budget -= size
             self._hashes[path.name] = EarlyHash(identity(info), size, digest)
 
-    def _settle(self, clock: Callable[[], int], files: list[Path]) -> None:
-        """Wait (a clock tick or so) until the change clock has passed the files' last change."""
-        latest = max((_ctime(path) for path in files), default=0)
+    def _settle(self, clock: Callable[[], int], latest: int) -> None:
+        """Wait (a clock tick or so) until the change clock has passed ``latest``, a change time."""
         deadline = time.monotonic() + _SETTLE_SECONDS
         while clock() - latest < _MICROSECOND and time.monotonic() < deadline:
             if self._ended.is_set():
@@ -291,15 +291,8 @@ def _settled(info: os.stat_result, now: int) -> bool:
     return info.st_ctime_ns % _MICROSECOND != 0 and now - info.st_ctime_ns >= _MICROSECOND
 
 
-def _ctime(path: Path) -> int:
+def _stat(path: Path) -> os.stat_result | None:
     try:
-        return path.stat().st_ctime_ns
+        return path.stat()
     except OSError:
-        return 0
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
+        return None
