@@ -34,7 +34,10 @@ if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
 from idfkit.simulation import EnergyPlusConfig, find_energyplus
 from idfkit.simulation.examples import example_model
 from idfkit.simulation.fs.s3 import S3FileSystem
-from idfkit.simulation.testing import LocalS3Server, free_port, stop_process
+from idfkit.simulation.testing import LocalS3Server, atomic_moto_puts, free_port, stop_process
+
+# The in-process mocks (mock_aws) race conditional writes as moto's server would.
+atomic_moto_puts()
 
 DATA = Path(__file__).parent / "data"
 S3RVER_BIN = Path(__file__).parent / "s3rver" / "node_modules" / ".bin" / "s3rver"

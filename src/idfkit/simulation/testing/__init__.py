@@ -30,6 +30,7 @@ from idfkit.simulation.testing._server import (
     REGION,
     SECRET_KEY,
     LocalS3Server,
+    atomic_moto_puts,
     free_port,
     stop_process,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "NineMethodsOnly",
     "REGION",
     "SECRET_KEY",
+    "atomic_moto_puts",
     "free_port",
     "stop_process",
 ]

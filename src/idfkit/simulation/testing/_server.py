@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -16,11 +17,54 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from idfkit.simulation.fs.s3 import S3FileSystem
 
-__all__ = ["ACCESS_KEY", "REGION", "SECRET_KEY", "LocalS3Server", "free_port", "stop_process"]
+__all__ = [
+    "ACCESS_KEY",
+    "REGION",
+    "SECRET_KEY",
+    "LocalS3Server",
+    "atomic_moto_puts",
+    "free_port",
+    "stop_process",
+]
 
 ACCESS_KEY = "testing"
 SECRET_KEY = "testing"
 REGION = "us-east-1"
+
+
+_PUT_LOCK = threading.Lock()
+
+
+def atomic_moto_puts() -> None:
+    """Make moto decide each PutObject, its condition and its write, under one lock, as S3 does.
+
+    moto checks ``If-None-Match`` / ``If-Match`` and then stores the object in
+    a second step, so two racing conditional writers can both pass the check
+    (and the loser's reply then reads a buffer the winner closed). S3 decides
+    conditional writes one at a time, and claims and manifests rely on it.
+    This applies to moto in this whole process, in-process mocks included;
+    calling it again does nothing.
+    """
+    from moto.s3.responses import S3Response
+
+    put = S3Response.put_object
+    if getattr(put, "_atomic", False):
+        return
+
+    def put_object(self: Any) -> Any:
+        with _PUT_LOCK:
+            return put(self)
+
+    put_object._atomic = True  # type: ignore[attr-defined]
+    S3Response.put_object = put_object  # type: ignore[method-assign]
+
+
+def _serve(argv: list[str]) -> None:
+    # The child process of `LocalS3Server(process=True)`.
+    import moto.server
+
+    atomic_moto_puts()
+    moto.server.main(argv)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -51,6 +95,7 @@ def stop_process(proc: subprocess.Popen[Any]) -> None:
 class LocalS3Server:
     """moto's S3 server on 127.0.0.1, in a thread or (``process=True``) a child process.
 
+    Its conditional writes are atomic, as S3's are (see `atomic_moto_puts`).
     A child process keeps the stored objects out of this process's memory,
     which matters when measuring it.
 
@@ -85,13 +130,20 @@ class LocalS3Server:
                 "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
             }
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.port)],
+                [
+                    sys.executable,
+                    "-c",
+                    "import sys; from idfkit.simulation.testing._server import _serve; "
+                    "_serve(sys.argv[1:])",
+                    *("-H", self.host, "-p", str(self.port)),
+                ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 env=env,
             )
         else:
             logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+            atomic_moto_puts()
             self._thread_server = moto.server.ThreadedMotoServer(
                 ip_address=self.host, port=self.port, verbose=False
             )
