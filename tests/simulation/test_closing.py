@@ -99,7 +99,8 @@ def _read_early(folder: Path, change: bool) -> tuple[dict[str, object], int]:
                 "UPDATE TabularData SET Value = '  999.00' WHERE TabularDataIndex = ?", (cell,)
             )
         assert sql_state(folder, "eplus") != before  # the change counter moved
-    return early.exited().result(timeout=30), len(calls)
+    early.exited()
+    return early.extras(), len(calls)
 
 
 def test_an_early_read_stands_when_the_file_stood_still(finished: Path, tmp_path: Path) -> None:
@@ -119,11 +120,11 @@ def test_a_file_written_after_the_early_read_is_read_again(finished: Path, tmp_p
     assert metrics["calls"].value == 2.0  # type: ignore[index]
 
 
-def test_an_abandoned_run_waits_for_its_read(finished: Path, tmp_path: Path) -> None:
+def test_a_closed_run_waits_for_its_read(finished: Path, tmp_path: Path) -> None:
     shutil.copy(finished / "eplus.sql", tmp_path / "eplus.sql")
     early = ClosingReads(tmp_path, "eplus", {}, hash_files=True)
     early.start()
-    early.abandon()  # returns only once nothing reads the folder
+    early.close()  # returns only once nothing reads the folder
     shutil.rmtree(tmp_path)
 
 

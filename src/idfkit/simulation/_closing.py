@@ -128,6 +128,16 @@ def sql_state(run_dir: Path, output_prefix: str) -> SqlState:
     return (path.name, info.st_ino, info.st_size, info.st_mtime_ns, counter, *sidecars)
 
 
+@dataclass(frozen=True)
+class _Read:
+    """The SQLite fields read (or the error met), the file's state as the read began, and when."""
+
+    fields: dict[str, object]
+    error: Exception | None
+    state: SqlState
+    after_exit: bool  # the process had ended: nothing wrote the file meanwhile
+
+
 FileIdentity = tuple[int, int, int, int, int]
 
 
@@ -161,8 +171,9 @@ class ClosingReads:
 
     `start` may be called from any thread (the process's reader calls it on
     EnergyPlus's closing line); the read sees the context of the caller that
-    made this object (its job). `exited` says the process has ended;
-    `abandon` is for a run that failed.
+    made this object (its job). `exited` says the process has ended, then
+    `extras` and `known` give what was read; `close` waits for the reads to
+    end, before the folder may go.
 
     Args:
         run_dir: The local run folder.
@@ -184,7 +195,7 @@ class ClosingReads:
         self._hashed = threading.Event()  # the early hashing is over (or never began)
         self._hashes: dict[str, EarlyHash] = {}
         self._lock = threading.Lock()
-        self._future: Future[dict[str, object]] | None = None
+        self._future: Future[_Read] | None = None
 
     def start(self) -> None:
         """Begin reading, if not begun."""
@@ -194,12 +205,26 @@ class ClosingReads:
                 self._future = pool.submit(self._context.run, self._read)
                 pool.shutdown(wait=False)  # the thread ends with its reads
 
-    def exited(self) -> Future[dict[str, object]]:
-        """The process has ended: the SQLite fields to come, final once the future is done."""
+    def exited(self) -> None:
+        """The process has ended (the reads begin now, beside what follows, if they had not)."""
         self.start()
         self._ended.set()
+
+    def extras(self) -> dict[str, object]:
+        """The SQLite fields as the exit left them; call after `exited`.
+
+        A read made before the exit stands if the file is as it was when the
+        read began; else it is made again, now. The check runs on the
+        caller's thread, so no handoff to the reading thread waits on it.
+        """
         assert self._future is not None
-        return self._future
+        read = self._future.result()
+        if not read.after_exit and sql_state(self._run_dir, self._prefix) != read.state:
+            # What the exit left, read in the context the first read saw (its job's).
+            return self._context.run(manifest_extras, self._run_dir, self._prefix)
+        if read.error is not None:
+            raise read.error
+        return read.fields
 
     def known(self, path: Path) -> tuple[int, str] | None:
         """Size and SHA-256 of a run file hashed before the exit, if it still holds those bytes.
@@ -215,32 +240,27 @@ class ClosingReads:
             return None
         return early.size, early.sha256
 
-    def abandon(self) -> None:
-        """The run failed: let the reads under way end, and wait for them (its folder may go)."""
+    def close(self) -> None:
+        """Let the reads under way end, and wait for them: the run folder may go next."""
         self._ended.set()
         with self._lock:
             future = self._future
         if future is not None:
             wait([future])
 
-    def _read(self) -> dict[str, object]:
-        ended = self._ended.is_set()
+    def _read(self) -> _Read:
+        after_exit = self._ended.is_set()
         try:
-            before = sql_state(self._run_dir, self._prefix)
+            state = sql_state(self._run_dir, self._prefix)
             try:
                 fields, error = manifest_extras(self._run_dir, self._prefix), None
-            except Exception as exc:  # noqa: BLE001 - raised below if the read stands
+            except Exception as exc:  # noqa: BLE001 - raised by `extras` if the read stands
                 fields, error = {}, exc
             if self._hash_files and not self._ended.is_set():
                 self._hash_early()
         finally:
             self._hashed.set()
-        self._ended.wait()
-        if not ended and sql_state(self._run_dir, self._prefix) != before:
-            return manifest_extras(self._run_dir, self._prefix)  # what the exit left
-        if error is not None:
-            raise error
-        return fields
+        return _Read(fields, error, state, after_exit)
 
     def _hash_early(self) -> None:
         """Hash the settled run files, largest first, until the process ends or the budget does."""

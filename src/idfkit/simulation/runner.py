@@ -559,16 +559,16 @@ class _ManifestMaker:
     down; the manifest waits for them.
     """
 
-    def __init__(self, extras: Future[dict[str, object]], **fields: object) -> None:
-        self.extras = extras
+    def __init__(self, closing: ClosingReads, **fields: object) -> None:
+        self.closing = closing
         self.fields = fields
 
     def __call__(self, files: tuple[ManifestFile, ...]) -> RunManifest:
-        return RunManifest.model_validate({**self.fields, **self.extras.result(), "files": files})
+        return RunManifest.model_validate({**self.fields, **self.closing.extras(), "files": files})
 
     def settle(self) -> None:
         """Wait until the SQLite output is no longer read (before its folder goes)."""
-        wait([self.extras])
+        self.closing.close()
 
 
 def _model_text(run: _Run, weather: Path | None) -> str:
@@ -630,9 +630,9 @@ def _execute(
             on_closing=closing.start,
         )
     except BaseException:
-        closing.abandon()
+        closing.close()
         raise
-    extras = closing.exited()  # read while EnergyPlus shut down, or now beside what follows
+    closing.exited()  # read while EnergyPlus shut down, or now beside what follows
     try:
         err_file = run_dir / run.name("err")
         report = ErrorReport.from_file(err_file) if err_file.is_file() else None
@@ -648,7 +648,7 @@ def _execute(
             summary = f"EnergyPlus was killed by signal {-outcome.exit_code}. {summary}"
         digest = hashlib.sha256(text.encode()).hexdigest()
         maker = _ManifestMaker(
-            extras,
+            closing,
             run_id=marker.run_id,
             label=run.label,
             success=success,
@@ -667,7 +667,7 @@ def _execute(
         )
         return _Outcome(outcome.stdout, outcome.stderr, before, maker, closing.known)
     except BaseException:
-        closing.abandon()  # the caller may delete the folder it reads
+        closing.close()  # the caller may delete the folder it reads
         raise
 
 
