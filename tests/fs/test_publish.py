@@ -443,3 +443,31 @@ def test_a_callers_cancel_event_still_stops_a_published_run(box_model: Path, wea
     finally:
         cancel_event.reset(token)
     assert energyplus_children() == []
+
+
+@pytest.mark.parametrize(
+    ("threaded", "two_lanes"),
+    [(2**40, 2**40), (2**40, 1), (1, 1)],
+    ids=["this thread", "two lanes", "threads"],
+)
+def test_in_place_files_keep_their_early_digests_and_the_rest_are_hashed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threaded: int, two_lanes: int
+) -> None:
+    monkeypatch.setattr(_publish, "THREADED_HASH_BYTES", threaded)
+    monkeypatch.setattr(_publish, "TWO_LANE_HASH_BYTES", two_lanes)
+    files = outputs(tmp_path, "in place", count=5, size=50_000)
+    early = files[1]
+    hashed: list[Path] = []
+    real_hash = _publish.hash_file
+    monkeypatch.setattr(_publish, "hash_file", lambda p: hashed.append(p) or real_hash(p))
+
+    def known(path: Path) -> tuple[int, str] | None:
+        return real_hash(path) if path == early else None
+
+    manifest = _publish.publish(
+        LocalFileSystem(tmp_path), "", files, maker("here"), upload=False, known=known
+    )
+    assert [(f.name, f.size, f.sha256) for f in manifest.files] == [
+        (p.name, *real_hash(p)) for p in files
+    ]
+    assert sorted(hashed) == sorted(p for p in files if p != early)

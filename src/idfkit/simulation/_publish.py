@@ -170,16 +170,17 @@ def publish(
     """
 
     def entries() -> list[ManifestFile]:
-        sizes = {p: p.stat().st_size for p in files}
-        if upload or sum(sizes.values()) > THREADED_HASH_BYTES:
-            # Threads pay for uploads and for big local outputs.
-            return _map(lambda p: _entry(fs, output_dir, p, upload), files)
+        if upload:
+            return _map(lambda p: _uploaded(fs, output_dir, p), files)
         # In place: a file hashed earlier and unwritten since keeps that digest (the check
-        # is a stat); the rest are hashed, a few megabytes in two lanes
-        # (this thread and one more: hashing lets go of the GIL), less in this thread.
+        # is a stat); the rest are hashed: big outputs on threads, a few megabytes in two
+        # lanes (this thread and one more: hashing lets go of the GIL), less in this thread.
         done = {p: f for p in files if known is not None and (f := known(p)) is not None}
         rest = [p for p in files if p not in done]
-        if sum(sizes[p] for p in rest) >= TWO_LANE_HASH_BYTES and (os.cpu_count() or 1) > 1:
+        sizes = {p: p.stat().st_size for p in rest}
+        if sum(sizes.values()) > THREADED_HASH_BYTES:
+            done.update(zip(rest, _map(hash_file, rest), strict=True))
+        elif sum(sizes.values()) >= TWO_LANE_HASH_BYTES and (os.cpu_count() or 1) > 1:
             done.update(zip(rest, _two_lanes(hash_file, rest, sizes), strict=True))
         else:
             done.update((p, hash_file(p)) for p in rest)
@@ -241,12 +242,9 @@ def publish_placed(
     return manifest
 
 
-def _entry(fs: FileSystem, output_dir: str, path: Path, upload: bool) -> ManifestFile:
+def _uploaded(fs: FileSystem, output_dir: str, path: Path) -> ManifestFile:
     size = path.stat().st_size
-    if upload:
-        digest = upload_file(fs, path, join(output_dir, path.name))
-    else:
-        size, digest = hash_file(path)
+    digest = upload_file(fs, path, join(output_dir, path.name))
     return ManifestFile(name=path.name, size=size, sha256=digest)
 
 
