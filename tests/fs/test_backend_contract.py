@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import threading
 import uuid
@@ -73,6 +74,31 @@ class TestLocalFileSystem(FileSystemContract):
         assert sorted(p.name for p in elsewhere.iterdir()) == ["secret.txt"]
         assert (elsewhere / "secret.txt").read_bytes() == b"outside"
         assert fs.read_bytes("inner-link/ok.txt") == b"inside"  # a link within the root is fine
+
+    def test_a_root_swapped_for_a_link_after_use_is_refused(
+        self, fs: LocalFileSystem, tmp_path: Path
+    ) -> None:
+        assert fs.root is not None
+        fs.write_bytes("run/ok.txt", b"inside")  # the root is made
+        fs.write_bytes("run/ok.txt", b"again")  # checked once made: later checks go short
+        elsewhere = tmp_path / "elsewhere"
+        (elsewhere / "run").mkdir(parents=True)
+        fs.root.rename(tmp_path / "moved")
+        fs.root.symlink_to(elsewhere, target_is_directory=True)
+        with pytest.raises(ValueError, match="outside the root"):
+            fs.write_bytes("run/escaped.txt", b"escaped")
+        assert list((elsewhere / "run").iterdir()) == []
+
+    def test_a_root_made_again_is_still_the_root(self, fs: LocalFileSystem) -> None:
+        assert fs.root is not None
+        fs.write_bytes("run/ok.txt", b"first")
+        fs.write_bytes("run/ok.txt", b"second")
+        shutil.rmtree(fs.root)
+        fs.write_bytes("run/ok.txt", b"again")  # a new folder at the same path
+        assert fs.read_bytes("run/ok.txt") == b"again"
+        (fs.root / "run" / "link").symlink_to(fs.root.parent, target_is_directory=True)
+        with pytest.raises(ValueError, match="outside the root"):
+            fs.read_bytes("run/link/anything")
 
 
 class TestMemoryFileSystem(FileSystemContract):

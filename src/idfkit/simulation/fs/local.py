@@ -48,6 +48,9 @@ class LocalFileSystem:
 
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = Path(root).resolve() if root is not None else None
+        # The root folder's (device, inode) when a path was last found inside it: while the
+        # root is still that folder, a path is checked one lstat per component below it.
+        self._root_seen: tuple[int, int] | None = None
 
     def __repr__(self) -> str:
         return f"LocalFileSystem({str(self.root)!r})" if self.root else "LocalFileSystem()"
@@ -69,9 +72,36 @@ class LocalFileSystem:
             return Path(text)
         rel = normalize_path(path)
         target = self.root / rel
-        if rel and not target.resolve().is_relative_to(self.root):
-            raise ValueError(f"path {rel!r} leads outside the root {self.root} (symbolic link)")
+        if rel and not self._no_links_below(self.root, rel):
+            if not target.resolve().is_relative_to(self.root):
+                raise ValueError(f"path {rel!r} leads outside the root {self.root} (symbolic link)")
+            self._root_seen = _folder_identity(self.root)
         return target
+
+    def _no_links_below(self, root: Path, rel: str) -> bool:
+        """Whether ``rel`` stays in ``root`` for want of any link: a stat per component.
+
+        True only while the root is the very folder it was when a path last
+        resolved inside it (so whatever its own path passes through, it
+        leads there), and no component of ``rel`` that exists is a symbolic
+        link. False means: resolve the whole path to know.
+        """
+        if os.name != "posix" or self._root_seen is None:
+            return False
+        if _folder_identity(root) != self._root_seen:
+            return False
+        at = str(root)
+        for part in rel.split("/"):
+            at = f"{at}/{part}"
+            try:
+                info = os.lstat(at)
+            except FileNotFoundError:
+                return True  # the rest is yet to be made, inside
+            except OSError:
+                return False
+            if stat.S_ISLNK(info.st_mode):
+                return False
+        return True
 
     def _local_file(self, path: str | Path) -> Path:
         """The local path of a file to write, its parent folder made."""
@@ -199,6 +229,15 @@ class LocalFileSystem:
 
     def version(self, path: str | Path) -> str | None:
         return _version_of(self._local(path))
+
+
+def _folder_identity(folder: Path) -> tuple[int, int] | None:
+    """A folder's (device, inode); None if it is missing or not a folder (a link included)."""
+    try:
+        info = os.lstat(folder)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino) if stat.S_ISDIR(info.st_mode) else None
 
 
 def _version(st: os.stat_result) -> str:
