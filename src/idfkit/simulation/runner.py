@@ -374,12 +374,14 @@ def _simulate_local(
 ) -> SimulationResult:
     weather_path = local_weather(weather)
     chosen = local_output_dir(output_dir)
-    if chosen is not None:
-        refuse_foreign_files(LocalFileSystem(root=chosen), "", [run.model_name], model)
+    local = None if chosen is None else LocalFileSystem(root=chosen)
+    if local is not None:
+        refuse_foreign_files(local, "", [run.model_name], model)
     text = _model_text(run, weather_path)  # preprocessors fail before the folder is touched
     run_dir = Path(tempfile.mkdtemp(prefix="idfkit-")) if chosen is None else chosen
     run_dir.mkdir(parents=True, exist_ok=True)
-    local = LocalFileSystem(root=run_dir)
+    if local is None:
+        local = LocalFileSystem(root=run_dir)
     try:
         marker = _marker(run.label)
         claim = mark_publishing(local, "", marker)
