@@ -47,16 +47,17 @@ def atomic_moto_puts() -> None:
     """
     from moto.s3.responses import S3Response
 
-    put = S3Response.put_object
-    if getattr(put, "_atomic", False):
-        return
+    with _PUT_LOCK:
+        put = S3Response.put_object
+        if getattr(put, "_atomic", False):
+            return
 
-    def put_object(self: Any) -> Any:
-        with _PUT_LOCK:
-            return put(self)
+        def put_object(self: Any) -> Any:
+            with _PUT_LOCK:
+                return put(self)
 
-    put_object._atomic = True  # type: ignore[attr-defined]
-    S3Response.put_object = put_object  # type: ignore[method-assign]
+        put_object._atomic = True  # type: ignore[attr-defined]
+        S3Response.put_object = put_object  # type: ignore[method-assign]
 
 
 def _serve(argv: list[str]) -> None:
