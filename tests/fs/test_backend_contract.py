@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import shutil
 import sys
-import threading
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import boto3
@@ -19,7 +17,7 @@ from idfkit.simulation.fs.base import FileSystem
 from idfkit.simulation.fs.fsspec import FsspecFileSystem
 from idfkit.simulation.fs.s3 import S3FileSystem
 from idfkit.simulation.testing import LocalS3Server, atomic_moto_puts
-from idfkit.simulation.testing.contract import FileSystemContract
+from idfkit.simulation.testing.contract import ConditionalWriteContract, FileSystemContract
 from tests.conftest import S3rver, unique_bucket
 from tests.emulators import Azurite, FakeGcs
 
@@ -191,22 +189,6 @@ class TestGCSOnFakeGcsServer(FileSystemContract):
         return fs
 
 
-def _race(fs: S3FileSystem, path: str, writers: int = 8) -> list[bool]:
-    """Which of ``writers`` threads won one If-None-Match write of ``path``."""
-    barrier = threading.Barrier(writers)
-
-    def write(i: int) -> bool:
-        barrier.wait()
-        try:
-            fs.write_bytes_if(path, f"w{i}".encode(), if_none_match=True)
-        except FileExistsError:
-            return False
-        return True  # moto's own race shows as two winners or as an error raised here
-
-    with ThreadPoolExecutor(writers) as pool:
-        return list(pool.map(write, range(writers)))
-
-
 def test_moto_decides_racing_conditional_writes_one_at_a_time() -> None:
     # moto checks a condition and stores in two steps; switching threads every
     # microsecond lets two writers through in most rounds, unless it is made atomic.
@@ -215,17 +197,17 @@ def test_moto_decides_racing_conditional_writes_one_at_a_time() -> None:
     sys.setswitchinterval(1e-6)
     try:
         with mock_aws():
-            bucket = unique_bucket()
-            boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=bucket)
-            fs = S3FileSystem(bucket, region_name="us-east-1")
-            for r in range(30):
-                assert _race(fs, f"race-{r}.json").count(True) == 1
+            for _ in range(30):
+                bucket = unique_bucket()
+                boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=bucket)
+                fs = S3FileSystem(bucket, region_name="us-east-1")
+                ConditionalWriteContract().test_racing_writers_one_wins(fs, "if_none_match")
     finally:
         sys.setswitchinterval(interval)
 
 
 def test_moto_in_a_child_process_is_atomic_too() -> None:
     with LocalS3Server(process=True) as server:
-        fs = server.filesystem(unique_bucket(), max_attempts=1)
-        for r in range(10):
-            assert _race(fs, f"race-{r}.json").count(True) == 1
+        for _ in range(10):
+            fs = server.filesystem(unique_bucket(), max_attempts=1)
+            ConditionalWriteContract().test_racing_writers_one_wins(fs, "if_none_match")
