@@ -178,9 +178,10 @@ def publish(
         done = {p: f for p in files if known is not None and (f := known(p)) is not None}
         rest = [p for p in files if p not in done]
         sizes = {p: p.stat().st_size for p in rest}
-        if sum(sizes.values()) > THREADED_HASH_BYTES:
+        total = sum(sizes.values())
+        if total > THREADED_HASH_BYTES:
             done.update(zip(rest, _map(hash_file, rest), strict=True))
-        elif sum(sizes.values()) >= TWO_LANE_HASH_BYTES and (os.cpu_count() or 1) > 1:
+        elif total >= TWO_LANE_HASH_BYTES and (os.cpu_count() or 1) > 1:
             done.update(zip(rest, _two_lanes(hash_file, rest, sizes), strict=True))
         else:
             done.update((p, hash_file(p)) for p in rest)
