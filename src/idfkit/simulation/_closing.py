@@ -19,10 +19,11 @@ folder, instead of waiting for the exit:
   every write sets it, to no earlier than the kernel's coarse real-time
   clock, and nothing can set it back. A file is hashed early only once
   that clock has moved past its change time (the hashing waits a tick for
-  it), so a later write cannot leave the same time behind. That holds where the kernel itself
-  stamps the times, on the local file systems of `KERNEL_STAMPED` (a network
-  file system takes its server's clock, and its client may cache what a
-  stat says); elsewhere, and off Linux, nothing is hashed early.
+  it), so a later write cannot leave the same time behind. That holds
+  where the kernel itself stamps the times, on the local file systems of
+  `KERNEL_STAMPED` (a network file system takes its server's clock, and its
+  client may cache what a stat says); elsewhere, and off Linux, nothing is
+  hashed early.
 
 A run that never says it is closing does both after its exit.
 """
